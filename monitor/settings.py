@@ -1,0 +1,220 @@
+"""Configuration: one TOML file for what a ЦУР decides, the environment for secrets.
+
+Secrets (tokens, the web secret key) are never read from the TOML file, so the file
+can be committed and shared; `ENVIRONMENT` lists every variable tsur reads.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nlp.labels import TOPICS, URGENCIES
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
+DEFAULT_MODELS_DIR = PROJECT_ROOT / "models"
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    name: str
+    default: str | None
+    help: str
+
+
+ENVIRONMENT = (
+    EnvVar("TSUR_CONFIG", None, "Path of the tsur.toml configuration file (same as --config)."),
+    EnvVar("TSUR_DB", None, "Path of the SQLite database; overrides [database] path."),
+    EnvVar("TSUR_VK_API_URL", "https://api.vk.ru/method", "Base URL of the VK API methods."),
+    EnvVar(
+        "TSUR_TELEGRAM_API_URL", "https://api.telegram.org", "Base URL of the Telegram Bot API."
+    ),
+    EnvVar("TSUR_VK_TOKEN", None, "VK user or service token for polling walls and search."),
+    EnvVar("TSUR_TELEGRAM_BOT_TOKEN", None, "Telegram bot token (from @BotFather)."),
+    EnvVar(
+        "TSUR_SECRET_KEY",
+        None,
+        "Signs web session cookies; when unset a random key is made at start "
+        "and everybody must log in again after a restart.",
+    ),
+)
+
+TIMEZONES = {"52": "Europe/Moscow", "86": "Asia/Yekaterinburg"}
+
+# Hours from the opening of an incident; field practice: first public reply within
+# 1–3 h, a draft within 8–9 working hours (4 for high), the executor within 24 h.
+DEFAULT_DEADLINES = {
+    "first_reply": {"critical": 1, "high": 2, "normal": 3, "low": 8},
+}
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says what to fix."""
+
+
+def env(name: str, environ: dict | None = None) -> str | None:
+    environ = os.environ if environ is None else environ
+    default = next((v.default for v in ENVIRONMENT if v.name == name), None)
+    return environ.get(name) or default
+
+
+@dataclass(frozen=True)
+class Organisation:
+    key: str
+    name: str
+    municipality: str | None = None
+    kind: str = "administration"  # administration | ministry | cur | service
+    topics: tuple[str, ...] = ()
+    vk_group_id: int | None = None
+    vk_token_env: str | None = None
+    telegram_chat_id: int | None = None
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    key: str
+    platform: str
+    name: str
+    role: str = "watched"  # official | watched
+    municipality: str | None = None
+    organisation: str | None = None
+
+
+@dataclass(frozen=True)
+class RoutingRule:
+    organisation: str
+    topic: str | None = None
+    municipality: str | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    region: str = "52"
+    timezone: str = "Europe/Moscow"
+    database: Path = Path("tsur.db")
+    data_dir: Path = DEFAULT_DATA_DIR
+    models_dir: Path = DEFAULT_MODELS_DIR
+    host: str = "127.0.0.1"
+    port: int = 8000
+    organisations: tuple[Organisation, ...] = ()
+    sources: tuple[SourceConfig, ...] = ()
+    routing: tuple[RoutingRule, ...] = ()
+    deadlines: dict = field(default_factory=lambda: dict(DEFAULT_DEADLINES))
+    environ: dict = field(default_factory=dict, repr=False)
+    path: Path | None = None
+
+    @property
+    def region_csv(self) -> Path:
+        matches = sorted((self.data_dir / "regions").glob(f"{self.region}-*.csv"))
+        matches = [p for p in matches if p.name.count(".") == 1]
+        if not matches:
+            raise ConfigError(
+                f"no municipality list for region {self.region!r} in {self.data_dir / 'regions'}"
+            )
+        return matches[0]
+
+    def secret(self, name: str) -> str | None:
+        return env(name, self.environ)
+
+    def organisation(self, key: str | None) -> Organisation | None:
+        return next((o for o in self.organisations if o.key == key), None)
+
+
+def load_settings(path: str | Path | None = None, environ: dict | None = None) -> Settings:
+    """Read tsur.toml (from `path`, else $TSUR_CONFIG, else defaults only)."""
+    environ = dict(os.environ if environ is None else environ)
+    path = path or environ.get("TSUR_CONFIG")
+    raw: dict = {}
+    if path:
+        path = Path(path)
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"configuration file {path} does not exist") from None
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{path}: {error}") from None
+    return settings_from_dict(raw, environ=environ, path=Path(path) if path else None)
+
+
+def settings_from_dict(raw: dict, environ: dict | None = None, path: Path | None = None):
+    environ = dict(os.environ if environ is None else environ)
+    base = path.parent if path else Path.cwd()
+    _refuse_secrets(raw, path)
+    region = raw.get("region", {})
+    code = str(region.get("code", "52"))
+    paths = raw.get("paths", {})
+    database = environ.get("TSUR_DB") or raw.get("database", {}).get("path", "tsur.db")
+    web = raw.get("web", {})
+    deadlines = {**DEFAULT_DEADLINES, **raw.get("deadlines", {})}
+    try:
+        settings = Settings(
+            region=code,
+            timezone=region.get("timezone") or TIMEZONES.get(code, "Europe/Moscow"),
+            database=_resolve(base, database),
+            data_dir=_resolve(base, paths["data"]) if "data" in paths else DEFAULT_DATA_DIR,
+            models_dir=_resolve(base, paths["models"]) if "models" in paths else DEFAULT_MODELS_DIR,
+            host=web.get("host", "127.0.0.1"),
+            port=int(web.get("port", 8000)),
+            organisations=tuple(Organisation(**o) for o in raw.get("organisations", [])),
+            sources=tuple(SourceConfig(**s) for s in raw.get("sources", [])),
+            routing=tuple(RoutingRule(**r) for r in raw.get("routing", [])),
+            deadlines=deadlines,
+            environ=environ,
+            path=path,
+        )
+    except TypeError as error:
+        raise ConfigError(f"{path or 'configuration'}: {error}") from None
+    _validate(settings)
+    return settings
+
+
+def _resolve(base: Path, value) -> Path:
+    value = Path(value)
+    return value if value.is_absolute() else base / value
+
+
+def _refuse_secrets(raw: dict, path) -> None:
+    def walk(node, trail):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key.lower() in {"token", "secret", "secret_key", "password", "access_token"}:
+                    raise ConfigError(
+                        f"{path or 'configuration'}: {'.'.join(trail + [key])} looks like a "
+                        "secret; put secrets in environment variables, not in tsur.toml"
+                    )
+                walk(value, trail + [key])
+        elif isinstance(node, list):
+            for i, item in enumerate(node):
+                walk(item, trail + [str(i)])
+
+    walk(raw, [])
+
+
+def _validate(settings: Settings) -> None:
+    where = settings.path or "configuration"
+    org_keys = {o.key for o in settings.organisations}
+    for source in settings.sources:
+        if source.platform not in {"vk", "telegram", "replay"}:
+            raise ConfigError(f"{where}: source {source.key}: unknown platform {source.platform!r}")
+        if source.role not in {"official", "watched"}:
+            raise ConfigError(f"{where}: source {source.key}: role must be official or watched")
+        if source.organisation and source.organisation not in org_keys:
+            raise ConfigError(
+                f"{where}: source {source.key}: unknown organisation {source.organisation!r}"
+            )
+    for rule in settings.routing:
+        if rule.organisation not in org_keys:
+            raise ConfigError(f"{where}: routing rule names unknown organisation {rule.organisation!r}")
+        if rule.topic and rule.topic not in TOPICS:
+            raise ConfigError(f"{where}: routing rule names unknown topic {rule.topic!r}")
+    for org in settings.organisations:
+        for topic in org.topics:
+            if topic not in TOPICS:
+                raise ConfigError(f"{where}: organisation {org.key}: unknown topic {topic!r}")
+    for target, hours in settings.deadlines.items():
+        unknown = set(hours) - set(URGENCIES)
+        if unknown:
+            raise ConfigError(f"{where}: deadlines.{target}: unknown urgency {sorted(unknown)}")

@@ -1,0 +1,36 @@
+"""The one place the database is opened."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from .schema import migrations
+
+
+def open_db(path: str | Path | None, *, upgrade: bool = True) -> Database:
+    """Open (creating if needed) the SQLite file in WAL mode and apply migrations.
+
+    `path=None` opens an in-memory database (tests).
+    """
+    if path is None:
+        db = Database(memory=True)
+    else:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = Database(path)
+        db.enable_wal()
+    db.execute("PRAGMA foreign_keys = ON")
+    db.execute("PRAGMA busy_timeout = 5000")
+    if upgrade:
+        migrations.apply(db)
+    return db
+
+
+def pending_migrations(db: Database) -> list[str]:
+    return [m.name for m in migrations.pending(db)]
+
+
+def applied_migrations(db: Database) -> list[str]:
+    return [m.name for m in migrations.applied(db)]

@@ -1,0 +1,82 @@
+"""Labelled messages: reading, validation and the fixed train/test split.
+
+The split is a function of the message id alone (a hash), so it never changes when
+data is added or reordered, and training can never see a test message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .labels import KINDS, SOURCES, TOPICS, URGENCIES
+
+TEST_SHARE_PERCENT = 22
+FIELDS = ("id", "text", "kind", "topic", "urgency")
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    line: int
+    error: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.error}"
+
+
+def split_of(message_id: str) -> str:
+    bucket = int(hashlib.sha1(message_id.encode("utf-8")).hexdigest()[:8], 16) % 100
+    return "test" if bucket < TEST_SHARE_PERCENT else "train"
+
+
+def validate(record: dict, municipalities: set[str] | None = None) -> list[str]:
+    errors = [f"missing {name}" for name in FIELDS if record.get(name) in (None, "")]
+    checks = (("kind", KINDS), ("topic", TOPICS), ("urgency", URGENCIES))
+    errors += [f"{name} {record.get(name)!r} is not one of {values}" for name, values in checks
+               if record.get(name) not in values and name in record]
+    if record.get("source") is not None and record["source"] not in SOURCES:
+        errors.append(f"source {record['source']!r} is not one of {SOURCES}")
+    if municipalities is not None:
+        for name in ("municipality", "source_municipality"):
+            value = record.get(name)
+            if value is not None and value not in municipalities:
+                errors.append(f"{name} {value!r} is not a municipality key of the region")
+    return errors
+
+
+def read_labelled(paths: Iterable[str | Path], municipalities: set[str] | None = None):
+    """All valid records of the given JSONL files, and the problems found."""
+    records, problems, seen = [], [], set()
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            for number, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as error:
+                    problems.append(Problem(str(path), number, f"not valid JSON: {error.msg}"))
+                    continue
+                errors = validate(record, municipalities) if isinstance(record, dict) else ["not an object"]
+                if not errors and record["id"] in seen:
+                    errors = [f"duplicate id {record['id']}"]
+                if errors:
+                    problems.append(Problem(str(path), number, "; ".join(errors)))
+                    continue
+                seen.add(record["id"])
+                records.append(record)
+    return records, problems
+
+
+def labelled_files(data_dir: str | Path) -> list[Path]:
+    return sorted((Path(data_dir) / "labelled").glob("*.jsonl"))
+
+
+def split(records: list[dict]) -> tuple[list[dict], list[dict]]:
+    train = [r for r in records if split_of(r["id"]) == "train"]
+    test = [r for r in records if split_of(r["id"]) == "test"]
+    return train, test

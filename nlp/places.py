@@ -1,0 +1,183 @@
+"""Where a message is about: gazetteer matching of municipalities.
+
+The gazetteer is data (``data/regions/<code>-*.csv``): municipalities, their
+settlements, city districts and colloquial names. Every name is expanded into its
+case forms with pymorphy3 («Нижний Новгород» → «в Нижнем Новгороде»), so matching is
+a dictionary look-up of token n-grams, longest first. A name that is also an ordinary
+word («бор») counts only where the text marks it as a place.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from .text import Morph, Token, tokenize
+
+CASES = ("nomn", "gent", "datv", "accs", "ablt", "loct", "loc2", "gen2")
+MAX_NGRAM = 4
+# Words before or after a name that mark it as a place (lower case, ё→е).
+PLACE_MARKERS = frozenset(
+    ["г", "гор", "город", "городе", "города", "городу", "городом", "пос", "поселок", "поселке", "поселка", "п", "рп", "пгт", "с", "село", "селе", "села", "д", "деревня", "деревне", "деревни", "мкр", "микрорайон", "микрорайоне", "округ", "округе", "округа", "район", "районе", "района", "р-н", "р-не", "городской", "городского"]
+)
+PREPOSITIONS = frozenset(["в", "во", "на", "из", "под", "по", "с", "со", "у", "до", "от", "к", "около", "возле", "за"])
+
+
+@dataclass(frozen=True)
+class Place:
+    name: str
+    municipality: str | None  # None: a place outside the region
+    kind: str
+    ambiguous: bool = False
+
+
+@dataclass(frozen=True)
+class PlaceMatch:
+    place: Place
+    start: int
+    stop: int
+    text: str
+
+
+def _norm(word: str) -> str:
+    return word.lower().replace("ё", "е")
+
+
+class Gazetteer:
+    """Case forms of place names → places, for one region."""
+
+    def __init__(self, region: str, morph: Morph):
+        self.region = region
+        self.morph = morph
+        self.forms: dict[tuple[str, ...], list[Place]] = {}
+        self.municipalities: dict[str, dict] = {}
+
+    @classmethod
+    def load(cls, regions_dir: str | Path, region: str, morph: Morph | None = None) -> Gazetteer:
+        regions_dir = Path(regions_dir)
+        morph = morph or Morph()
+        gazetteer = cls(region, morph)
+        main = [p for p in regions_dir.glob(f"{region}-*.csv") if p.name.count(".") == 1]
+        if not main:
+            raise FileNotFoundError(f"no municipality list {region}-*.csv in {regions_dir}")
+        stem = main[0].stem
+        with open(main[0], encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                gazetteer.municipalities[row["key"]] = row
+                gazetteer.add(Place(row["key"], row["key"], "municipality"))
+                if row.get("center"):
+                    gazetteer.add(Place(row["center"], row["key"], "center"))
+                if row["key"].endswith(("ский", "цкий")):
+                    for word in ("район", "округ", "муниципальный округ"):
+                        gazetteer.add(Place(f"{row['key']} {word}", row["key"], "district"))
+        for row in _rows(regions_dir / f"{stem}.settlements.csv"):
+            gazetteer.add(Place(row["name"], row["municipality"], row.get("kind") or "settlement"))
+        for row in _rows(regions_dir / f"{stem}.aliases.csv"):
+            ambiguous = "ambiguous" in (row.get("note") or "")
+            gazetteer.add(Place(row["alias"], row["municipality"], row.get("kind") or "alias", ambiguous))
+        for row in _rows(regions_dir / "outside.csv"):
+            if row.get("region") != region:
+                gazetteer.add(Place(row["name"], None, "outside"))
+        gazetteer._mark_common_words()
+        return gazetteer
+
+    def add(self, place: Place) -> None:
+        for form in self._case_forms(place.name):
+            bucket = self.forms.setdefault(form, [])
+            if place not in bucket:
+                bucket.append(place)
+
+    def _case_forms(self, name: str) -> set[tuple[str, ...]]:
+        words = [w for w in _norm(name).replace("-", " - ").split()]
+        forms = {tuple(words)}
+        if any(len(w) <= 3 and w.isupper() for w in name.split()):
+            return forms  # abbreviations (НН, ХМ) are not inflected
+        parses = [self._best_parse(w) for w in words]
+        for case in CASES:
+            inflected = []
+            for word, parse in zip(words, parses, strict=True):
+                if parse is None or word == "-":
+                    inflected.append(word)
+                    continue
+                form = parse.inflect({case})
+                inflected.append(_norm(form.word) if form else word)
+            forms.add(tuple(inflected))
+        return {tuple(w for w in form if w != "-") for form in forms} | {
+            tuple(_norm(name).split())
+        }
+
+    def _best_parse(self, word: str):
+        parses = self.morph.parse(word)
+        geo = [p for p in parses if "Geox" in p.tag]
+        nominative = [p for p in parses if p.tag.case == "nomn"]
+        return (geo or nominative or parses or [None])[0]
+
+    def _mark_common_words(self) -> None:
+        """Single-word names that are also ordinary words need a place marker."""
+        for form, places in self.forms.items():
+            if len(form) != 1:
+                continue
+            parses = self.morph.parse(form[0])
+            if any("Geox" not in p.tag and p.score > 0.2 and p.tag.POS != "ADJF" for p in parses) and not any(
+                "Geox" in p.tag for p in parses[:1]
+            ):
+                self.forms[form] = [
+                    Place(p.name, p.municipality, p.kind, True) for p in places
+                ]
+
+    def find(self, text: str, tokens: list[Token] | None = None) -> list[PlaceMatch]:
+        """Every place named in the text, longest match first, left to right."""
+        tokens = [t for t in (tokens or tokenize(text)) if t.is_word]
+        words = [_norm(t.text) for t in tokens]
+        matches: list[PlaceMatch] = []
+        i = 0
+        while i < len(words):
+            for n in range(min(MAX_NGRAM, len(words) - i), 0, -1):
+                places = self.forms.get(tuple(words[i : i + n]))
+                if not places:
+                    continue
+                start, stop = tokens[i].start, tokens[i + n - 1].stop
+                place = places[0]
+                if place.ambiguous and not self._marked(text, tokens, words, i, n):
+                    continue
+                matches.append(PlaceMatch(place, start, stop, text[start:stop]))
+                i += n - 1
+                break
+            i += 1
+        return matches
+
+    @staticmethod
+    def _marked(text, tokens, words, i, n) -> bool:
+        before = words[i - 1] if i > 0 else ""
+        after = words[i + n] if i + n < len(words) else ""
+        if before in PLACE_MARKERS or after in PLACE_MARKERS:
+            return True
+        first = tokens[i].text
+        sentence_start = i == 0 or text[: tokens[i].start].rstrip()[-1:] in ".!?"
+        return first[:1].isupper() and not first.isupper() and not sentence_start or (
+            first[:1].isupper() and before in PREPOSITIONS
+        )
+
+    def resolve(self, text: str, tokens: list[Token] | None = None):
+        """The municipality the text is about, the decisive match, and all matches.
+
+        Inside-region places outvote outside ones; the most mentioned municipality wins,
+        ties going to the first mention.
+        """
+        matches = self.find(text, tokens)
+        inside = [m for m in matches if m.place.municipality is not None]
+        if not inside:
+            return None, (matches[0] if matches else None), matches
+        counts = Counter(m.place.municipality for m in inside)
+        best = max(counts.values())
+        decisive = next(m for m in inside if counts[m.place.municipality] == best)
+        return decisive.place.municipality, decisive, matches
+
+
+def _rows(path: Path):
+    if not path.exists():
+        return []
+    with open(path, encoding="utf-8") as f:
+        return list(csv.DictReader(f))

@@ -1,0 +1,104 @@
+"""Model versions under models/: where files live, checksums, the production pointer.
+
+Layout: ``models/<task>/<version>/{model.skops, manifest.json, metrics.json,
+MODEL_CARD.md}`` and ``models/registry.json`` naming the production version of each
+task. A model is loaded only if its SHA-256 matches the manifest, and skops is told to
+trust only the scikit-learn, NumPy and SciPy types the manifest lists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import skops.io as sio
+
+MODEL_FILE = "model.skops"
+TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.")
+
+
+class ModelError(Exception):
+    """A model is missing or cannot be trusted; the message says which and why."""
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_registry(models_dir: str | Path) -> dict:
+    path = Path(models_dir) / "registry.json"
+    if not path.exists():
+        raise ModelError(f"{path} does not exist: train a model first with `tsur train`")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ModelError(f"{path} is not valid JSON: {error}") from None
+
+
+def write_registry(models_dir: str | Path, registry: dict) -> None:
+    path = Path(models_dir) / "registry.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(registry, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def production_versions(models_dir: str | Path) -> dict[str, str]:
+    return dict(read_registry(models_dir).get("production", {}))
+
+
+def versions(models_dir: str | Path, task: str) -> list[str]:
+    folder = Path(models_dir) / task
+    if not folder.exists():
+        return []
+    return sorted(p.name for p in folder.iterdir() if (p / "manifest.json").exists())
+
+
+def new_version(models_dir: str | Path, task: str, now: datetime) -> str:
+    stem = now.astimezone(UTC).strftime("%Y%m%d")
+    taken = set(versions(models_dir, task))
+    n = 1
+    while f"{stem}.{n}" in taken:
+        n += 1
+    return f"{stem}.{n}"
+
+
+def save_model(folder: Path, obj, manifest: dict) -> dict:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / MODEL_FILE
+    sio.dump(obj, path, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
+    untrusted = sio.get_untrusted_types(file=path)
+    manifest = {**manifest, "sha256": sha256(path), "trusted_types": sorted(untrusted)}
+    (folder / "manifest.json").write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    return manifest
+
+
+def load_model(folder: Path):
+    """Load a model after checking its checksum and the types it asks to trust."""
+    manifest_path = folder / "manifest.json"
+    path = folder / MODEL_FILE
+    if not manifest_path.exists() or not path.exists():
+        raise ModelError(f"model {folder} is incomplete: expected {MODEL_FILE} and manifest.json")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    actual = sha256(path)
+    if actual != manifest.get("sha256"):
+        raise ModelError(
+            f"checksum mismatch for {path}: manifest says {manifest.get('sha256')}, file has "
+            f"{actual}. The file was changed or damaged; retrain or restore it."
+        )
+    trusted = manifest.get("trusted_types", [])
+    foreign = [t for t in trusted if not t.startswith(TRUSTED_PREFIXES)]
+    if foreign:
+        raise ModelError(f"{path} asks to trust unexpected types {foreign}; refusing to load")
+    unexpected = set(sio.get_untrusted_types(file=path)) - set(trusted)
+    if unexpected:
+        raise ModelError(f"{path} holds types not listed in its manifest: {sorted(unexpected)}")
+    return sio.load(path, trusted=trusted), manifest

@@ -1,0 +1,69 @@
+"""Normalisation, tokens with offsets, and lemmas.
+
+razdel splits tokens (keeping offsets into the original text, so an explanation can
+point at the words); pymorphy3 gives lemmas behind a cache, since residents repeat
+the same few thousand words.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pymorphy3
+import razdel
+
+# The models see at most this many characters; the full text stays in the database.
+MAX_MODEL_CHARS = 4000
+
+_URL = re.compile(r"https?://\S+|www\.\S+")
+_MENTION = re.compile(r"\[(?:id|club|public)\d+\|([^\]]*)\]")  # VK's [id123|Имя] mention
+_SPACES = re.compile(r"\s+")
+_WORD = re.compile(r"[а-яёa-z0-9]", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Token:
+    start: int
+    stop: int
+    text: str
+
+    @property
+    def is_word(self) -> bool:
+        return bool(_WORD.search(self.text))
+
+
+def clean(text: str) -> str:
+    """Text as the models read it: no links, VK mentions reduced to the name, ё→е."""
+    text = text[:MAX_MODEL_CHARS]
+    text = _MENTION.sub(r"\1", text)
+    text = _URL.sub(" ", text)
+    text = text.replace("ё", "е").replace("Ё", "Е")
+    return _SPACES.sub(" ", text).strip()
+
+
+def tokenize(text: str) -> list[Token]:
+    return [Token(t.start, t.stop, t.text) for t in razdel.tokenize(text)]
+
+
+class Morph:
+    """pymorphy3 behind a cache; built once and handed to whoever needs lemmas."""
+
+    def __init__(self, analyzer: pymorphy3.MorphAnalyzer | None = None):
+        self.analyzer = analyzer or pymorphy3.MorphAnalyzer()
+        self.lemma = lru_cache(maxsize=300_000)(self._lemma)
+        self.parse = lru_cache(maxsize=100_000)(self.analyzer.parse)
+
+    def _lemma(self, word: str) -> str:
+        if not word.isalpha():
+            return word
+        return self.analyzer.parse(word)[0].normal_form.replace("ё", "е")
+
+    def lemmas(self, tokens: list[Token]) -> list[str]:
+        return [self.lemma(t.text.lower()) for t in tokens if t.is_word]
+
+
+def lemma_text(text: str, morph: Morph) -> str:
+    """The space-joined lemmas of a cleaned text (the input of the word features)."""
+    return " ".join(morph.lemmas(tokenize(text)))
