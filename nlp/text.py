@@ -19,6 +19,7 @@ MAX_MODEL_CHARS = 4000
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _MENTION = re.compile(r"\[(?:id|club|public)\d+\|([^\]]*)\]")  # VK's [id123|Имя] mention
+_MARKUP = re.compile(r"<[^<>]{1,300}>")  # pasted HTML: noise for the models
 _SPACES = re.compile(r"\s+")
 _WORD = re.compile(r"[а-яёa-z0-9]", re.IGNORECASE)
 
@@ -38,6 +39,7 @@ def clean(text: str) -> str:
     """Text as the models read it: no links, VK mentions reduced to the name, ё→е."""
     text = text[:MAX_MODEL_CHARS]
     text = _MENTION.sub(r"\1", text)
+    text = _MARKUP.sub(" ", text)
     text = _URL.sub(" ", text)
     text = text.replace("ё", "е").replace("Ё", "Е")
     return _SPACES.sub(" ", text).strip()

@@ -165,3 +165,15 @@ def m001_initial(db: Database) -> None:
         "CREATE TRIGGER incident_events_no_delete BEFORE DELETE ON incident_events"
         " BEGIN SELECT RAISE(ABORT, 'incident events are append-only'); END"
     )
+
+
+@migrations()
+def m002_post_versions(db: Database) -> None:
+    """Edits keep the text history: the replaced text of a post, one row per edit."""
+    db["post_versions"].create(
+        {"id": int, "post_id": int, "text": str, "raw": str, "replaced_at": str},
+        pk="id",
+        not_null={"post_id", "text", "replaced_at"},
+        foreign_keys=[("post_id", "posts", "id")],
+    )
+    db["post_versions"].create_index(["post_id"])

@@ -1,0 +1,45 @@
+"""What every operation needs, built once at the entry point and handed down."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import cached_property
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from monitor.clock import Clock, SystemClock
+from monitor.incidents.calendar import RegionCalendar
+from monitor.settings import Settings
+from monitor.store import open_db
+
+
+@dataclass
+class Context:
+    db: Database
+    settings: Settings
+    clock: Clock
+    pipeline: object | None = None  # nlp.Pipeline, loaded only by commands that label
+    db_path: Path | None = None  # None: settings.database
+
+    @cached_property
+    def calendar(self) -> RegionCalendar:
+        return RegionCalendar(self.settings.timezone)
+
+    @classmethod
+    def open(cls, settings: Settings, clock: Clock | None = None, db_path=None) -> Context:
+        path = Path(db_path or settings.database)
+        return cls(open_db(path), settings, clock or SystemClock(), db_path=path)
+
+    def fork(self) -> Context:
+        """The same context over a new connection (SQLite connections stay in their thread)."""
+        return replace(self, db=open_db(self.db_path or self.settings.database, upgrade=False))
+
+    def load_pipeline(self):
+        from nlp import Pipeline
+
+        self.pipeline = Pipeline.load(
+            self.settings.models_dir, region=self.settings.region,
+            regions_dir=self.settings.data_dir / "regions",
+        )
+        return self.pipeline

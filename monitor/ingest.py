@@ -1,0 +1,130 @@
+"""Store collected posts once, label them, open incidents — one transaction a batch.
+
+Every collector ends here. A batch is labelled before the transaction (labelling is
+the slow part), then posts, labels, incidents and the collector's cursor are written
+together, so a crash at any moment leaves either all of a batch or none of it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from monitor.clock import iso
+from monitor.collectors.post import Post
+from monitor.incidents.lifecycle import open_incident
+from monitor.incidents.routing import route
+from monitor.store.catalog import ensure_source, organisation_id
+from nlp import ACTIONABLE_KINDS
+
+
+@dataclass
+class IngestReport:
+    received: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    edited: int = 0
+    incidents: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, other: IngestReport) -> None:
+        for name in ("received", "stored", "duplicates", "edited", "incidents"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.errors.extend(other.errors)
+
+    def __str__(self) -> str:
+        return (f"{self.received} received, {self.stored} new, {self.duplicates} already stored, "
+                f"{self.edited} edited, {self.incidents} incidents opened")
+
+
+def ingest(ctx, posts: Iterable[Post], *, cursor: tuple[str, dict] | None = None) -> IngestReport:
+    """Store, label and open incidents for a batch of posts.
+
+    `cursor` is (source key, cursor value) stored in the same transaction, so a
+    collector restarted after a crash resumes exactly after the last stored batch.
+    """
+    db, now = ctx.db, ctx.clock.now()
+    posts = _unique(posts)
+    report = IngestReport(received=len(posts))
+    sources = {key: ensure_source(db, key, now) for key in {p.source for p in posts}}
+    if cursor:
+        sources.setdefault(cursor[0], ensure_source(db, cursor[0], now))
+    fresh, edits = [], []
+    for post in posts:
+        row = _stored(db, sources[post.source]["id"], post.external_id)
+        if row is None:
+            fresh.append(post)
+        elif row["text"] != post.text:
+            edits.append((row, post))
+        else:
+            report.duplicates += 1
+    labels = ctx.pipeline.label(
+        [p.text for p in fresh],
+        source_municipality=[sources[p.source]["municipality"] for p in fresh],
+    ) if fresh else []
+    with db.atomic():
+        for post, label in zip(fresh, labels, strict=True):
+            report.incidents += _store_new(ctx, post, label, sources[post.source], now)
+        report.stored = len(fresh)
+        for row, post in edits:
+            _store_edit(db, row, post, now)
+        report.edited = len(edits)
+        if cursor:
+            db["sources"].update(sources[cursor[0]]["id"], {
+                "cursor": json.dumps(cursor[1], ensure_ascii=False), "last_success_at": iso(now),
+            })
+    return report
+
+
+def _unique(posts: Iterable[Post]) -> list[Post]:
+    """Drop repeats inside one batch (the same update delivered twice); the last wins."""
+    latest: dict[tuple[str, str], Post] = {}
+    for post in posts:
+        latest[(post.source, post.external_id)] = post
+    return list(latest.values())
+
+
+def _stored(db, source_id: int, external_id: str) -> dict | None:
+    rows = list(db["posts"].rows_where("source_id = ? AND external_id = ?", [source_id, external_id]))
+    return rows[0] if rows else None
+
+
+def _store_new(ctx, post: Post, label, source: dict, now) -> int:
+    db = ctx.db
+    post_id = db["posts"].insert({
+        "source_id": source["id"],
+        "external_id": post.external_id,
+        "channel": post.channel,
+        "parent_external_id": post.parent_id,
+        "author_id": post.author_id,
+        "author_name": post.author_name,
+        "text": post.text,
+        "url": post.url,
+        "created_at": iso(post.created_at),
+        "collected_at": iso(now),
+        "raw": json.dumps(post.raw, ensure_ascii=False),
+    }).last_pk
+    db["labels"].insert({
+        "post_id": post_id,
+        "model_version": ctx.pipeline.version,
+        "kind": label.kind,
+        "topic": label.topic,
+        "municipality": label.municipality,
+        "urgency": label.urgency,
+        "scores": json.dumps(label.scores, ensure_ascii=False),
+        "explanations": json.dumps(label.explanations, ensure_ascii=False),
+        "created_at": iso(now),
+    })
+    if label.kind not in ACTIONABLE_KINDS:
+        return 0
+    org_key, reason = route(ctx.settings, label.topic, label.municipality)
+    open_incident(ctx, post_id, label, organisation_id(db, org_key), reason)
+    return 1
+
+
+def _store_edit(db, row: dict, post: Post, now) -> None:
+    db["post_versions"].insert({"post_id": row["id"], "text": row["text"], "raw": row["raw"],
+                               "replaced_at": iso(now)})
+    db["posts"].update(row["id"], {"text": post.text, "edited_at": iso(now),
+                                   "raw": json.dumps(post.raw, ensure_ascii=False)})

@@ -1,0 +1,59 @@
+"""Organisations and sources: declared in tsur.toml, kept as rows in the database."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from sqlite_utils import Database
+
+from monitor.clock import iso
+from monitor.settings import Settings
+
+
+def sync_from_settings(db: Database, settings: Settings, now: datetime) -> None:
+    """Upsert the configured organisations and sources (rows never disappear: posts
+    and incidents point at them)."""
+    with db.atomic():
+        for org in settings.organisations:
+            db["organisations"].upsert({
+                "key": org.key, "name": org.name, "municipality": org.municipality,
+                "kind": org.kind, "topics": json.dumps(list(org.topics), ensure_ascii=False),
+                "vk_group_id": org.vk_group_id, "telegram_chat_id": org.telegram_chat_id,
+            }, pk="key")
+        for source in settings.sources:
+            existing = source_by_key(db, source.key)
+            row = {
+                "key": source.key, "platform": source.platform, "name": source.name,
+                "role": source.role, "municipality": source.municipality,
+                "organisation_id": organisation_id(db, source.organisation),
+            }
+            if existing:
+                db["sources"].update(existing["id"], row)
+            else:
+                db["sources"].insert({**row, "created_at": iso(now)})
+
+
+def organisation_id(db: Database, key: str | None) -> int | None:
+    if not key:
+        return None
+    row = db.execute("SELECT id FROM organisations WHERE key = ?", [key]).fetchone()
+    return row[0] if row else None
+
+
+def source_by_key(db: Database, key: str) -> dict | None:
+    rows = list(db["sources"].rows_where("key = ?", [key]))
+    return rows[0] if rows else None
+
+
+def ensure_source(db: Database, key: str, now: datetime) -> dict:
+    """The source row for a key, creating an unconfigured `watched` source if new."""
+    row = source_by_key(db, key)
+    if row:
+        return row
+    platform = key.split(":", 1)[0] if ":" in key else "replay"
+    if platform not in {"vk", "telegram"}:
+        platform = "replay"
+    db["sources"].insert({"key": key, "platform": platform, "name": key, "role": "watched",
+                          "created_at": iso(now)})
+    return source_by_key(db, key)

@@ -1,0 +1,85 @@
+"""The web app: built by a factory from an injected Context, one router per feature."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.middleware.sessions import SessionMiddleware
+
+from monitor.clock import parse_time
+from monitor.incidents.deadlines import status as deadline_status
+from monitor.incidents.lifecycle import REJECT_REASONS, STATUS_TITLES
+from monitor.users import ROLE_TITLES
+from nlp.labels import KINDS, TOPICS, URGENCIES
+
+from . import auth, incidents
+from .titles import KIND_TITLES, TOPIC_TITLES, URGENCY_TITLES
+
+HERE = Path(__file__).parent
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+
+
+
+def create_app(ctx, secret_key: str | None = None) -> FastAPI:
+    app = FastAPI(title="tsur", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.ctx = ctx
+    app.state.templates = templates(ctx)
+    key = secret_key or ctx.settings.secret("TSUR_SECRET_KEY") or secrets.token_urlsafe(32)
+    app.add_middleware(SessionMiddleware, secret_key=key, session_cookie="tsur_session",
+                       same_site="strict", https_only=False, max_age=12 * 3600)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "same-origin"
+        return response
+
+    @app.exception_handler(auth.LoginRequired)
+    async def to_login(request: Request, exc):
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    @app.get("/healthz")
+    def health():
+        return {"ok": True}
+
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(auth.router)
+    app.include_router(incidents.router)
+    return app
+
+
+def templates(ctx) -> Jinja2Templates:
+    zone = ZoneInfo(ctx.settings.timezone)
+    env = Environment(loader=FileSystemLoader(HERE / "templates"),
+                      autoescape=select_autoescape(default=True, default_for_string=True))
+
+    def local(value, fmt="%d.%m.%Y %H:%M"):
+        """Stored UTC → the region's local time."""
+        if not value:
+            return "—"
+        return parse_time(value).astimezone(zone).strftime(fmt)
+
+    def deadline(incident):
+        due = parse_time(incident["first_reply_due_at"]) if incident.get("first_reply_due_at") else None
+        met = parse_time(incident["first_reply_at"]) if incident.get("first_reply_at") else None
+        return deadline_status(due, met, ctx.clock.now())
+
+    env.filters["local"] = local
+    env.globals.update(
+        deadline=deadline, STATUS_TITLES=STATUS_TITLES, KIND_TITLES=KIND_TITLES,
+        TOPIC_TITLES=TOPIC_TITLES, URGENCY_TITLES=URGENCY_TITLES, ROLE_TITLES=ROLE_TITLES,
+        REJECT_REASONS=REJECT_REASONS, KINDS=KINDS, TOPICS=TOPICS, URGENCIES=URGENCIES,
+        timezone=ctx.settings.timezone,
+    )
+    return Jinja2Templates(env=env)

@@ -1,0 +1,119 @@
+"""Log in and out, the current user, CSRF tokens and login rate limiting."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+from collections import defaultdict, deque
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse
+
+from monitor.users import authenticate, get_user
+
+router = APIRouter()
+MAX_FAILURES = 5
+FAILURE_WINDOW = 300.0  # seconds
+
+
+class LoginRequired(Exception):
+    """Raised by `current_user` when nobody is logged in; the app redirects to /login."""
+
+
+class RateLimiter:
+    """Failed logins per (client, login) within a sliding window, in memory."""
+
+    def __init__(self, limit: int = MAX_FAILURES, window: float = FAILURE_WINDOW):
+        self.limit, self.window = limit, window
+        self.failures: dict[tuple, deque] = defaultdict(deque)
+
+    def blocked(self, key: tuple, now: float) -> bool:
+        recent = self.failures[key]
+        while recent and now - recent[0] > self.window:
+            recent.popleft()
+        return len(recent) >= self.limit
+
+    def fail(self, key: tuple, now: float) -> None:
+        self.failures[key].append(now)
+
+    def reset(self, key: tuple) -> None:
+        self.failures.pop(key, None)
+
+
+limiter = RateLimiter()
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = request.session["csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+async def check_csrf(request: Request) -> None:
+    """A dependency for every state-changing form: the token must match the session's."""
+    form = await request.form()
+    sent = str(form.get("csrf_token") or "")
+    expected = request.session.get("csrf") or ""
+    if not expected or not hmac.compare_digest(sent, expected):
+        raise HTTPException(403, "Форма устарела или подделана (CSRF). Обновите страницу.")
+
+
+def request_context(request: Request):
+    """A Context with its own database connection for this request."""
+    ctx = request.app.state.ctx.fork()
+    try:
+        yield ctx
+    finally:
+        ctx.db.close()
+
+
+def current_user(request: Request, ctx=Depends(request_context)) -> dict:
+    user_id = request.session.get("user_id")
+    user = get_user(ctx.db, user_id) if user_id else None
+    if user is None:
+        raise LoginRequired()
+    return user
+
+
+def render(request: Request, template: str, status_code: int = 200, **context):
+    context.setdefault("user", None)
+    return request.app.state.templates.TemplateResponse(
+        request, template, {"csrf_token": csrf_token(request), **context}, status_code=status_code
+    )
+
+
+def _safe_next(target: str | None) -> str:
+    return target if target and target.startswith("/") and not target.startswith("//") else "/"
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "/"):
+    return render(request, "login.html", next=_safe_next(next), error=None)
+
+
+@router.post("/login", dependencies=[Depends(check_csrf)])
+def login(request: Request, login: str = Form(...), password: str = Form(...), next: str = Form("/"),
+          ctx=Depends(request_context)):
+    key = (request.client.host if request.client else "?", login.lower())
+    now = time.monotonic()
+    if limiter.blocked(key, now):
+        return render(request, "login.html", status_code=429, next=_safe_next(next),
+                      error="Слишком много неудачных попыток. Подождите 5 минут.")
+    user = authenticate(ctx.db, login, password)
+    if user is None:
+        limiter.fail(key, now)
+        return render(request, "login.html", status_code=401, next=_safe_next(next),
+                      error="Неверный логин или пароль.")
+    limiter.reset(key)
+    request.session.clear()
+    request.session["user_id"] = user["id"]
+    csrf_token(request)
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.post("/logout", dependencies=[Depends(check_csrf)])
+def logout(request: Request):
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)

@@ -1,0 +1,84 @@
+from datetime import timedelta
+
+from monitor.collectors.post import Post
+from monitor.ingest import ingest
+
+
+def post(ctx, text, external_id="-100003_10_1", source="vk:-100003", channel="vk_comment"):
+    return Post(source, external_id, channel, text, ctx.clock.now() - timedelta(minutes=5),
+                author_name="Ирина", raw={"text": text})
+
+
+def count(ctx, table):
+    return ctx.db[table].count
+
+
+def test_same_post_twice_is_stored_once(ctx):
+    complaint = post(ctx, "Третий день нет горячей воды на Гайдара 12, УК не отвечает!")
+    first = ingest(ctx, [complaint])
+    second = ingest(ctx, [complaint])
+    assert (first.stored, first.incidents) == (1, 1)
+    assert (second.stored, second.duplicates, second.incidents) == (0, 1, 0)
+    assert count(ctx, "posts") == count(ctx, "labels") == count(ctx, "incidents") == 1
+
+
+def test_duplicate_inside_one_batch_is_stored_once(ctx):
+    complaint = post(ctx, "Яма на дороге у школы, машины бьют колёса")
+    report = ingest(ctx, [complaint, complaint])
+    assert report.stored == 1 and count(ctx, "posts") == 1
+
+
+def test_complaint_opens_a_new_incident_with_an_event_and_a_deadline(ctx):
+    ingest(ctx, [post(ctx, "В подъезде сильно пахнет газом, дети дома, приезжайте срочно!")])
+    [incident] = list(ctx.db["incidents"].rows)
+    assert incident["status"] == "new"
+    assert incident["urgency"] == "critical"
+    assert incident["municipality"] == "Дзержинск"  # the page's municipality: no place in text
+    assert incident["first_reply_due_at"] > incident["opened_at"]
+    [event] = list(ctx.db["incident_events"].rows)
+    assert (event["event"], event["new_status"], event["actor"]) == ("opened", "new", "system:ingest")
+
+
+def test_chatter_is_stored_and_labelled_without_an_incident(ctx):
+    report = ingest(ctx, [post(ctx, "Продам гараж недорого, пишите в личку")])
+    assert report.stored == 1 and report.incidents == 0
+    assert count(ctx, "labels") == 1 and count(ctx, "incidents") == 0
+
+
+def test_an_edit_keeps_the_old_text(ctx):
+    ingest(ctx, [post(ctx, "нет воды")])
+    report = ingest(ctx, [post(ctx, "нет воды уже 3 дня на Гайдара")])
+    assert report.edited == 1
+    [row] = list(ctx.db["posts"].rows)
+    assert row["text"] == "нет воды уже 3 дня на Гайдара" and row["edited_at"]
+    assert [v["text"] for v in ctx.db["post_versions"].rows] == ["нет воды"]
+
+
+def test_cursor_is_stored_with_the_batch(ctx):
+    ingest(ctx, [post(ctx, "яма во дворе")], cursor=("vk:-100003", {"offset": 42}))
+    row = next(ctx.db["sources"].rows_where("key = ?", ["vk:-100003"]))
+    assert row["cursor"] == '{"offset": 42}' and row["last_success_at"]
+
+
+def test_unknown_source_is_created_as_watched(ctx):
+    ingest(ctx, [post(ctx, "нет света", source="telegram:-1009", channel="telegram")])
+    row = next(ctx.db["sources"].rows_where("key = ?", ["telegram:-1009"]))
+    assert (row["platform"], row["role"]) == ("telegram", "watched")
+
+
+def test_hostile_and_huge_texts_are_kept_whole(ctx):
+    huge = "Прошу принять меры! " + "нет воды " * 120_000  # about 1 MB
+    report = ingest(ctx, [post(ctx, huge, "-100003_1_1"), post(ctx, "😡😡😡", "-100003_1_2"),
+                          post(ctx, "", "-100003_1_3")])
+    assert report.stored == 3
+    texts = sorted(len(r["text"]) for r in ctx.db["posts"].rows)
+    assert texts[-1] == len(huge)
+
+
+def test_routing_sends_health_to_the_ministry_and_the_rest_to_the_administration(ctx):
+    ingest(ctx, [post(ctx, "В поликлинике №5 невозможно записаться к терапевту, талонов нет месяц", "a"),
+                 post(ctx, "Яма на дороге на проспекте Ленина, вчера пробил колесо", "b")])
+    rows = ctx.db.execute(
+        "SELECT i.topic, o.key FROM incidents i JOIN organisations o ON o.id = i.organisation_id"
+        " ORDER BY i.id").fetchall()
+    assert rows == [("health", "minzdrav"), ("roads_transport", "adm-dzr")]

@@ -1,0 +1,82 @@
+import shutil
+
+import pytest
+
+from nlp import KINDS, TOPICS, URGENCIES, ModelError, Pipeline
+
+
+def test_label_returns_every_label_with_scores_and_explanations(pipeline):
+    [labels] = pipeline.label(["Третий день нет горячей воды на Гайдара в Дзержинске, УК молчит"])
+    assert labels.kind == "complaint" and labels.topic == "housing"
+    assert labels.municipality == "Дзержинск" and labels.urgency in URGENCIES
+    assert set(labels.scores) == {"kind", "topic", "municipality", "urgency"}
+    assert all(0 <= v <= 1 for v in labels.scores.values())
+    assert "вода" in labels.explanations["topic"]
+    assert "Дзержинске" in labels.explanations["municipality"]
+
+
+@pytest.mark.parametrize("text, municipality", [
+    ("В Нижнем Новгороде опять перекопали улицу", "Нижний Новгород"),
+    ("на Автозаводе нет света второй день", "Нижний Новгород"),
+    ("под Арзамасом дорога разбита", "Арзамас"),
+    ("в Ворсме не вывозят мусор", "Павловский"),
+    ("В Кстове отключили отопление", "Нижний Новгород"),
+    ("в Большом Болдине нет связи", "Большеболдинский"),
+    ("в Москве такого бардака нет", None),
+])
+def test_municipality_from_the_text_in_any_case_form(pipeline, text, municipality):
+    [labels] = pipeline.label([text], source_municipality=None)
+    assert labels.municipality == municipality
+
+
+def test_the_text_place_wins_over_the_page_and_the_page_fills_in(pipeline):
+    named, unnamed = pipeline.label(["в Дзержинске яма", "во дворе яма"], source_municipality="Арзамас")
+    assert named.municipality == "Дзержинск"
+    assert unnamed.municipality == "Арзамас"
+    assert "страницы" in unnamed.explanations["municipality"]
+
+
+def test_the_noun_bor_is_not_the_town_of_bor(pipeline):
+    forest, town = pipeline.label(["сосновый бор вырубают", "В Бору опять нет воды"])
+    assert forest.municipality is None
+    assert town.municipality == "Бор"
+
+
+def test_danger_rule_raises_urgency_and_names_itself(pipeline):
+    [labels] = pipeline.label(["в подъезде пахнет газом"])
+    assert labels.urgency == "critical"
+    assert "газа" in labels.explanations["urgency"]
+
+
+def test_news_about_a_fire_is_not_raised_by_the_rule(pipeline):
+    [labels] = pipeline.label(["Спасибо огромное нашим коммунальщикам за быструю работу!"])
+    assert labels.kind == "gratitude" and labels.urgency == "low"
+
+
+@pytest.mark.parametrize("text", ["", "   ", "😡😡😡", "!!!", "нет воды " * 120_000])
+def test_empty_emoji_and_huge_texts_are_labelled(pipeline, text):
+    [labels] = pipeline.label([text], source_municipality="Выкса")
+    assert labels.kind in KINDS and labels.topic in TOPICS and labels.urgency in URGENCIES
+
+
+def test_source_municipality_per_text_must_match_the_texts(pipeline):
+    with pytest.raises(ValueError, match="one value per text"):
+        pipeline.label(["a", "b"], source_municipality=["Бор"])
+
+
+def test_a_model_with_a_bad_checksum_is_refused(tmp_path, settings):
+    models = tmp_path / "models"
+    shutil.copytree(settings.models_dir, models)
+    registry = (models / "registry.json").read_text()
+    import json
+
+    version = json.loads(registry)["production"]["topic"]
+    model = models / "topic" / version / "model.skops"
+    model.write_bytes(model.read_bytes()[:-10] + b"0123456789")
+    with pytest.raises(ModelError, match="checksum mismatch"):
+        Pipeline.load(models)
+
+
+def test_a_missing_registry_says_to_train(tmp_path):
+    with pytest.raises(ModelError, match="tsur train"):
+        Pipeline.load(tmp_path)

@@ -1,0 +1,68 @@
+from monitor.store import applied_migrations, migrations, open_db, pending_migrations
+from monitor.store.schema import m001_initial
+
+
+def test_fresh_database_has_every_table_in_wal_mode(tmp_path):
+    db = open_db(tmp_path / "t.db")
+    for table in ("sources", "posts", "labels", "incidents", "incident_events", "organisations",
+                  "users", "post_versions"):
+        assert db[table].exists(), table
+    assert db.journal_mode == "wal"
+    assert pending_migrations(db) == []
+
+
+def test_upgrade_applies_pending_migrations_and_keeps_data(tmp_path, runner):
+    from monitor.cli import cli
+
+    path = tmp_path / "old.db"
+    db = open_db(path, upgrade=False)
+    # An old database: only the first migration applied, with a post in it.
+    migrations.apply(db, stop_before="m002_post_versions")
+    assert applied_migrations(db) == [m001_initial.__name__]
+    db["sources"].insert({"key": "vk:-1", "platform": "vk", "name": "x", "role": "watched",
+                          "created_at": "2026-11-16T07:00:00+00:00"})
+    db["posts"].insert({"source_id": 1, "external_id": "-1_1", "channel": "vk_post", "text": "яма",
+                        "created_at": "2026-11-16T07:00:00+00:00",
+                        "collected_at": "2026-11-16T07:00:00+00:00"})
+    db.close()
+
+    result = runner.invoke(cli, ["db", "upgrade", "--db", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "applied m002_post_versions" in result.output
+
+    db = open_db(path, upgrade=False)
+    assert pending_migrations(db) == []
+    assert [r["text"] for r in db["posts"].rows] == ["яма"]
+    again = runner.invoke(cli, ["db", "upgrade", "--db", str(path)])
+    assert "up to date" in again.output
+
+
+def test_same_external_id_twice_in_a_source_is_refused_by_the_schema(tmp_path):
+    import sqlite3
+
+    import pytest
+
+    db = open_db(tmp_path / "t.db")
+    db["sources"].insert({"key": "vk:-1", "platform": "vk", "name": "x", "role": "watched",
+                          "created_at": "2026-11-16T07:00:00+00:00"})
+    row = {"source_id": 1, "external_id": "-1_1", "channel": "vk_post", "text": "a",
+           "created_at": "2026-11-16T07:00:00+00:00", "collected_at": "2026-11-16T07:00:00+00:00"}
+    db["posts"].insert(row)
+    with pytest.raises(sqlite3.IntegrityError):
+        db["posts"].insert(row)
+
+
+def test_incident_history_is_append_only(ctx):
+    import sqlite3
+
+    import pytest
+
+    from monitor.collectors.post import Post
+    from monitor.ingest import ingest
+
+    ingest(ctx, [Post("vk:-100003", "-100003_1_2", "vk_comment", "Третий день нет воды на Гайдара, УК молчит",
+                      ctx.clock.now())])
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        ctx.db.execute("UPDATE incident_events SET actor = 'someone'")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        ctx.db.execute("DELETE FROM incident_events")
