@@ -8,24 +8,9 @@ from pathlib import Path
 
 import click
 
-from monitor.settings import ConfigError, load_settings
-
-BATCH = 256
-
-
-class Obj:
-    def __init__(self, config):
-        self.config_path = config
-        self._settings = None
-
-    @property
-    def settings(self):
-        if self._settings is None:
-            try:
-                self._settings = load_settings(self.config_path)
-            except ConfigError as error:
-                raise click.ClickException(str(error)) from None
-        return self._settings
+from monitor.commands import COMMAND_MODULES
+from monitor.commands.common import BATCH, Obj, municipalities, open_context
+from monitor.settings import load_settings
 
 
 @click.group()
@@ -36,19 +21,6 @@ class Obj:
 def cli(click_ctx, config):
     """tsur: residents' messages from VK and Telegram → labelled incidents for a ЦУР."""
     click_ctx.obj = Obj(config)
-
-
-def open_context(settings, db_path=None, pipeline=False):
-    from monitor.context import Context
-    from nlp import ModelError
-
-    ctx = Context.open(settings, db_path=db_path)
-    if pipeline:
-        try:
-            ctx.load_pipeline()
-        except (ModelError, FileNotFoundError) as error:
-            raise click.ClickException(str(error)) from None
-    return ctx
 
 
 # --- demo and serve -------------------------------------------------------------
@@ -313,7 +285,7 @@ def train(obj, seed, promote):
     from nlp.train import train as train_models
 
     settings = obj.settings
-    records, problems = read_labelled(labelled_files(settings.data_dir), _municipalities(settings))
+    records, problems = read_labelled(labelled_files(settings.data_dir), municipalities(settings))
     for problem in problems:
         click.echo(f"skipped {problem}", err=True)
     if not records:
@@ -348,9 +320,9 @@ def evaluate(obj, data_path, json_path):
 
     settings = obj.settings
     if data_path:
-        records, problems = read_labelled([data_path], _municipalities(settings))
+        records, problems = read_labelled([data_path], municipalities(settings))
     else:
-        records, problems = read_labelled(labelled_files(settings.data_dir), _municipalities(settings))
+        records, problems = read_labelled(labelled_files(settings.data_dir), municipalities(settings))
         records = split(records)[1]
     for problem in problems:
         click.echo(f"skipped {problem}", err=True)
@@ -368,8 +340,7 @@ def evaluate(obj, data_path, json_path):
         click.echo(f"wrote {json_path}")
 
 
-def _municipalities(settings) -> set[str]:
-    import csv
-
-    with open(settings.region_csv, encoding="utf-8") as f:
-        return {row["key"] for row in csv.DictReader(f)}
+# Feature commands live in monitor/commands/<feature>.py, each listing its COMMANDS.
+for _module in COMMAND_MODULES:
+    for _command in _module.COMMANDS:
+        cli.add_command(_command)

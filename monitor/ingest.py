@@ -25,24 +25,28 @@ class IngestReport:
     stored: int = 0
     duplicates: int = 0
     edited: int = 0
+    deleted: int = 0
     incidents: int = 0
     errors: list[str] = field(default_factory=list)
 
     def add(self, other: IngestReport) -> None:
-        for name in ("received", "stored", "duplicates", "edited", "incidents"):
+        for name in ("received", "stored", "duplicates", "edited", "deleted", "incidents"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.errors.extend(other.errors)
 
     def __str__(self) -> str:
         return (f"{self.received} received, {self.stored} new, {self.duplicates} already stored, "
-                f"{self.edited} edited, {self.incidents} incidents opened")
+                f"{self.edited} edited, {self.deleted} deleted, {self.incidents} incidents opened")
 
 
-def ingest(ctx, posts: Iterable[Post], *, cursor: tuple[str, dict] | None = None) -> IngestReport:
+def ingest(ctx, posts: Iterable[Post], *, cursor: tuple[str, dict] | None = None,
+           deleted: Iterable[tuple[str, str]] = ()) -> IngestReport:
     """Store, label and open incidents for a batch of posts.
 
     `cursor` is (source key, cursor value) stored in the same transaction, so a
     collector restarted after a crash resumes exactly after the last stored batch.
+    `deleted` lists (source key, external id) of posts removed on the platform: they
+    are marked deleted (their incidents stay).
     """
     db, now = ctx.db, ctx.clock.now()
     posts = _unique(posts)
@@ -70,6 +74,8 @@ def ingest(ctx, posts: Iterable[Post], *, cursor: tuple[str, dict] | None = None
         for row, post in edits:
             _store_edit(db, row, post, now)
         report.edited = len(edits)
+        for source_key, external_id in deleted:
+            report.deleted += _mark_deleted(db, source_key, external_id, now)
         if cursor:
             db["sources"].update(sources[cursor[0]]["id"], {
                 "cursor": json.dumps(cursor[1], ensure_ascii=False), "last_success_at": iso(now),
@@ -128,3 +134,12 @@ def _store_edit(db, row: dict, post: Post, now) -> None:
                                "replaced_at": iso(now)})
     db["posts"].update(row["id"], {"text": post.text, "edited_at": iso(now),
                                    "raw": json.dumps(post.raw, ensure_ascii=False)})
+
+
+def _mark_deleted(db, source_key: str, external_id: str, now) -> int:
+    cursor = db.execute(
+        "UPDATE posts SET deleted_at = ? WHERE deleted_at IS NULL AND external_id = ?"
+        " AND source_id = (SELECT id FROM sources WHERE key = ?)",
+        [iso(now), external_id, source_key],
+    )
+    return cursor.rowcount

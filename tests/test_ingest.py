@@ -82,3 +82,12 @@ def test_routing_sends_health_to_the_ministry_and_the_rest_to_the_administration
         "SELECT i.topic, o.key FROM incidents i JOIN organisations o ON o.id = i.organisation_id"
         " ORDER BY i.id").fetchall()
     assert rows == [("health", "minzdrav"), ("roads_transport", "adm-dzr")]
+
+
+def test_a_deleted_post_is_marked_and_keeps_its_incident(ctx):
+    ingest(ctx, [post(ctx, "Третий день нет воды на Гайдара 12")])
+    report = ingest(ctx, [], deleted=[("vk:-100003", "-100003_10_1")])
+    assert report.deleted == 1
+    [row] = list(ctx.db["posts"].rows)
+    assert row["deleted_at"] and ctx.db["incidents"].count == 1
+    assert ingest(ctx, [], deleted=[("vk:-100003", "-100003_10_1")]).deleted == 0

@@ -177,3 +177,7 @@ def m002_post_versions(db: Database) -> None:
         foreign_keys=[("post_id", "posts", "id")],
     )
     db["post_versions"].create_index(["post_id"])
+
+
+# Feature migrations live in their own modules and register after the core ones.
+from . import schema_collectors, schema_workflow  # noqa: E402, F401
