@@ -52,8 +52,12 @@ def demo(obj, db_path, fresh, host, port, no_serve):
     credentials = prepare(ctx)
     click.echo(f"replaying {DEMO_STREAM.name} ({ctx.pipeline.version})")
 
+    shown = [0]
+
     def progress(n, report):
-        click.echo(f"  {n} messages: {report}")
+        if n - shown[0] >= 100:
+            shown[0] = n
+            click.echo(f"  {n} messages: {report}")
 
     report, bad = replay(ctx, DEMO_STREAM, progress=progress,
                          on_bad_line=lambda b: click.echo(f"  skipped {b}", err=True))
