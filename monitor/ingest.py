@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 
 from monitor.clock import iso
 from monitor.collectors.post import Post
+from monitor.incidents.feedback import resident_reply
 from monitor.incidents.lifecycle import open_incident
+from monitor.incidents.repeats import Similarity, find_repeat, link
 from monitor.incidents.routing import route
 from monitor.store.catalog import ensure_source, organisation_id
 from nlp import ACTIONABLE_KINDS
@@ -27,16 +29,19 @@ class IngestReport:
     edited: int = 0
     deleted: int = 0
     incidents: int = 0
+    repeats: int = 0  # posts linked to an open incident instead of opening one
     errors: list[str] = field(default_factory=list)
 
     def add(self, other: IngestReport) -> None:
-        for name in ("received", "stored", "duplicates", "edited", "deleted", "incidents"):
+        for name in ("received", "stored", "duplicates", "edited", "deleted", "incidents",
+                     "repeats"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.errors.extend(other.errors)
 
     def __str__(self) -> str:
         return (f"{self.received} received, {self.stored} new, {self.duplicates} already stored, "
-                f"{self.edited} edited, {self.deleted} deleted, {self.incidents} incidents opened")
+                f"{self.edited} edited, {self.deleted} deleted, {self.incidents} incidents opened, "
+                f"{self.repeats} repeats linked")
 
 
 def ingest(ctx, posts: Iterable[Post], *, cursor: tuple[str, dict] | None = None,
@@ -67,9 +72,10 @@ def ingest(ctx, posts: Iterable[Post], *, cursor: tuple[str, dict] | None = None
         [p.text for p in fresh],
         source_municipality=[sources[p.source]["municipality"] for p in fresh],
     ) if fresh else []
+    similarity = Similarity(getattr(ctx.pipeline, "morph", None)) if fresh else None
     with db.atomic():
         for post, label in zip(fresh, labels, strict=True):
-            report.incidents += _store_new(ctx, post, label, sources[post.source], now)
+            _store_new(ctx, post, label, sources[post.source], now, similarity, report)
         report.stored = len(fresh)
         for row, post in edits:
             _store_edit(db, row, post, now)
@@ -96,7 +102,7 @@ def _stored(db, source_id: int, external_id: str) -> dict | None:
     return rows[0] if rows else None
 
 
-def _store_new(ctx, post: Post, label, source: dict, now) -> int:
+def _store_new(ctx, post: Post, label, source: dict, now, similarity, report) -> None:
     db = ctx.db
     post_id = db["posts"].insert({
         "source_id": source["id"],
@@ -122,11 +128,18 @@ def _store_new(ctx, post: Post, label, source: dict, now) -> int:
         "explanations": json.dumps(label.explanations, ensure_ascii=False),
         "created_at": iso(now),
     })
+    if resident_reply(ctx, post, post_id, source["id"]):
+        return  # the author answering our question or rating the solution
     if label.kind not in ACTIONABLE_KINDS:
-        return 0
+        return
+    match = find_repeat(ctx, similarity, post.text, label.topic, label.municipality, now)
+    if match:
+        link(ctx, match.incident_id, post_id, match.score, "system:ingest", match.reason, now)
+        report.repeats += 1
+        return
     org_key, reason = route(ctx.settings, label.topic, label.municipality)
     open_incident(ctx, post_id, label, organisation_id(db, org_key), reason)
-    return 1
+    report.incidents += 1
 
 
 def _store_edit(db, row: dict, post: Post, now) -> None:

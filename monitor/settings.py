@@ -32,8 +32,21 @@ ENVIRONMENT = (
     EnvVar(
         "TSUR_TELEGRAM_API_URL", "https://api.telegram.org", "Base URL of the Telegram Bot API."
     ),
+    EnvVar(
+        "TSUR_TELEGRAM_WEB_URL", "https://t.me",
+        "Base URL of Telegram's public channel web preview (t.me/s/<channel>).",
+    ),
     EnvVar("TSUR_VK_TOKEN", None, "VK user or service token for polling walls and search."),
     EnvVar("TSUR_TELEGRAM_BOT_TOKEN", None, "Telegram bot token (from @BotFather)."),
+    EnvVar("TSUR_VK_CALLBACK_CONFIRMATION", None,
+           "String the VK Callback API expects back from /vk/callback (community settings)."),
+    EnvVar("TSUR_VK_CALLBACK_SECRET", None,
+           "Secret key of the VK Callback API server; events without it are refused."),
+    EnvVar("TSUR_TELEGRAM_WEBHOOK_URL", None,
+           "Public https URL of /telegram/webhook; when set, tsur collect uses the webhook "
+           "instead of long polling."),
+    EnvVar("TSUR_TELEGRAM_WEBHOOK_SECRET", None,
+           "Secret token Telegram sends with every webhook call (required for the webhook)."),
     EnvVar(
         "TSUR_SECRET_KEY",
         None,
@@ -44,10 +57,18 @@ ENVIRONMENT = (
 
 TIMEZONES = {"52": "Europe/Moscow", "86": "Asia/Yekaterinburg"}
 
-# Hours from the opening of an incident; field practice: first public reply within
-# 1–3 h, a draft within 8–9 working hours (4 for high), the executor within 24 h.
+# Hours per target and urgency; field practice: first public reply within 1–3 h, the
+# executor within 24 h, a draft within 8–9 working hours (4 for high), a final answer
+# within 7 working days (63 h of a 9-hour day) after an interim reply. `critical` and
+# the targets in `calendar_hours` count clock hours, the rest working hours.
+DEADLINE_TARGETS = ("first_reply", "executor", "draft", "resolve")
 DEFAULT_DEADLINES = {
     "first_reply": {"critical": 1, "high": 2, "normal": 3, "low": 8},
+    "executor": {"critical": 2, "high": 24, "normal": 24, "low": 24},
+    "draft": {"critical": 4, "high": 4, "normal": 8, "low": 9},
+    "resolve": {"critical": 72, "high": 27, "normal": 63, "low": 63},
+    "calendar_hours": ["executor"],
+    "topics": {},
 }
 
 
@@ -71,6 +92,9 @@ class Organisation:
     vk_group_id: int | None = None
     vk_token_env: str | None = None
     telegram_chat_id: int | None = None
+    supervisor: str | None = None  # who answers for breaches, e.g. a deputy head
+    supervisor_chat_id: int | None = None  # Telegram chat the escalations go to
+    working_hours: tuple[str, ...] | None = None  # 7 × "09:00-18:00" or "" (day off)
 
 
 @dataclass(frozen=True)
@@ -91,6 +115,19 @@ class RoutingRule:
 
 
 @dataclass(frozen=True)
+class Workflow:
+    """The incident worker and queue: warnings, reminders, notifications, round-robin."""
+
+    moderators_chat_id: int | None = None  # Telegram chat of the ЦУР moderators
+    warn_before_minutes: int = 60
+    info_reminder_hours: float = 24  # remind the author who was asked for details
+    auto_close_hours: float = 72  # close a resolved incident nobody disputed
+    round_robin: bool = False  # assign incidents to the organisation's officials in turn
+    repeat_window_days: int = 30
+    feedback_mode: str = "reply"  # reply | dm: how the resident is asked to rate
+
+
+@dataclass(frozen=True)
 class Settings:
     region: str = "52"
     timezone: str = "Europe/Moscow"
@@ -103,6 +140,8 @@ class Settings:
     sources: tuple[SourceConfig, ...] = ()
     routing: tuple[RoutingRule, ...] = ()
     deadlines: dict = field(default_factory=lambda: dict(DEFAULT_DEADLINES))
+    workflow: Workflow = field(default_factory=Workflow)
+    tgweb: dict = field(default_factory=dict)  # [tgweb]: public channel preview politeness
     environ: dict = field(default_factory=dict, repr=False)
     path: Path | None = None
 
@@ -148,7 +187,7 @@ def settings_from_dict(raw: dict, environ: dict | None = None, path: Path | None
     paths = raw.get("paths", {})
     database = environ.get("TSUR_DB") or raw.get("database", {}).get("path", "tsur.db")
     web = raw.get("web", {})
-    deadlines = {**DEFAULT_DEADLINES, **raw.get("deadlines", {})}
+    deadlines = _merge_deadlines(raw.get("deadlines", {}))
     try:
         settings = Settings(
             region=code,
@@ -162,6 +201,8 @@ def settings_from_dict(raw: dict, environ: dict | None = None, path: Path | None
             sources=tuple(SourceConfig(**s) for s in raw.get("sources", [])),
             routing=tuple(RoutingRule(**r) for r in raw.get("routing", [])),
             deadlines=deadlines,
+            workflow=Workflow(**raw.get("workflow", {})),
+            tgweb=dict(raw.get("tgweb", {})),
             environ=environ,
             path=path,
         )
@@ -169,6 +210,15 @@ def settings_from_dict(raw: dict, environ: dict | None = None, path: Path | None
         raise ConfigError(f"{path or 'configuration'}: {error}") from None
     _validate(settings)
     return settings
+
+
+def _merge_deadlines(raw: dict) -> dict:
+    """The defaults with the file's values on top, urgency by urgency."""
+    merged = {}
+    for key, default in DEFAULT_DEADLINES.items():
+        value = raw.get(key, default)
+        merged[key] = {**default, **value} if key in DEADLINE_TARGETS and isinstance(value, dict) else value
+    return {**raw, **merged}
 
 
 def _resolve(base: Path, value) -> Path:
@@ -197,7 +247,7 @@ def _validate(settings: Settings) -> None:
     where = settings.path or "configuration"
     org_keys = {o.key for o in settings.organisations}
     for source in settings.sources:
-        if source.platform not in {"vk", "telegram", "replay"}:
+        if source.platform not in {"vk", "telegram", "tgweb", "replay"}:
             raise ConfigError(f"{where}: source {source.key}: unknown platform {source.platform!r}")
         if source.role not in {"official", "watched"}:
             raise ConfigError(f"{where}: source {source.key}: role must be official or watched")
@@ -214,7 +264,37 @@ def _validate(settings: Settings) -> None:
         for topic in org.topics:
             if topic not in TOPICS:
                 raise ConfigError(f"{where}: organisation {org.key}: unknown topic {topic!r}")
-    for target, hours in settings.deadlines.items():
-        unknown = set(hours) - set(URGENCIES)
-        if unknown:
-            raise ConfigError(f"{where}: deadlines.{target}: unknown urgency {sorted(unknown)}")
+    _validate_deadlines(settings.deadlines, where)
+    if settings.workflow.feedback_mode not in {"reply", "dm"}:
+        raise ConfigError(f"{where}: workflow.feedback_mode must be reply or dm")
+    for org in settings.organisations:
+        if org.working_hours is not None and len(org.working_hours) != 7:
+            raise ConfigError(f"{where}: organisation {org.key}: working_hours needs 7 entries"
+                              " (Monday to Sunday, \"\" for a day off)")
+
+
+def _validate_deadlines(deadlines: dict, where) -> None:
+    def check_targets(table: dict, trail: str) -> None:
+        for target, hours in table.items():
+            if not isinstance(hours, dict):
+                raise ConfigError(f"{where}: {trail}.{target} must be a table of hours per urgency")
+            if target not in DEADLINE_TARGETS:
+                raise ConfigError(f"{where}: {trail}.{target}: unknown target; expected one of "
+                                  f"{', '.join(DEADLINE_TARGETS)}")
+            unknown = set(hours) - set(URGENCIES)
+            if unknown:
+                raise ConfigError(f"{where}: {trail}.{target}: unknown urgency {sorted(unknown)}")
+            for urgency, value in hours.items():
+                if not isinstance(value, int | float) or value < 0:
+                    raise ConfigError(f"{where}: {trail}.{target}.{urgency}: hours must be a "
+                                      f"non-negative number, got {value!r}")
+
+    check_targets({k: v for k, v in deadlines.items() if k not in {"calendar_hours", "topics"}},
+                  "deadlines")
+    for target in deadlines.get("calendar_hours", []):
+        if target not in DEADLINE_TARGETS:
+            raise ConfigError(f"{where}: deadlines.calendar_hours: unknown target {target!r}")
+    for topic, table in deadlines.get("topics", {}).items():
+        if topic not in TOPICS:
+            raise ConfigError(f"{where}: deadlines.topics: unknown topic {topic!r}")
+        check_targets(table, f"deadlines.topics.{topic}")

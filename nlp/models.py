@@ -1,69 +1,39 @@
 """One text classifier per task (kind, topic, urgency) and its explanations.
 
-Features: hashed counts of lemmas and lemma bigrams (what the message is about,
-whatever the case form) plus hashed character 2–5-grams (typos, slang, word pieces
-pymorphy does not know), weighted by TF-IDF. Hashing keeps no vocabulary, so a model
-file is small and loads fast, and the counts are computed once for all three tasks.
-A linear SVM calibrated by cross-validation gives probabilities a moderator can
-trust; its weights say which words decided, which is the explanation.
+Input: the hashed counts of `features.Featurizer`, computed once for all three tasks.
+Each task's scikit-learn Pipeline weighs them by TF-IDF and feeds a linear SVM
+calibrated by cross-validation, so the probabilities a moderator sees mean something;
+the SVM's weights say which of the message's own words decided, which is the
+explanation.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.compose import ColumnTransformer
-from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
-from sklearn.utils import murmurhash3_32
 
-LEMMAS, CHARS = 0, 1
-LEMMA_FEATURES = 2**16
-CHAR_FEATURES = 2**17
+from .features import STOP_LEMMAS, Batch
 
-
-def build_counts() -> ColumnTransformer:
-    """The stateless first step, identical for every task."""
-    return ColumnTransformer(
-        [
-            ("lemmas", HashingVectorizer(
-                ngram_range=(1, 2), n_features=LEMMA_FEATURES, alternate_sign=False,
-                norm=None, token_pattern=r"\S+", lowercase=False), LEMMAS),
-            ("chars", HashingVectorizer(
-                analyzer="char_wb", ngram_range=(2, 5), n_features=CHAR_FEATURES,
-                alternate_sign=False, norm=None), CHARS),
-        ]
-    )
+# Regularisation of the SVM per task (chosen on cross-validation of the train split).
+C_BY_TASK = {"kind": 0.5, "topic": 0.5, "urgency": 0.5}
 
 
-def build_pipeline(seed: int = 0) -> Pipeline:
-    svm = LinearSVC(C=0.5, class_weight="balanced", random_state=seed)
+def build_pipeline(seed: int = 0, c: float = 0.5) -> Pipeline:
+    svm = LinearSVC(C=c, class_weight="balanced", random_state=seed)
     # ensemble=False keeps one SVM fitted on all data (a third of the size of an
     # ensemble) and calibrates it on cross-validated decisions.
     calibrated = CalibratedClassifierCV(svm, cv=3, ensemble=False)
-    return Pipeline([
-        ("counts", build_counts()),
-        ("tfidf", TfidfTransformer(sublinear_tf=True)),
-        ("clf", calibrated),
-    ])
+    return Pipeline([("tfidf", TfidfTransformer(sublinear_tf=True)), ("clf", calibrated)])
 
 
-def feature_matrix(lemma_texts: list[str], clean_texts: list[str]) -> np.ndarray:
-    rows = np.empty((len(lemma_texts), 2), dtype=object)
-    rows[:, LEMMAS] = lemma_texts
-    rows[:, CHARS] = clean_texts
-    return rows
-
-
-def lemma_index(term: str) -> int:
-    """The column of a lemma (or "lemma lemma" bigram), as HashingVectorizer puts it."""
-    return abs(murmurhash3_32(term, seed=0)) % LEMMA_FEATURES
-
-
-def counts(rows: np.ndarray):
-    """Hashed counts for many rows; the same for every task, so compute them once."""
-    return build_counts().fit_transform(rows)
+def _explainable(term: str) -> bool:
+    words = term.split()
+    if any(not w.replace("-", "").isalpha() for w in words):
+        return False
+    return not all(w in STOP_LEMMAS for w in words)
 
 
 class TextClassifier:
@@ -73,38 +43,44 @@ class TextClassifier:
         self.task = task
         self.pipeline = pipeline
         self.classes = [str(c) for c in pipeline.classes_]
-        self._weights = pipeline.named_steps["clf"].calibrated_classifiers_[0].estimator.coef_
+        self.tfidf = pipeline.named_steps["tfidf"]
+        self.clf = pipeline.named_steps["clf"]
+        self._weights = self.clf.calibrated_classifiers_[0].estimator.coef_
 
     @classmethod
-    def fit(cls, task: str, rows: np.ndarray, labels: list[str], seed: int = 0) -> TextClassifier:
-        pipeline = build_pipeline(seed)
-        pipeline.fit(rows, labels)
+    def fit(cls, task: str, counts, labels: list[str], seed: int = 0) -> TextClassifier:
+        pipeline = build_pipeline(seed, C_BY_TASK.get(task, 0.5))
+        pipeline.fit(counts, labels)
         return cls(task, pipeline)
 
-    def predict_counts(self, counted, lemma_texts: list[str] | None = None):
-        """For each row of hashed counts: (label, probability, explanation words)."""
-        weighted = self.pipeline.named_steps["tfidf"].transform(counted).tocsr()
-        probabilities = self.pipeline.named_steps["clf"].predict_proba(weighted)
+    def probabilities(self, counts):
+        """The TF-IDF weighted rows and the calibrated probability of every class."""
+        weighted = self.tfidf.transform(counts).tocsr()
+        weighted.sort_indices()
+        return weighted, self.clf.predict_proba(weighted)
+
+    def predict(self, batch: Batch, explain: bool = True):
+        """For each text: (label, probability, explanation words), and all probabilities."""
+        weighted, probabilities = self.probabilities(batch.counts)
         best = probabilities.argmax(axis=1)
         results = []
         for i, column in enumerate(best):
-            words = self._explain(weighted[i], column, lemma_texts[i]) if lemma_texts else []
+            words = self.explain(weighted, i, column, batch.terms[i]) if explain else []
             results.append((self.classes[column], float(probabilities[i, column]), words))
-        return results
+        return results, probabilities
 
-    def predict(self, rows: np.ndarray, explain: bool = True):
-        lemma_texts = list(rows[:, LEMMAS]) if explain else None
-        return self.predict_counts(counts(rows), lemma_texts)
-
-    def _explain(self, row, column: int, lemma_text: str, top: int = 3) -> list[str]:
+    def explain(self, weighted, row: int, label_column: int, terms, top: int = 3) -> list[str]:
         """The message's own lemmas (and bigrams) that pushed hardest towards the label."""
-        lemmas = lemma_text.split()
-        terms = set(lemmas) | {f"{a} {b}" for a, b in zip(lemmas, lemmas[1:], strict=False)}
-        values = dict(zip(row.indices, row.data, strict=True))
-        scored = []
-        for term in terms:
-            index = lemma_index(term)
-            contribution = values.get(index, 0.0) * self._weights[column, index]
-            if contribution > 0:
-                scored.append((contribution, term))
-        return [term for _, term in sorted(scored, reverse=True)[:top]]
+        unique = {term: col for term, col in terms if _explainable(term)}
+        if not unique:
+            return []
+        start, stop = weighted.indptr[row], weighted.indptr[row + 1]
+        present, values = weighted.indices[start:stop], weighted.data[start:stop]
+        names = list(unique)
+        columns = np.fromiter(unique.values(), dtype=np.int64, count=len(unique))
+        at = np.minimum(np.searchsorted(present, columns), max(len(present) - 1, 0))
+        found = present[at] == columns if len(present) else np.zeros(len(columns), bool)
+        contribution = np.where(found, values[at] if len(present) else 0.0, 0.0)
+        contribution = contribution * self._weights[label_column, columns]
+        order = np.argsort(-contribution)[:top]
+        return [names[k] for k in order if contribution[k] > 0]

@@ -12,15 +12,18 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .features import FEATURES, Featurizer
 from .labels import TASKS
-from .models import LEMMAS, TextClassifier, counts, feature_matrix
+from .models import TextClassifier
+from .ner import LocationTagger
 from .places import Gazetteer
 from .registry import ModelError, load_model, production_versions
 from .rules import danger_signal
-from .text import Morph, clean, lemma_text, tokenize
+from .text import Morph, clean
 
 DEFAULT_REGIONS_DIR = Path(__file__).resolve().parents[1] / "data" / "regions"
-LOW_URGENCY_KINDS = frozenset({"gratitude", "other", "suggestion"})
+# A complaint whose probability of `critical` reaches this is raised to `critical`.
+CRITICAL_PROBABILITY = 0.25
 TEXT_MUNICIPALITY_SCORE = 0.95
 PAGE_MUNICIPALITY_SCORE = 0.6
 
@@ -40,19 +43,25 @@ class Labels:
 
 class Pipeline:
     def __init__(self, classifiers: dict[str, TextClassifier], gazetteer: Gazetteer, morph: Morph,
-                 versions: dict[str, str]):
+                 versions: dict[str, str], ner: LocationTagger | None = None):
         missing = set(TASKS) - set(classifiers)
         if missing:
             raise ValueError(f"pipeline needs classifiers for {sorted(missing)}")
         self.classifiers = classifiers
         self.gazetteer = gazetteer
         self.morph = morph
+        self.featurizer = Featurizer(morph)
         self.versions = versions
+        self.ner = ner
 
     @classmethod
     def load(cls, models_dir: str | Path, region: str = "52", regions_dir: str | Path | None = None,
-             versions: dict[str, str] | None = None) -> Pipeline:
-        """Load the production version of each task (or the given `versions`)."""
+             versions: dict[str, str] | None = None, ner: bool = True) -> Pipeline:
+        """Load the production version of each task (or the given `versions`).
+
+        `ner=False` skips natasha's NER fallback for place names (faster start, for
+        tools that label no municipality).
+        """
         models_dir = Path(models_dir)
         versions = {**production_versions(models_dir), **(versions or {})}
         morph = Morph()
@@ -60,18 +69,20 @@ class Pipeline:
         for task in TASKS:
             if task not in versions:
                 raise ModelError(f"{models_dir}/registry.json names no production model for {task!r}")
-            pipeline, _ = load_model(models_dir / task / versions[task])
+            pipeline, manifest = load_model(models_dir / task / versions[task])
+            if manifest.get("features") != FEATURES:
+                raise ModelError(
+                    f"model {task} {versions[task]} was trained with features "
+                    f"{manifest.get('features')!r}, this code computes {FEATURES!r}: retrain with `tsur train`"
+                )
             classifiers[task] = TextClassifier(task, pipeline)
         gazetteer = Gazetteer.load(regions_dir or DEFAULT_REGIONS_DIR, region, morph)
-        return cls(classifiers, gazetteer, morph, {t: versions[t] for t in TASKS})
+        tagger = LocationTagger() if ner else None
+        return cls(classifiers, gazetteer, morph, {t: versions[t] for t in TASKS}, tagger)
 
     @property
     def version(self) -> str:
         return ",".join(f"{task}={self.versions[task]}" for task in TASKS)
-
-    def features(self, texts: Sequence[str]):
-        cleaned = [clean(t or "") for t in texts]
-        return feature_matrix([lemma_text(t, self.morph) for t in cleaned], cleaned), cleaned
 
     def label(self, texts: Sequence[str], source_municipality=None, explain: bool = True) -> list[Labels]:
         """Label each text. `source_municipality`: one key for all, or one per text."""
@@ -84,47 +95,68 @@ class Pipeline:
                 raise ValueError("source_municipality needs one value per text")
         if not texts:
             return []
-        rows, cleaned = self.features(texts)
-        counted = counts(rows)
-        lemma_texts = list(rows[:, LEMMAS]) if explain else None
-        predictions = {
-            task: clf.predict_counts(counted, lemma_texts) for task, clf in self.classifiers.items()
-        }
-        results = []
-        for i, text in enumerate(cleaned):
-            results.append(self._combine(text, sources[i], {t: p[i] for t, p in predictions.items()}))
-        return results
+        cleaned = [clean(t or "") for t in texts]
+        batch = self.featurizer.transform(cleaned)
+        predictions, probabilities = {}, {}
+        for task, clf in self.classifiers.items():
+            predictions[task], probabilities[task] = clf.predict(batch, explain)
+        critical = self.classifiers["urgency"].classes.index("critical")
+        return [
+            self._combine(text, batch.tokens[i], sources[i], {t: p[i] for t, p in predictions.items()},
+                          float(probabilities["urgency"][i, critical]))
+            for i, text in enumerate(cleaned)
+        ]
 
-    def _combine(self, text: str, source: str | None, predicted: dict) -> Labels:
-        tokens = tokenize(text)
+    def _combine(self, text: str, tokens, source: str | None, predicted: dict,
+                 critical_probability: float) -> Labels:
         if not any(t.is_word for t in tokens):
             return Labels("other", "other", source, "low",
                           {"kind": 1.0, "topic": 1.0, "municipality": PAGE_MUNICIPALITY_SCORE, "urgency": 1.0},
-                          {"kind": "в сообщении нет слов", "municipality": _page_reason(source)})
+                          {"kind": "в сообщении нет слов", "topic": "в сообщении нет слов",
+                           "urgency": "в сообщении нет слов", "municipality": _page_reason(source)})
         labels = {task: value for task, (value, _, _) in predicted.items()}
         scores = {task: round(p, 3) for task, (_, p, _) in predicted.items()}
         reasons = {task: ", ".join(words) for task, (_, _, words) in predicted.items()}
-        if labels["kind"] in LOW_URGENCY_KINDS and labels["urgency"] != "low":
-            labels["urgency"], scores["urgency"] = "low", scores["kind"]
-            reasons["urgency"] = f"{labels['kind']} не требует срочности"
-        rule = danger_signal(text) if labels["kind"] == "complaint" else None
-        if rule and labels["urgency"] != "critical":
-            labels["urgency"], scores["urgency"] = "critical", 1.0
-            reasons["urgency"] = f"правило «{rule.name}»"
-        elif rule:
-            reasons["urgency"] = f"правило «{rule.name}»; {reasons['urgency']}".rstrip("; ")
-        municipality, match, _ = self.gazetteer.resolve(text, tokens)
+        labels["urgency"], scores["urgency"], reasons["urgency"] = decide_urgency(
+            text, labels["kind"], scores["kind"], labels["urgency"], scores["urgency"],
+            reasons["urgency"], critical_probability)
+        municipality, match = self.gazetteer.resolve(text, tokens)[:2]
+        if municipality is None and match is None and self.ner is not None:
+            municipality, match = self.ner.resolve(text, tokens, self.gazetteer)
         if municipality is not None:
             scores["municipality"] = TEXT_MUNICIPALITY_SCORE
-            reasons["municipality"] = f"«{match.text}» → {municipality}"
+            reasons["municipality"] = f"«{match.text}» → {municipality}" + _via(match)
         elif match is not None:
             scores["municipality"] = TEXT_MUNICIPALITY_SCORE
-            reasons["municipality"] = f"«{match.text}» — за пределами региона"
+            reasons["municipality"] = f"«{match.text}» — за пределами региона" + _via(match)
         else:
             municipality = source
             scores["municipality"] = PAGE_MUNICIPALITY_SCORE
             reasons["municipality"] = _page_reason(source)
         return Labels(labels["kind"], labels["topic"], municipality, labels["urgency"], scores, reasons)
+
+
+def decide_urgency(text: str, kind: str, kind_score: float, urgency: str, score: float,
+                   reason: str, critical_probability: float) -> tuple[str, float, str]:
+    """The model's urgency after the consistency rules of the label guide and the danger rules.
+
+    Only complaints are urgent (anything else is `low`). A complaint is raised to
+    `critical` when a danger rule fires or when the model gives `critical` a
+    probability of at least CRITICAL_PROBABILITY even if another value is likelier:
+    missing a danger costs more than a moderator's glance.
+    """
+    if kind != "complaint":
+        return "low", kind_score, f"{kind} не требует срочности"
+    rule = danger_signal(text)
+    if rule:
+        return "critical", 1.0 if urgency != "critical" else score, f"правило «{rule.name}»"
+    if urgency != "critical" and critical_probability >= CRITICAL_PROBABILITY:
+        return "critical", round(critical_probability, 3), f"возможная угроза: {reason}".rstrip(": ")
+    return urgency, score, reason
+
+
+def _via(match) -> str:
+    return " (по NER natasha)" if getattr(match, "source", "") == "ner" else ""
 
 
 def _page_reason(source: str | None) -> str:

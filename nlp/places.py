@@ -10,6 +10,7 @@ word («бор») counts only where the text marks it as a place.
 from __future__ import annotations
 
 import csv
+import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,13 @@ PLACE_MARKERS = frozenset(
     ["г", "гор", "город", "городе", "города", "городу", "городом", "пос", "поселок", "поселке", "поселка", "п", "рп", "пгт", "с", "село", "селе", "села", "д", "деревня", "деревне", "деревни", "мкр", "микрорайон", "микрорайоне", "округ", "округе", "округа", "район", "районе", "района", "р-н", "р-не", "городской", "городского"]
 )
 PREPOSITIONS = frozenset(["в", "во", "на", "из", "под", "по", "с", "со", "у", "до", "от", "к", "около", "возле", "за"])
+# Lemmas of the nouns that make «<прилагательное> …» a region: «Оренбургской области».
+REGION_NOUNS = frozenset(["область", "обл", "край", "республика"])
+_ADJECTIVE_ENDING = re.compile(r"(ая|ой|ую|ий|ый|ого|ому|ом|ые|их|ими)$")
+
+
+def _stem(word: str) -> str:
+    return _ADJECTIVE_ENDING.sub("", _norm(word))
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,7 @@ class PlaceMatch:
     start: int
     stop: int
     text: str
+    source: str = "gazetteer"  # or "ner" when natasha's NER found the span
 
 
 def _norm(word: str) -> str:
@@ -52,7 +61,10 @@ class Gazetteer:
         self.region = region
         self.morph = morph
         self.forms: dict[tuple[str, ...], list[Place]] = {}
+        self.lemma_forms: dict[tuple[str, ...], list[Place]] = {}
+        self.first_words: set[str] = set()
         self.municipalities: dict[str, dict] = {}
+        self.own_region_stems: set[str] = set()
 
     @classmethod
     def load(cls, regions_dir: str | Path, region: str, morph: Morph | None = None) -> Gazetteer:
@@ -79,7 +91,16 @@ class Gazetteer:
             gazetteer.add(Place(row["alias"], row["municipality"], row.get("kind") or "alias", ambiguous))
         for row in _rows(regions_dir / "outside.csv"):
             if row.get("region") != region:
-                gazetteer.add(Place(row["name"], None, "outside"))
+                gazetteer.add(Place(row["name"], None, row.get("kind") or "outside"))
+            elif row.get("kind") == "region":
+                gazetteer.own_region_stems.add(_stem(row["name"].split()[0]))
+        for other in regions_dir.glob("*-*.csv"):
+            # Another region's municipalities and their centres are places outside this one.
+            if other.name.count(".") == 1 and not other.name.startswith(f"{region}-"):
+                for row in _rows(other):
+                    for name in {row["key"], row.get("center") or row["key"]}:
+                        if tuple(_norm(name).split()) not in gazetteer.forms:
+                            gazetteer.add(Place(name, None, "outside"))
         gazetteer._mark_common_words()
         return gazetteer
 
@@ -88,6 +109,29 @@ class Gazetteer:
             bucket = self.forms.setdefault(form, [])
             if place not in bucket:
                 bucket.append(place)
+            self.first_words.add(form[0])
+        lemmas = tuple(self.morph.lemma(w) for w in _norm(place.name).split())
+        bucket = self.lemma_forms.setdefault(lemmas, [])
+        if place not in bucket:
+            bucket.append(place)
+        self.first_words.add(lemmas[0])
+
+    def lookup(self, words: list[str]) -> Place | None:
+        """The place a span of words names (any case form or its lemmas), ambiguous or not."""
+        key = tuple(_norm(w) for w in words)
+        if not key:
+            return None
+        places = self.forms.get(key) or self.lemma_forms.get(tuple(self.morph.lemma(w) for w in key))
+        return places[0] if places else None
+
+    def has_candidate(self, tokens: list[Token]) -> bool:
+        """Whether a capitalised word could start one of the gazetteer's names."""
+        for t in tokens:
+            if t.is_word and t.text[:1].isupper() and len(t.text) > 2:
+                word = _norm(t.text)
+                if word in self.first_words or self.morph.lemma(word) in self.first_words:
+                    return True
+        return False
 
     def _case_forms(self, name: str) -> set[tuple[str, ...]]:
         words = [w for w in _norm(name).replace("-", " - ").split()]
@@ -142,11 +186,21 @@ class Gazetteer:
                 place = places[0]
                 if place.ambiguous and not self._marked(text, tokens, words, i, n):
                     continue
+                if place.kind != "region" and self._in_other_region(words, i + n):
+                    place = Place(place.name, None, "outside")
                 matches.append(PlaceMatch(place, start, stop, text[start:stop]))
                 i += n - 1
                 break
             i += 1
         return matches
+
+    def _in_other_region(self, words: list[str], after: int) -> bool:
+        """«Первомайск Оренбургской области»: the next words name another region."""
+        for k in range(after, min(after + 2, len(words) - 1)):
+            stem = _stem(words[k])
+            if self.morph.lemma(words[k + 1]) in REGION_NOUNS and stem.endswith(("ск", "цк")):
+                return stem not in self.own_region_stems
+        return False
 
     @staticmethod
     def _marked(text, tokens, words, i, n) -> bool:
@@ -168,6 +222,11 @@ class Gazetteer:
         """
         matches = self.find(text, tokens)
         inside = [m for m in matches if m.place.municipality is not None]
+        if len(inside) < len(matches) and all(
+            m.place.ambiguous and m.place.kind in ("district", "microdistrict") for m in inside
+        ):
+            # «в Тольятти, Автозаводский район»: a district name shared with the outside place.
+            inside = []
         if not inside:
             return None, (matches[0] if matches else None), matches
         counts = Counter(m.place.municipality for m in inside)

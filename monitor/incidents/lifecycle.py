@@ -1,7 +1,18 @@
 """The states of an incident and the only ways to move between them.
 
-Every change is an append-only row in incident_events with actor and time; an action
-that the current state does not allow is refused with a message saying why.
+    new ─confirm─► confirmed ─assign─► assigned ─submit_draft─► draft_review
+     │                                   ▲  ▲                     │  │  │
+     └──reject (reason)──► rejected      │  └──return_draft───────┘  │  │
+                                         │            approve_interim │  │ approve_final
+                                         │         in_progress ◄──────┘  ▼
+                                         │              │ (final draft)  answered
+                                         └──reopen──────┴──resolve──► resolved ─close─► closed
+
+`ask_info` parks an open incident in `needs_info` (the deadlines pause) until
+`info_received` puts it back where it was. Every change is an append-only row in
+incident_events with actor and time; an action that the current state does not
+allow is refused with a message saying why. Deadlines are recomputed in the same
+transaction as the change.
 """
 
 from __future__ import annotations
@@ -13,6 +24,8 @@ from datetime import datetime
 from sqlite_utils import Database
 
 from monitor.clock import iso
+
+from . import outbox
 
 NEW, CONFIRMED, ASSIGNED, DRAFT_REVIEW = "new", "confirmed", "assigned", "draft_review"
 ANSWERED, IN_PROGRESS, NEEDS_INFO = "answered", "in_progress", "needs_info"
@@ -35,25 +48,55 @@ REJECT_REASONS = {
     "outside_region": "за пределами региона",
 }
 
-# action -> (statuses it may start from, status it leads to; None = decided by the action)
-TRANSITIONS: dict[str, tuple[tuple[str, ...], str | None]] = {
+SAME = "same"  # the action keeps the status
+BACK = "back"  # the status the incident had before it entered the current one
+
+# action -> (statuses it may start from, status it leads to)
+TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "confirm": ((NEW,), CONFIRMED),
     "reject": ((NEW, CONFIRMED, ASSIGNED, NEEDS_INFO), REJECTED),
     "assign": ((NEW, CONFIRMED, ASSIGNED, DRAFT_REVIEW, IN_PROGRESS), ASSIGNED),
+    "acknowledge": ((NEW, CONFIRMED, ASSIGNED, DRAFT_REVIEW, IN_PROGRESS), SAME),
     "submit_draft": ((ASSIGNED, IN_PROGRESS), DRAFT_REVIEW),
-    "return_draft": ((DRAFT_REVIEW,), ASSIGNED),
+    "return_draft": ((DRAFT_REVIEW,), BACK),
     "approve_final": ((DRAFT_REVIEW,), ANSWERED),
     "approve_interim": ((DRAFT_REVIEW,), IN_PROGRESS),
     "ask_info": ((NEW, CONFIRMED, ASSIGNED, IN_PROGRESS), NEEDS_INFO),
-    "info_received": ((NEEDS_INFO,), None),
+    "info_received": ((NEEDS_INFO,), BACK),
     "resolve": ((ANSWERED, IN_PROGRESS), RESOLVED),
     "close": ((RESOLVED,), CLOSED),
     "reopen": ((ANSWERED, RESOLVED, CLOSED), ASSIGNED),
+    "link_repeat": ((NEW, CONFIRMED, ASSIGNED, NEEDS_INFO), REJECTED),
+    "unlink_repeat": (STATUSES, SAME),
 }
+
+ACTION_TITLES = {
+    "confirm": "подтвердить", "reject": "отклонить", "assign": "направить в организацию",
+    "acknowledge": "первый ответ автору", "submit_draft": "отправить черновик ответа",
+    "return_draft": "вернуть черновик на доработку", "approve_final": "утвердить итоговый ответ",
+    "approve_interim": "утвердить промежуточный ответ", "ask_info": "запросить уточнение у автора",
+    "info_received": "уточнение получено", "resolve": "проблема решена", "close": "закрыть",
+    "reopen": "переоткрыть", "link_repeat": "отметить как повтор",
+    "unlink_repeat": "отвязать повтор",
+}
+
+# What each action needs in **data, with the sentence that says so.
+REQUIRED = {
+    "reject": ("reason", "a rejection needs a reason: one of " + ", ".join(REJECT_REASONS)),
+    "assign": ("organisation_id", "assign needs an organisation"),
+    "acknowledge": ("text", "a first reply needs its text"),
+    "submit_draft": ("text", "a draft needs its text"),
+    "return_draft": ("comment", "returning a draft needs a comment saying what to rework"),
+    "link_repeat": ("repeat_of", "link_repeat needs the number of the incident it repeats"),
+    "unlink_repeat": ("post_id", "unlink_repeat needs the post to unlink"),
+}
+
+DEFAULT_QUESTION = ("Здравствуйте! Чтобы передать обращение исполнителю, уточните, пожалуйста, "
+                    "адрес (улица, дом) и суть проблемы.")
 
 
 class TransitionError(Exception):
-    """An action the incident's current state does not allow."""
+    """An action the incident's current state does not allow, or one missing its data."""
 
 
 @dataclass(frozen=True)
@@ -65,10 +108,12 @@ class Event:
     old_status: str | None
     new_status: str | None
     data: dict
+    once_key: str | None = None
 
 
-def record_event(db: Database, event: Event) -> int:
-    return db["incident_events"].insert({
+def record_event(db: Database, event: Event) -> int | None:
+    """Append an event; one with a `once_key` already recorded is ignored (None)."""
+    row = {
         "incident_id": event.incident_id,
         "occurred_at": iso(event.occurred_at),
         "actor": event.actor,
@@ -76,12 +121,27 @@ def record_event(db: Database, event: Event) -> int:
         "old_status": event.old_status,
         "new_status": event.new_status,
         "data": json.dumps(event.data, ensure_ascii=False),
-    }).last_pk
+        "once_key": event.once_key,
+    }
+    if event.once_key is None:
+        return db["incident_events"].insert(row).last_pk
+    cursor = db.execute(
+        f"INSERT OR IGNORE INTO incident_events ({', '.join(row)}) VALUES"
+        f" ({', '.join('?' * len(row))})", list(row.values()))
+    return cursor.lastrowid if cursor.rowcount == 1 else None
+
+
+def _previous_status(db: Database, incident_id: int, status: str) -> str | None:
+    row = db.execute(
+        "SELECT old_status FROM incident_events WHERE incident_id = ? AND new_status = ?"
+        " AND old_status IS NOT NULL AND old_status != new_status ORDER BY id DESC LIMIT 1",
+        [incident_id, status]).fetchone()
+    return row[0] if row else None
 
 
 def next_status(db: Database, incident: dict, action: str) -> str:
     if action not in TRANSITIONS:
-        raise TransitionError(f"unknown action {action!r}")
+        raise TransitionError(f"unknown action {action!r}; known: {', '.join(TRANSITIONS)}")
     allowed, target = TRANSITIONS[action]
     current = incident["status"]
     if current not in allowed:
@@ -90,21 +150,20 @@ def next_status(db: Database, incident: dict, action: str) -> str:
             f"incident {incident['id']} is «{STATUS_TITLES[current]}»; {action} is allowed only "
             f"from: {names}"
         )
-    if target is None:  # info_received: back to where it was before the question
-        row = db.execute(
-            "SELECT old_status FROM incident_events WHERE incident_id = ? AND new_status = ?"
-            " ORDER BY id DESC LIMIT 1", [incident["id"], NEEDS_INFO]
-        ).fetchone()
-        target = row[0] if row and row[0] else CONFIRMED
+    if target == SAME:
+        return current
+    if target == BACK:  # to where it was before the question / the draft
+        fallback = CONFIRMED if current == NEEDS_INFO else ASSIGNED
+        return _previous_status(db, incident["id"], current) or fallback
     return target
 
 
-def open_incident(ctx, post_id: int, labels, organisation_id: int | None, route_reason: str) -> int:
+def open_incident(ctx, post_id: int, labels, organisation_id: int | None, route_reason: str,
+                  actor: str = "system:ingest") -> int:
     """Open a `new` incident for a labelled post; the caller holds the transaction."""
-    from .deadlines import due_at
+    from .deadlines import recompute
 
     now = ctx.clock.now()
-    first_reply = due_at(ctx.calendar, ctx.settings, "first_reply", labels.urgency, now)
     incident_id = ctx.db["incidents"].insert({
         "post_id": post_id,
         "status": NEW,
@@ -114,34 +173,183 @@ def open_incident(ctx, post_id: int, labels, organisation_id: int | None, route_
         "urgency": labels.urgency,
         "organisation_id": organisation_id,
         "opened_at": iso(now),
-        "first_reply_due_at": iso(first_reply),
-        "next_due_at": iso(first_reply),
         "updated_at": iso(now),
     }).last_pk
-    record_event(ctx.db, Event(incident_id, "opened", "system:ingest", now, None, NEW,
+    record_event(ctx.db, Event(incident_id, "opened", actor, now, None, NEW,
                                {"route": route_reason, "organisation_id": organisation_id}))
+    recompute(ctx, incident_id)
     return incident_id
 
 
+def get_row(db: Database, incident_id: int) -> dict:
+    rows = list(db["incidents"].rows_where("id = ?", [incident_id]))
+    if not rows:
+        raise TransitionError(f"incident {incident_id} does not exist")
+    return rows[0]
+
+
 def act(ctx, incident_id: int, action: str, actor: str, **data) -> dict:
-    """Apply a moderator's or official's action; returns the updated incident row."""
+    """Apply a moderator's, official's or resident's action; returns the updated row.
+
+    Everything — the status, the event, drafts, queued replies and the recomputed
+    deadlines — is written in one transaction or not at all.
+    """
+    from .deadlines import recompute
+
     db = ctx.db
     now = ctx.clock.now()
+    data = {k: v for k, v in data.items() if v not in (None, "")}
     with db.atomic():
-        rows = list(db["incidents"].rows_where("id = ?", [incident_id]))
-        if not rows:
-            raise TransitionError(f"incident {incident_id} does not exist")
-        incident = rows[0]
-        if action == "reject" and data.get("reason") not in REJECT_REASONS:
-            raise TransitionError(
-                f"a rejection needs a reason: one of {', '.join(REJECT_REASONS)}"
-            )
-        if action == "assign" and not data.get("organisation_id"):
-            raise TransitionError("assign needs an organisation")
+        incident = get_row(db, incident_id)
         target = next_status(db, incident, action)
+        if action in REQUIRED and not data.get(REQUIRED[action][0]):
+            raise TransitionError(REQUIRED[action][1])
+        if action == "reject" and data["reason"] not in REJECT_REASONS:
+            raise TransitionError(REQUIRED["reject"][1])
         changes = {"status": target, "updated_at": iso(now)}
-        if action == "assign":
-            changes["organisation_id"] = int(data["organisation_id"])
+        effect = EFFECTS.get(action)
+        if effect:
+            changes |= effect(ctx, incident, now, actor, data)
         db["incidents"].update(incident_id, changes)
         record_event(db, Event(incident_id, action, actor, now, incident["status"], target, data))
+        after = AFTER.get(action)
+        if after:
+            after(ctx, {**incident, **changes}, now, actor, data)
+        recompute(ctx, incident_id)
     return db["incidents"].get(incident_id)
+
+
+# --- what each action changes besides the status --------------------------------------
+
+
+def _assign(ctx, incident, now, actor, data) -> dict:
+    from .routing import pick_official
+
+    db = ctx.db
+    try:
+        org_id = int(data["organisation_id"])
+    except (TypeError, ValueError):
+        raise TransitionError(f"organisation {data['organisation_id']!r} is not a number") from None
+    if not db.execute("SELECT 1 FROM organisations WHERE id = ?", [org_id]).fetchone():
+        raise TransitionError(f"organisation {org_id} does not exist")
+    data["organisation_id"] = org_id
+    if incident["organisation_id"] and incident["organisation_id"] != org_id:
+        data["from_organisation_id"] = incident["organisation_id"]  # re-routing keeps history
+    _withdraw_pending_drafts(db, incident["id"], now, actor)
+    assignee = pick_official(ctx, org_id) if ctx.settings.workflow.round_robin else None
+    if assignee:
+        data["assignee_id"] = assignee
+    return {"organisation_id": org_id, "assignee_id": assignee,
+            "executor_at": incident["executor_at"] or iso(now), "assigned_at": iso(now),
+            "draft_at": None}
+
+
+def _withdraw_pending_drafts(db, incident_id, now, actor) -> None:
+    db.execute("UPDATE drafts SET status = 'withdrawn', decided_at = ?, moderator = ?"
+               " WHERE incident_id = ? AND status = 'pending'", [iso(now), actor, incident_id])
+
+
+def _pending_draft(db, incident_id) -> dict:
+    rows = list(db["drafts"].rows_where("incident_id = ? AND status = 'pending'", [incident_id],
+                                        order_by="id desc", limit=1))
+    if not rows:
+        raise TransitionError(f"incident {incident_id} has no draft waiting for review")
+    return rows[0]
+
+
+def _submit_draft(ctx, incident, now, actor, data) -> dict:
+    draft_id = ctx.db["drafts"].insert({
+        "incident_id": incident["id"], "text": data.pop("text"), "author": actor,
+        "status": "pending", "created_at": iso(now),
+    }).last_pk
+    data["draft_id"] = draft_id
+    return {"draft_at": iso(now)}
+
+
+def _return_draft(ctx, incident, now, actor, data) -> dict:
+    draft = _pending_draft(ctx.db, incident["id"])
+    ctx.db["drafts"].update(draft["id"], {"status": "returned", "moderator": actor,
+                                          "comment": data["comment"], "decided_at": iso(now)})
+    data["draft_id"] = draft["id"]
+    return {"draft_at": None}  # the draft target is met only by an acceptable draft
+
+
+def _approve(kind: str):
+    def effect(ctx, incident, now, actor, data) -> dict:
+        draft = _pending_draft(ctx.db, incident["id"])
+        text = data.pop("text", None) or draft["text"]
+        ctx.db["drafts"].update(draft["id"], {"status": "approved", "kind": kind,
+                                              "moderator": actor, "decided_at": iso(now)})
+        purpose = "interim" if kind == "interim" else "answer"
+        reply_id = outbox.queue_reply(ctx.db, incident, purpose, text, now, draft_id=draft["id"])
+        data.update(draft_id=draft["id"], reply_id=reply_id, edited=text != draft["text"])
+        changes = {"first_reply_at": incident["first_reply_at"] or iso(now)}
+        if kind == "interim":
+            changes["interim_at"] = iso(now)
+        else:
+            changes["answered_at"] = iso(now)
+        return changes
+    return effect
+
+
+def _acknowledge(ctx, incident, now, actor, data) -> dict:
+    data["reply_id"] = outbox.queue_reply(ctx.db, incident, "acknowledgement", data.pop("text"), now)
+    return {"first_reply_at": incident["first_reply_at"] or iso(now)}
+
+
+def _ask_info(ctx, incident, now, actor, data) -> dict:
+    text = data.pop("text", None) or data.get("comment") or DEFAULT_QUESTION
+    data["reply_id"] = outbox.queue_reply(ctx.db, incident, "info_request", text, now)
+    # The question is a public reply: it meets the first-reply target.
+    return {"info_asked_at": iso(now), "first_reply_at": incident["first_reply_at"] or iso(now)}
+
+
+def _resolve(ctx, incident, now, actor, data) -> dict:
+    changes = {"resolved_at": iso(now)}
+    if text := data.pop("text", None):  # the final answer given together with the result
+        data["reply_id"] = outbox.queue_reply(ctx.db, incident, "answer", text, now)
+        changes["answered_at"] = incident["answered_at"] or iso(now)
+        changes["first_reply_at"] = incident["first_reply_at"] or iso(now)
+    return changes
+
+
+def _close(ctx, incident, now, actor, data) -> dict:
+    return {"closed_at": iso(now)}
+
+
+def _reopen(ctx, incident, now, actor, data) -> dict:
+    """A new cycle for the same organisation: a new draft, a new answer."""
+    return {"assigned_at": iso(now), "draft_at": None, "interim_at": None, "answered_at": None,
+            "resolved_at": None, "closed_at": None, "reopened": (incident["reopened"] or 0) + 1}
+
+
+def _link_repeat(ctx, incident, now, actor, data) -> dict:
+    from .repeats import link_by_hand
+
+    link_by_hand(ctx, incident, data, now, actor)
+    data["reason"] = "duplicate"
+    return {}
+
+
+def _unlink_repeat(ctx, incident, now, actor, data) -> dict:
+    from .repeats import unlink
+
+    unlink(ctx, incident, data, now, actor)
+    return {}
+
+
+EFFECTS = {
+    "assign": _assign, "submit_draft": _submit_draft, "return_draft": _return_draft,
+    "approve_final": _approve("final"), "approve_interim": _approve("interim"),
+    "acknowledge": _acknowledge, "ask_info": _ask_info, "resolve": _resolve, "close": _close,
+    "reopen": _reopen, "link_repeat": _link_repeat, "unlink_repeat": _unlink_repeat,
+}
+
+
+def _after_resolve(ctx, incident, now, actor, data) -> None:
+    from .feedback import ask_for_feedback
+
+    ask_for_feedback(ctx, incident, now)
+
+
+AFTER = {"resolve": _after_resolve}

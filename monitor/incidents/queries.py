@@ -38,8 +38,10 @@ def _scope(viewer: dict) -> tuple[str, list]:
 
 
 def list_incidents(db: Database, viewer: dict, filters: dict | None = None,
-                   before: int | None = None, limit: int = PAGE_SIZE) -> Page:
-    """Newest first, keyset-paginated on the incident id."""
+                   before: int | None = None, limit: int = PAGE_SIZE,
+                   after: int | None = None) -> Page:
+    """Newest first, keyset-paginated on the incident id; `after` keeps only the
+    incidents newer than a given id (live updates of the queue)."""
     where, params = _scope(viewer)
     clauses = [where]
     for name in FILTERS:
@@ -50,6 +52,9 @@ def list_incidents(db: Database, viewer: dict, filters: dict | None = None,
     if before:
         clauses.append("i.id < ?")
         params.append(before)
+    if after is not None:
+        clauses.append("i.id > ?")
+        params.append(after)
     sql = f"{_BASE} WHERE {' AND '.join(clauses)} ORDER BY i.id DESC LIMIT ?"
     rows = [dict(r) for r in _dicts(db, sql, params + [limit + 1])]
     more = len(rows) > limit

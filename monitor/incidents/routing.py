@@ -1,11 +1,14 @@
-"""Which organisation handles an incident.
+"""Which organisation handles an incident, and which of its officials.
 
-Most specific first: a rule for (topic, municipality), a rule for the topic alone in
-that municipality's absence, the municipality's administration, the regional body
-for the topic, and last the ЦУР's own queue.
+Most specific first: a rule for (topic, municipality), a rule for the municipality
+alone, a rule for the topic alone, the municipality's administration, the regional
+ministry for the topic, and last the ЦУР's own queue. Re-routing is an `assign`
+action: the event keeps the organisation it came from.
 """
 
 from __future__ import annotations
+
+import json
 
 from monitor.settings import Settings
 
@@ -33,3 +36,35 @@ def route(settings: Settings, topic: str, municipality: str | None) -> tuple[str
         (o for o in settings.organisations if o.kind == "cur"), None
     )
     return (cur.key if cur else None), "очередь ЦУР"
+
+
+def pick_official(ctx, organisation_id: int) -> int | None:
+    """Round-robin: the active official after the one who got this organisation's
+    latest incident (by user id, wrapping round); None if it has no officials."""
+    db = ctx.db
+    officials = [r[0] for r in db.execute(
+        "SELECT id FROM users WHERE organisation_id = ? AND role = 'official' AND disabled = 0"
+        " ORDER BY id", [organisation_id])]
+    if not officials:
+        return None
+    last = db.execute(
+        "SELECT assignee_id FROM incidents WHERE organisation_id = ? AND assignee_id IS NOT NULL"
+        " ORDER BY assigned_at DESC, id DESC LIMIT 1", [organisation_id]).fetchone()
+    if last is None:
+        return officials[0]
+    return next((o for o in officials if o > last[0]), officials[0])
+
+
+def routing_history(db, incident_id: int) -> list[dict]:
+    """Every organisation the incident was sent to, oldest first, with who sent it."""
+    names = dict(db.execute("SELECT id, name FROM organisations").fetchall())
+    out = []
+    for occurred_at, actor, event, data in db.execute(
+            "SELECT occurred_at, actor, event, data FROM incident_events WHERE incident_id = ?"
+            " AND event IN ('opened', 'assign') ORDER BY id", [incident_id]):
+        data = json.loads(data or "{}")
+        org = data.get("organisation_id")
+        out.append({"at": occurred_at, "actor": actor, "event": event, "organisation_id": org,
+                    "organisation": names.get(org), "reason": data.get("route"),
+                    "from_organisation_id": data.get("from_organisation_id")})
+    return out

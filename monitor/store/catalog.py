@@ -27,6 +27,7 @@ def sync_from_settings(db: Database, settings: Settings, now: datetime) -> None:
                 "key": source.key, "platform": source.platform, "name": source.name,
                 "role": source.role, "municipality": source.municipality,
                 "organisation_id": organisation_id(db, source.organisation),
+                "external_id": external_id_of(source.key),
             }
             if existing:
                 db["sources"].update(existing["id"], row)
@@ -46,14 +47,23 @@ def source_by_key(db: Database, key: str) -> dict | None:
     return rows[0] if rows else None
 
 
-def ensure_source(db: Database, key: str, now: datetime) -> dict:
-    """The source row for a key, creating an unconfigured `watched` source if new."""
+def ensure_source(db: Database, key: str, now: datetime, name: str | None = None) -> dict:
+    """The source row for a key, creating an unconfigured `watched` source if new
+    (a Telegram chat the bot was added to, a post replayed from a file)."""
     row = source_by_key(db, key)
     if row:
         return row
     platform = key.split(":", 1)[0] if ":" in key else "replay"
-    if platform not in {"vk", "telegram"}:
+    if platform not in PLATFORMS:
         platform = "replay"
-    db["sources"].insert({"key": key, "platform": platform, "name": key, "role": "watched",
-                          "created_at": iso(now)})
+    db["sources"].insert({"key": key, "platform": platform, "name": name or key, "role": "watched",
+                          "external_id": external_id_of(key), "created_at": iso(now)})
     return source_by_key(db, key)
+
+
+PLATFORMS = ("vk", "telegram", "tgweb")
+
+
+def external_id_of(key: str) -> str | None:
+    """What follows the platform in a source key: `vk:-100001` → `-100001`."""
+    return key.split(":", 1)[1] if ":" in key else None

@@ -5,6 +5,130 @@ Append new named functions at the end; never edit one that has been applied.
 
 from __future__ import annotations
 
-from sqlite_utils import Database  # noqa: F401
+from sqlite_utils import Database
 
-from .schema import migrations  # noqa: F401
+from .schema import migrations
+
+
+@migrations()
+def w001_workflow(db: Database) -> None:
+    """Deadline inputs and stored moments, drafts, repeats, the two outboxes."""
+    incidents = db["incidents"]
+    for name, kind in (
+        ("assignee_id", int),  # the official picked by round-robin
+        ("executor_at", str),  # first moment an organisation got it (executor target met)
+        ("assigned_at", str),  # start of the current draft cycle (assign or reopen)
+        ("draft_at", str),  # submission of the draft now pending or approved
+        ("interim_at", str),  # interim reply approved: the resolve clock starts
+        ("answered_at", str),  # final answer approved
+        ("resolved_at", str),
+        ("closed_at", str),
+        ("info_asked_at", str),  # latest question to the author (reminder clock)
+        ("executor_due_at", str),
+        ("draft_due_at", str),
+        ("resolve_due_at", str),
+        ("next_check_at", str),  # the next moment the worker has something to do
+        ("feedback_asked_at", str),
+        ("feedback_at", str),
+        ("feedback_solved", int),
+        ("feedback_rating", int),
+    ):
+        incidents.add_column(name, kind)
+    for counter in ("repeats", "escalations", "reopened"):
+        incidents.add_column(counter, int, not_null_default=0)
+    incidents.create_index(["next_check_at"])
+
+    # One row per worker event that must happen once (warning, breach, escalation).
+    db["incident_events"].add_column("once_key", str)
+    db["incident_events"].create_index(["once_key"], unique=True)
+    db.execute(
+        "CREATE TRIGGER incident_events_once_key_no_update BEFORE UPDATE OF once_key"
+        " ON incident_events BEGIN SELECT RAISE(ABORT, 'incident events are append-only'); END"
+    )
+
+    db["drafts"].create(
+        {
+            "id": int,
+            "incident_id": int,
+            "text": str,
+            "author": str,  # login of the official
+            "status": str,  # pending | approved | returned
+            "kind": str,  # interim | final, decided by the moderator on approval
+            "moderator": str,
+            "comment": str,  # the moderator's reason for returning it
+            "created_at": str,
+            "decided_at": str,
+        },
+        pk="id",
+        not_null={"incident_id", "text", "author", "status", "created_at"},
+        foreign_keys=[("incident_id", "incidents", "id")],
+    )
+    db["drafts"].create_index(["incident_id", "id"])
+
+    # Messages to residents, published by monitor.replies (VK / Telegram).
+    db["reply_outbox"].create(
+        {
+            "id": int,
+            "incident_id": int,
+            "draft_id": int,
+            "purpose": str,  # answer | interim | acknowledgement | info_request | info_reminder | feedback_question
+            "mode": str,  # reply (under the resident's post) | dm
+            "post_id": int,  # the resident's post to answer
+            "text": str,
+            "status": str,  # pending | sending | published | failed
+            "created_at": str,
+            "claimed_at": str,
+            "published_at": str,
+            "external_id": str,
+            "error": str,
+        },
+        pk="id",
+        not_null={"incident_id", "purpose", "mode", "post_id", "text", "status", "created_at"},
+        foreign_keys=[("incident_id", "incidents", "id"), ("draft_id", "drafts", "id"),
+                      ("post_id", "posts", "id")],
+    )
+    db["reply_outbox"].create_index(["status", "id"])
+    db["reply_outbox"].create_index(["incident_id"])
+
+    # Notifications to ЦУР moderators and supervisors through the Telegram bot.
+    db["notifications"].create(
+        {
+            "id": int,
+            "once_key": str,
+            "incident_id": int,
+            "chat_id": int,
+            "text": str,
+            "status": str,  # pending | sending | sent | failed
+            "attempts": int,
+            "not_before": str,
+            "created_at": str,
+            "claimed_at": str,
+            "sent_at": str,
+            "error": str,
+        },
+        pk="id",
+        not_null={"chat_id", "text", "status", "created_at"},
+        foreign_keys=[("incident_id", "incidents", "id")],
+        defaults={"attempts": 0},
+    )
+    db["notifications"].create_index(["once_key"], unique=True)
+    db["notifications"].create_index(["status", "not_before"])
+
+    # A post that repeats an open incident: linked instead of opening a new one.
+    db["incident_repeats"].create(
+        {
+            "id": int,
+            "incident_id": int,
+            "post_id": int,
+            "score": float,
+            "linked_by": str,
+            "linked_at": str,
+            "unlinked_by": str,
+            "unlinked_at": str,
+        },
+        pk="id",
+        not_null={"incident_id", "post_id", "linked_by", "linked_at"},
+        foreign_keys=[("incident_id", "incidents", "id"), ("post_id", "posts", "id")],
+    )
+    db["incident_repeats"].create_index(["incident_id"])
+    db["incident_repeats"].create_index(["post_id"])

@@ -19,7 +19,7 @@ from monitor.incidents.lifecycle import REJECT_REASONS, STATUS_TITLES
 from monitor.users import ROLE_TITLES
 from nlp.labels import KINDS, TOPICS, URGENCIES
 
-from . import auth, callbacks, incidents
+from . import admin, auth, callbacks, incidents, live
 from .titles import KIND_TITLES, TOPIC_TITLES, URGENCY_TITLES
 
 HERE = Path(__file__).parent
@@ -55,7 +55,7 @@ def create_app(ctx, secret_key: str | None = None) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(auth.router)
-    for feature in (incidents, callbacks):
+    for feature in (incidents, callbacks, admin, live):
         app.include_router(feature.router)
     return app
 

@@ -10,6 +10,7 @@ from collections import defaultdict, deque
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
+from monitor import audit
 from monitor.users import authenticate, get_user
 
 router = APIRouter()
@@ -85,7 +86,12 @@ def render(request: Request, template: str, status_code: int = 200, **context):
 
 
 def _safe_next(target: str | None) -> str:
-    return target if target and target.startswith("/") and not target.startswith("//") else "/"
+    """Only a path on this site: no `//host`, no `/\\host` (browsers read it as `//`)."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    if "\\" in target or any(ord(c) < 32 for c in target):
+        return "/"
+    return target
 
 
 @router.get("/login")
@@ -96,17 +102,24 @@ def login_form(request: Request, next: str = "/"):
 @router.post("/login", dependencies=[Depends(check_csrf)])
 def login(request: Request, login: str = Form(...), password: str = Form(...), next: str = Form("/"),
           ctx=Depends(request_context)):
-    key = (request.client.host if request.client else "?", login.lower())
+    ip = request.client.host if request.client else "?"
+    key = (ip, login.lower())
     now = time.monotonic()
     if limiter.blocked(key, now):
+        audit.record(ctx.db, login[:100], "login_failed", f"user:{login[:100]}",
+                     {"ip": ip, "reason": "rate_limited"}, ctx.clock.now())
         return render(request, "login.html", status_code=429, next=_safe_next(next),
                       error="Слишком много неудачных попыток. Подождите 5 минут.")
     user = authenticate(ctx.db, login, password)
     if user is None:
         limiter.fail(key, now)
+        audit.record(ctx.db, login[:100], "login_failed", f"user:{login[:100]}",
+                     {"ip": ip, "reason": "bad_credentials"}, ctx.clock.now())
         return render(request, "login.html", status_code=401, next=_safe_next(next),
                       error="Неверный логин или пароль.")
     limiter.reset(key)
+    audit.record(ctx.db, user["login"], "login", f"user:{user['login']}", {"ip": ip},
+                 ctx.clock.now())
     request.session.clear()
     request.session["user_id"] = user["id"]
     csrf_token(request)
@@ -114,6 +127,11 @@ def login(request: Request, login: str = Form(...), password: str = Form(...), n
 
 
 @router.post("/logout", dependencies=[Depends(check_csrf)])
-def logout(request: Request):
+def logout(request: Request, ctx=Depends(request_context)):
+    user_id = request.session.get("user_id")
+    user = get_user(ctx.db, user_id) if user_id else None
+    if user is not None:
+        audit.record(ctx.db, user["login"], "logout", f"user:{user['login']}",
+                     {"ip": request.client.host if request.client else "?"}, ctx.clock.now())
     request.session.clear()
     return RedirectResponse("/login", status_code=303)

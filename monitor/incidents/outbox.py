@@ -1,0 +1,63 @@
+"""Messages to residents waiting to be published, and their fate.
+
+The workflow only queues: an approved reply, an acknowledgement, a question to the
+author or the request to rate a solution becomes a `pending` row. The publisher
+(monitor.replies, VK / Telegram) claims a row with `claim`, posts it, and records
+`mark_published` or `mark_failed`; a row claimed once is never handed out again, so
+nothing is posted twice even if the publisher dies mid-way.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlite_utils import Database
+
+from monitor.clock import iso
+
+PENDING, SENDING, PUBLISHED, FAILED = "pending", "sending", "published", "failed"
+PURPOSES = ("acknowledgement", "interim", "answer", "info_request", "info_reminder",
+            "feedback_question")
+
+
+def queue_reply(db: Database, incident: dict, purpose: str, text: str, now: datetime, *,
+                draft_id: int | None = None, mode: str = "reply") -> int:
+    """A message to the incident's author, under their post (`reply`) or in private (`dm`)."""
+    if purpose not in PURPOSES:
+        raise ValueError(f"unknown reply purpose {purpose!r}")
+    return db["reply_outbox"].insert({
+        "incident_id": incident["id"], "draft_id": draft_id, "purpose": purpose, "mode": mode,
+        "post_id": incident["post_id"], "text": text, "status": PENDING, "created_at": iso(now),
+    }).last_pk
+
+
+def pending(db: Database, limit: int = 100) -> list[dict]:
+    """Replies waiting for the publisher, oldest first, with what it needs to post them."""
+    sql = """
+    SELECT r.*, p.external_id AS post_external_id, p.parent_external_id, p.author_id,
+           p.channel, s.key AS source_key
+    FROM reply_outbox r JOIN posts p ON p.id = r.post_id JOIN sources s ON s.id = p.source_id
+    WHERE r.status = ? ORDER BY r.id LIMIT ?"""
+    cursor = db.execute(sql, [PENDING, limit])
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def claim(db: Database, reply_id: int, now: datetime) -> bool:
+    """Take a pending reply for publishing; False if someone else already has it."""
+    with db.atomic():
+        cursor = db.execute(
+            "UPDATE reply_outbox SET status = ?, claimed_at = ? WHERE id = ? AND status = ?",
+            [SENDING, iso(now), reply_id, PENDING])
+    return cursor.rowcount == 1
+
+
+def mark_published(db: Database, reply_id: int, external_id: str, now: datetime) -> None:
+    with db.atomic():
+        db["reply_outbox"].update(reply_id, {"status": PUBLISHED, "published_at": iso(now),
+                                             "external_id": external_id, "error": None})
+
+
+def mark_failed(db: Database, reply_id: int, error: str) -> None:
+    with db.atomic():
+        db["reply_outbox"].update(reply_id, {"status": FAILED, "error": error[:1000]})

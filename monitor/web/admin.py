@@ -1,0 +1,381 @@
+"""Admin pages: users and roles, organisations and their linked accounts, sources'
+health, routing rules and the audit log. Admins only; every change is audited."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse
+
+from monitor import audit
+from monitor.clock import parse_time
+from monitor.incidents.routing import CUR_KEY
+from monitor.users import ROLES, UserError, _hasher, create_user
+
+from .auth import check_csrf, current_user, render, request_context
+
+router = APIRouter(prefix="/admin")
+
+ORG_KINDS = {"administration": "администрация", "ministry": "министерство",
+             "cur": "ЦУР", "service": "служба"}
+ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]{1,99}$")
+LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,49}$")
+NOT_A_TOKEN = {"TSUR_SECRET_KEY", "TSUR_CONFIG", "TSUR_DB"}
+MIN_PASSWORD = 8
+
+
+class FormError(Exception):
+    """A form value that cannot be accepted; the message is shown to the admin."""
+
+
+def admin_user(user: dict = Depends(current_user)) -> dict:
+    if user["role"] != "admin":
+        raise HTTPException(403, "Раздел доступен только администратору")
+    return user
+
+
+def _rows(db, sql: str, params=()) -> list[dict]:
+    cursor = db.execute(sql, list(params))
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _organisations(db) -> list[dict]:
+    return _rows(db, "SELECT * FROM organisations ORDER BY kind = 'cur' DESC, name")
+
+
+def _org_by_id(db, org_id: int) -> dict:
+    rows = _rows(db, "SELECT * FROM organisations WHERE id = ?", [org_id])
+    if not rows:
+        raise HTTPException(404, "Организация не найдена")
+    return rows[0]
+
+
+def _user_by_id(db, user_id: int) -> dict:
+    rows = _rows(db, "SELECT u.*, o.name AS organisation_name FROM users u "
+                     "LEFT JOIN organisations o ON o.id = u.organisation_id WHERE u.id = ?", [user_id])
+    if not rows:
+        raise HTTPException(404, "Пользователь не найден")
+    return rows[0]
+
+
+def _ip(request: Request) -> str:
+    return request.client.host if request.client else "?"
+
+
+@router.get("")
+def admin_home(user: dict = Depends(admin_user)):
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+# --- users and roles ----------------------------------------------------------------
+
+
+def _users_page(request, ctx, user, *, error=None, form=None, status_code=200, notice=None):
+    users = _rows(ctx.db, "SELECT u.id, u.login, u.name, u.role, u.disabled, u.created_at, "
+                          "o.name AS organisation_name, u.organisation_id FROM users u "
+                          "LEFT JOIN organisations o ON o.id = u.organisation_id ORDER BY u.login")
+    return render(request, "admin/users.html", status_code=status_code, user=user, users=users,
+                  organisations=_organisations(ctx.db), roles=ROLES, error=error,
+                  form=form or {}, notice=notice, section="users")
+
+
+@router.get("/users")
+def users_page(request: Request, user: dict = Depends(admin_user), ctx=Depends(request_context)):
+    return _users_page(request, ctx, user)
+
+
+def _organisation_key(db, raw: str, role: str) -> str | None:
+    if not raw:
+        if role == "official":
+            raise FormError("Сотруднику органа нужна организация.")
+        return None
+    rows = _rows(db, "SELECT key FROM organisations WHERE id = ?", [_int(raw, "Организация")])
+    if not rows:
+        raise FormError("Такой организации нет.")
+    return rows[0]["key"]
+
+
+def _int(raw: str, field: str, *, positive: bool = False) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise FormError(f"{field}: нужно целое число.") from None
+    if positive and value <= 0:
+        raise FormError(f"{field}: нужно положительное число.")
+    return value
+
+
+@router.post("/users", dependencies=[Depends(check_csrf)])
+def create_user_form(request: Request, login: str = Form(""), name: str = Form(""),
+                     role: str = Form(""), organisation_id: str = Form(""),
+                     password: str = Form(""), user: dict = Depends(admin_user),
+                     ctx=Depends(request_context)):
+    form = {"login": login, "name": name, "role": role, "organisation_id": organisation_id}
+    login = login.strip().lower()
+    try:
+        if not LOGIN.match(login):
+            raise FormError("Логин: 2–50 символов, латинские строчные буквы, цифры, точка, дефис, "
+                            "подчёркивание.")
+        if role not in ROLES:
+            raise FormError("Выберите роль.")
+        if len(password) < MIN_PASSWORD:
+            raise FormError(f"Пароль: не короче {MIN_PASSWORD} символов.")
+        org_key = _organisation_key(ctx.db, organisation_id, role) if role == "official" else None
+        with ctx.db.atomic():
+            new_id = create_user(ctx.db, login, password, role, ctx.clock.now(),
+                                 name=name.strip()[:200] or None, organisation=org_key)
+            audit.record(ctx.db, user["login"], "user_create", f"user:{login}",
+                         {"id": new_id, "role": role, "organisation": org_key}, ctx.clock.now())
+    except (FormError, UserError) as error:
+        return _users_page(request, ctx, user, error=_russian(error), form=form, status_code=400)
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+def _russian(error: Exception) -> str:
+    text = str(error)
+    if "already exists" in text:
+        return "Такой логин уже есть."
+    if "needs an existing organisation" in text:
+        return "Сотруднику органа нужна существующая организация."
+    return text
+
+
+@router.post("/users/{user_id}/role", dependencies=[Depends(check_csrf)])
+def change_role(request: Request, user_id: int, role: str = Form(""),
+                organisation_id: str = Form(""), user: dict = Depends(admin_user),
+                ctx=Depends(request_context)):
+    target = _user_by_id(ctx.db, user_id)
+    try:
+        if role not in ROLES:
+            raise FormError("Выберите роль.")
+        if target["id"] == user["id"] and role != "admin":
+            raise FormError("Нельзя снять роль администратора с самого себя.")
+        org_key = _organisation_key(ctx.db, organisation_id, role) if role == "official" else None
+    except FormError as error:
+        return _users_page(request, ctx, user, error=str(error), status_code=400)
+    org_id = _rows(ctx.db, "SELECT id FROM organisations WHERE key = ?", [org_key])[0]["id"] \
+        if org_key else None
+    with ctx.db.atomic():
+        ctx.db["users"].update(user_id, {"role": role, "organisation_id": org_id})
+        audit.record(ctx.db, user["login"], "user_role", f"user:{target['login']}",
+                     {"old": {"role": target["role"], "organisation_id": target["organisation_id"]},
+                      "new": {"role": role, "organisation_id": org_id}}, ctx.clock.now())
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.post("/users/{user_id}/disable", dependencies=[Depends(check_csrf)])
+def disable_user(request: Request, user_id: int, user: dict = Depends(admin_user),
+                 ctx=Depends(request_context)):
+    return _set_disabled(request, ctx, user, user_id, True)
+
+
+@router.post("/users/{user_id}/enable", dependencies=[Depends(check_csrf)])
+def enable_user(request: Request, user_id: int, user: dict = Depends(admin_user),
+                ctx=Depends(request_context)):
+    return _set_disabled(request, ctx, user, user_id, False)
+
+
+def _set_disabled(request, ctx, user, user_id: int, disabled: bool):
+    target = _user_by_id(ctx.db, user_id)
+    if target["id"] == user["id"] and disabled:
+        return _users_page(request, ctx, user, status_code=400,
+                           error="Нельзя отключить собственную учётную запись.")
+    if bool(target["disabled"]) != disabled:
+        with ctx.db.atomic():
+            ctx.db["users"].update(user_id, {"disabled": int(disabled)})
+            audit.record(ctx.db, user["login"], "user_disable" if disabled else "user_enable",
+                         f"user:{target['login']}", {}, ctx.clock.now())
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.post("/users/{user_id}/password", dependencies=[Depends(check_csrf)])
+def reset_password(request: Request, user_id: int, password: str = Form(""),
+                   user: dict = Depends(admin_user), ctx=Depends(request_context)):
+    """A typed password, or a generated one shown once on this page and never again."""
+    target = _user_by_id(ctx.db, user_id)
+    generated = not password
+    password = password or secrets.token_urlsafe(12)
+    if len(password) < MIN_PASSWORD:
+        return _users_page(request, ctx, user, status_code=400,
+                           error=f"Пароль: не короче {MIN_PASSWORD} символов.")
+    with ctx.db.atomic():
+        ctx.db["users"].update(user_id, {"password_hash": _hasher.hash(password)})
+        audit.record(ctx.db, user["login"], "user_password_reset", f"user:{target['login']}",
+                     {"generated": generated}, ctx.clock.now())
+    notice = (f"Новый пароль пользователя {target['login']}: {password} — передайте его лично, "
+              "больше он показан не будет.") if generated else \
+        f"Пароль пользователя {target['login']} изменён."
+    return _users_page(request, ctx, user, notice=notice)
+
+
+# --- organisations and linked accounts ----------------------------------------------
+
+
+def _env_state(ctx, name: str | None) -> str | None:
+    """Whether the named variable is set; its value never leaves the server."""
+    if not name:
+        return None
+    return "set" if ctx.settings.secret(name) else "unset"
+
+
+def _with_env(ctx, orgs: list[dict]) -> list[dict]:
+    for org in orgs:
+        org["vk_token_state"] = _env_state(ctx, org.get("vk_token_env"))
+        org["telegram_token_state"] = _env_state(
+            ctx, org.get("telegram_token_env") or ("TSUR_TELEGRAM_BOT_TOKEN"
+                                                  if org.get("telegram_chat_id") else None))
+        org["topic_list"] = json.loads(org.get("topics") or "[]")
+    return orgs
+
+
+@router.get("/organisations")
+def organisations_page(request: Request, user: dict = Depends(admin_user),
+                       ctx=Depends(request_context)):
+    return _organisations_page(request, ctx, user)
+
+
+def _organisations_page(request, ctx, user, *, error=None, form=None, status_code=200):
+    return render(request, "admin/organisations.html", status_code=status_code, user=user,
+                  organisations=_with_env(ctx, _organisations(ctx.db)), kinds=ORG_KINDS,
+                  error=error, form=form or {}, section="organisations")
+
+
+def _linked_accounts(vk_group_id: str, vk_token_env: str, telegram_chat_id: str,
+                     telegram_token_env: str) -> dict:
+    """Validated linked-account fields; a pasted token is refused, not stored."""
+    values: dict = {}
+    vk = vk_group_id.strip()
+    # VK writes a community as a negative owner id (-100003); the community id is 100003.
+    values["vk_group_id"] = abs(_int(vk, "ID сообщества VK")) if vk else None
+    if values["vk_group_id"] == 0:
+        raise FormError("ID сообщества VK: нужно ненулевое число.")
+    tg = telegram_chat_id.strip()
+    values["telegram_chat_id"] = _int(tg, "ID чата Telegram") if tg else None
+    for field, raw, title in (("vk_token_env", vk_token_env, "Переменная с токеном VK"),
+                              ("telegram_token_env", telegram_token_env,
+                               "Переменная с токеном Telegram")):
+        name = raw.strip()
+        if name and not ENV_NAME.match(name):
+            raise FormError(f"{title}: укажите ИМЯ переменной окружения (латинские заглавные, "
+                            "цифры и _), а не сам токен.")
+        if name in NOT_A_TOKEN:
+            raise FormError(f"{title}: {name} не может хранить токен.")
+        values[field] = name or None
+    return values
+
+
+def _org_fields(name: str, municipality: str, kind: str) -> dict:
+    name = name.strip()
+    if not name or len(name) > 300:
+        raise FormError("Название: от 1 до 300 символов.")
+    if kind not in ORG_KINDS:
+        raise FormError("Выберите вид организации.")
+    return {"name": name, "municipality": municipality.strip()[:200] or None, "kind": kind}
+
+
+@router.post("/organisations", dependencies=[Depends(check_csrf)])
+def create_organisation(request: Request, key: str = Form(""), name: str = Form(""),
+                        municipality: str = Form(""), kind: str = Form(""),
+                        user: dict = Depends(admin_user), ctx=Depends(request_context)):
+    form = {"key": key, "name": name, "municipality": municipality, "kind": kind}
+    key = key.strip().lower()
+    try:
+        if not re.match(r"^[a-z0-9][a-z0-9-]{1,49}$", key):
+            raise FormError("Ключ: 2–50 символов, латинские строчные буквы, цифры и дефис.")
+        if _rows(ctx.db, "SELECT id FROM organisations WHERE key = ?", [key]):
+            raise FormError("Организация с таким ключом уже есть.")
+        row = {"key": key, **_org_fields(name, municipality, kind), "topics": "[]"}
+    except FormError as error:
+        return _organisations_page(request, ctx, user, error=str(error), form=form, status_code=400)
+    with ctx.db.atomic():
+        org_id = ctx.db["organisations"].insert(row).last_pk
+        audit.record(ctx.db, user["login"], "organisation_create", f"organisation:{key}",
+                     {"id": org_id, "name": row["name"], "kind": row["kind"]}, ctx.clock.now())
+    return RedirectResponse(f"/admin/organisations/{org_id}", status_code=303)
+
+
+@router.get("/organisations/{org_id}")
+def organisation_page(request: Request, org_id: int, user: dict = Depends(admin_user),
+                      ctx=Depends(request_context)):
+    org = _with_env(ctx, [_org_by_id(ctx.db, org_id)])[0]
+    return _organisation_page(request, ctx, user, org, org)
+
+
+def _organisation_page(request, ctx, user, org, form, *, error=None, status_code=200):
+    return render(request, "admin/organisation.html", status_code=status_code, user=user, org=org,
+                  form=form, kinds=ORG_KINDS, error=error, section="organisations")
+
+
+@router.post("/organisations/{org_id}", dependencies=[Depends(check_csrf)])
+def update_organisation(request: Request, org_id: int, name: str = Form(""),
+                        municipality: str = Form(""), kind: str = Form(""),
+                        vk_group_id: str = Form(""), vk_token_env: str = Form(""),
+                        telegram_chat_id: str = Form(""), telegram_token_env: str = Form(""),
+                        user: dict = Depends(admin_user), ctx=Depends(request_context)):
+    org = _with_env(ctx, [_org_by_id(ctx.db, org_id)])[0]
+    form = {"name": name, "municipality": municipality, "kind": kind, "vk_group_id": vk_group_id,
+            "vk_token_env": vk_token_env, "telegram_chat_id": telegram_chat_id,
+            "telegram_token_env": telegram_token_env}
+    try:
+        if org["key"] == CUR_KEY and kind != "cur":
+            raise FormError("Организация «cur» — это сам ЦУР, её вид менять нельзя.")
+        row = {**_org_fields(name, municipality, kind),
+               **_linked_accounts(vk_group_id, vk_token_env, telegram_chat_id, telegram_token_env)}
+    except FormError as error:
+        return _organisation_page(request, ctx, user, org, form, error=str(error), status_code=400)
+    changes = {k: {"old": org.get(k), "new": v} for k, v in row.items() if org.get(k) != v}
+    if changes:
+        with ctx.db.atomic():
+            ctx.db["organisations"].update(org_id, row)
+            audit.record(ctx.db, user["login"], "organisation_update", f"organisation:{org['key']}",
+                         changes, ctx.clock.now())
+    return RedirectResponse(f"/admin/organisations/{org_id}", status_code=303)
+
+
+# --- sources, routing, audit (read-only) --------------------------------------------
+
+
+def source_health(source: dict) -> str:
+    """paused | error | ok | never: the last error counts if it came after the last success."""
+    if source.get("paused"):
+        return "paused"
+    success, error = source.get("last_success_at"), source.get("last_error_at")
+    if error and (not success or parse_time(error) >= parse_time(success)):
+        return "error"
+    return "ok" if success else "never"
+
+
+@router.get("/sources")
+def sources_page(request: Request, user: dict = Depends(admin_user), ctx=Depends(request_context)):
+    sources = _rows(ctx.db, "SELECT s.*, o.name AS organisation_name FROM sources s "
+                            "LEFT JOIN organisations o ON o.id = s.organisation_id "
+                            "ORDER BY s.platform, s.name")
+    for source in sources:
+        source["health"] = source_health(source)
+    return render(request, "admin/sources.html", user=user, sources=sources, section="sources")
+
+
+@router.get("/routing")
+def routing_page(request: Request, user: dict = Depends(admin_user), ctx=Depends(request_context)):
+    names = {o["key"]: o["name"] for o in _organisations(ctx.db)}
+    settings = ctx.settings
+    return render(request, "admin/routing.html", user=user, rules=settings.routing, names=names,
+                  organisations=settings.organisations, config_path=settings.path,
+                  section="routing")
+
+
+@router.get("/audit")
+def audit_page(request: Request, actor: str = "", action: str = "", before: int | None = None,
+               user: dict = Depends(admin_user), ctx=Depends(request_context)):
+    rows = audit.recent(ctx.db, actor=actor or None, action=action or None, before=before,
+                        limit=101)
+    more = len(rows) > 100
+    rows = rows[:100]
+    actions = [r[0] for r in ctx.db.execute("SELECT DISTINCT action FROM audit ORDER BY 1")]
+    return render(request, "admin/audit.html", user=user, rows=rows, actions=actions,
+                  actor=actor, action=action, next_before=rows[-1]["id"] if more else None,
+                  section="audit")

@@ -1,0 +1,239 @@
+"""`tsur bench web`: how fast the queue and incident pages answer over a big database.
+
+`populate` fills a fresh database with synthetic incidents (posts, labels, incidents,
+their opening event) across N municipalities with fast bulk inserts; `measure` asks the
+real app in-process (FastAPI TestClient) for the queue (unfiltered and filtered) and
+incident pages as a logged-in moderator and as an official, and reports p50/p95.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import re
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+from monitor.clock import iso
+from monitor.incidents.lifecycle import STATUSES
+from monitor.users import create_user
+from nlp.labels import TOPICS
+
+MODEL_VERSION = "bench"
+PASSWORD = "bench-password"
+MODERATOR, OFFICIAL = "bench-moderator", "bench-official"
+BATCH = 20_000
+# Most incidents of a working ЦУР are long closed; a few are waiting for a move.
+STATUS_WEIGHTS = {"new": 2, "confirmed": 2, "assigned": 8, "draft_review": 2, "answered": 10,
+                  "in_progress": 6, "needs_info": 2, "resolved": 18, "closed": 40, "rejected": 10}
+URGENCY_WEIGHTS = {"critical": 2, "high": 10, "normal": 70, "low": 18}
+FIRST_REPLY_HOURS = {"critical": 1, "high": 2, "normal": 3, "low": 8}
+TEXTS = (
+    "В {m} третий день нет горячей воды, управляющая компания не отвечает",
+    "Яма на дороге у остановки, {m}, машины бьют колёса",
+    "Когда в {m} вывезут мусор? Контейнеры переполнены неделю",
+    "В поликлинике {m} невозможно записаться к терапевту",
+    "Во дворе в {m} не горят фонари, вечером страшно ходить",
+    "Прошу поставить лавочки в сквере, {m}",
+)
+
+
+@dataclass
+class Progress:
+    done: int
+    total: int
+    table: str
+
+
+def municipality_names(settings, count: int) -> list[str]:
+    """The region's municipalities (from its CSV), padded with made-up ones if needed."""
+    names: list[str] = []
+    try:
+        with open(settings.region_csv, encoding="utf-8") as f:
+            names = [row["key"] for row in csv.DictReader(f)]
+    except Exception:  # noqa: BLE001 - a bench without the region file still runs
+        names = []
+    names = names[:count]
+    names += [f"Муниципалитет {i}" for i in range(len(names) + 1, count + 1)]
+    return names
+
+
+def populate(ctx, incidents: int, municipalities: int = 50, *, seed: int = 1,
+             progress: Callable[[Progress], None] = lambda p: None) -> dict:
+    """Fill an EMPTY database: one administration and one VK source per municipality,
+    `incidents` posts with labels, incidents and their opening event, and two users."""
+    db, now = ctx.db, ctx.clock.now()
+    if db.execute("SELECT count(*) FROM incidents").fetchone()[0]:
+        raise ValueError(f"{ctx.db_path or 'the database'} already holds incidents; "
+                         "the bench needs a fresh database")
+    rng = random.Random(seed)
+    names = municipality_names(ctx.settings, municipalities)
+    with db.atomic():
+        cur = db.execute("SELECT id FROM organisations WHERE key = 'cur'").fetchone()
+        if not cur:
+            db["organisations"].insert({"key": "cur", "name": "ЦУР", "kind": "cur", "topics": "[]"})
+        orgs, sources = [], []
+        for n, name in enumerate(names, start=1):
+            org_id = db["organisations"].insert({
+                "key": f"bench-adm-{n}", "name": f"Администрация: {name}", "municipality": name,
+                "kind": "administration", "topics": "[]", "vk_group_id": 900000 + n,
+            }).last_pk
+            source_id = db["sources"].insert({
+                "key": f"vk:-{900000 + n}", "platform": "vk", "name": f"Администрация: {name}",
+                "role": "official", "municipality": name, "organisation_id": org_id,
+                "created_at": iso(now),
+            }).last_pk
+            orgs.append(org_id)
+            sources.append(source_id)
+        create_user(db, MODERATOR, PASSWORD, "moderator", now, name="Модератор (бенч)")
+        create_user(db, OFFICIAL, PASSWORD, "official", now, name="Сотрудник (бенч)",
+                    organisation="bench-adm-1")
+
+    statuses = list(STATUS_WEIGHTS)
+    status_w = list(STATUS_WEIGHTS.values())
+    urgencies = list(URGENCY_WEIGHTS)
+    urgency_w = list(URGENCY_WEIGHTS.values())
+    span = timedelta(days=365)
+    start = now - span
+    step = span / max(incidents, 1)
+
+    def rows() -> Iterator[tuple[dict, dict, dict, dict]]:
+        for i in range(1, incidents + 1):
+            m = rng.randrange(len(names))
+            opened = start + step * i
+            status = rng.choices(statuses, status_w)[0]
+            urgency = rng.choices(urgencies, urgency_w)[0]
+            topic = rng.choice(TOPICS)
+            due = opened + timedelta(hours=FIRST_REPLY_HOURS[urgency])
+            replied = status in {"answered", "in_progress", "resolved", "closed"}
+            post = {
+                "id": i, "source_id": sources[m], "external_id": f"-{900001 + m}_{i}",
+                "channel": "vk_comment", "author_id": str(rng.randrange(1, 10**8)),
+                "author_name": f"Житель {i % 9973}",
+                "text": rng.choice(TEXTS).format(m=names[m]),
+                "url": f"https://vk.com/wall-{900001 + m}_{i}",
+                "created_at": iso(opened - timedelta(minutes=2)), "collected_at": iso(opened),
+            }
+            label = {
+                "id": i, "post_id": i, "model_version": MODEL_VERSION, "kind": "complaint",
+                "topic": topic, "municipality": names[m], "urgency": urgency,
+                "scores": json.dumps({"kind": 0.9, "topic": 0.8, "urgency": 0.7}),
+                "explanations": json.dumps({"topic": "слова: вода, дорога"}, ensure_ascii=False),
+                "created_at": iso(opened),
+            }
+            incident = {
+                "id": i, "post_id": i, "status": status, "kind": "complaint", "topic": topic,
+                "municipality": names[m], "urgency": urgency, "organisation_id": orgs[m],
+                "opened_at": iso(opened), "first_reply_due_at": iso(due), "next_due_at": None
+                if replied or status in {"rejected"} else iso(due),
+                "first_reply_at": iso(due - timedelta(minutes=30)) if replied else None,
+                "updated_at": iso(opened),
+            }
+            event = {"incident_id": i, "occurred_at": iso(opened), "actor": "system:bench",
+                     "event": "opened", "old_status": None, "new_status": "new", "data": "{}"}
+            yield post, label, incident, event
+
+    done = 0
+    source = rows()
+    while done < incidents:
+        chunk = [r for _, r in zip(range(BATCH), source, strict=False)]
+        if not chunk:
+            break
+        with db.atomic():
+            db["posts"].insert_all((c[0] for c in chunk), batch_size=2000)
+            db["labels"].insert_all((c[1] for c in chunk), batch_size=2000)
+            db["incidents"].insert_all((c[2] for c in chunk), batch_size=2000)
+            db["incident_events"].insert_all((c[3] for c in chunk), batch_size=2000)
+        done += len(chunk)
+        progress(Progress(done, incidents, "incidents"))
+    db.execute("ANALYZE")
+    return {"incidents": done, "municipalities": len(names), "organisations": len(orgs)}
+
+
+@dataclass
+class Timing:
+    page: str
+    role: str
+    count: int
+    p50_ms: float
+    p95_ms: float
+    max_ms: float
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float]:
+    if len(samples) == 1:
+        return samples[0], samples[0]
+    cuts = statistics.quantiles(samples, n=100, method="inclusive")
+    return statistics.median(samples), cuts[94]
+
+
+def _login(client, login: str) -> None:
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    answer = client.post("/login", data={"login": login, "password": PASSWORD,
+                                         "csrf_token": token, "next": "/"},
+                         follow_redirects=False)
+    if answer.status_code != 303:
+        raise RuntimeError(f"bench login as {login} failed ({answer.status_code})")
+
+
+def measure(ctx, requests: int = 200, *, seed: int = 2,
+            progress: Callable[[str], None] = lambda s: None) -> list[Timing]:
+    """Time the pages through the real app, in-process, as a moderator and an official."""
+    from fastapi.testclient import TestClient
+
+    from monitor.web.app import create_app
+
+    rng = random.Random(seed)
+    db = ctx.db
+    max_id = db.execute("SELECT max(id) FROM incidents").fetchone()[0] or 0
+    if not max_id:
+        raise ValueError("no incidents to measure: run populate first")
+    official_org = db.execute(
+        "SELECT organisation_id FROM users WHERE login = ?", [OFFICIAL]).fetchone()[0]
+    own = [r[0] for r in db.execute(
+        "SELECT id FROM incidents WHERE organisation_id = ? ORDER BY random() LIMIT ?",
+        [official_org, requests])]
+    names = [r[0] for r in db.execute(
+        "SELECT municipality FROM organisations WHERE key LIKE 'bench-adm-%' ORDER BY id")]
+    app = create_app(ctx, secret_key="bench")
+    results: list[Timing] = []
+    for role, login in (("moderator", MODERATOR), ("official", OFFICIAL)):
+        with TestClient(app) as client:
+            _login(client, login)
+
+            def queue_filtered():
+                status = rng.choice(["new", "assigned", "in_progress", "needs_info"])
+                if role == "official":
+                    return f"/?status={status}&topic={rng.choice(TOPICS)}"
+                return f"/?status={status}&municipality={rng.choice(names)}"
+
+            def incident():
+                if role == "official":
+                    return f"/incidents/{rng.choice(own)}"
+                return f"/incidents/{rng.randint(1, max_id)}"
+
+            pages = {
+                "queue": lambda: "/",
+                "queue (filtered)": queue_filtered,
+                "incident": incident,
+            }
+            for page, url in pages.items():
+                progress(f"{role}: {page}")
+                client.get(url())  # warm up caches before timing
+                samples = []
+                for _ in range(requests):
+                    target = url()
+                    began = time.perf_counter()
+                    answer = client.get(target)
+                    samples.append((time.perf_counter() - began) * 1000)
+                    if answer.status_code != 200:
+                        raise RuntimeError(f"{target} answered {answer.status_code} for {role}")
+                p50, p95 = _percentiles(samples)
+                results.append(Timing(page, role, len(samples), round(p50, 1), round(p95, 1),
+                                      round(max(samples), 1)))
+    return results
