@@ -282,27 +282,38 @@ def users_add(obj, login, role, organisation, name, db_path, password):
 def train(obj, seed, promote):
     """Train the kind, topic and urgency models on data/labelled (train split).
 
-    Example: tsur train --seed 0
+    The fixed test split, data/holdout/*.jsonl and the demo stream are evaluated,
+    never trained on; their figures go into each version's metrics.json and model card.
+
+    Example: tsur train --seed 0 --promote
     """
     from monitor.clock import SystemClock
-    from nlp.data import labelled_files, read_labelled, split
+    from monitor.commands.nlp import demo_records
+    from nlp.data import holdout_files, labelled_files, read_labelled, split
     from nlp.train import train as train_models
 
     settings = obj.settings
-    records, problems = read_labelled(labelled_files(settings.data_dir), municipalities(settings))
+    known = municipalities(settings)
+    records, problems = read_labelled(labelled_files(settings.data_dir), known)
     for problem in problems:
         click.echo(f"skipped {problem}", err=True)
     if not records:
         raise click.ClickException(f"no labelled messages in {settings.data_dir / 'labelled'}")
     train_records, test_records = split(records)
-    click.echo(f"{len(train_records)} training messages, {len(test_records)} held out for evaluation")
+    holdout, holdout_problems = read_labelled(holdout_files(settings.data_dir), known)
+    for problem in holdout_problems:
+        click.echo(f"skipped {problem}", err=True)
+    others = {"holdout": holdout, "demo": demo_records() if settings.region == "52" else []}
+    click.echo(f"{len(train_records)} training messages, {len(test_records)} held out for evaluation"
+               f" (+ {len(holdout)} holdout, {len(others['demo'])} demo)")
     steps = ["lemmatising", "training kind", "training topic", "training urgency"]
     with click.progressbar(length=len(steps), label="training", show_pos=True) as bar:
         def progress(step):
             bar.label = step
             bar.update(1)
         created = train_models(train_records, test_records, settings.models_dir,
-                               now=SystemClock().now(), seed=seed, promote=promote, progress=progress)
+                               now=SystemClock().now(), seed=seed, promote=promote,
+                               others=others, progress=progress)
     for task, version in created.items():
         click.echo(f"{task}: {settings.models_dir / task / version}")
 
@@ -310,20 +321,25 @@ def train(obj, seed, promote):
 @cli.command()
 @click.option("--data", "data_path", type=click.Path(exists=True, dir_okay=False),
               help="Labelled JSONL to evaluate on (default: the fixed test split of data/labelled).")
+@click.option("--demo", is_flag=True, help="Evaluate on the bundled demo stream and its expected labels.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the report as JSON.")
 @click.pass_obj
-def evaluate(obj, data_path, json_path):
+def evaluate(obj, data_path, demo, json_path):
     """Print precision/recall/F1, confusion matrices and municipality accuracy.
 
-    Example: tsur evaluate --json evaluation.json
+    Example: tsur evaluate --data data/holdout/unseen.jsonl --json evaluation.json
     """
+    from monitor.commands.nlp import demo_records
     from nlp import ModelError, Pipeline
     from nlp.data import labelled_files, read_labelled, split
     from nlp.evaluate import evaluate as run
     from nlp.evaluate import format_report
 
     settings = obj.settings
-    if data_path:
+    problems = []
+    if demo:
+        records = demo_records()
+    elif data_path:
         records, problems = read_labelled([data_path], municipalities(settings))
     else:
         records, problems = read_labelled(labelled_files(settings.data_dir), municipalities(settings))

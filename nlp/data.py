@@ -76,7 +76,70 @@ def labelled_files(data_dir: str | Path) -> list[Path]:
     return sorted((Path(data_dir) / "labelled").glob("*.jsonl"))
 
 
+def holdout_files(data_dir: str | Path) -> list[Path]:
+    """Sets written by other people to judge the models: evaluated, never trained on."""
+    return sorted((Path(data_dir) / "holdout").glob("*.jsonl"))
+
+
 def split(records: list[dict]) -> tuple[list[dict], list[dict]]:
     train = [r for r in records if split_of(r["id"]) == "train"]
     test = [r for r in records if split_of(r["id"]) == "test"]
     return train, test
+
+
+# --- the checks of data/README.md: near-duplicates and template families -----------
+
+NEAR_DUPLICATE_JACCARD = 0.7
+SHINGLE = 5
+
+
+def _normalised(text: str) -> str:
+    return " ".join(text.lower().replace("ё", "е").split())
+
+
+def shingles(text: str) -> set[str]:
+    """Character 5-grams of the normalised text; a shorter text (an emoji, «+») is one shingle."""
+    text = _normalised(text)
+    if len(text) < SHINGLE:
+        return {text}
+    return {text[i : i + SHINGLE] for i in range(len(text) - SHINGLE + 1)}
+
+
+def near_duplicates(texts: list[str], threshold: float = NEAR_DUPLICATE_JACCARD,
+                    block: int = 500) -> list[tuple[int, int, float]]:
+    """Pairs (i, j, Jaccard) of texts whose 5-gram sets overlap at least `threshold`.
+
+    Emoji-only and other very short texts have a single shingle, so they count as
+    duplicates only when equal after normalisation («👍» and «👍👍» are different).
+    Intersections come from a sparse product, a block of rows at a time.
+    """
+    import numpy as np
+    import scipy.sparse as sp
+
+    vocabulary: dict[str, int] = {}
+    rows, cols = [], []
+    for i, text in enumerate(texts):
+        for gram in shingles(text):
+            rows.append(i)
+            cols.append(vocabulary.setdefault(gram, len(vocabulary)))
+    matrix = sp.csr_matrix((np.ones(len(rows), dtype=np.int32), (rows, cols)),
+                           shape=(len(texts), max(len(vocabulary), 1)))
+    sizes = np.asarray(matrix.sum(axis=1)).ravel()
+    pairs = []
+    for start in range(0, len(texts), block):
+        shared = (matrix[start : start + block] @ matrix.T).toarray()
+        union = sizes[start : start + block, None] + sizes[None, :] - shared
+        jaccard = shared / np.maximum(union, 1)
+        for i, j in zip(*np.nonzero(jaccard >= threshold), strict=True):
+            if start + i < j:
+                pairs.append((int(start + i), int(j), round(float(jaccard[i, j]), 3)))
+    return pairs
+
+
+def template_skeleton(text: str) -> str:
+    """The text with numbers and capitalised words masked: one template's messages share it."""
+    import re
+
+    text = re.sub(r"\d+", "0", text)
+    text = re.sub(r"\b[А-ЯЁA-Z][\w-]*", "X", text)
+    return _normalised(text)

@@ -10,6 +10,7 @@ word («бор») counts only where the text marks it as a place.
 from __future__ import annotations
 
 import csv
+import itertools
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -134,23 +135,39 @@ class Gazetteer:
         return False
 
     def _case_forms(self, name: str) -> set[tuple[str, ...]]:
-        words = [w for w in _norm(name).replace("-", " - ").split()]
+        """Every case form of a name, tokenised as texts are («в Нижнем Новгороде»).
+
+        Abbreviations («НН», «Н.») stay as written; a hyphenated word is inflected whole,
+        by its last part and by every part («Ханты-Мансийске», «Павлово-на-Оке»).
+        """
+        originals = [t.text for t in tokenize(name) if t.is_word]
+        words = [_norm(w) for w in originals]
         forms = {tuple(words)}
-        if any(len(w) <= 3 and w.isupper() for w in name.split()):
-            return forms  # abbreviations (НН, ХМ) are not inflected
-        parses = [self._best_parse(w) for w in words]
+        variants = []
+        for original, word in zip(originals, words, strict=True):
+            if original.isupper() and len(original) <= 3:
+                variants.append([word] * len(CASES))
+            elif "-" in word:
+                parts = word.split("-")
+                whole = self._inflections(word)
+                last = ["-".join([*parts[:-1], f]) for f in self._inflections(parts[-1])]
+                every = ["-".join(fs) for fs in zip(*(self._inflections(p) for p in parts), strict=True)]
+                variants.append(list(zip(whole, last, every, strict=True)))
+            else:
+                variants.append(self._inflections(word))
+        for k in range(len(CASES)):
+            choices = [v[k] if isinstance(v[k], tuple) else (v[k],) for v in variants]
+            forms.update(itertools.product(*choices))
+        return forms
+
+    def _inflections(self, word: str) -> list[str]:
+        """The word in each of CASES (itself where pymorphy3 cannot inflect it)."""
+        parse = self._best_parse(word) if word.isalpha() else None
+        out = []
         for case in CASES:
-            inflected = []
-            for word, parse in zip(words, parses, strict=True):
-                if parse is None or word == "-":
-                    inflected.append(word)
-                    continue
-                form = parse.inflect({case})
-                inflected.append(_norm(form.word) if form else word)
-            forms.add(tuple(inflected))
-        return {tuple(w for w in form if w != "-") for form in forms} | {
-            tuple(_norm(name).split())
-        }
+            form = parse.inflect({case}) if parse is not None else None
+            out.append(_norm(form.word) if form else word)
+        return out
 
     def _best_parse(self, word: str):
         parses = self.morph.parse(word)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from monitor.cli import cli
 from monitor.clock import iso
 from monitor.collectors.base import SourceError
 from monitor.collectors.tgweb import (
@@ -19,8 +20,10 @@ from monitor.collectors.tgweb import (
     parse_page,
     source_key,
 )
+from monitor.demo import DEMO_CONFIG
 from monitor.ingest import ingest
 from monitor.settings import ConfigError
+from monitor.store import open_db
 from monitor.store.catalog import source_by_key
 from tests.fakes.tgweb import TgWebFake
 
@@ -338,6 +341,7 @@ def test_one_request_per_channel_per_interval(fake, channel):
     ("no_date", ".tgme_widget_message_date time[datetime]"),
     ("renamed_wrap", ".tgme_widget_message_wrap"),
     ("renamed_history", "section.tgme_channel_history"),
+    ("renamed_text", ".tgme_widget_message_text"),
 ])
 def test_a_changed_layout_fails_loudly_and_stores_nothing(
         ctx, source, fake, channel, layout, missing):
@@ -409,8 +413,8 @@ def test_make_collector_builds_from_a_source_row_with_the_base_url_from_the_envi
         environ={**settings.environ, "TSUR_TELEGRAM_WEB_URL": fake.url})
     row = {"key": KEY, "name": "Городец Live", "cursor": None, "municipality": "Городецкий"}
     reader = make_collector(row, configured)
-    assert (reader.channel, reader.source_key, reader.options.depth_pages) == (
-        "gorodets_live", KEY, 1)
+    assert (reader.channel, reader.source_key, reader.options.depth_pages, reader.interval) == (
+        "gorodets_live", KEY, 1, 0)
     batch = run(reader.step(None))
     assert [p.external_id for p in batch.posts] == ["gorodets_live_100", "gorodets_live_101"]
     assert all(p.source == KEY for p in batch.posts)
@@ -428,3 +432,46 @@ def test_a_cursor_of_another_channel_starts_over_from_the_newest_page(fake, chan
     batch = run(collector(fake).step({"v": 1, "channel": "someone_else", "last_id": 999,
                                       "paging": None, "seen": {}}))
     assert len(batch.posts) == 3 and batch.cursor["last_id"] == 102
+
+
+# -- through the command line ------------------------------------------------------------
+
+
+def test_channels_preview_prints_the_posts_and_stores_nothing(runner, fake, tmp_path):
+    fake.serve_file("gorodets_live", "gorodets_live.html")
+    env = {"TSUR_TELEGRAM_WEB_URL": fake.url, "TSUR_DB": str(tmp_path / "none.db")}
+    result = runner.invoke(cli, ["--config", str(DEMO_CONFIG), "channels", "preview",
+                                 "https://t.me/s/Gorodets_Live"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "tgweb:gorodets_live: 5 posts" in result.output
+    assert "4103  15.11.2026 12:30  845 views  https://t.me/Gorodets_Live/4103" in result.output
+    assert "forwarded from Администрация Городецкого округа" in result.output
+    assert '| Читатель прислал: <script>alert("x")</script>' in result.output
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_channels_preview_explains_a_bad_name_and_a_missing_channel(runner, fake):
+    env = {"TSUR_TELEGRAM_WEB_URL": fake.url}
+    bad = runner.invoke(cli, ["--config", str(DEMO_CONFIG), "channels", "preview",
+                              "https://vk.com/gorodets"], env=env)
+    assert bad.exit_code == 2 and "not a t.me link" in bad.output
+    missing = runner.invoke(cli, ["--config", str(DEMO_CONFIG), "channels", "preview",
+                                  "nobody_here"], env=env)
+    assert missing.exit_code == 1 and "no public preview for @nobody_here" in missing.output
+
+
+def test_a_channel_added_as_a_source_is_collected_by_tsur_collect(runner, fake, channel, tmp_path):
+    channel.publish_many(4)
+    channel.publish("", media="photo")
+    env = {"TSUR_TELEGRAM_WEB_URL": fake.url, "TSUR_DB": str(tmp_path / "tsur.db")}
+    base = ["--config", str(DEMO_CONFIG)]
+    added = runner.invoke(cli, base + ["sources", "add", "tgweb", "https://t.me/s/gorodets_live",
+                                       "--municipality", "Городецкий"], env=env)
+    assert added.exit_code == 0, added.output
+    runner.invoke(cli, base + ["collect", "--once"], env=env)
+    db = open_db(tmp_path / "tsur.db")
+    rows = list(db.execute("SELECT p.external_id FROM posts p JOIN sources s ON s.id = p.source_id"
+                           " WHERE s.platform = 'tgweb' ORDER BY p.external_id").fetchall())
+    db.close()
+    assert [r[0] for r in rows] == [f"gorodets_live_{i}" for i in range(100, 105)]
+    assert [r.channel for r in fake.requests()] == ["gorodets_live"]

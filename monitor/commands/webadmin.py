@@ -1,3 +1,82 @@
-"""`tsur` commands of one feature; monitor/cli.py adds every command in COMMANDS."""
+"""`tsur bench web`: speed figures of the web UI over a big synthetic database."""
 
-COMMANDS: list = []
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from .common import open_context
+
+
+@click.group()
+def bench():
+    """Speed figures measured by commands, never by timed tests."""
+
+
+@bench.command("web")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), default="tsur-bench-web.db",
+              show_default=True, help="SQLite file to create (must not hold incidents yet).")
+@click.option("--incidents", default=1_000_000, show_default=True, type=click.IntRange(1),
+              help="How many incidents to generate.")
+@click.option("--municipalities", default=50, show_default=True, type=click.IntRange(1, 500))
+@click.option("--requests", default=200, show_default=True, type=click.IntRange(1),
+              help="Timed requests per page and role.")
+@click.option("--fresh", is_flag=True, help="Delete the database file first.")
+@click.option("--reuse", is_flag=True, help="Measure an already filled bench database.")
+@click.pass_obj
+def bench_web(obj, db_path, incidents, municipalities, requests, fresh, reuse):
+    """Fill a database with synthetic incidents and time the queue and incident pages.
+
+    The pages are requested through the real app in-process as a logged-in moderator
+    and as an official; p50/p95 are printed in milliseconds.
+
+    Example: tsur bench web --fresh            (1,000,000 incidents, 50 municipalities)
+    Example: tsur bench web --incidents 20000 --requests 50 --db /tmp/b.db --fresh
+    """
+    from monitor.web.bench import measure, populate
+
+    path = Path(db_path)
+    if fresh and reuse:
+        raise click.UsageError("--fresh and --reuse exclude each other")
+    if fresh:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    ctx = open_context(obj.settings, path)
+    filled = ctx.db.execute("SELECT count(*) FROM incidents").fetchone()[0]
+    if filled and not reuse:
+        raise click.ClickException(
+            f"{path} already holds {filled} incidents; pass --fresh to start over "
+            "or --reuse to measure it as it is")
+    if not reuse:
+        click.echo(f"filling {path.resolve()}: {incidents:,} incidents, "
+                   f"{municipalities} municipalities")
+        began, shown = time.perf_counter(), [0]
+
+        def progress(p):
+            if p.done - shown[0] >= max(p.total // 20, 1) or p.done == p.total:
+                shown[0] = p.done
+                rate = p.done / max(time.perf_counter() - began, 1e-9)
+                click.echo(f"  {p.done:>9,} / {p.total:,} {p.table}  ({rate:,.0f}/s)")
+
+        try:
+            populate(ctx, incidents, municipalities, progress=progress)
+        except ValueError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"filled in {time.perf_counter() - began:.1f} s")
+    elif not filled:
+        raise click.ClickException(f"{path} holds no incidents; run without --reuse first")
+    click.echo(f"timing {requests} requests per page and role…")
+    try:
+        timings = measure(ctx, requests, progress=lambda s: click.echo(f"  {s}"))
+    except (ValueError, RuntimeError) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo("")
+    click.echo(f"{'page':<18} {'role':<10} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+    for t in timings:
+        click.echo(f"{t.page:<18} {t.role:<10} {t.p50_ms:>8.1f} {t.p95_ms:>8.1f} {t.max_ms:>8.1f}")
+    ctx.db.close()
+
+
+COMMANDS: list = [bench]

@@ -86,6 +86,12 @@ def get_incident(db: Database, viewer: dict, incident_id: int) -> dict:
     )
     for event in incident["events"]:
         event["data"] = json.loads(event["data"] or "{}")
+    incident["drafts"] = _dicts(db, "SELECT * FROM drafts WHERE incident_id = ? ORDER BY id",
+                                [incident_id])
+    incident["repeat_posts"] = _dicts(
+        db, "SELECT r.post_id, r.score, r.linked_by, r.linked_at, p.text, p.author_name"
+        " FROM incident_repeats r JOIN posts p ON p.id = r.post_id"
+        " WHERE r.incident_id = ? AND r.unlinked_at IS NULL ORDER BY r.id", [incident_id])
     return incident
 
 

@@ -21,7 +21,6 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 import numpy as np
-
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
 
@@ -34,11 +33,7 @@ NO_PLACE = 0.75  # at least one names no street: only a near-identical complaint
 MAX_CANDIDATES = 200
 
 STOP = frozenset(
-    "и в во на не что это как так но а или у к по с со за из от до для о об же ли бы уже "
-    "еще ещё там тут здесь мы вы они он она оно я мой наш ваш весь все всё этот тот который "
-    "быть есть нет очень просто когда где куда почему день два три год месяц неделя сутки "
-    "уважаемый администрация пожалуйста просить помочь сделать город дом д ул пр пер "
-    "улица проспект переулок бульвар шоссе площадь набережная проезд мкр микрорайон".split()
+    ["и", "в", "во", "на", "не", "что", "это", "как", "так", "но", "а", "или", "у", "к", "по", "с", "со", "за", "из", "от", "до", "для", "о", "об", "же", "ли", "бы", "уже", "еще", "ещё", "там", "тут", "здесь", "мы", "вы", "они", "он", "она", "оно", "я", "мой", "наш", "ваш", "весь", "все", "всё", "этот", "тот", "который", "быть", "есть", "нет", "очень", "просто", "когда", "где", "куда", "почему", "день", "два", "три", "год", "месяц", "неделя", "сутки", "уважаемый", "администрация", "пожалуйста", "просить", "помочь", "сделать", "город", "дом", "д", "ул", "пр", "пер", "улица", "проспект", "переулок", "бульвар", "шоссе", "площадь", "набережная", "проезд", "мкр", "микрорайон"]  # noqa: SIM905
 )
 
 _TYPE = (r"(?:ул(?:\.|ица|ице|ицу|ицы|ицей)|пр(?:\.|-т|осп\.|оспект\w*)|пер(?:\.|еул\w*)"
@@ -77,7 +72,7 @@ class Similarity:
     """Lemmas and places of texts; built once per ingest (the morphology is cached)."""
 
     def __init__(self, morph: Morph | None = None):
-        self.morph = morph or Morph()
+        self.morph = morph or _default_morph()
 
     def places(self, text: str) -> set[Place]:
         found = set()
@@ -91,7 +86,8 @@ class Similarity:
                 if street in STOP or len(street) < 3:
                     continue
                 found.add(Place(street, re.sub(r"\s", "", house.lower()) if house else None))
-        return found
+        with_house = {p.street for p in found if p.house}
+        return {p for p in found if p.house or p.street not in with_house}
 
     def _street_like(self, word: str, geo: bool) -> bool:
         """«Гайдара», «Чкалова 5»: streets named after people (or places, with a house
@@ -124,6 +120,11 @@ class Similarity:
             best = [max(b, float(s) * weight) for b, s in zip(best, sims, strict=True)]
         mine = _vectors(text)
         return [max(b, _soft_match(mine, _vectors(o))) for b, o in zip(best, others, strict=True)]
+
+
+@lru_cache(maxsize=1)
+def _default_morph() -> Morph:
+    return Morph()
 
 
 @lru_cache(maxsize=1)

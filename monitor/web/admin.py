@@ -326,6 +326,9 @@ def update_organisation(request: Request, org_id: int, name: str = Form(""),
         row = {**_org_fields(name, municipality, kind),
                **_linked_accounts(vk_group_id, vk_token_env, telegram_chat_id, telegram_token_env)}
     except FormError as error:
+        for field in ("vk_token_env", "telegram_token_env"):  # never echo a pasted token
+            if not ENV_NAME.match(form[field].strip() or "X0"):
+                form[field] = ""
         return _organisation_page(request, ctx, user, org, form, error=str(error), status_code=400)
     changes = {k: {"old": org.get(k), "new": v} for k, v in row.items() if org.get(k) != v}
     if changes:

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from monitor.clock import iso
-from monitor.incidents.lifecycle import STATUSES
 from monitor.users import create_user
 from nlp.labels import TOPICS
 
@@ -101,41 +100,45 @@ def populate(ctx, incidents: int, municipalities: int = 50, *, seed: int = 1,
     start = now - span
     step = span / max(incidents, 1)
 
-    def rows() -> Iterator[tuple[dict, dict, dict, dict]]:
+    scores = json.dumps({"kind": 0.9, "topic": 0.8, "urgency": 0.7})
+    explanations = json.dumps({"topic": "слова: вода, дорога"}, ensure_ascii=False)
+    texts = [[t.format(m=name) for t in TEXTS] for name in names]
+    due_after = {u: timedelta(hours=h) for u, h in FIRST_REPLY_HOURS.items()}
+    replied_statuses = {"answered", "in_progress", "resolved", "closed"}
+    # Sequences with a header row: sqlite-utils skips building a dict per row.
+    post_columns = ["id", "source_id", "external_id", "channel", "author_id", "author_name",
+                    "text", "url", "created_at", "collected_at"]
+    label_columns = ["id", "post_id", "model_version", "kind", "topic", "municipality",
+                     "urgency", "scores", "explanations", "created_at"]
+    incident_columns = ["id", "post_id", "status", "kind", "topic", "municipality", "urgency",
+                        "organisation_id", "opened_at", "first_reply_due_at", "next_due_at",
+                        "first_reply_at", "updated_at"]
+    event_columns = ["incident_id", "occurred_at", "actor", "event", "old_status", "new_status",
+                     "data"]
+
+    def rows() -> Iterator[tuple[list, list, list, list]]:
+        # start is aware UTC, so isoformat() is the storage form monitor.clock.iso gives.
         for i in range(1, incidents + 1):
             m = rng.randrange(len(names))
             opened = start + step * i
+            opened_at = opened.isoformat()
             status = rng.choices(statuses, status_w)[0]
             urgency = rng.choices(urgencies, urgency_w)[0]
             topic = rng.choice(TOPICS)
-            due = opened + timedelta(hours=FIRST_REPLY_HOURS[urgency])
-            replied = status in {"answered", "in_progress", "resolved", "closed"}
-            post = {
-                "id": i, "source_id": sources[m], "external_id": f"-{900001 + m}_{i}",
-                "channel": "vk_comment", "author_id": str(rng.randrange(1, 10**8)),
-                "author_name": f"Житель {i % 9973}",
-                "text": rng.choice(TEXTS).format(m=names[m]),
-                "url": f"https://vk.com/wall-{900001 + m}_{i}",
-                "created_at": iso(opened - timedelta(minutes=2)), "collected_at": iso(opened),
-            }
-            label = {
-                "id": i, "post_id": i, "model_version": MODEL_VERSION, "kind": "complaint",
-                "topic": topic, "municipality": names[m], "urgency": urgency,
-                "scores": json.dumps({"kind": 0.9, "topic": 0.8, "urgency": 0.7}),
-                "explanations": json.dumps({"topic": "слова: вода, дорога"}, ensure_ascii=False),
-                "created_at": iso(opened),
-            }
-            incident = {
-                "id": i, "post_id": i, "status": status, "kind": "complaint", "topic": topic,
-                "municipality": names[m], "urgency": urgency, "organisation_id": orgs[m],
-                "opened_at": iso(opened), "first_reply_due_at": iso(due), "next_due_at": None
-                if replied or status in {"rejected"} else iso(due),
-                "first_reply_at": iso(due - timedelta(minutes=30)) if replied else None,
-                "updated_at": iso(opened),
-            }
-            event = {"incident_id": i, "occurred_at": iso(opened), "actor": "system:bench",
-                     "event": "opened", "old_status": None, "new_status": "new", "data": "{}"}
-            yield post, label, incident, event
+            due = opened + due_after[urgency]
+            replied = status in replied_statuses
+            group = 900001 + m
+            yield (
+                [i, sources[m], f"-{group}_{i}", "vk_comment", str(rng.randrange(1, 10**8)),
+                 f"Житель {i % 9973}", rng.choice(texts[m]), f"https://vk.com/wall-{group}_{i}",
+                 (opened - timedelta(minutes=2)).isoformat(), opened_at],
+                [i, i, MODEL_VERSION, "complaint", topic, names[m], urgency, scores,
+                 explanations, opened_at],
+                [i, i, status, "complaint", topic, names[m], urgency, orgs[m], opened_at,
+                 due.isoformat(), None if replied or status == "rejected" else due.isoformat(),
+                 (due - timedelta(minutes=30)).isoformat() if replied else None, opened_at],
+                [i, opened_at, "system:bench", "opened", None, "new", "{}"],
+            )
 
     done = 0
     source = rows()
@@ -144,10 +147,10 @@ def populate(ctx, incidents: int, municipalities: int = 50, *, seed: int = 1,
         if not chunk:
             break
         with db.atomic():
-            db["posts"].insert_all((c[0] for c in chunk), batch_size=2000)
-            db["labels"].insert_all((c[1] for c in chunk), batch_size=2000)
-            db["incidents"].insert_all((c[2] for c in chunk), batch_size=2000)
-            db["incident_events"].insert_all((c[3] for c in chunk), batch_size=2000)
+            for n, (table, columns) in enumerate((("posts", post_columns), ("labels", label_columns),
+                                                  ("incidents", incident_columns),
+                                                  ("incident_events", event_columns))):
+                db[table].insert_all([columns, *(c[n] for c in chunk)], batch_size=2000)
         done += len(chunk)
         progress(Progress(done, incidents, "incidents"))
     db.execute("ANALYZE")

@@ -1,5 +1,108 @@
-"""Platform callbacks: VK Callback API events and the Telegram webhook."""
+"""Platform callbacks: VK Callback API events and the Telegram webhook.
 
-from fastapi import APIRouter
+Both platforms resend an event until they get a success answer, so an event is stored
+in `callback_inbox` before the answer and `tsur collect` labels and ingests it from
+there (the web request stays fast). The unique (platform, event id) key makes a
+re-sent event harmless. No CSRF here: these are not forms; the shared secret proves
+the sender.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from monitor.clock import iso
+
+from .auth import request_context
 
 router = APIRouter()
+
+MAX_BODY = 1_000_000  # bytes; VK and Telegram events are far smaller
+
+
+@router.post("/vk/callback")
+async def vk_callback(request: Request, ctx=Depends(request_context)):
+    event = await _json(request)
+    if event is None:
+        return PlainTextResponse("expected a JSON object", status_code=400)
+    settings = ctx.settings
+    group_id = _int(event.get("group_id"))
+    if group_id is None or not _known_group(ctx, group_id):
+        return PlainTextResponse("unknown community", status_code=404)
+    secret = settings.secret("TSUR_VK_CALLBACK_SECRET")
+    if not secret:
+        return PlainTextResponse("the Callback API is not configured (TSUR_VK_CALLBACK_SECRET)",
+                                 status_code=503)
+    sent = event.get("secret")
+    # VK may send the confirmation request before a secret is saved; every other event
+    # must carry it.
+    if (sent is not None or event.get("type") != "confirmation") and \
+            not hmac.compare_digest(str(sent or ""), secret):
+        return PlainTextResponse("wrong secret", status_code=403)
+    if event.get("type") == "confirmation":
+        code = settings.secret(f"TSUR_VK_CALLBACK_CONFIRMATION_{group_id}") or \
+            settings.secret("TSUR_VK_CALLBACK_CONFIRMATION")
+        if not code:
+            return PlainTextResponse("no confirmation string (TSUR_VK_CALLBACK_CONFIRMATION)",
+                                     status_code=503)
+        return PlainTextResponse(code)
+    event_id = str(event.get("event_id") or "")
+    if not event_id:
+        return PlainTextResponse("event without event_id", status_code=400)
+    stored = {k: v for k, v in event.items() if k != "secret"}
+    _store(ctx, "vk", group_id, event_id, stored)
+    return PlainTextResponse("ok")
+
+
+@router.post("/telegram/webhook")
+async def telegram_webhook(request: Request, ctx=Depends(request_context)):
+    secret = ctx.settings.secret("TSUR_TELEGRAM_WEBHOOK_SECRET")
+    if not secret:
+        return JSONResponse({"ok": False, "description": "webhook not configured"}, status_code=404)
+    sent = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+    if not hmac.compare_digest(sent, secret):
+        return JSONResponse({"ok": False, "description": "wrong secret token"}, status_code=403)
+    update = await _json(request)
+    if update is None or _int(update.get("update_id")) is None:
+        return JSONResponse({"ok": False, "description": "expected an Update"}, status_code=400)
+    _store(ctx, "telegram", None, str(update["update_id"]), update)
+    return JSONResponse({"ok": True})
+
+
+async def _json(request: Request) -> dict | None:
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        return None
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _store(ctx, platform: str, group_id: int | None, event_id: str, payload: dict) -> None:
+    with ctx.db.atomic():
+        ctx.db.execute(
+            "INSERT OR IGNORE INTO callback_inbox (platform, group_id, event_id, payload, "
+            "received_at) VALUES (?, ?, ?, ?, ?)",
+            [platform, group_id, event_id, json.dumps(payload, ensure_ascii=False),
+             iso(ctx.clock.now())])
+
+
+def _known_group(ctx, group_id: int) -> bool:
+    if any(o.vk_group_id == group_id for o in ctx.settings.organisations):
+        return True
+    row = ctx.db.execute("SELECT 1 FROM sources WHERE key = ? AND removed_at IS NULL",
+                         [f"vk:-{group_id}"]).fetchone()
+    return row is not None
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

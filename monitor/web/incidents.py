@@ -27,6 +27,7 @@ ACTION_ROLES = {
     "approve_final": MODERATION, "approve_interim": MODERATION, "close": MODERATION,
     "reopen": MODERATION, "resolve": MODERATION | {"official"},
     "submit_draft": MODERATION | {"official"},
+    "acknowledge": MODERATION, "link_repeat": MODERATION, "unlink_repeat": MODERATION,
 }
 
 
@@ -67,6 +68,7 @@ def incident_page(request: Request, incident_id: int, user: dict = Depends(curre
 @router.post("/incidents/{incident_id}/act", dependencies=[Depends(check_csrf)])
 def incident_action(request: Request, incident_id: int, action: str = Form(...),
                     reason: str = Form(""), organisation_id: str = Form(""), comment: str = Form(""),
+                    text: str = Form(""), repeat_of: str = Form(""), post_id: str = Form(""),
                     user: dict = Depends(current_user), ctx=Depends(request_context)):
     try:
         get_incident(ctx.db, user, incident_id)
@@ -75,7 +77,8 @@ def incident_action(request: Request, incident_id: int, action: str = Form(...),
     if user["role"] not in ACTION_ROLES.get(action, set()):
         raise HTTPException(403, "Это действие недоступно вашей роли")
     data = {k: v for k, v in {"reason": reason, "organisation_id": organisation_id,
-                              "comment": comment}.items() if v}
+                              "comment": comment, "text": text, "repeat_of": repeat_of,
+                              "post_id": post_id}.items() if v}
     try:
         act(ctx, incident_id, action, user["login"], **data)
     except TransitionError as error:

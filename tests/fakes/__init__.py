@@ -9,6 +9,7 @@ This module holds what both fakes share: the threaded server and the faults.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -98,10 +99,8 @@ class LoopbackServer:
                 answer = fake.handle(verb, url.path, params, dict(self.headers))
                 if answer is None:  # dropped connection
                     self.close_connection = True
-                    try:
+                    with contextlib.suppress(OSError):
                         self.connection.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
                     return
                 self.send_response(answer.status)
                 self.send_header("Content-Type", answer.content_type)

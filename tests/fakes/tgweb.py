@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 
 PAGES = Path(__file__).with_name("tgweb_pages")
 PAGE_SIZE = 20
-LAYOUTS = ("real", "no_date", "renamed_wrap", "renamed_history")
+LAYOUTS = ("real", "no_date", "renamed_wrap", "renamed_history", "renamed_text")
 
 
 def _template(name: str) -> Template:
@@ -154,7 +154,8 @@ class TgWebFake:
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                         daemon=True).start()
         return self
 
     def __exit__(self, *exc) -> None:
@@ -245,6 +246,9 @@ class TgWebFake:
             edited="edited &nbsp;" if post.edited else "",
             datetime=post.date.isoformat(), time=(post.date + timedelta(hours=3)).strftime("%H:%M"),
         )
+        if self.layout == "renamed_text":
+            message = message.replace("tgme_widget_message_text js-message_text",
+                                      "tgme_widget_message_content js-message_content")
         if self.layout == "no_date":
             message = message.replace(f'<time datetime="{post.date.isoformat()}" class="time">',
                                       '<time class="time">')

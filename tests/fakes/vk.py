@@ -339,7 +339,8 @@ class FakeVK(LoopbackServer):
                 "items": items}
 
     def _newsfeed_search(self, params, token, entry):
-        words = params.get("q", "").lower().split()
+        # VK matches word forms; a stem (the word less its last letter) is close enough here
+        words = [w[:max(3, len(w) - 1)] for w in params.get("q", "").lower().split()]
         start = int(params.get("start_time", 0))
         found = [p for posts in self.posts.values() for p in posts.values()
                  if p["date"] >= start and all(w in p["text"].lower() for w in words)]

@@ -40,8 +40,9 @@ MEDIA = (
 )
 # Tags that start a line of their own in the rendered text.
 BLOCK_TAGS = {"div", "p", "blockquote", "pre", "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6"}
-# A page with at least this many posts and not one text block has lost its text class.
-TEXTLESS_PAGE = 3
+# A page with this many posts and not one text block has lost its text class (fewer
+# posts when none has a known media block either): storing them would store garbage.
+TEXTLESS_PAGE, BARE_PAGE = 5, 3
 
 
 @dataclass(frozen=True)
@@ -107,10 +108,9 @@ def parse_page(html: str, *, where: str = "page") -> Page:
         posts.append(_post(message, channel, post_id, f"{where}, post {channel}/{post_id}"))
     if not present and history.css_first("[data-post]") is not None:
         _missing(where, WRAP)
-    textless = [p for p in posts if not p.text]
-    if len(posts) >= TEXTLESS_PAGE and len(textless) == len(posts) and not any(
-            p.media for p in posts):
-        _missing(f"{where} (none of its {len(posts)} posts has text or media)", TEXT)
+    if not any(p.text for p in posts) and (
+            len(posts) >= TEXTLESS_PAGE or (len(posts) >= BARE_PAGE and not any(p.media for p in posts))):
+        _missing(f"{where} (none of its {len(posts)} posts has a text block)", TEXT)
     return Page(tuple(sorted(posts, key=lambda p: p.id)), frozenset(present),
                 _before(tree, where), _title(tree))
 

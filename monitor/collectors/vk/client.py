@@ -61,12 +61,12 @@ class VkClient:
     """One token, its rate limit, and calls that return results or raise SourceError."""
 
     def __init__(self, token: str, kind: str = "user", api_url: str = VK_BASE, *,
-                 clock=None, timeout: float = TIMEOUT):
+                 clock=None, timeout: float | None = None):
         if kind not in RATE_LIMITS:
             raise ValueError(f"token kind must be one of {sorted(RATE_LIMITS)}")
         self.kind, self.clock = kind, clock or SystemClock()
         self.session = requests.Session()
-        adapter = RebaseAdapter(api_url, timeout)
+        adapter = RebaseAdapter(api_url, timeout or TIMEOUT)
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
         cls = vk_api.VkApiGroup if kind == "community" else vk_api.VkApi

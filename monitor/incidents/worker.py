@@ -1,0 +1,201 @@
+"""The deadline worker: warnings, breaches, escalations, reminders, notifications.
+
+Each step does one unit of work and says whether more may be waiting:
+`handle_due` takes the incident whose `next_check_at` has come (claimed with a
+conditional UPDATE), records what is due as events that happen once (a unique key
+per target and due moment; `occurred_at` is the computed moment, not the moment the
+worker noticed), escalates a breach to the organisation's supervisor and the ЦУР and
+queues Telegram notifications; `send_one` (monitor.notify) sends one of those.
+`run` drains both, then sleeps in one-second slices until stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from monitor import notify
+from monitor.clock import iso, parse_time
+
+from .deadlines import DUE_COLUMNS, Planned, planned, recompute, recorded_keys
+from .lifecycle import Event, act, get_row, record_event
+from .outbox import queue_reply
+
+log = logging.getLogger(__name__)
+ACTOR = "system:worker"
+RETRY_LATER = timedelta(hours=1)  # an incident whose check raised is looked at again then
+
+TARGET_TITLES = {"first_reply": "первый ответ", "executor": "передача исполнителю",
+                 "draft": "черновик ответа", "resolve": "итоговый ответ"}
+REMINDER = ("Здравствуйте! Напоминаем: чтобы мы могли передать ваше обращение исполнителю, "
+            "уточните, пожалуйста, адрес и подробности проблемы.")
+
+
+@dataclass
+class Tally:
+    checked: int = 0
+    notifications: int = 0
+    errors: int = 0
+
+    def __str__(self) -> str:
+        return (f"{self.checked} incidents checked, {self.notifications} notifications handled, "
+                f"{self.errors} errors")
+
+
+def handle_due(ctx) -> bool:
+    """Process the incident whose next check is the oldest one due; False if none is."""
+    db, now = ctx.db, ctx.clock.now()
+    row = db.execute("SELECT id, next_check_at FROM incidents WHERE next_check_at <= ?"
+                     " ORDER BY next_check_at, id LIMIT 1", [iso(now)]).fetchone()
+    if row is None:
+        return False
+    incident_id, check_at = row
+    with db.atomic():
+        claimed = db.execute("UPDATE incidents SET next_check_at = ? WHERE id = ?"
+                             " AND next_check_at = ?",
+                             [iso(now + RETRY_LATER), incident_id, check_at]).rowcount
+        if claimed != 1:
+            return True  # another worker took it
+        try:
+            with db.atomic():
+                _process(ctx, incident_id, now)
+        except Exception:  # a broken incident must not stop the queue: retry in an hour
+            log.exception("incident %s: deadline check failed; next try in an hour", incident_id)
+    return True
+
+
+def _process(ctx, incident_id: int, now) -> None:
+    db = ctx.db
+    incident = get_row(db, incident_id)
+    dues = {t: parse_time(incident[c]) if incident[c] else None for t, c in DUE_COLUMNS.items()}
+    for action in planned(incident, ctx.settings, dues, recorded_keys(db, incident_id)):
+        if action.moment > now:
+            break
+        HANDLERS[action.kind](ctx, get_row(db, incident_id), action, now)
+    recompute(ctx, incident_id)
+
+
+def _warn(ctx, incident, action: Planned, now) -> None:
+    if now >= action.due:  # noticed too late to warn: the breach says it all
+        return
+    data = {"target": action.target, "due": iso(action.due)}
+    if record_event(ctx.db, Event(incident["id"], "deadline_warning", ACTOR, action.moment,
+                                  incident["status"], incident["status"], data, action.once_key)):
+        _tell_moderators(ctx, incident, action.once_key,
+                         f"⏳ Скоро срок: {TARGET_TITLES[action.target]} до "
+                         f"{_local(ctx, action.due)}")
+
+
+def _breach(ctx, incident, action: Planned, now) -> None:
+    db = ctx.db
+    data = {"target": action.target, "due": iso(action.due)}
+    if not record_event(db, Event(incident["id"], "deadline_breached", ACTOR, action.due,
+                                  incident["status"], incident["status"], data, action.once_key)):
+        return
+    org = _organisation(ctx, incident["organisation_id"])
+    supervisor = org.supervisor if org and org.supervisor else None
+    escalated_to = [x for x in (supervisor, "ЦУР") if x]
+    record_event(db, Event(incident["id"], "escalated", ACTOR, action.due, incident["status"],
+                           incident["status"], {**data, "to": escalated_to},
+                           action.once_key.replace(":breach", ":escalation")))
+    db.execute("UPDATE incidents SET escalations = escalations + 1 WHERE id = ?", [incident["id"]])
+    text = (f"🔴 Просрочено: {TARGET_TITLES[action.target]}, срок был {_local(ctx, action.due)}. "
+            f"Эскалация: {', '.join(escalated_to)}")
+    _tell_moderators(ctx, incident, action.once_key, text)
+    if org and org.supervisor_chat_id:
+        notify.queue(db, org.supervisor_chat_id, _describe(ctx, incident, text), now,
+                     once_key=f"{action.once_key}:supervisor", incident_id=incident["id"])
+
+
+def _remind(ctx, incident, action: Planned, now) -> None:
+    if record_event(ctx.db, Event(incident["id"], "info_reminder", ACTOR, action.moment,
+                                  incident["status"], incident["status"], {}, action.once_key)):
+        queue_reply(ctx.db, incident, "info_reminder", REMINDER, now)
+
+
+def _auto_close(ctx, incident, action: Planned, now) -> None:
+    act(ctx, incident["id"], "close", ACTOR,
+        comment=f"никто не оспорил решение за {ctx.settings.workflow.auto_close_hours:g} ч")
+
+
+HANDLERS: dict[str, Callable] = {"deadline_warning": _warn, "deadline_breached": _breach,
+                                 "info_reminder": _remind, "auto_close": _auto_close}
+
+
+def _organisation(ctx, organisation_id):
+    if not organisation_id:
+        return None
+    row = ctx.db.execute("SELECT key FROM organisations WHERE id = ?", [organisation_id]).fetchone()
+    return ctx.settings.organisation(row[0]) if row else None
+
+
+def _local(ctx, moment) -> str:
+    return moment.astimezone(ZoneInfo(ctx.settings.timezone)).strftime("%d.%m %H:%M")
+
+
+def _describe(ctx, incident, text: str) -> str:
+    org = _organisation(ctx, incident["organisation_id"])
+    return (f"Инцидент №{incident['id']} ({incident['municipality'] or 'место не указано'}, "
+            f"{incident['topic']}, {incident['urgency']}; "
+            f"{org.name if org else 'очередь ЦУР'}): {text}")
+
+
+def _tell_moderators(ctx, incident, once_key: str, text: str) -> None:
+    chat = ctx.settings.workflow.moderators_chat_id
+    if chat:
+        notify.queue(ctx.db, chat, _describe(ctx, incident, text), ctx.clock.now(),
+                     once_key=once_key, incident_id=incident["id"])
+
+
+def run_once(ctx, client: httpx.Client, tally: Tally | None = None,
+             should_stop: Callable[[], bool] = lambda: False) -> Tally:
+    """Drain every due check, then every sendable notification."""
+    tally = tally or Tally()
+    while not should_stop() and handle_due(ctx):
+        tally.checked += 1
+    while not should_stop():
+        try:
+            if not notify.send_one(ctx, client):
+                break
+        except notify.NotifyError as error:
+            log.warning("%s", error)
+            tally.errors += 1
+            break
+        tally.notifications += 1
+    return tally
+
+
+def run(ctx, *, once: bool = False, interval: float = 10.0,
+        report: Callable[[Tally], None] = lambda t: None) -> Tally:
+    """The worker loop; SIGTERM / SIGINT finish the current step and stop."""
+    stop = {"now": False}
+
+    def ask_to_stop(signum, frame):
+        stop["now"] = True
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        previous = {s: signal.signal(s, ask_to_stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    tally = Tally()
+    try:
+        with httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0)) as client:
+            while True:
+                run_once(ctx, client, tally, lambda: stop["now"])
+                report(tally)
+                if once or stop["now"]:
+                    return tally
+                for _ in range(int(interval)):
+                    if stop["now"]:
+                        return tally
+                    time.sleep(1)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

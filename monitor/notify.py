@@ -1,0 +1,106 @@
+"""Notifications to the moderators' (and supervisors') Telegram chats through the bot.
+
+The workflow queues rows in `notifications`; `send_one` claims one row with a
+conditional UPDATE and sends it with the Bot API's sendMessage. A claimed row is
+never handed out again: it ends `sent`, or goes back to `pending` only when Telegram
+answered that it did not take the message (an error code, a refused connection),
+never after a timeout that might have delivered it. Thus nothing is sent twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import httpx
+from sqlite_utils import Database
+
+from monitor.clock import iso
+
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+MAX_ATTEMPTS = 5
+MAX_TEXT = 4096
+
+
+class NotifyError(Exception):
+    """Notifications cannot be sent at all (no token); the message says what to set."""
+
+
+def queue(db: Database, chat_id: int, text: str, now: datetime, *, once_key: str | None = None,
+          incident_id: int | None = None) -> int | None:
+    """Queue a message; one with a `once_key` already queued is ignored (None)."""
+    cursor = db.execute(
+        "INSERT OR IGNORE INTO notifications (once_key, incident_id, chat_id, text, status,"
+        " attempts, created_at) VALUES (?, ?, ?, ?, ?, 0, ?)",
+        [once_key, incident_id, int(chat_id), text[:MAX_TEXT], PENDING, iso(now)])
+    return cursor.lastrowid if cursor.rowcount == 1 else None
+
+
+def _claim_next(db: Database, now: datetime) -> dict | None:
+    row = db.execute(
+        "SELECT id FROM notifications WHERE status = ? AND (not_before IS NULL OR not_before <= ?)"
+        " ORDER BY id LIMIT 1", [PENDING, iso(now)]).fetchone()
+    if row is None:
+        return None
+    with db.atomic():
+        claimed = db.execute(
+            "UPDATE notifications SET status = ?, claimed_at = ?, attempts = attempts + 1"
+            " WHERE id = ? AND status = ?", [SENDING, iso(now), row[0], PENDING]).rowcount
+    return db["notifications"].get(row[0]) if claimed == 1 else {}
+
+
+def send_one(ctx, client: httpx.Client) -> bool:
+    """Send the oldest due notification; False when none is waiting."""
+    db, now = ctx.db, ctx.clock.now()
+    token = ctx.settings.secret("TSUR_TELEGRAM_BOT_TOKEN")
+    if not token:
+        if db.execute("SELECT 1 FROM notifications WHERE status = ? LIMIT 1", [PENDING]).fetchone():
+            raise NotifyError("TSUR_TELEGRAM_BOT_TOKEN is not set: notifications stay queued "
+                              "until the bot token is given")
+        return False
+    row = _claim_next(db, now)
+    if row is None:
+        return False
+    if not row:  # another worker took it
+        return True
+    url = f"{ctx.settings.secret('TSUR_TELEGRAM_API_URL').rstrip('/')}/bot{token}/sendMessage"
+    try:
+        response = client.post(url, json={"chat_id": row["chat_id"], "text": row["text"],
+                                          "disable_web_page_preview": True})
+    except (httpx.ConnectError, httpx.ConnectTimeout) as error:  # nothing reached Telegram
+        _retry(db, row, now, f"connection failed: {error}")
+        return True
+    except httpx.TransportError as error:  # sent, but no answer: it may have arrived
+        _finish(db, row["id"], FAILED, f"no answer, maybe delivered (not resent): {error!r}")
+        return True
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = {}
+    if response.status_code == 200 and answer.get("ok"):
+        with db.atomic():
+            db["notifications"].update(row["id"], {"status": SENT, "sent_at": iso(now),
+                                                   "error": None})
+        return True
+    description = answer.get("description") or f"HTTP {response.status_code}"
+    retry_after = (answer.get("parameters") or {}).get("retry_after")
+    if response.status_code == 429 or response.status_code >= 500:
+        _retry(db, row, now, description, retry_after)
+    else:  # 400 chat not found, 401 bad token, 403 bot kicked: a person must fix it
+        _finish(db, row["id"], FAILED, description)
+    return True
+
+
+def _retry(db: Database, row: dict, now: datetime, error: str, retry_after=None) -> None:
+    if row["attempts"] >= MAX_ATTEMPTS:
+        _finish(db, row["id"], FAILED, f"gave up after {row['attempts']} attempts: {error}")
+        return
+    delay = timedelta(seconds=int(retry_after)) if retry_after else timedelta(
+        minutes=2 ** row["attempts"])
+    with db.atomic():
+        db["notifications"].update(row["id"], {"status": PENDING, "error": error[:1000],
+                                               "not_before": iso(now + delay)})
+
+
+def _finish(db: Database, notification_id: int, status: str, error: str) -> None:
+    with db.atomic():
+        db["notifications"].update(notification_id, {"status": status, "error": error[:1000]})

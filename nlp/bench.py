@@ -1,0 +1,82 @@
+"""Throughput of the pipeline against natasha running everything, on the same messages.
+
+The pipeline is timed end to end (cleaning, tokens, lemmas, hashing, three calibrated
+classifiers with explanations, danger rules, gazetteer and NER fallback) in batches as
+`tsur classify` sends them. The baseline builds natasha's full `Doc` for every message
+(segmentation, morphology tagging, NER), which is what "just use natasha" would cost.
+Both run in this process, so pin it to one core first (`pin_to_one_core`).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+
+BATCH = 256
+
+
+def pin_to_one_core() -> str:
+    """Restrict this process to one CPU core (Linux); say which, or why not."""
+    if not hasattr(os, "sched_setaffinity"):
+        return "not pinned (no sched_setaffinity on this platform)"
+    core = min(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {core})
+    return f"pinned to core {core}"
+
+
+def time_pipeline(pipeline, texts: Sequence[str], batch: int = BATCH) -> float:
+    """Messages per second of `pipeline.label` with explanations, after a warm-up."""
+    pipeline.label(list(texts[: min(len(texts), 100)]))
+    start = time.perf_counter()
+    for i in range(0, len(texts), batch):
+        pipeline.label(list(texts[i : i + batch]), source_municipality=None, explain=True)
+    return len(texts) / (time.perf_counter() - start)
+
+
+class NatashaEverything:
+    """natasha's Doc pipeline with every tagger, built once."""
+
+    def __init__(self):
+        from natasha import Doc, NewsEmbedding, NewsMorphTagger, NewsNERTagger, Segmenter
+
+        embedding = NewsEmbedding()
+        self.doc = Doc
+        self.segmenter = Segmenter()
+        self.morph_tagger = NewsMorphTagger(embedding)
+        self.ner_tagger = NewsNERTagger(embedding)
+
+    def __call__(self, text: str):
+        doc = self.doc(text)
+        doc.segment(self.segmenter)
+        doc.tag_morph(self.morph_tagger)
+        doc.tag_ner(self.ner_tagger)
+        return doc
+
+
+def time_baseline(texts: Sequence[str], baseline: NatashaEverything | None = None) -> float:
+    """Messages per second of natasha's full Doc pipeline, one message at a time."""
+    baseline = baseline or NatashaEverything()
+    for text in texts[:5]:
+        baseline(text)
+    start = time.perf_counter()
+    for text in texts:
+        baseline(text)
+    return len(texts) / (time.perf_counter() - start)
+
+
+def bench(pipeline, texts: Sequence[str], baseline_sample: int = 300) -> dict:
+    """Both throughputs and their ratio. The baseline runs on an evenly spaced sample."""
+    texts = [t for t in texts if t]
+    step = max(1, len(texts) // max(baseline_sample, 1))
+    sample = texts[::step][:baseline_sample]
+    ours = time_pipeline(pipeline, texts)
+    theirs = time_baseline(sample)
+    return {
+        "messages": len(texts),
+        "baseline_messages": len(sample),
+        "mean_chars": round(sum(map(len, texts)) / max(len(texts), 1)),
+        "pipeline_msg_per_s": round(ours, 1),
+        "natasha_msg_per_s": round(theirs, 1),
+        "ratio": round(ours / theirs, 1),
+    }

@@ -1,0 +1,90 @@
+"""Model versions, checksums, explanations and the urgency rules that moderators rely on."""
+
+import json
+import shutil
+
+import pytest
+
+from nlp import ModelError, Pipeline
+from nlp.features import STOP_LEMMAS
+from nlp.registry import production_versions
+from nlp.rules import CRITICAL_RULES, danger_signal
+
+
+def test_registry_names_a_production_version_of_each_task_with_card_and_metrics(settings):
+    versions = production_versions(settings.models_dir)
+    assert set(versions) == {"kind", "topic", "urgency"}
+    for task, version in versions.items():
+        folder = settings.models_dir / task / version
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+        card = (folder / "MODEL_CARD.md").read_text(encoding="utf-8")
+        assert manifest["task"] == task and len(manifest["sha256"]) == 64
+        assert "test" in metrics and "macro_f1" in metrics["test"]
+        assert "## Known weaknesses" in card and "## Data" in card
+        assert (folder / "model.skops").stat().st_size < 50 * 2**20
+
+
+def test_a_model_with_a_bad_checksum_is_refused_with_a_clear_message(tmp_path, settings):
+    models = tmp_path / "models"
+    shutil.copytree(settings.models_dir, models)
+    version = production_versions(models)["kind"]
+    model = models / "kind" / version / "model.skops"
+    model.write_bytes(model.read_bytes()[:-10] + b"0123456789")
+    with pytest.raises(ModelError, match="checksum mismatch.*retrain or restore"):
+        Pipeline.load(models)
+
+
+def test_a_model_trained_with_other_features_is_refused(tmp_path, settings):
+    models = tmp_path / "models"
+    shutil.copytree(settings.models_dir, models)
+    version = production_versions(models)["topic"]
+    path = models / "topic" / version / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text(json.dumps({**manifest, "features": "old"}), encoding="utf-8")
+    with pytest.raises(ModelError, match="tsur train"):
+        Pipeline.load(models, ner=False)
+
+
+def test_explanations_name_content_words_not_function_words(pipeline):
+    texts = ["У нас в доме на Ленина уже неделю нет горячей воды, и никто не чинит",
+             "Спасибо большое за новую детскую площадку во дворе!",
+             "Когда начнётся запись в первый класс?"]
+    for labels in pipeline.label(texts):
+        for task in ("kind", "topic"):
+            words = [w for term in labels.explanations[task].split(", ") for w in term.split()]
+            assert words, f"no explanation for {task}"
+            assert not all(w in STOP_LEMMAS for w in words)
+            assert not {t for t in labels.explanations[task].split(", ")} & STOP_LEMMAS
+
+
+def test_a_danger_rule_raises_a_complaint_and_names_itself(pipeline):
+    [labels] = pipeline.label(["во дворе на Чкалова оборванный провод лежит на земле, искрит"])
+    assert labels.kind == "complaint" and labels.urgency == "critical"
+    assert "провод" in labels.explanations["urgency"]
+
+
+def test_rules_never_raise_what_is_not_a_complaint(pipeline):
+    [news] = pipeline.label(["Спасибо пожарным, что быстро потушили пожар на Ленина! Молодцы"])
+    assert news.kind == "gratitude" and news.urgency == "low"
+
+
+@pytest.mark.parametrize("text", [
+    "Сосновское, на улице Ленина по вечерам горит один фонарь на весь квартал",
+    "Газ еле горит по вечерам",
+    "площадь Минина и Пожарского вся в ямах",
+    "светофор горит зелёным три секунды",
+])
+def test_light_and_names_are_not_fire(text):
+    assert danger_signal(text) is None
+
+
+@pytest.mark.parametrize("rule", CRITICAL_RULES, ids=lambda r: r.name)
+def test_every_danger_rule_fires_on_its_own_example(rule):
+    assert danger_signal(rule.example) is not None
+
+
+def test_non_complaints_are_never_urgent(pipeline):
+    results = pipeline.label(["подскажите, где получить справку для садика?",
+                              "поставьте лавочки у поликлиники", "ахахах 😂"])
+    assert {r.urgency for r in results} == {"low"}

@@ -1,0 +1,108 @@
+"""Where a message is about: case forms, districts, ambiguity, other regions, region 86."""
+
+import json
+
+import pytest
+
+from monitor.cli import cli
+from nlp import Pipeline
+from nlp.places import Gazetteer
+
+
+@pytest.mark.parametrize("text, municipality", [
+    ("в Нижнем Новгороде опять перекопали улицу", "Нижний Новгород"),
+    ("Нижний Новгород, Сормово: нет света", "Нижний Новгород"),
+    ("под Нижним Новгородом дорога разбита", "Нижний Новгород"),
+    ("в Дзержинске яма", "Дзержинск"),
+    ("из Дзержинска не доехать", "Дзержинск"),
+    ("за Арзамасом свалка", "Арзамас"),
+    ("в Большом Болдине нет связи", "Большеболдинский"),
+    ("из Большого Мурашкина автобус не пришёл", "Большемурашкинский"),
+    ("в Ворсме не вывозят мусор", "Павловский"),
+    ("в Кстове отключили отопление", "Нижний Новгород"),
+])
+def test_settlements_are_found_in_any_case_form(pipeline, text, municipality):
+    [labels] = pipeline.label([text], source_municipality="Выкса")
+    assert labels.municipality == municipality
+
+
+@pytest.mark.parametrize("text", [
+    "на Автозаводе нет света", "в Сормове прорвало трубу", "на Мещере не убирают снег",
+    "Щербинки: автобус не ходит", "в Автозаводском районе ямы", "в НН опять пробки",
+    "в Нижнем опять пробки", "в Н. Новгороде ямы",
+])
+def test_city_districts_colloquial_names_and_abbreviations_mean_nizhny(pipeline, text):
+    [labels] = pipeline.label([text], source_municipality="Выкса")
+    assert labels.municipality == "Нижний Новгород"
+
+
+def test_a_common_word_is_not_a_place(pipeline):
+    forest, floor, town = pipeline.label(
+        ["сосновый бор вырубают", "на нижний этаж течёт вода", "В Бору опять нет воды"], source_municipality=None)
+    assert forest.municipality is None and floor.municipality is None
+    assert town.municipality == "Бор"
+
+
+def test_ner_marks_a_sentence_initial_ambiguous_name_as_a_place(pipeline):
+    [labels] = pipeline.label(["Бор опять без воды третий день"], source_municipality=None)
+    assert labels.municipality == "Бор"
+    assert "NER" in labels.explanations["municipality"]
+
+
+@pytest.mark.parametrize("text", [
+    "в Москве такого бардака нет",
+    "у сестры в Первомайске Оренбургской области то же самое",
+    "в Тольятти в Автозаводском районе тоже ямы",
+    "в Казани давно сделали",
+])
+def test_a_place_outside_the_region_gives_no_municipality(pipeline, text):
+    [labels] = pipeline.label([text], source_municipality="Арзамас")
+    assert labels.municipality is None
+    assert "за пределами региона" in labels.explanations["municipality"]
+
+
+def test_the_region_itself_does_not_make_a_place_outside(pipeline):
+    [labels] = pipeline.label(["Первомайск Нижегородской области, нет воды"], source_municipality=None)
+    assert labels.municipality == "Первомайск"
+
+
+def test_the_text_wins_over_the_page_and_the_page_fills_in(pipeline):
+    named, unnamed = pipeline.label(["в Дзержинске яма", "во дворе яма"], source_municipality="Арзамас")
+    assert (named.municipality, unnamed.municipality) == ("Дзержинск", "Арзамас")
+    assert "страницы" in unnamed.explanations["municipality"]
+
+
+def test_the_gazetteer_of_region_52_knows_400_settlements(pipeline):
+    gazetteer = pipeline.gazetteer
+    inside = {p.name for places in gazetteer.forms.values() for p in places if p.municipality}
+    assert len(inside) >= 400
+
+
+def test_region_86_is_a_gazetteer_of_its_own(settings):
+    gazetteer = Gazetteer.load(settings.data_dir / "regions", "86")
+    assert gazetteer.resolve("в Сургуте нет воды")[0] == "Сургут"
+    assert gazetteer.resolve("Вартовск опять без света")[0] == "Нижневартовск"
+    assert gazetteer.resolve("в Нижнем Новгороде нет воды")[0] is None
+
+
+def test_region_86_works_by_switching_the_config_only(tmp_path, runner, settings):
+    config = tmp_path / "tsur.toml"
+    config.write_text(
+        '[region]\ncode = "86"\ntimezone = "Asia/Yekaterinburg"\n\n'
+        f'[paths]\ndata = "{settings.data_dir}"\nmodels = "{settings.models_dir}"\n', encoding="utf-8")
+    lines = [{"id": "1", "text": "в Нефтеюганске третий день нет горячей воды", "source": "vk_comment",
+              "source_municipality": None},
+             {"id": "2", "text": "во дворе яма", "source": "vk_comment", "source_municipality": "Сургут"},
+             {"id": "3", "text": "в Дзержинске яма", "source": "vk_comment", "source_municipality": "Сургут"}]
+    result = runner.invoke(cli, ["--config", str(config), "classify"],
+                           input="\n".join(json.dumps(x, ensure_ascii=False) for x in lines))
+    assert result.exit_code == 0, result.output
+    out = [json.loads(line) for line in result.output.splitlines()]
+    assert [o["municipality"] for o in out] == ["Нефтеюганск", "Сургут", None]
+
+
+def test_pipeline_for_region_86_loads_the_same_models(settings):
+    pipeline = Pipeline.load(settings.models_dir, region="86", regions_dir=settings.data_dir / "regions",
+                             ner=False)
+    [labels] = pipeline.label(["в Ханты-Мансийске отключили свет"])
+    assert labels.municipality == "Ханты-Мансийск"

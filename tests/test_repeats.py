@@ -1,0 +1,159 @@
+"""Repeats: paraphrases of an open incident are linked to it, other problems are not."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from test_lifecycle import make_incident, wf  # noqa: F401 (the workflow fixture)
+
+from monitor.collectors.post import Post
+from monitor.incidents.lifecycle import TransitionError, act
+from monitor.incidents.repeats import Place, Similarity, place_relation
+from monitor.ingest import ingest
+from nlp import Labels
+
+N = iter(range(1, 10_000))
+
+
+def say(ctx, text, topic="housing", municipality="Дзержинск", source="vk:-100003"):
+    ctx.pipeline.labels = Labels("complaint", topic, municipality, "normal", {})
+    n = next(N)
+    ctx.clock.advance(timedelta(minutes=7))
+    return ingest(ctx, [Post(source, f"-100003_5_{n}", "vk_comment", text, ctx.clock.now(),
+                             author_id=str(1000 + n))])
+
+
+PARAPHRASES = [
+    ("housing",
+     "Третий день нет горячей воды на Гайдара 12, УК не отвечает!",
+     "На улице Гайдара, дом 12 уже трое суток отсутствует горячее водоснабжение. Когда дадут?"),
+    ("roads_transport",
+     "Огромная яма на проспекте Ленина у остановки Комсомольская, вчера пробил колесо",
+     "На пр. Ленина возле Комсомольской остановки провал в асфальте, машины бьют диски"),
+    ("ecology_waste",
+     "Во дворе дома 5 по ул. Чкалова не вывозят мусор уже неделю, контейнеры переполнены",
+     "Чкалова 5 — мусорные баки забиты, мусор не забирают с прошлой недели, крысы бегают"),
+    ("improvement",
+     "Не горят фонари на улице Пушкина, вечером идти страшно",
+     "На Пушкина темно, уличное освещение не работает уже неделю"),
+    ("housing",
+     "Нет отопления в доме 17 по улице Маяковского, батареи холодные, дети мёрзнут",
+     "Маяковского 17: батареи ледяные, в квартире +15, отопления нет"),
+    ("improvement",
+     "Двор на Гагарина 40 не чистят от снега, к подъезду не пройти",
+     "Гагарина, 40 — сугробы во дворе по колено, дворник не появляется"),
+]
+
+DIFFERENT = [
+    ("housing",  # same house, another problem
+     "Третий день нет горячей воды на Гайдара 12",
+     "В подъезде на Гайдара 12 сломан лифт, пожилые не могут выйти"),
+    ("housing",  # same problem, another street
+     "Нет горячей воды на Гайдара 12",
+     "Нет горячей воды на Гагарина 40"),
+    ("housing",  # same street, another house
+     "Нет горячей воды на Гайдара 12",
+     "Нет горячей воды на Гайдара 40"),
+    ("ecology_waste",
+     "Не вывозят мусор на Чкалова 5, баки переполнены",
+     "На Чкалова 5 вырубили все деревья во дворе"),
+    ("roads_transport",  # no place on one side and only a loose likeness
+     "Автобус 101 опять отменили, на остановке толпа",
+     "Огромная яма на проспекте Ленина у остановки"),
+]
+
+
+@pytest.mark.parametrize("topic, first, second", PARAPHRASES, ids=lambda v: v[:25])
+def test_a_paraphrase_is_linked_as_a_repeat(wf, topic, first, second):  # noqa: F811
+    assert say(wf, first, topic).incidents == 1
+    report = say(wf, second, topic)
+    assert (report.incidents, report.repeats) == (0, 1)
+    [incident] = list(wf.db["incidents"].rows)
+    assert incident["repeats"] == 1
+    event = list(wf.db["incident_events"].rows_where("event = 'repeat_linked'"))[0]
+    assert event["actor"] == "system:ingest"
+
+
+@pytest.mark.parametrize("topic, first, second", DIFFERENT, ids=lambda v: v[:25])
+def test_a_different_problem_opens_its_own_incident(wf, topic, first, second):  # noqa: F811
+    say(wf, first, topic)
+    report = say(wf, second, topic)
+    assert (report.incidents, report.repeats) == (1, 0)
+
+
+def test_same_words_in_another_municipality_or_topic_are_not_repeats(wf):  # noqa: F811
+    say(wf, "Третий день нет горячей воды на Гайдара 12")
+    assert say(wf, "Третий день нет горячей воды на Гайдара 12", municipality="Арзамас").incidents == 1
+    assert say(wf, "Третий день нет горячей воды на Гайдара 12", topic="health").incidents == 1
+
+
+def test_a_closed_incident_is_not_reopened_by_a_repeat(wf):  # noqa: F811
+    say(wf, "Нет горячей воды на Гайдара 12")
+    act(wf, 1, "reject", "moderator", reason="not_a_problem")
+    assert say(wf, "Нет горячей воды на Гайдара 12, третий день").incidents == 1
+
+
+def test_repeats_are_counted_per_incident(wf):  # noqa: F811
+    say(wf, "Третий день нет горячей воды на Гайдара 12, УК не отвечает!")
+    for text in ("Гайдара 12 — горячей воды нет с понедельника",
+                 "На Гайдара 12 отключили горячую воду и молчат",
+                 "ул. Гайдара, д. 12: горячая вода отсутствует третьи сутки"):
+        say(wf, text)
+    assert wf.db["incidents"].count == 1
+    assert wf.db["incidents"].get(1)["repeats"] == 3
+
+
+def test_moderator_links_by_hand_and_unlinks_to_restore(wf):  # noqa: F811
+    a = make_incident(wf, "Нет воды на Гайдара 12")
+    b = make_incident(wf, "Воды нет в доме двенадцать, Гайдара")
+    row = act(wf, b, "link_repeat", "moderator", repeat_of=str(a))
+    assert row["status"] == "rejected"
+    assert wf.db["incidents"].get(a)["repeats"] == 1
+    post_b = row["post_id"]
+    act(wf, a, "unlink_repeat", "moderator", post_id=str(post_b))
+    assert wf.db["incidents"].get(a)["repeats"] == 0
+    restored = wf.db["incidents"].get(b)
+    assert restored["status"] == "new" and restored["next_due_at"]
+    events = [e["event"] for e in wf.db["incident_events"].rows_where("incident_id = ?", [b])]
+    assert events[-2:] == ["link_repeat", "restored"]
+    with pytest.raises(TransitionError, match="is not a repeat"):
+        act(wf, a, "unlink_repeat", "moderator", post_id=str(post_b))
+
+
+def test_unlinking_an_automatic_repeat_opens_an_incident_for_it(wf):  # noqa: F811
+    say(wf, "Третий день нет горячей воды на Гайдара 12, УК не отвечает!")
+    say(wf, "На улице Гайдара, дом 12 уже трое суток отсутствует горячее водоснабжение")
+    repeat_post = list(wf.db["incident_repeats"].rows)[0]["post_id"]
+    act(wf, 1, "unlink_repeat", "moderator", post_id=str(repeat_post))
+    [own] = list(wf.db["incidents"].rows_where("post_id = ?", [repeat_post]))
+    assert own["status"] == "new" and own["topic"] == "housing"
+
+
+@pytest.mark.parametrize("repeat_of, message", [("1", "cannot repeat itself"),
+                                                ("x", "not an incident number")])
+def test_bad_manual_links_are_refused(wf, repeat_of, message):  # noqa: F811
+    make_incident(wf)
+    with pytest.raises(TransitionError, match=message):
+        act(wf, 1, "link_repeat", "moderator", repeat_of=repeat_of)
+
+
+@pytest.mark.parametrize("text, places", [
+    ("Яма на ул. Гайдара, д. 12", {Place("гайдар", "12")}),
+    ("На Гайдара 12 нет воды", {Place("гайдар", "12")}),
+    ("дом 5 по улице Чкалова", {Place("чкалов", "5")}),
+    ("на Ленинском проспекте пробка", {Place("ленинский", None)}),
+    ("Автобус 101 опять не пришёл", set()),
+    ("😡😡😡", set()),
+])
+def test_places_in_text(text, places):
+    assert Similarity().places(text) == places
+
+
+def test_place_relation():
+    g12, g40, g = Place("гайдар", "12"), Place("гайдар", "40"), Place("гайдар", None)
+    assert place_relation({g12}, {g12}) == "same"
+    assert place_relation({g12}, {g}) == "same"
+    assert place_relation({g12}, {g40}) == "different"
+    assert place_relation({g12}, {Place("ленин", "12")}) == "different"
+    assert place_relation({g12}, set()) == "unknown"
