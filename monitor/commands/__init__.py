@@ -1,5 +1,5 @@
 """Command modules per feature; each exposes COMMANDS (click commands or groups)."""
 
-from . import channels, collectors, nlp, reports, webadmin, workflow
+from . import channels, collectors, nlp, regions, reports, retraining, webadmin, workflow
 
-COMMAND_MODULES = (collectors, workflow, nlp, reports, channels, webadmin)
+COMMAND_MODULES = (collectors, workflow, nlp, reports, channels, webadmin, retraining, regions)

@@ -180,4 +180,9 @@ def m002_post_versions(db: Database) -> None:
 
 
 # Feature migrations live in their own modules and register after the core ones.
-from . import schema_collectors, schema_web, schema_workflow  # noqa: E402, F401
+from . import (  # noqa: E402, F401
+    schema_collectors,
+    schema_retraining,
+    schema_web,
+    schema_workflow,
+)
