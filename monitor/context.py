@@ -21,6 +21,7 @@ class Context:
     clock: Clock
     pipeline: object | None = None  # nlp.Pipeline, loaded only by commands that label
     db_path: Path | None = None  # None: settings.database
+    models: object | None = None  # monitor.models.PipelineHolder: hot swap of model versions
 
     @cached_property
     def calendar(self) -> RegionCalendar:
@@ -42,4 +43,15 @@ class Context:
             self.settings.models_dir, region=self.settings.region,
             regions_dir=self.settings.data_dir / "regions",
         )
+        from monitor.models import PipelineHolder
+
+        self.models = PipelineHolder(self.settings.models_dir, self.pipeline)
+        return self.pipeline
+
+    def refresh_pipeline(self):
+        """Before each ingest batch: pick up the versions `tsur models promote` or
+        `rollback` made production (no restart; a version that fails to load is logged
+        and the current one kept). Without a holder (tests, tools) nothing changes."""
+        if self.models is not None:
+            self.pipeline = self.models.current()
         return self.pipeline

@@ -188,12 +188,14 @@ def settings_from_dict(raw: dict, environ: dict | None = None, path: Path | None
     database = environ.get("TSUR_DB") or raw.get("database", {}).get("path", "tsur.db")
     web = raw.get("web", {})
     deadlines = _merge_deadlines(raw.get("deadlines", {}))
+    data_dir = _resolve(base, paths["data"]) if "data" in paths else DEFAULT_DATA_DIR
     try:
         settings = Settings(
             region=code,
-            timezone=region.get("timezone") or TIMEZONES.get(code, "Europe/Moscow"),
+            timezone=region.get("timezone") or _region_timezone(data_dir, code)
+            or TIMEZONES.get(code, "Europe/Moscow"),
             database=_resolve(base, database),
-            data_dir=_resolve(base, paths["data"]) if "data" in paths else DEFAULT_DATA_DIR,
+            data_dir=data_dir,
             models_dir=_resolve(base, paths["models"]) if "models" in paths else DEFAULT_MODELS_DIR,
             host=web.get("host", "127.0.0.1"),
             port=int(web.get("port", 8000)),
@@ -210,6 +212,13 @@ def settings_from_dict(raw: dict, environ: dict | None = None, path: Path | None
         raise ConfigError(f"{path or 'configuration'}: {error}") from None
     _validate(settings)
     return settings
+
+
+def _region_timezone(data_dir: Path, code: str) -> str | None:
+    """The zone `tsur region add --timezone` recorded beside the region's CSV files."""
+    from monitor.regions import region_timezone
+
+    return region_timezone(data_dir / "regions", code)
 
 
 def _merge_deadlines(raw: dict) -> dict:

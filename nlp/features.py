@@ -41,7 +41,15 @@ class Batch:
     counts: sp.csr_matrix
     tokens: list[list[Token]]
     lemmas: list[list[str]]
-    terms: list[list[tuple[str, int]]]
+    terms: list[dict[str, int]]  # per text: lemma or bigram → column, for explanations
+
+
+def explainable(term: str) -> bool:
+    """A term worth showing a moderator: words, not only function words or numbers."""
+    words = term.split()
+    if any(not w.replace("-", "").isalpha() for w in words):
+        return False
+    return not all(w in STOP_LEMMAS for w in words)
 
 
 def column(term: str) -> int:
@@ -56,6 +64,7 @@ class Featurizer:
         self.morph = morph
         self._column = lru_cache(maxsize=400_000)(column)
         self._chars = lru_cache(maxsize=400_000)(self._char_columns)
+        self._explainable = lru_cache(maxsize=400_000)(explainable)
 
     @staticmethod
     def _char_columns(word: str) -> tuple[int, ...]:
@@ -78,12 +87,13 @@ class Featurizer:
             terms = [(lemma, col(lemma)) for lemma in lemmas]
             terms += [(f"{a} {b}", col(f"{a} {b}")) for a, b in zip(lemmas, lemmas[1:], strict=False)]
             indices.extend(c for _, c in terms)
+            shown = self._explainable
+            all_terms.append({term: c for term, c in terms if shown(term)})
             for word in text.lower().split():
                 indices.extend(chars(word))
             indptr.append(len(indices))
             all_tokens.append(tokens)
             all_lemmas.append(lemmas)
-            all_terms.append(terms)
         data = np.ones(len(indices), dtype=np.float64)
         counts = sp.csr_matrix(
             (data, np.asarray(indices, dtype=np.int32), np.asarray(indptr, dtype=np.int64)),

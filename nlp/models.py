@@ -15,7 +15,7 @@ from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
-from .features import STOP_LEMMAS, Batch
+from .features import Batch
 
 # Regularisation of the SVM per task (chosen on cross-validation of the train split).
 C_BY_TASK = {"kind": 0.5, "topic": 0.5, "urgency": 0.5}
@@ -27,13 +27,6 @@ def build_pipeline(seed: int = 0, c: float = 0.5) -> Pipeline:
     # ensemble) and calibrates it on cross-validated decisions.
     calibrated = CalibratedClassifierCV(svm, cv=3, ensemble=False)
     return Pipeline([("tfidf", TfidfTransformer(sublinear_tf=True)), ("clf", calibrated)])
-
-
-def _explainable(term: str) -> bool:
-    words = term.split()
-    if any(not w.replace("-", "").isalpha() for w in words):
-        return False
-    return not all(w in STOP_LEMMAS for w in words)
 
 
 class TextClassifier:
@@ -69,9 +62,9 @@ class TextClassifier:
             results.append((self.classes[column], float(probabilities[i, column]), words))
         return results, probabilities
 
-    def explain(self, weighted, row: int, label_column: int, terms, top: int = 3) -> list[str]:
+    def explain(self, weighted, row: int, label_column: int, unique: dict[str, int],
+                top: int = 3) -> list[str]:
         """The message's own lemmas (and bigrams) that pushed hardest towards the label."""
-        unique = {term: col for term, col in terms if _explainable(term)}
         if not unique:
             return []
         start, stop = weighted.indptr[row], weighted.indptr[row + 1]

@@ -23,7 +23,7 @@ from .text import Morph, clean
 
 DEFAULT_REGIONS_DIR = Path(__file__).resolve().parents[1] / "data" / "regions"
 # A complaint whose probability of `critical` reaches this is raised to `critical`.
-CRITICAL_PROBABILITY = 0.25
+CRITICAL_PROBABILITY = 0.35
 TEXT_MUNICIPALITY_SCORE = 0.95
 PAGE_MUNICIPALITY_SCORE = 0.6
 

@@ -102,3 +102,67 @@ def load_model(folder: Path):
     if unexpected:
         raise ModelError(f"{path} holds types not listed in its manifest: {sorted(unexpected)}")
     return sio.load(path, trusted=trusted), manifest
+
+
+# --- the production pointer: promote, roll back, read what a version is ----------
+
+
+def read_manifest(models_dir: str | Path, task: str, version: str) -> dict:
+    path = Path(models_dir) / task / version / "manifest.json"
+    if not path.exists():
+        raise ModelError(f"no model {task} {version} in {models_dir} (expected {path})")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def read_metrics(models_dir: str | Path, task: str, version: str) -> dict:
+    """The figures `tsur train` wrote for a version ({} if none)."""
+    path = Path(models_dir) / task / version / "metrics.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def production_stack(registry: dict) -> list[dict]:
+    """Earlier production pointers, oldest first, as rollbacks would restore them.
+
+    Every history entry holds the pointer that was replaced; a rollback entry undoes
+    the entry before it, so rolling back twice goes back two steps.
+    """
+    stack: list[dict] = []
+    for entry in registry.get("history", []):
+        if entry.get("action") == "rollback":
+            if stack:
+                stack.pop()
+        else:
+            stack.append(dict(entry.get("production", {})))
+    return stack
+
+
+def promote(models_dir: str | Path, chosen: dict[str, str], now: datetime,
+            by: str | None = None) -> dict[str, str]:
+    """Point production at the `chosen` version of each named task; keep the old pointer
+    in history. The file is replaced atomically (a reader sees the old or the new one)."""
+    registry = read_registry(models_dir)
+    for task, version in chosen.items():
+        read_manifest(models_dir, task, version)
+    old = dict(registry.get("production", {}))
+    new = {**old, **chosen}
+    if new == old:
+        return new
+    registry.setdefault("history", []).append(
+        {"at": now.isoformat(), "production": old, "action": "promote", "to": new, "by": by})
+    registry["production"] = new
+    write_registry(models_dir, registry)
+    return new
+
+
+def rollback(models_dir: str | Path, now: datetime, by: str | None = None) -> dict[str, str]:
+    """Put back the production pointer that the latest promotion replaced."""
+    registry = read_registry(models_dir)
+    stack = production_stack(registry)
+    if not stack or not stack[-1]:
+        raise ModelError("no earlier production version to roll back to")
+    old = dict(registry.get("production", {}))
+    registry.setdefault("history", []).append(
+        {"at": now.isoformat(), "production": old, "action": "rollback", "to": stack[-1], "by": by})
+    registry["production"] = stack[-1]
+    write_registry(models_dir, registry)
+    return stack[-1]

@@ -3,8 +3,10 @@ the audit log. Admins only, CSRF on every form, an audit row for every change.""
 
 import json
 import re
+import shutil
 
 import pytest
+from conftest import MONDAY_MORNING
 from fastapi.testclient import TestClient
 
 from monitor.context import Context
@@ -28,13 +30,31 @@ FORMS = [
 ]
 
 
-@pytest.fixture
-def web_ctx(settings, clock):
-    """The demo organisations and users, no NLP models needed."""
-    db = open_db(settings.database)
+@pytest.fixture(scope="session")
+def seeded_template(tmp_path_factory):
+    """A database with the demo organisations, sources and users, built once: hashing
+    the four demo passwords with argon2 takes seconds, copying a file does not."""
+    from monitor.clock import FrozenClock
+    from monitor.demo import DEMO_CONFIG
+    from monitor.settings import load_settings
+
+    path = tmp_path_factory.mktemp("seeded") / "template.db"
+    settings = load_settings(DEMO_CONFIG, environ={"TSUR_DB": str(path)})
+    clock = FrozenClock(MONDAY_MORNING)
+    db = open_db(path)
     sync_from_settings(db, settings, clock.now())
+    seed_users(Context(db, settings, clock))
+    db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    return path
+
+
+@pytest.fixture
+def web_ctx(settings, clock, seeded_template):
+    """The demo organisations and users in a fresh database, no NLP models needed."""
+    shutil.copy(seeded_template, settings.database)
+    db = open_db(settings.database)
     ctx = Context(db, settings, clock)
-    seed_users(ctx)
     auth.limiter.failures.clear()
     yield ctx
     db.close()

@@ -213,7 +213,7 @@ def test_without_a_token_notifications_stay_queued(wctx):
 def test_worker_command_once(tmp_path, runner, fake, clock):
     config = tmp_path / "tsur.toml"
     config.write_text(DEMO_CONFIG.read_text(encoding="utf-8").replace(
-        "[web]", f"[workflow]\nmoderators_chat_id = {MODERATORS}\n\n[web]"), encoding="utf-8")
+        "[workflow]", f"[workflow]\nmoderators_chat_id = {MODERATORS}"), encoding="utf-8")
     env = {"TSUR_DB": str(tmp_path / "w.db"), "TSUR_TELEGRAM_API_URL": fake.url,
            "TSUR_TELEGRAM_BOT_TOKEN": fake.token}
     from monitor.settings import load_settings

@@ -55,6 +55,11 @@ def bench_web(obj, db_path, incidents, municipalities, requests, fresh, reuse):
         began, shown = time.perf_counter(), [0]
 
         def progress(p):
+            if p.table == "indexes":
+                if p.done:
+                    click.echo(f"  index {p.done}/{p.total} built "
+                               f"({time.perf_counter() - began:.0f} s)")
+                return
             if p.done - shown[0] >= max(p.total // 20, 1) or p.done == p.total:
                 shown[0] = p.done
                 rate = p.done / max(time.perf_counter() - began, 1e-9)

@@ -39,8 +39,8 @@ _RATING_PATTERNS = [
     re.compile(r"(?:оценк\w*|ставлю|балл\w*|на)\s*[:\-–]?\s*([1-5])\b"),
     re.compile(r"\b([1-5])\s*(?:балл|звезд|звёзд|\*|⭐)"),
     re.compile(r"^\W*([1-5])\W*$"),
-    re.compile(r"(?:^|[\s,.;!])([1-5])\W*$"),
 ]
+_TRAILING_RATING = re.compile(r"(?:^|[\s,.;!])([1-5])\W*$")  # «Да, спасибо! 5», short texts only
 _WORD_RATINGS = {"отлично": 5, "хорошо": 4, "удовлетворительно": 3, "плохо": 2, "ужасно": 1}
 
 
@@ -70,6 +70,8 @@ def parse_feedback(text: str) -> Feedback:
     for pattern in _RATING_PATTERNS:
         if rating is None and (m := pattern.search(t)):
             rating = int(m.group(1))
+    if rating is None and len(t) <= 40 and (m := _TRAILING_RATING.search(t)):
+        rating = int(m.group(1))
     if rating is None:
         for word, value in _WORD_RATINGS.items():
             if re.search(rf"^\W*{word}\W*$", t):

@@ -63,9 +63,12 @@ def list_incidents(db: Database, viewer: dict, filters: dict | None = None,
 
 
 def count_by_status(db: Database, viewer: dict) -> dict[str, int]:
-    where, params = _scope(viewer)
-    sql = f"SELECT status, count(*) FROM incidents i WHERE {where} GROUP BY status"
-    return dict(db.execute(sql, params).fetchall())
+    """From the trigger-kept counters (store/schema_web.py), scoped like `_scope`."""
+    if viewer["role"] == "official":
+        sql = "SELECT status, n FROM incident_counts WHERE organisation_id = ? AND n > 0"
+        return dict(db.execute(sql, [viewer["organisation_id"] or -1]).fetchall())
+    sql = "SELECT status, sum(n) FROM incident_counts GROUP BY status HAVING sum(n) > 0"
+    return dict(db.execute(sql).fetchall())
 
 
 def get_incident(db: Database, viewer: dict, incident_id: int) -> dict:

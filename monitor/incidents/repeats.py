@@ -200,18 +200,16 @@ def find_repeat(ctx, similarity: Similarity, text: str, topic: str, municipality
 
 def link(ctx, incident_id: int, post_id: int, score: float | None, actor: str, reason: str,
          now: datetime) -> int:
-    """Record a post as a repeat of an incident; the caller holds the transaction."""
-    from .lifecycle import Event, record_event
+    """Record a post as a repeat of an incident; the caller holds the transaction.
 
+    The incident_repeats row is the history (who linked it, when, who unlinked it); a
+    link by hand is also the `link_repeat` event of the incident that was linked."""
     db = ctx.db
     repeat_id = db["incident_repeats"].insert({
         "incident_id": incident_id, "post_id": post_id, "score": score, "linked_by": actor,
         "linked_at": iso(now)}).last_pk
     db.execute("UPDATE incidents SET repeats = repeats + 1, updated_at = ? WHERE id = ?",
                [iso(now), incident_id])
-    status = db["incidents"].get(incident_id)["status"]
-    record_event(db, Event(incident_id, "repeat_linked", actor, now, status, status,
-                           {"post_id": post_id, "score": score, "reason": reason}))
     return repeat_id
 
 

@@ -19,7 +19,7 @@ from monitor.incidents.lifecycle import REJECT_REASONS, STATUS_TITLES
 from monitor.users import ROLE_TITLES
 from nlp.labels import KINDS, TOPICS, URGENCIES
 
-from . import admin, auth, callbacks, incidents, live
+from . import admin, auth, callbacks, incidents, labels, live, models_page
 from .titles import KIND_TITLES, TOPIC_TITLES, URGENCY_TITLES
 
 HERE = Path(__file__).parent
@@ -43,6 +43,9 @@ def create_app(ctx, secret_key: str | None = None) -> FastAPI:
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["Referrer-Policy"] = "same-origin"
+        if not request.url.path.startswith("/static/"):
+            # Pages hold other bodies' incidents: no copy in a shared browser's cache.
+            response.headers.setdefault("Cache-Control", "no-store")
         return response
 
     @app.exception_handler(auth.LoginRequired)
@@ -55,7 +58,7 @@ def create_app(ctx, secret_key: str | None = None) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(auth.router)
-    for feature in (incidents, callbacks, admin, live):
+    for feature in (incidents, callbacks, admin, live, labels, models_page):
         app.include_router(feature.router)
     return app
 
@@ -77,6 +80,7 @@ def templates(ctx) -> Jinja2Templates:
         return deadline_status(due, met, ctx.clock.now())
 
     env.filters["local"] = local
+    env.filters["safe_url"] = safe_url
     env.globals.update(
         deadline=deadline, STATUS_TITLES=STATUS_TITLES, KIND_TITLES=KIND_TITLES,
         TOPIC_TITLES=TOPIC_TITLES, URGENCY_TITLES=URGENCY_TITLES, ROLE_TITLES=ROLE_TITLES,
@@ -84,3 +88,9 @@ def templates(ctx) -> Jinja2Templates:
         timezone=ctx.settings.timezone,
     )
     return Jinja2Templates(env=env)
+
+
+def safe_url(value) -> str | None:
+    """A link from a platform shown only if it is http(s): never `javascript:` or `data:`."""
+    text = str(value or "").strip()
+    return text if text.lower().startswith(("https://", "http://")) else None

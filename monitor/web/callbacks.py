@@ -12,12 +12,11 @@ from __future__ import annotations
 import hmac
 import json
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from monitor.clock import iso
-
-from .auth import request_context
 
 router = APIRouter()
 
@@ -25,10 +24,30 @@ MAX_BODY = 1_000_000  # bytes; VK and Telegram events are far smaller
 
 
 @router.post("/vk/callback")
-async def vk_callback(request: Request, ctx=Depends(request_context)):
+async def vk_callback(request: Request):
     event = await _json(request)
     if event is None:
         return PlainTextResponse("expected a JSON object", status_code=400)
+    return await run_in_threadpool(_with_db, request, _vk_event, event)
+
+
+@router.post("/telegram/webhook")
+async def telegram_webhook(request: Request):
+    update = await _json(request)
+    return await run_in_threadpool(_with_db, request, _telegram_update, update,
+                                   request.headers.get("X-Telegram-Bot-Api-Secret-Token", ""))
+
+
+def _with_db(request: Request, handler, *args):
+    """A connection of this worker thread for this request (SQLite stays in its thread)."""
+    ctx = request.app.state.ctx.fork()
+    try:
+        return handler(ctx, *args)
+    finally:
+        ctx.db.close()
+
+
+def _vk_event(ctx, event: dict):
     settings = ctx.settings
     group_id = _int(event.get("group_id"))
     if group_id is None or not _known_group(ctx, group_id):
@@ -58,15 +77,12 @@ async def vk_callback(request: Request, ctx=Depends(request_context)):
     return PlainTextResponse("ok")
 
 
-@router.post("/telegram/webhook")
-async def telegram_webhook(request: Request, ctx=Depends(request_context)):
+def _telegram_update(ctx, update: dict | None, sent: str):
     secret = ctx.settings.secret("TSUR_TELEGRAM_WEBHOOK_SECRET")
     if not secret:
         return JSONResponse({"ok": False, "description": "webhook not configured"}, status_code=404)
-    sent = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
     if not hmac.compare_digest(sent, secret):
         return JSONResponse({"ok": False, "description": "wrong secret token"}, status_code=403)
-    update = await _json(request)
     if update is None or _int(update.get("update_id")) is None:
         return JSONResponse({"ok": False, "description": "expected an Update"}, status_code=400)
     _store(ctx, "telegram", None, str(update["update_id"]), update)

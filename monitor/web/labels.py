@@ -1,0 +1,94 @@
+"""Moderators correct or confirm a post's labels, and the low-confidence queue.
+
+Every review is training evidence (monitor/corrections.py). Moderators and admins only.
+The incident page links to /incidents/{id}/labels; posts that opened no incident
+(the model said `other` or `gratitude`) are reviewed at /posts/{id}/labels.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse
+
+from monitor.corrections import LABELS, CorrectionError, low_confidence, post_labels, record_review
+from monitor.regions import municipality_keys
+
+from .auth import check_csrf, current_user, render, request_context
+
+router = APIRouter()
+REVIEWERS = {"moderator", "admin"}
+PAGE = 50
+
+
+def reviewer(user: dict = Depends(current_user)) -> dict:
+    if user["role"] not in REVIEWERS:
+        raise HTTPException(403, "Исправлять метки могут модераторы ЦУР и администраторы")
+    return user
+
+
+def _incident_post(ctx, incident_id: int) -> int:
+    row = ctx.db.execute("SELECT post_id FROM incidents WHERE id = ?", [incident_id]).fetchone()
+    if row is None:
+        raise HTTPException(404, "Инцидент не найден")
+    return row[0]
+
+
+def _page(request, ctx, user, post_id: int, action: str, back: str, error=None, saved=False,
+          status_code=200):
+    post = post_labels(ctx.db, post_id)
+    if post is None:
+        raise HTTPException(404, "Сообщение не найдено")
+    return render(request, "labels/edit.html", status_code=status_code, user=user, post=post,
+                  action=action, back=back, error=error, saved=saved, LABELS=LABELS,
+                  municipalities=sorted(municipality_keys(ctx.settings)))
+
+
+def _save(request, ctx, user, post_id, values, action, back):
+    try:
+        record_review(ctx.db, post_id, values, user["login"], ctx.clock.now(),
+                      municipalities=municipality_keys(ctx.settings))
+    except CorrectionError as error:
+        return _page(request, ctx, user, post_id, action, back, error=str(error), status_code=400)
+    return RedirectResponse(f"{action}?saved=1", status_code=303)
+
+
+@router.get("/incidents/{incident_id}/labels")
+def incident_labels(request: Request, incident_id: int, saved: int = 0,
+                    user: dict = Depends(reviewer), ctx=Depends(request_context)):
+    return _page(request, ctx, user, _incident_post(ctx, incident_id),
+                 f"/incidents/{incident_id}/labels", f"/incidents/{incident_id}", saved=bool(saved))
+
+
+@router.post("/incidents/{incident_id}/labels", dependencies=[Depends(check_csrf)])
+def incident_labels_save(request: Request, incident_id: int, kind: str = Form(...),
+                         topic: str = Form(...), municipality: str = Form(""),
+                         urgency: str = Form(...), user: dict = Depends(reviewer),
+                         ctx=Depends(request_context)):
+    values = {"kind": kind, "topic": topic, "municipality": municipality, "urgency": urgency}
+    return _save(request, ctx, user, _incident_post(ctx, incident_id), values,
+                 f"/incidents/{incident_id}/labels", f"/incidents/{incident_id}")
+
+
+@router.get("/posts/{post_id}/labels")
+def post_labels_page(request: Request, post_id: int, saved: int = 0,
+                     user: dict = Depends(reviewer), ctx=Depends(request_context)):
+    return _page(request, ctx, user, post_id, f"/posts/{post_id}/labels", "/labels/queue",
+                 saved=bool(saved))
+
+
+@router.post("/posts/{post_id}/labels", dependencies=[Depends(check_csrf)])
+def post_labels_save(request: Request, post_id: int, kind: str = Form(...), topic: str = Form(...),
+                     municipality: str = Form(""), urgency: str = Form(...),
+                     user: dict = Depends(reviewer), ctx=Depends(request_context)):
+    values = {"kind": kind, "topic": topic, "municipality": municipality, "urgency": urgency}
+    return _save(request, ctx, user, post_id, values, f"/posts/{post_id}/labels", "/labels/queue")
+
+
+@router.get("/labels/queue")
+def queue(request: Request, offset: int = 0, user: dict = Depends(reviewer),
+          ctx=Depends(request_context)):
+    offset = max(offset, 0)
+    rows = low_confidence(ctx.db, limit=PAGE + 1, offset=offset)
+    more = len(rows) > PAGE
+    return render(request, "labels/queue.html", user=user, rows=rows[:PAGE], offset=offset,
+                  next_offset=offset + PAGE if more else None)

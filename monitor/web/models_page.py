@@ -1,0 +1,119 @@
+"""The data scientists' page: model versions with their figures, the latest comparison of
+candidate and production, corrections gathered per label since the last training, and
+promote / roll back (the running service swaps models before its next batch)."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import RedirectResponse
+
+from monitor import audit
+from monitor.corrections import gathered_since
+from monitor.models import FIGURES, last_trained_at
+from nlp.labels import TASKS
+from nlp.registry import (
+    ModelError,
+    load_model,
+    production_stack,
+    promote,
+    read_manifest,
+    read_metrics,
+    read_registry,
+    rollback,
+    versions,
+)
+
+from .auth import check_csrf, current_user, render, request_context
+
+router = APIRouter()
+SCIENTISTS = {"data_scientist", "admin"}
+
+
+def scientist(user: dict = Depends(current_user)) -> dict:
+    if user["role"] not in SCIENTISTS:
+        raise HTTPException(403, "Раздел доступен аналитикам данных и администраторам")
+    return user
+
+
+def _versions(models_dir, registry: dict) -> dict[str, list[dict]]:
+    table = {}
+    for task in TASKS:
+        rows = []
+        for version in reversed(versions(models_dir, task)):
+            manifest = read_manifest(models_dir, task, version)
+            metrics = read_metrics(models_dir, task, version)
+            rows.append({
+                "version": version, "created_at": manifest.get("created_at"),
+                "train_messages": manifest.get("train_messages"),
+                "figures": {name: m.get("macro_f1") for name, m in metrics.items()},
+                "production": registry.get("production", {}).get(task) == version,
+                "candidate": registry.get("candidates", {}).get(task) == version,
+            })
+        table[task] = rows
+    return table
+
+
+def _latest_comparison(db) -> dict | None:
+    row = db.execute("SELECT at, by, report FROM model_comparisons ORDER BY id DESC LIMIT 1").fetchone()
+    if row is None:
+        return None
+    return {"at": row[0], "by": row[1], "report": json.loads(row[2])}
+
+
+def _page(request, ctx, user, error=None, notice=None, status_code=200):
+    models_dir = ctx.settings.models_dir
+    try:
+        registry = read_registry(models_dir)
+    except ModelError as problem:
+        registry, error = {}, str(problem)
+    since = last_trained_at(models_dir)
+    return render(request, "models/index.html", status_code=status_code, user=user,
+                  registry=registry, table=_versions(models_dir, registry),
+                  can_rollback=bool(production_stack(registry) and production_stack(registry)[-1]),
+                  comparison=_latest_comparison(ctx.db), FIGURES=FIGURES,
+                  gathered=gathered_since(ctx.db, since), since=since,
+                  swap_error=ctx.models.last_error if ctx.models is not None else None,
+                  error=error, notice=notice)
+
+
+@router.get("/models")
+def models_index(request: Request, notice: str = "", user: dict = Depends(scientist),
+                 ctx=Depends(request_context)):
+    notices = {"promoted": "Кандидат стал рабочей версией; сервис подхватит её до следующей партии сообщений.",
+               "rolled_back": "Возвращена прежняя рабочая версия."}
+    return _page(request, ctx, user, notice=notices.get(notice))
+
+
+@router.post("/models/promote", dependencies=[Depends(check_csrf)])
+def models_promote(request: Request, user: dict = Depends(scientist), ctx=Depends(request_context)):
+    models_dir = ctx.settings.models_dir
+    try:
+        registry = read_registry(models_dir)
+        wanted = dict(registry.get("candidates", {}))
+        if not wanted:
+            raise ModelError("нет кандидатов: сначала обучите модель (`tsur train`)")
+        for task, version in wanted.items():
+            load_model(models_dir / task / version)
+        old = dict(registry.get("production", {}))
+        new = promote(models_dir, wanted, ctx.clock.now(), by=user["login"])
+    except ModelError as error:
+        return _page(request, ctx, user, error=str(error), status_code=409)
+    audit.record(ctx.db, user["login"], "models_promote", "models", {"from": old, "to": new},
+                 ctx.clock.now())
+    return RedirectResponse("/models?notice=promoted", status_code=303)
+
+
+@router.post("/models/rollback", dependencies=[Depends(check_csrf)])
+def models_rollback(request: Request, user: dict = Depends(scientist),
+                    ctx=Depends(request_context)):
+    models_dir = ctx.settings.models_dir
+    try:
+        old = dict(read_registry(models_dir).get("production", {}))
+        new = rollback(models_dir, ctx.clock.now(), by=user["login"])
+    except ModelError as error:
+        return _page(request, ctx, user, error=str(error), status_code=409)
+    audit.record(ctx.db, user["login"], "models_rollback", "models", {"from": old, "to": new},
+                 ctx.clock.now())
+    return RedirectResponse("/models?notice=rolled_back", status_code=303)
