@@ -19,25 +19,32 @@ from nlp.registry import ModelError, production_versions
 log = logging.getLogger("tsur.models")
 
 
+def check_version(models_dir: str | Path, task: str, version: str):
+    """Load one classifier version: checksum, trusted types and feature set must match."""
+    from nlp.features import FEATURES
+    from nlp.models import TextClassifier
+    from nlp.registry import load_model
+
+    pipeline, manifest = load_model(Path(models_dir) / task / version)
+    if manifest.get("features") != FEATURES:
+        raise ModelError(f"model {task} {version} was trained with features "
+                         f"{manifest.get('features')!r}, this code computes {FEATURES!r}: "
+                         "retrain it with `tsur train`")
+    return TextClassifier(task, pipeline)
+
+
 def load_like(base, models_dir: str | Path, versions: dict[str, str]):
     """A Pipeline with the given classifier versions, sharing `base`'s gazetteer,
     morphology and NER (they do not depend on the version, and take seconds to build)."""
-    from nlp.features import FEATURES
     from nlp.labels import TASKS
-    from nlp.models import TextClassifier
     from nlp.pipeline import Pipeline
-    from nlp.registry import load_model
 
     models_dir = Path(models_dir)
     classifiers = {}
     for task in TASKS:
         if task not in versions:
             raise ModelError(f"{models_dir}/registry.json names no production model for {task!r}")
-        pipeline, manifest = load_model(models_dir / task / versions[task])
-        if manifest.get("features") != FEATURES:
-            raise ModelError(f"model {task} {versions[task]} was trained with features "
-                             f"{manifest.get('features')!r}, this code computes {FEATURES!r}")
-        classifiers[task] = TextClassifier(task, pipeline)
+        classifiers[task] = check_version(models_dir, task, versions[task])
     return Pipeline(classifiers, base.gazetteer, base.morph, {t: versions[t] for t in TASKS},
                     base.ner)
 

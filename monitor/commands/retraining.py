@@ -229,7 +229,8 @@ def models_promote(obj: Obj, chosen):
     Example: tsur models promote kind=20261123.3
     """
     from monitor.clock import SystemClock
-    from nlp.registry import ModelError, load_model, promote, read_registry
+    from monitor.models import check_version
+    from nlp.registry import ModelError, promote, read_registry
 
     settings = obj.settings
     try:
@@ -239,7 +240,7 @@ def models_promote(obj: Obj, chosen):
             raise click.ClickException("no candidates in models/registry.json: train with `tsur train`"
                                        " or name versions as TASK=VERSION")
         for task, version in wanted.items():
-            load_model(settings.models_dir / task / version)
+            check_version(settings.models_dir, task, version)
         old = dict(registry.get("production", {}))
         new = promote(settings.models_dir, wanted, SystemClock().now(), by=_actor())
     except ModelError as error:

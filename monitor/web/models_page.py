@@ -11,11 +11,10 @@ from fastapi.responses import RedirectResponse
 
 from monitor import audit
 from monitor.corrections import gathered_since
-from monitor.models import FIGURES, last_trained_at
+from monitor.models import FIGURES, check_version, last_trained_at
 from nlp.labels import TASKS
 from nlp.registry import (
     ModelError,
-    load_model,
     production_stack,
     promote,
     read_manifest,
@@ -95,7 +94,7 @@ def models_promote(request: Request, user: dict = Depends(scientist), ctx=Depend
         if not wanted:
             raise ModelError("нет кандидатов: сначала обучите модель (`tsur train`)")
         for task, version in wanted.items():
-            load_model(models_dir / task / version)
+            check_version(models_dir, task, version)
         old = dict(registry.get("production", {}))
         new = promote(models_dir, wanted, ctx.clock.now(), by=user["login"])
     except ModelError as error:
