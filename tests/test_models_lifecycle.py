@@ -14,7 +14,7 @@ from monitor.collectors.post import Post
 from monitor.corrections import record_review
 from monitor.demo import DEMO_CONFIG, seed_users
 from monitor.ingest import ingest
-from monitor.models import PipelineHolder
+from monitor.models import PipelineHolder, compare
 from monitor.settings import DEFAULT_MODELS_DIR
 from monitor.web import auth
 from monitor.web.app import create_app
@@ -185,8 +185,17 @@ def login(client, user, password):
     client.post("/login", data={"login": user, "password": password, "csrf_token": token})
 
 
-def test_data_scientists_see_versions_and_corrections_and_promote_from_the_page(ctx, models_dir):
+def test_data_scientists_see_versions_and_corrections_and_promote_from_the_page(ctx, models_dir,
+                                                                               pipeline):
     ctx.settings = replace(ctx.settings, models_dir=models_dir)
+    registry = read_registry(models_dir)
+    records = [{"id": "x1", "text": "Третий день нет воды в Дзержинске", "kind": "complaint",
+                "topic": "housing", "municipality": "Дзержинск", "urgency": "high"}]
+    report = compare(pipeline, models_dir, registry["candidates"], registry["production"],
+                     {"recent": records})
+    ctx.db["model_comparisons"].insert({"at": "2026-11-16T06:00:00+00:00", "by": "analyst",
+                                        "candidate": "{}", "production": "{}",
+                                        "report": json.dumps(report)})
     seed_users(ctx)
     auth.limiter.failures.clear()
     ingest(ctx, [Post("vk:-100003", "-100003_1_1", "vk_comment", "ну такое", ctx.clock.now())])
@@ -202,6 +211,7 @@ def test_data_scientists_see_versions_and_corrections_and_promote_from_the_page(
     registry = read_registry(models_dir)
     assert registry["candidates"]["topic"] in page.text
     assert "Исправления модераторов" in page.text
+    assert "Недавно исправленные сообщения (1)" in page.text and "critical_recall" in page.text
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
     assert client.post("/models/promote", data={}).status_code == 403  # no CSRF token
     response = client.post("/models/promote", data={"csrf_token": token}, follow_redirects=False)

@@ -475,3 +475,11 @@ def test_a_channel_added_as_a_source_is_collected_by_tsur_collect(runner, fake, 
     db.close()
     assert [r[0] for r in rows] == [f"gorodets_live_{i}" for i in range(100, 105)]
     assert [r.channel for r in fake.requests()] == ["gorodets_live"]
+
+
+def test_a_damaged_cursor_fails_with_a_reason_instead_of_guessing(fake, channel):
+    channel.publish_many(3)
+    with pytest.raises(SourceError, match="stored cursor is damaged") as error:
+        run(collector(fake).step({"v": 1, "channel": "gorodets_live", "last_id": "abc",
+                                  "paging": None, "seen": {}}))
+    assert error.value.kind == "layout" and fake.ledger == []

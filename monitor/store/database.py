@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -9,17 +10,20 @@ from sqlite_utils import Database
 from .schema import migrations
 
 
-def open_db(path: str | Path | None, *, upgrade: bool = True) -> Database:
+def open_db(path: str | Path | None, *, upgrade: bool = True,
+            check_same_thread: bool = True) -> Database:
     """Open (creating if needed) the SQLite file in WAL mode and apply migrations.
 
-    `path=None` opens an in-memory database (tests).
+    `path=None` opens an in-memory database (tests). `check_same_thread=False` is for
+    a connection that one web request uses from several threads in turn (FastAPI runs
+    a sync dependency's setup, the endpoint and the teardown in pool threads).
     """
     if path is None:
         db = Database(memory=True)
     else:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        db = Database(path)
+        db = Database(sqlite3.connect(str(path), check_same_thread=check_same_thread))
         db.enable_wal()
     db.execute("PRAGMA foreign_keys = ON")
     db.execute("PRAGMA busy_timeout = 5000")

@@ -6,11 +6,13 @@ import hmac
 import secrets
 import time
 from collections import defaultdict, deque
+from dataclasses import replace
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
 from monitor import audit
+from monitor.store import open_db
 from monitor.users import authenticate, get_user
 
 router = APIRouter()
@@ -62,8 +64,14 @@ async def check_csrf(request: Request) -> None:
 
 
 def request_context(request: Request):
-    """A Context with its own database connection for this request."""
-    ctx = request.app.state.ctx.fork()
+    """A Context with its own database connection for this request.
+
+    FastAPI may run this setup, the endpoint and the teardown in different pool
+    threads, so the connection must not be bound to the thread that opened it (it is
+    still used by one request at a time)."""
+    base = request.app.state.ctx
+    ctx = replace(base, db=open_db(base.db_path or base.settings.database, upgrade=False,
+                                   check_same_thread=False))
     try:
         yield ctx
     finally:

@@ -46,7 +46,8 @@ def _versions(models_dir, registry: dict) -> dict[str, list[dict]]:
             rows.append({
                 "version": version, "created_at": manifest.get("created_at"),
                 "train_messages": manifest.get("train_messages"),
-                "figures": {name: m.get("macro_f1") for name, m in metrics.items()},
+                "figures": {name: m["macro_f1"] for name, m in metrics.items()
+                            if isinstance(m, dict) and "macro_f1" in m},
                 "production": registry.get("production", {}).get(task) == version,
                 "candidate": registry.get("candidates", {}).get(task) == version,
             })

@@ -189,9 +189,9 @@ class TgWebCollector:
                 "seen": {int(i): str(h) for i, h in (cursor.get("seen") or {}).items()},
             }
         except (TypeError, ValueError, KeyError) as error:
-            raise SourceError(f"{self.source_key}: stored cursor is damaged ({error}); clear it"
-                              " to read the channel again from the newest page",
-                              kind="access") from None
+            raise SourceError(f"{self.source_key}: the stored cursor is damaged ({error}); clear"
+                              " it (sources.cursor) to read the channel again from the newest page",
+                              kind="layout") from None
 
     def _check_channel(self, page: Page) -> None:
         for post in page.posts:

@@ -1,0 +1,243 @@
+"""Browser tests: headless Chromium against demo-like data served by uvicorn on 127.0.0.1.
+
+Skipped with a message when no Chromium is installed (a fresh machine still passes
+the README's test command); TSUR_REQUIRE_BROWSER=1 (set by .ci/run) turns the skip
+into a failure. TSUR_SCREENSHOTS=1 also writes the screenshots to docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from cdp import Browser, find_chromium
+from conftest import MONDAY_MORNING
+
+from monitor.clock import FrozenClock
+from monitor.collectors.post import Post
+from monitor.context import Context
+from monitor.demo import DEMO_CONFIG, DEMO_STREAM, prepare, replay
+from monitor.ingest import ingest
+from monitor.settings import load_settings
+from monitor.store import open_db
+from monitor.web import auth
+from monitor.web.app import create_app
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+DEMO_LINES = 150  # enough of the demo stream for a full first page of the queue
+HOSTILE = ('Прошу принять меры! <script>alert(1)</script> яма на Гайдара в Дзержинске '
+           '<img src=x onerror=alert(2)> <a href="javascript:alert(3)">тут</a>')
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    path = find_chromium()
+    if path is None:
+        message = ("no Chromium found (install Debian's package: apt-get install chromium, "
+                   "or set TSUR_CHROMIUM); browser tests skipped")
+        if os.environ.get("TSUR_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"TSUR_REQUIRE_BROWSER=1 but {message}")
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="module")
+def loop():
+    loop = asyncio.new_event_loop()
+    yield loop
+    loop.close()
+
+
+@pytest.fixture(scope="module")
+def browser(chromium, loop):
+    browser = loop.run_until_complete(Browser(chromium).start())
+    yield browser
+    loop.run_until_complete(browser.close())
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, pipeline):
+    """Part of the demo stream replayed through the live code path, plus a hostile post,
+    served by uvicorn in a thread."""
+    folder = tmp_path_factory.mktemp("e2e")
+    stream = folder / "stream.jsonl"
+    with open(DEMO_STREAM, encoding="utf-8") as source:
+        stream.write_text("".join(line for _, line in zip(range(DEMO_LINES), source, strict=False)),
+                          encoding="utf-8")
+    settings = load_settings(DEMO_CONFIG, environ={"TSUR_DB": str(folder / "tsur.db")})
+    clock = FrozenClock(MONDAY_MORNING)
+    ctx = Context(open_db(settings.database), settings, clock, pipeline)
+    prepare(ctx)
+    replay(ctx, stream)
+    ingest(ctx, [Post("vk:-100003", "-100003_990_1", "vk_comment", HOSTILE,
+                      clock.now() - timedelta(minutes=3), author_name="Житель <b>Дзержинска</b>")])
+    auth.limiter.failures.clear()
+    app = create_app(ctx, secret_key="e2e-secret")
+    app.state.live_interval = 0.5
+
+    import uvicorn
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="off", timeout_graceful_shutdown=1))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    ends = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > ends or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", ctx
+    server.should_exit = True
+    thread.join(10)
+    ctx.db.close()
+
+
+def run(loop, coroutine):
+    return loop.run_until_complete(asyncio.wait_for(coroutine, 120))
+
+
+async def log_in(page, base, login, password):
+    await page.goto(f"{base}/login")
+    await page.fill('input[name="login"]', login)
+    await page.fill('input[name="password"]', password)
+    await page.navigation(lambda: page.click('form.login button[type="submit"]'))
+    assert await page.evaluate("location.pathname") == "/", await page.evaluate("document.body.innerText")
+
+
+def incident_of(ctx, external_id: str) -> int:
+    return ctx.db.execute("SELECT i.id FROM incidents i JOIN posts p ON p.id = i.post_id "
+                          "WHERE p.external_id = ?", [external_id]).fetchone()[0]
+
+
+def test_moderator_logs_in_filters_opens_with_the_keyboard_and_confirms(browser, site, loop):
+    base, ctx = site
+
+    async def scenario():
+        page = await browser.new_page()
+        await log_in(page, base, "moderator", "moderator-demo")
+        assert await page.evaluate("document.querySelectorAll('table.queue tbody tr[data-href]').length") > 10
+        await page.select('form.filters select[name="status"]', "new")
+        await page.select('form.filters select[name="municipality"]', "Дзержинск")
+        await page.navigation(lambda: page.click('form.filters button[type="submit"]'))
+        assert "status=new" in await page.evaluate("location.search")
+        statuses = await page.evaluate(
+            "[...document.querySelectorAll('table.queue tbody tr')].map(r => r.cells[6].innerText.trim())")
+        assert statuses and all(s.startswith("новый") for s in statuses)
+        await page.press("j")
+        assert await page.evaluate("document.querySelector('tr.selected') !== null")
+        target = await page.evaluate("document.querySelector('tr.selected').dataset.href")
+        await page.navigation(lambda: page.press("o"))
+        assert await page.evaluate("location.pathname") == target
+        await page.navigation(lambda: page.press("c"))
+        heading = await page.evaluate("document.querySelector('h1').innerText")
+        assert "подтверждён" in heading
+        assert not page.dialogs() and not page.console_errors(), page.console_errors()
+        return int(target.rsplit("/", 1)[1])
+
+    incident = run(loop, scenario())
+    assert ctx.db.execute("SELECT status FROM incidents WHERE id = ?", [incident]).fetchone()[0] == "confirmed"
+
+
+def test_hostile_post_renders_as_text_and_runs_nothing(browser, site, loop):
+    base, ctx = site
+    incident = incident_of(ctx, "-100003_990_1")
+
+    async def scenario():
+        page = await browser.new_page()
+        await log_in(page, base, "moderator", "moderator-demo")
+        for url in ("/", f"/incidents/{incident}"):
+            await page.goto(base + url)
+            text = await page.evaluate("document.body.innerText")
+            assert "<script>alert(1)</script>" in text and "<img src=x onerror=alert(2)>" in text
+            assert await page.evaluate(
+                "document.querySelectorAll('main script, main img, main svg, a[href^=\"javascript:\"]').length") == 0
+            assert [s for s in await page.evaluate(
+                "[...document.scripts].map(s => s.src)")] == [f"{base}/static/keys.js",
+                                                           f"{base}/static/live.js"]
+        await asyncio.sleep(0.3)
+        assert page.dialogs() == []
+
+    run(loop, scenario())
+
+
+def test_official_cannot_open_another_organisations_incident(browser, site, loop):
+    base, ctx = site
+    other = ctx.db.execute("SELECT i.id FROM incidents i JOIN organisations o ON o.id = i.organisation_id "
+                           "WHERE o.key != 'adm-dzr' LIMIT 1").fetchone()[0]
+
+    async def scenario():
+        page = await browser.new_page()
+        await log_in(page, base, "dzerzhinsk", "official-demo")
+        await page.goto(f"{base}/incidents/{other}")
+        assert "Инцидент не найден" in await page.evaluate("document.body.innerText")
+        links = await page.evaluate("[...document.querySelectorAll('table.queue a')].length")
+        assert links == 0  # the 404 page is not the queue
+        await page.goto(f"{base}/admin/users")
+        assert "только администратору" in await page.evaluate("document.body.innerText")
+
+    run(loop, scenario())
+
+
+def test_new_incident_shows_the_live_banner_without_a_reload(browser, site, loop):
+    base, ctx = site
+
+    async def scenario():
+        page = await browser.new_page()
+        await log_in(page, base, "moderator", "moderator-demo")
+        assert await page.evaluate("document.getElementById('live-banner').hidden")
+        await asyncio.to_thread(_ingest_one, ctx)
+        await page.wait_for("!document.getElementById('live-banner').hidden", timeout=20)
+        banner = await page.evaluate("document.getElementById('live-banner').innerText")
+        assert banner.startswith("1 новый инцидент") and "обновить" in banner
+        assert (await page.evaluate("document.title")).startswith("(1)")
+        await page.navigation(lambda: page.click("#live-banner a"))
+        assert "Во дворе на Гагарина" in await page.evaluate("document.querySelector('table.queue').innerText")
+
+    run(loop, scenario())
+
+
+def _ingest_one(ctx):
+    forked = ctx.fork()
+    forked.pipeline = ctx.pipeline
+    try:
+        ingest(forked, [Post("vk:-100003", "-100003_991_1", "vk_comment",
+                             "Во дворе на Гагарина 5 в Дзержинске прорвало трубу, течёт кипяток",
+                             ctx.clock.now() - timedelta(minutes=1))])
+    finally:
+        forked.db.close()
+
+
+def test_screenshots_of_the_main_pages(browser, site, loop, tmp_path):
+    """Always taken (and checked to be real images); TSUR_SCREENSHOTS=1 keeps them in docs/."""
+    base, ctx = site
+    folder = SCREENSHOTS if os.environ.get("TSUR_SCREENSHOTS") == "1" else tmp_path
+    incident = ctx.db.execute("SELECT id FROM incidents WHERE urgency = 'critical' "
+                              "ORDER BY id DESC LIMIT 1").fetchone()[0]
+
+    async def scenario():
+        page = await browser.new_page()
+        await page.goto(f"{base}/login")
+        await page.screenshot(folder / "login.png")
+        await log_in(page, base, "moderator", "moderator-demo")
+        await page.screenshot(folder / "queue.png")
+        await page.goto(f"{base}/incidents/{incident}")
+        await page.screenshot(folder / "incident.png")
+        admin = await browser.new_page()
+        await log_in(admin, base, "admin", "admin-demo-1")
+        await admin.goto(f"{base}/admin/organisations")
+        await admin.screenshot(folder / "admin-organisations.png")
+
+    run(loop, scenario())
+    for name in ("login", "queue", "incident", "admin-organisations"):
+        data = (folder / f"{name}.png").read_bytes()
+        assert data.startswith(b"\x89PNG") and len(data) > 10_000, name
