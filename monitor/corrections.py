@@ -87,13 +87,21 @@ def record_review(db: Database, post_id: int, values: dict, author: str, now: da
     place = asserted["municipality"]
     if place is not None and municipalities is not None and place not in municipalities:
         raise CorrectionError(f"municipality {place!r} is not a municipality of the region")
+    rows = [(post_id, current.incident_id, name, current.current[name], asserted[name],
+             current.model_version, author, iso(now)) for name in LABELS]
+    columns = "post_id, incident_id, label, old_value, new_value, model_version, author, at"
     with db.atomic():
-        review_id = (db.execute("SELECT max(review_id) FROM label_corrections").fetchone()[0] or 0) + 1
-        db["label_corrections"].insert_all([{
-            "review_id": review_id, "post_id": post_id, "incident_id": current.incident_id,
-            "label": name, "old_value": current.current[name], "new_value": asserted[name],
-            "model_version": current.model_version, "author": author, "at": iso(now),
-        } for name in LABELS])
+        # The review's id is its first row's id, taken inside that row's INSERT: the write
+        # lock is held from then on, so two moderators saving at once never share one.
+        first = db.execute(
+            f"INSERT INTO label_corrections (review_id, {columns}) VALUES "
+            "((SELECT coalesce(max(id), 0) + 1 FROM label_corrections), ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows[0]).lastrowid
+        review_id = db.execute("SELECT review_id FROM label_corrections WHERE id = ?",
+                               [first]).fetchone()[0]
+        db.conn.executemany(
+            f"INSERT INTO label_corrections (review_id, {columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(review_id, *row) for row in rows[1:]])
     return review_id
 
 

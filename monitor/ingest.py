@@ -8,6 +8,7 @@ together, so a crash at any moment leaves either all of a batch or none of it.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -20,6 +21,8 @@ from monitor.incidents.routing import route
 from monitor.store.catalog import ensure_source, organisation_id
 from nlp import ACTIONABLE_KINDS
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class IngestReport:
@@ -30,18 +33,20 @@ class IngestReport:
     deleted: int = 0
     incidents: int = 0
     repeats: int = 0  # posts linked to an open incident instead of opening one
+    spikes: int = 0  # bursts of similar messages grouped into a mass incident (monitor.spikes)
     errors: list[str] = field(default_factory=list)
 
     def add(self, other: IngestReport) -> None:
         for name in ("received", "stored", "duplicates", "edited", "deleted", "incidents",
-                     "repeats"):
+                     "repeats", "spikes"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.errors.extend(other.errors)
 
     def __str__(self) -> str:
         return (f"{self.received} received, {self.stored} new, {self.duplicates} already stored, "
                 f"{self.edited} edited, {self.deleted} deleted, {self.incidents} incidents opened, "
-                f"{self.repeats} repeats linked")
+                f"{self.repeats} repeats linked"
+                + (f", {self.spikes} spikes grouped" if self.spikes else ""))
 
 
 def ingest(ctx, posts: Iterable[Post], *, cursor: tuple[str, dict] | None = None,
@@ -77,6 +82,9 @@ def ingest(ctx, posts: Iterable[Post], *, cursor: tuple[str, dict] | None = None
         for post, label in zip(fresh, labels, strict=True):
             _store_new(ctx, post, label, sources[post.source], now, similarity, report)
         report.stored = len(fresh)
+        if fresh:
+            report.spikes = _detect_spikes(ctx, [
+                _stored(db, sources[p.source]["id"], p.external_id)["id"] for p in fresh])
         for row, post in edits:
             _store_edit(db, row, post, now)
         report.edited = len(edits)
@@ -87,6 +95,19 @@ def ingest(ctx, posts: Iterable[Post], *, cursor: tuple[str, dict] | None = None
                 "cursor": json.dumps(cursor[1], ensure_ascii=False), "last_success_at": iso(now),
             })
     return report
+
+
+def _detect_spikes(ctx, post_ids: list[int]) -> int:
+    """Bursts among the new posts become mass incidents (monitor.spikes); a failure
+    there is logged and rolled back alone, never losing the batch."""
+    from monitor.spikes import detect
+
+    try:
+        with ctx.db.atomic():
+            return len(detect(ctx, post_ids))
+    except Exception:
+        log.exception("spike detection failed for a batch of %d posts", len(post_ids))
+        return 0
 
 
 def _unique(posts: Iterable[Post]) -> list[Post]:

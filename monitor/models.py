@@ -134,11 +134,11 @@ def format_comparison(report: dict) -> str:
         for key in FIGURES:
             lines.append(f"   {key:<24}{p[key]:>8.3f}{c[key]:>8.3f}{c[key] - p[key]:>+8.3f}")
         for task in c["tasks"]:
-            lines.append(f"   -- {task}: {'label':<16}{'P prod':>8}{'P cand':>8}{'R prod':>8}"
+            lines.append(f"   {task + ':':<22}{'P prod':>8}{'P cand':>8}{'R prod':>8}"
                          f"{'R cand':>8}{'F1 prod':>9}{'F1 cand':>9}{'n':>5}")
             for label, cm in c["tasks"][task]["per_label"].items():
                 pm = p["tasks"][task]["per_label"][label]
-                lines.append(f"      {'':<6}{label:<16}{pm['precision']:>8.3f}{cm['precision']:>8.3f}"
+                lines.append(f"     {label:<20}{pm['precision']:>8.3f}{cm['precision']:>8.3f}"
                              f"{pm['recall']:>8.3f}{cm['recall']:>8.3f}{pm['f1']:>9.3f}"
                              f"{cm['f1']:>9.3f}{cm['support']:>5}")
     return "\n".join(lines)

@@ -128,6 +128,21 @@ class Workflow:
 
 
 @dataclass(frozen=True)
+class Spikes:
+    """Spike alerts: a burst of similar messages about one topic in one municipality
+    within `window_minutes` becomes one mass incident (monitor.spikes)."""
+
+    enabled: bool = True
+    window_minutes: int = 60
+    similarity: float = 0.3  # closeness of a message to the centre of the burst (0..1)
+    follow_hours: float = 12  # later similar messages join a spike detected this recently
+    min_messages: dict = field(default_factory=lambda: {"default": 10})  # topic -> messages
+
+    def threshold(self, topic: str) -> int:
+        return int(self.min_messages.get(topic, self.min_messages.get("default", 10)))
+
+
+@dataclass(frozen=True)
 class Settings:
     region: str = "52"
     timezone: str = "Europe/Moscow"
@@ -142,6 +157,7 @@ class Settings:
     deadlines: dict = field(default_factory=lambda: dict(DEFAULT_DEADLINES))
     workflow: Workflow = field(default_factory=Workflow)
     tgweb: dict = field(default_factory=dict)  # [tgweb]: public channel preview politeness
+    spikes: Spikes = field(default_factory=Spikes)
     environ: dict = field(default_factory=dict, repr=False)
     path: Path | None = None
 
@@ -205,6 +221,8 @@ def settings_from_dict(raw: dict, environ: dict | None = None, path: Path | None
             deadlines=deadlines,
             workflow=Workflow(**raw.get("workflow", {})),
             tgweb=dict(raw.get("tgweb", {})),
+            spikes=Spikes(**{"min_messages": {"default": 10},
+                             **raw.get("spikes", {})}),
             environ=environ,
             path=path,
         )
@@ -274,12 +292,29 @@ def _validate(settings: Settings) -> None:
             if topic not in TOPICS:
                 raise ConfigError(f"{where}: organisation {org.key}: unknown topic {topic!r}")
     _validate_deadlines(settings.deadlines, where)
+    _validate_spikes(settings.spikes, where)
     if settings.workflow.feedback_mode not in {"reply", "dm"}:
         raise ConfigError(f"{where}: workflow.feedback_mode must be reply or dm")
     for org in settings.organisations:
         if org.working_hours is not None and len(org.working_hours) != 7:
             raise ConfigError(f"{where}: organisation {org.key}: working_hours needs 7 entries"
                               " (Monday to Sunday, \"\" for a day off)")
+
+
+def _validate_spikes(spikes: Spikes, where) -> None:
+    if not isinstance(spikes.window_minutes, int) or spikes.window_minutes <= 0:
+        raise ConfigError(f"{where}: spikes.window_minutes must be a positive whole number")
+    if not isinstance(spikes.similarity, int | float) or not 0 <= spikes.similarity <= 1:
+        raise ConfigError(f"{where}: spikes.similarity must be between 0 and 1")
+    if not isinstance(spikes.min_messages, dict):
+        raise ConfigError(f"{where}: spikes.min_messages must be a table of topic = messages")
+    for topic, count in spikes.min_messages.items():
+        if topic != "default" and topic not in TOPICS:
+            raise ConfigError(f"{where}: spikes.min_messages: unknown topic {topic!r}; "
+                              f"expected default or one of {', '.join(TOPICS)}")
+        if not isinstance(count, int) or count < 2:
+            raise ConfigError(f"{where}: spikes.min_messages.{topic} must be a whole number "
+                              f"of at least 2, got {count!r}")
 
 
 def _validate_deadlines(deadlines: dict, where) -> None:

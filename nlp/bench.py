@@ -18,12 +18,19 @@ BATCH = 256
 
 
 def pin_to_one_core() -> str:
-    """Restrict this process to one CPU core (Linux); say which, or why not."""
+    """Restrict this process to one CPU core (Linux) and its BLAS to one thread.
+
+    NumPy's BLAS starts one thread per core at import; left alone, those threads would
+    share the one core and spin, and their CPU time would count against the pipeline.
+    """
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
     if not hasattr(os, "sched_setaffinity"):
-        return "not pinned (no sched_setaffinity on this platform)"
-    core = min(os.sched_getaffinity(0))
+        return "BLAS limited to one thread; not pinned (no sched_setaffinity on this platform)"
+    core = max(os.sched_getaffinity(0))
     os.sched_setaffinity(0, {core})
-    return f"pinned to core {core}"
+    return f"pinned to core {core}, BLAS limited to one thread"
 
 
 def time_pipeline(pipeline, texts: Sequence[str], batch: int = BATCH) -> float:

@@ -180,6 +180,8 @@ class Gazetteer:
         for form, places in self.forms.items():
             if len(form) != 1:
                 continue
+            if not self.morph.analyzer.word_is_known(form[0]):
+                continue  # pymorphy3 only guesses it («Сеченово»): no ordinary word
             parses = self.morph.parse(form[0])
             if any("Geox" not in p.tag and p.score > 0.2 and p.tag.POS != "ADJF" for p in parses) and not any(
                 "Geox" in p.tag for p in parses[:1]
@@ -226,6 +228,9 @@ class Gazetteer:
         if before in PLACE_MARKERS or after in PLACE_MARKERS:
             return True
         first = tokens[i].text
+        heading = text[tokens[i + n - 1].stop :].lstrip()[:1] in (",", ":", ".", "—", "–")
+        if first[:1].isupper() and heading:
+            return True  # «Автозавод, ул. Веденяпина 12»: a place given as a heading
         sentence_start = i == 0 or text[: tokens[i].start].rstrip()[-1:] in ".!?"
         return first[:1].isupper() and not first.isupper() and not sentence_start or (
             first[:1].isupper() and before in PREPOSITIONS

@@ -4,7 +4,7 @@ import json
 import re
 import threading
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,29 +15,41 @@ from monitor.corrections import record_review
 from monitor.demo import DEMO_CONFIG, seed_users
 from monitor.ingest import ingest
 from monitor.models import PipelineHolder, compare
-from monitor.settings import DEFAULT_MODELS_DIR
+from monitor.settings import DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR
 from monitor.web import auth
 from monitor.web.app import create_app
+from nlp.data import labelled_files, read_labelled, split
 from nlp.labels import TASKS
 from nlp.registry import read_registry, versions, write_registry
+from nlp.train import train
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory, pipeline):
+    """The production versions (linked) and a candidate trained here on a third of the
+    training split: the project's models/ is never written to."""
+    folder = tmp_path_factory.mktemp("trained")
+    for task, version in pipeline.versions.items():
+        (folder / task).mkdir()
+        (folder / task / version).symlink_to(DEFAULT_MODELS_DIR / task / version)
+    production = dict(pipeline.versions)
+    write_registry(folder, {"production": production, "history": []})
+    train_records, test_records = split(read_labelled(labelled_files(DEFAULT_DATA_DIR))[0])
+    candidates = train(train_records[::3], test_records[::4], folder, promote=False,
+                       now=datetime(2026, 11, 20, tzinfo=UTC))
+    return folder, production, candidates
 
 
 @pytest.fixture
-def models_dir(tmp_path, pipeline):
-    """A models/ of our own (version folders linked, not copied): production = the
-    session pipeline's versions, candidate = another version trained on the same features."""
+def models_dir(tmp_path, trained):
+    """A models/ of our own per test (version folders linked): production = the session
+    pipeline's versions, candidate = the version trained above."""
+    source, production, candidates = trained
     folder = tmp_path / "models"
-    production = dict(pipeline.versions)
-    candidates = {}
     for task in TASKS:
         (folder / task).mkdir(parents=True)
-        for version in versions(DEFAULT_MODELS_DIR, task):
-            (folder / task / version).symlink_to(DEFAULT_MODELS_DIR / task / version)
-        manifest = json.loads((DEFAULT_MODELS_DIR / task / production[task] / "manifest.json").read_text())
-        candidates[task] = next(
-            v for v in reversed(versions(DEFAULT_MODELS_DIR, task)) if v != production[task]
-            and json.loads((DEFAULT_MODELS_DIR / task / v / "manifest.json").read_text())
-            .get("features") == manifest["features"])
+        for version in versions(source, task):
+            (folder / task / version).symlink_to((source / task / version).resolve())
     write_registry(folder, {"production": production, "history": [], "candidates": candidates})
     return folder
 

@@ -180,3 +180,23 @@ def test_a_javascript_link_as_post_url_is_not_linked(app, web_ctx):
     incident = add_incident(web_ctx, "Яма во дворе", url="javascript:alert(document.cookie)")
     client = logged_in(app, "moderator", "moderator-demo")
     assert_inert(client.get(f"/incidents/{incident}").text)
+
+
+def test_a_copied_session_cookie_is_worthless_after_logout(app):
+    client = logged_in(app, "moderator", "moderator-demo")
+    stolen = dict(client.cookies)
+    client.post("/logout", data={"csrf_token": token_of(client.get("/").text)})
+    thief = TestClient(app, cookies=stolen)
+    assert thief.get("/", follow_redirects=False).status_code == 303
+
+
+def test_password_reset_ends_every_session_of_that_user(app, web_ctx):
+    victim = logged_in(app, "moderator", "moderator-demo")
+    other_device = logged_in(app, "moderator", "moderator-demo")
+    admin = logged_in(app, "admin", "admin-demo-1")
+    uid = web_ctx.db.execute("SELECT id FROM users WHERE login = 'moderator'").fetchone()[0]
+    admin.post(f"/admin/users/{uid}/password",
+               data={"password": "new-password-9", "csrf_token": token_of(admin.get("/admin/users").text)})
+    for client in (victim, other_device):
+        assert client.get("/", follow_redirects=False).status_code == 303
+    assert admin.get("/admin/users").status_code == 200  # the admin's own session lives on

@@ -202,7 +202,7 @@ class Runner:
             if self.once and (not batch.more or steps >= MAX_ONCE_STEPS):
                 return
             if not batch.more:
-                await self.sleep(collector.interval * self.idle_scale)
+                await self.sleep(getattr(collector, "interval", 60.0) * self.idle_scale)
 
     async def _step(self, key, collector, cursor) -> Batch | None:
         step = asyncio.create_task(collector.step(cursor))

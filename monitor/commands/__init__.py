@@ -1,5 +1,6 @@
 """Command modules per feature; each exposes COMMANDS (click commands or groups)."""
 
-from . import channels, collectors, nlp, regions, reports, retraining, webadmin, workflow
+from . import channels, collectors, nlp, regions, replies, reports, retraining, webadmin, workflow
 
-COMMAND_MODULES = (collectors, workflow, nlp, reports, channels, webadmin, retraining, regions)
+COMMAND_MODULES = (collectors, workflow, nlp, reports, channels, webadmin, retraining, regions,
+                   replies)

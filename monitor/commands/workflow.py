@@ -33,7 +33,7 @@ def worker(obj, once, interval, db_path):
         click.echo("note: TSUR_TELEGRAM_BOT_TOKEN is not set; notifications stay queued", err=True)
 
     def report(tally):
-        if once or tally.checked or tally.notifications:
+        if once or tally.checked or tally.notifications or tally.replies:
             click.echo(f"worker: {tally}")
 
     tally = run(ctx, once=once, interval=interval, report=report)

@@ -95,7 +95,71 @@ def get_incident(db: Database, viewer: dict, incident_id: int) -> dict:
         db, "SELECT r.post_id, r.score, r.linked_by, r.linked_at, p.text, p.author_name"
         " FROM incident_repeats r JOIN posts p ON p.id = r.post_id"
         " WHERE r.incident_id = ? AND r.unlinked_at IS NULL ORDER BY r.id", [incident_id])
+    post = _dicts(db, "SELECT source_id, external_id, parent_external_id, author_id, deleted_at,"
+                      " edited_at FROM posts WHERE id = ?", [incident["post_id"]])[0]
+    incident.update({f"post_{k}": v for k, v in post.items()})
+    incident["thread"] = thread_of(db, viewer, incident)
+    incident["author_posts"] = author_posts(db, viewer, incident)
     return incident
+
+
+THREAD_SIDE = 5  # neighbouring comments shown before and after the post
+AUTHOR_POSTS = 10
+
+_POST = """
+SELECT p.id, p.external_id, p.parent_external_id, p.text, p.author_name, p.created_at, p.url,
+       p.channel, p.deleted_at, s.name AS source_name, i.id AS incident_id, i.status,
+       i.organisation_id AS incident_organisation_id
+FROM posts p JOIN sources s ON s.id = p.source_id LEFT JOIN incidents i ON i.post_id = p.id
+"""
+
+
+def _visible_links(viewer: dict, rows: list[dict]) -> list[dict]:
+    """Another incident is linked only if this viewer may open it."""
+    for row in rows:
+        if row["incident_id"] and viewer["role"] == "official" and \
+                row["incident_organisation_id"] != viewer["organisation_id"]:
+            row["incident_id"] = row["status"] = None
+    return rows
+
+
+def thread_of(db: Database, viewer: dict, incident: dict) -> dict:
+    """The thread around the post: its parents (the wall post, the comment it answers),
+    its neighbours under the same parent, and the replies to it, oldest first."""
+    source, own = incident["post_source_id"], incident["post_external_id"]
+    parents, parent = [], incident["post_parent_external_id"]
+    while parent and len(parents) < 3:
+        rows = _dicts(db, f"{_POST} WHERE p.source_id = ? AND p.external_id = ?", [source, parent])
+        if not rows:
+            break
+        parents.insert(0, rows[0])
+        parent = rows[0]["parent_external_id"]
+    before = after = []
+    if incident["post_parent_external_id"]:
+        same = f"{_POST} WHERE p.source_id = ? AND p.parent_external_id = ? AND p.id != ?"
+        args = [source, incident["post_parent_external_id"], incident["post_id"]]
+        before = _dicts(db, f"{same} AND p.created_at <= ? ORDER BY p.created_at DESC, p.id DESC"
+                            " LIMIT ?", [*args, incident["posted_at"], THREAD_SIDE])[::-1]
+        after = _dicts(db, f"{same} AND p.created_at > ? ORDER BY p.created_at, p.id LIMIT ?",
+                       [*args, incident["posted_at"], THREAD_SIDE])
+    replies = _dicts(db, f"{_POST} WHERE p.source_id = ? AND p.parent_external_id = ?"
+                         " ORDER BY p.created_at, p.id LIMIT ?", [source, own, 2 * THREAD_SIDE])
+    return {key: _visible_links(viewer, rows) for key, rows in (
+        ("parents", parents), ("before", before), ("after", after), ("replies", replies))}
+
+
+def author_posts(db: Database, viewer: dict, incident: dict) -> list[dict]:
+    """The author's other messages, newest first; an official sees only those that are
+    incidents of their own organisation."""
+    if not incident.get("post_author_id"):
+        return []
+    where = "p.author_id = ? AND p.id != ?"
+    params: list = [incident["post_author_id"], incident["post_id"]]
+    if viewer["role"] == "official":
+        where += " AND i.organisation_id = ?"
+        params.append(viewer["organisation_id"])
+    return _dicts(db, f"{_POST} WHERE {where} ORDER BY p.created_at DESC, p.id DESC LIMIT ?",
+                  [*params, AUTHOR_POSTS])
 
 
 def _dicts(db: Database, sql: str, params: list) -> list[dict]:

@@ -6,7 +6,8 @@ conditional UPDATE), records what is due as events that happen once (a unique ke
 per target and due moment; `occurred_at` is the computed moment, not the moment the
 worker noticed), escalates a breach to the organisation's supervisor and the ЦУР and
 queues Telegram notifications; `send_one` (monitor.notify) sends one of those.
-`run` drains both, then sleeps in one-second slices until stopped.
+`run` drains both, publishes the replies waiting in the outbox (monitor.replies),
+then sleeps in one-second slices until stopped.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import httpx
 
 from monitor import notify
 from monitor.clock import iso, parse_time
+from monitor.replies import Tally as ReplyTally
+from monitor.replies import run_once as publish_replies
 
 from .deadlines import DUE_COLUMNS, Planned, planned, recompute, recorded_keys
 from .lifecycle import Event, act, get_row, record_event
@@ -44,10 +47,11 @@ class Tally:
     checked: int = 0
     notifications: int = 0
     errors: int = 0
+    replies: int = 0  # replies to residents handled by monitor.replies
 
     def __str__(self) -> str:
         return (f"{self.checked} incidents checked, {self.notifications} notifications handled, "
-                f"{self.errors} errors")
+                f"{self.errors} errors, {self.replies} replies handled")
 
 
 def handle_due(ctx) -> bool:
@@ -170,6 +174,8 @@ def run_once(ctx, client: httpx.Client, tally: Tally | None = None,
             tally.errors += 1
             break
         tally.notifications += 1
+    replies = publish_replies(ctx, client, ReplyTally(), should_stop)
+    tally.replies += replies.handled
     return tally
 
 

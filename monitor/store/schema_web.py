@@ -82,3 +82,17 @@ def web_004_incident_counts(db: Database) -> None:
         "WHEN OLD.status IS NOT NEW.status OR OLD.organisation_id IS NOT NEW.organisation_id "
         f"BEGIN {remove} {add} END"
     )
+
+
+@migrations()
+def web_005_sessions(db: Database) -> None:
+    """Server-side record of web logins, so that logout, a disabled account or a reset
+    password ends a session even if someone kept a copy of its signed cookie.
+    `id` is the SHA-256 of the random session id the cookie carries."""
+    db["web_sessions"].create(
+        {"id": str, "user_id": int, "created_at": str, "revoked_at": str, "ip": str},
+        pk="id",
+        not_null={"user_id", "created_at"},
+        foreign_keys=[("user_id", "users", "id")],
+    )
+    db["web_sessions"].create_index(["user_id"])

@@ -132,3 +132,65 @@ def w001_workflow(db: Database) -> None:
     )
     db["incident_repeats"].create_index(["incident_id"])
     db["incident_repeats"].create_index(["post_id"])
+
+
+@migrations()
+def w002_spikes(db: Database) -> None:
+    """Spike alerts: a burst of similar messages grouped under one mass incident."""
+    db["spikes"].create(
+        {
+            "id": int,
+            "municipality": str,
+            "topic": str,
+            "incident_id": int,  # the mass incident the members are linked to
+            "first_at": str,  # publication of the first and the latest member
+            "last_at": str,
+            "messages": int,  # members so far
+            "threshold": int,  # min_messages in force when it was detected
+            "window_minutes": int,
+            "detected_at": str,
+        },
+        pk="id",
+        not_null={"municipality", "topic", "incident_id", "first_at", "last_at", "messages",
+                  "detected_at"},
+        foreign_keys=[("incident_id", "incidents", "id")],
+    )
+    db["spikes"].create_index(["municipality", "topic", "last_at"])
+    db["spikes"].create_index(["incident_id"])
+    db["spike_members"].create(
+        {"id": int, "spike_id": int, "post_id": int, "score": float, "added_at": str},
+        pk="id",
+        not_null={"spike_id", "post_id", "added_at"},
+        foreign_keys=[("spike_id", "spikes", "id"), ("post_id", "posts", "id")],
+    )
+    # A message belongs to one burst at most.
+    db["spike_members"].create_index(["post_id"], unique=True)
+    db["spike_members"].create_index(["spike_id"])
+
+
+@migrations()
+def w002_reply_publishing(db: Database) -> None:
+    """What publishing a reply needs: an idempotency key sent to the platform (VK
+    `guid`), attempts and the earliest next try for transient errors, the kind of a
+    failure (token, comments closed, deleted…) and where the published reply lives.
+
+    A new status `unknown` joins pending | sending | published | failed: the request
+    went out and no answer came back, so a moderator checks before it is sent again.
+    """
+    outbox = db["reply_outbox"]
+    outbox.add_column("guid", str)
+    outbox.add_column("attempts", int, not_null_default=0)
+    outbox.add_column("not_before", str)
+    outbox.add_column("failure", str)  # token | access | comments_closed | deleted | rate_limited | …
+    outbox.add_column("platform", str)  # vk | telegram
+    outbox.add_column("account", str)  # who published it: community id or bot
+    outbox.add_column("url", str)  # link to the published reply
+    outbox.create_index(["guid"], unique=True)
+
+
+@migrations()
+def w003_thread_and_author_indexes(db: Database) -> None:
+    """The incident page shows the thread around a post and its author's other
+    messages: both are looked up by index, not by scanning a source's posts."""
+    db["posts"].create_index(["source_id", "parent_external_id"], if_not_exists=True)
+    db["posts"].create_index(["author_id", "created_at"], if_not_exists=True)

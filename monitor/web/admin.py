@@ -15,7 +15,7 @@ from monitor.clock import parse_time
 from monitor.incidents.routing import CUR_KEY
 from monitor.users import ROLES, UserError, _hasher, create_user
 
-from .auth import check_csrf, current_user, render, request_context
+from .auth import check_csrf, current_user, render, request_context, revoke_sessions
 
 router = APIRouter(prefix="/admin")
 
@@ -187,6 +187,8 @@ def _set_disabled(request, ctx, user, user_id: int, disabled: bool):
     if bool(target["disabled"]) != disabled:
         with ctx.db.atomic():
             ctx.db["users"].update(user_id, {"disabled": int(disabled)})
+            if disabled:
+                revoke_sessions(ctx.db, user_id, ctx.clock.now())
             audit.record(ctx.db, user["login"], "user_disable" if disabled else "user_enable",
                          f"user:{target['login']}", {}, ctx.clock.now())
     return RedirectResponse("/admin/users", status_code=303)
@@ -204,8 +206,9 @@ def reset_password(request: Request, user_id: int, password: str = Form(""),
                            error=f"Пароль: не короче {MIN_PASSWORD} символов.")
     with ctx.db.atomic():
         ctx.db["users"].update(user_id, {"password_hash": _hasher.hash(password)})
+        ended = revoke_sessions(ctx.db, user_id, ctx.clock.now())
         audit.record(ctx.db, user["login"], "user_password_reset", f"user:{target['login']}",
-                     {"generated": generated}, ctx.clock.now())
+                     {"generated": generated, "sessions_ended": ended}, ctx.clock.now())
     notice = (f"Новый пароль пользователя {target['login']}: {password} — передайте его лично, "
               "больше он показан не будет.") if generated else \
         f"Пароль пользователя {target['login']} изменён."

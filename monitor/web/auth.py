@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 import time
@@ -12,6 +13,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
 from monitor import audit
+from monitor.clock import iso
 from monitor.store import open_db
 from monitor.users import authenticate, get_user
 
@@ -78,12 +80,46 @@ def request_context(request: Request):
         ctx.db.close()
 
 
+def _session_key(sid: str) -> str:
+    return hashlib.sha256(sid.encode()).hexdigest()
+
+
+def start_session(request: Request, db, user: dict, now) -> None:
+    """A fresh session (new id, new CSRF token) recorded server-side."""
+    sid = secrets.token_urlsafe(32)
+    with db.atomic():
+        db["web_sessions"].insert({"id": _session_key(sid), "user_id": user["id"],
+                                   "created_at": iso(now), "ip": _client(request)})
+    request.session.clear()
+    request.session.update({"user_id": user["id"], "sid": sid})
+    csrf_token(request)
+
+
+def revoke_sessions(db, user_id: int, now, sid: str | None = None) -> int:
+    """End one session (logout) or every session of a user (disabled, password reset)."""
+    sql = "UPDATE web_sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL"
+    params = [iso(now), user_id]
+    if sid is not None:
+        sql += " AND id = ?"
+        params.append(_session_key(sid))
+    with db.atomic():
+        return db.execute(sql, params).rowcount
+
+
 def current_user(request: Request, ctx=Depends(request_context)) -> dict:
-    user_id = request.session.get("user_id")
-    user = get_user(ctx.db, user_id) if user_id else None
-    if user is None:
+    user_id, sid = request.session.get("user_id"), request.session.get("sid")
+    user = get_user(ctx.db, user_id) if user_id and sid else None
+    live = user is not None and ctx.db.execute(
+        "SELECT 1 FROM web_sessions WHERE id = ? AND user_id = ? AND revoked_at IS NULL",
+        [_session_key(sid), user_id]).fetchone()
+    if not live:
+        request.session.clear()
         raise LoginRequired()
     return user
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "?"
 
 
 def render(request: Request, template: str, status_code: int = 200, **context):
@@ -110,7 +146,7 @@ def login_form(request: Request, next: str = "/"):
 @router.post("/login", dependencies=[Depends(check_csrf)])
 def login(request: Request, login: str = Form(...), password: str = Form(...), next: str = Form("/"),
           ctx=Depends(request_context)):
-    ip = request.client.host if request.client else "?"
+    ip = _client(request)
     key = (ip, login.lower())
     now = time.monotonic()
     if limiter.blocked(key, now):
@@ -128,9 +164,7 @@ def login(request: Request, login: str = Form(...), password: str = Form(...), n
     limiter.reset(key)
     audit.record(ctx.db, user["login"], "login", f"user:{user['login']}", {"ip": ip},
                  ctx.clock.now())
-    request.session.clear()
-    request.session["user_id"] = user["id"]
-    csrf_token(request)
+    start_session(request, ctx.db, user, ctx.clock.now())
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
@@ -139,7 +173,9 @@ def logout(request: Request, ctx=Depends(request_context)):
     user_id = request.session.get("user_id")
     user = get_user(ctx.db, user_id) if user_id else None
     if user is not None:
-        audit.record(ctx.db, user["login"], "logout", f"user:{user['login']}",
-                     {"ip": request.client.host if request.client else "?"}, ctx.clock.now())
+        with ctx.db.atomic():
+            revoke_sessions(ctx.db, user["id"], ctx.clock.now(), sid=request.session.get("sid", ""))
+            audit.record(ctx.db, user["login"], "logout", f"user:{user['login']}",
+                         {"ip": _client(request)}, ctx.clock.now())
     request.session.clear()
     return RedirectResponse("/login", status_code=303)

@@ -1,4 +1,5 @@
-"""The moderators' queue, the incident page and the actions on an incident."""
+"""The moderators' queue, the incident page, the actions on an incident (one or many
+at once) and the fate of its replies to the resident."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
-from monitor.incidents.lifecycle import STATUSES, TransitionError, act
+from monitor.clock import parse_time
+from monitor.incidents.deadlines import DUE_COLUMNS, met_at, statuses
+from monitor.incidents.lifecycle import ACTION_TITLES, STATUSES, TransitionError, act
 from monitor.incidents.queries import (
     FILTERS,
     NotVisible,
@@ -15,6 +18,8 @@ from monitor.incidents.queries import (
     get_incident,
     list_incidents,
 )
+from monitor.replies import ReplyError, confirm_published, replies_of, retry
+from monitor.replies.canned import CannedError, fill, for_topic
 
 from .auth import check_csrf, current_user, render, request_context
 
@@ -29,10 +34,31 @@ ACTION_ROLES = {
     "submit_draft": MODERATION | {"official"},
     "acknowledge": MODERATION, "link_repeat": MODERATION, "unlink_repeat": MODERATION,
 }
+BULK_ACTIONS = {"confirm": "подтвердить", "assign": "направить в организацию",
+                "reject": "отклонить"}
+BULK_LIMIT = 200  # incidents in one bulk request
+
+TARGET_TITLES = {"first_reply": "первый ответ", "executor": "передача исполнителю",
+                 "draft": "черновик ответа", "resolve": "итоговый ответ"}
+CLOCK_TITLES = {"on_time": "в срок", "due_soon": "скоро срок", "overdue": "просрочен",
+                "met": "выполнен", "met_late": "выполнен с опозданием",
+                "paused": "на паузе: ждём автора", "none": "не начат"}
+EVENT_TITLES = {
+    **ACTION_TITLES, "opened": "открыт", "deadline_warning": "предупреждение о сроке",
+    "deadline_breached": "срок нарушен", "escalated": "эскалация", "info_reminder":
+    "напоминание автору", "feedback": "оценка жителя", "repeat_linked": "привязан повтор",
+    "reply_published": "ответ опубликован", "reply_failed": "ответ не отправлен",
+    "reply_unknown": "неизвестно, дошёл ли ответ", "reply_retry": "ответ отправлен повторно",
+    "reply_confirmed": "публикация ответа подтверждена",
+}
 
 
 def _filters(request: Request) -> dict:
     return {name: request.query_params.get(name, "") for name in FILTERS}
+
+
+def _organisations(db) -> list:
+    return list(db.execute("SELECT id, name FROM organisations ORDER BY name").fetchall())
 
 
 @router.get("/")
@@ -45,24 +71,76 @@ def queue(request: Request, before: int | None = None, user: dict = Depends(curr
     next_url = f"/?{urlencode({**active, 'before': page.next_before})}" if page.next_before else None
     municipalities = [r[0] for r in db.execute(
         "SELECT DISTINCT municipality FROM incidents WHERE municipality IS NOT NULL ORDER BY 1")]
-    organisations = list(db.execute("SELECT id, name FROM organisations ORDER BY name").fetchall())
     return render(request, "queue.html", user=user, page=page, filters=filters,
                   counts=count_by_status(db, user), statuses=STATUSES, next_url=next_url,
-                  municipalities=municipalities, organisations=organisations)
+                  municipalities=municipalities, organisations=_organisations(db),
+                  bulk_actions=BULK_ACTIONS)
+
+
+def _clocks(incident: dict, now) -> list[dict]:
+    """Every deadline target: due moment, state, and how long is left or overdue."""
+    out = []
+    for target, state in statuses(incident, now).items():
+        due = incident.get(DUE_COLUMNS[target])
+        met = met_at(incident, target)
+        left = None
+        if due and met is None and state != "none":
+            left = _duration(parse_time(due) - now)
+        out.append({"target": target, "title": TARGET_TITLES[target], "due": due,
+                    "met": met.isoformat() if met else None, "state": state,
+                    "state_title": CLOCK_TITLES[state], "left": left})
+    return out
+
+
+def _duration(delta) -> str:
+    minutes = int(abs(delta.total_seconds()) // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    text = " ".join(p for p in (f"{days} д" if days else "", f"{rest // 60} ч" if rest >= 60 else "",
+                                f"{rest % 60} мин") if p)
+    return f"осталось {text}" if delta.total_seconds() >= 0 else f"просрочен на {text}"
+
+
+def _page(request, ctx, user, incident_id: int, *, status_code=200, error=None,
+          canned: str | None = None):
+    try:
+        incident = get_incident(ctx.db, user, incident_id)
+    except NotVisible:
+        raise HTTPException(404, "Инцидент не найден") from None
+    from .app import safe_url  # (app imports this module)
+
+    allowed = sorted(a for a, roles in ACTION_ROLES.items() if user["role"] in roles)
+    replies = replies_of(ctx.db, incident_id)
+    thread = incident["thread"]
+    for row in [incident, *replies, *incident["author_posts"], *(p for rows in thread.values()
+                                                                 for p in rows)]:
+        row["link"] = safe_url(row.get("url"))  # only http(s): never `javascript:`
+    answers, draft, canned_error = [], "", None
+    if "submit_draft" in allowed:
+        try:
+            answers = for_topic(ctx.settings, incident["topic"])
+        except CannedError as problem:
+            canned_error = str(problem)
+        chosen = next((a for a in answers if a.key == canned), None)
+        draft = fill(chosen, incident) if chosen else ""
+    return render(request, "incident.html", status_code=status_code, user=user,
+                  incident=incident, organisations=_organisations(ctx.db), allowed=allowed,
+                  error=error, clocks=_clocks(incident, ctx.clock.now()),
+                  replies=replies, canned=answers, draft=draft,
+                  chosen=canned, canned_error=canned_error, EVENT_TITLES=EVENT_TITLES,
+                  moderator=user["role"] in MODERATION)
 
 
 @router.get("/incidents/{incident_id}")
-def incident_page(request: Request, incident_id: int, user: dict = Depends(current_user),
-                  ctx=Depends(request_context)):
-    db = ctx.db
+def incident_page(request: Request, incident_id: int, canned: str | None = None,
+                  user: dict = Depends(current_user), ctx=Depends(request_context)):
+    return _page(request, ctx, user, incident_id, canned=canned)
+
+
+def _visible(ctx, user, incident_id: int) -> None:
     try:
-        incident = get_incident(db, user, incident_id)
+        get_incident(ctx.db, user, incident_id)
     except NotVisible:
         raise HTTPException(404, "Инцидент не найден") from None
-    organisations = list(db.execute("SELECT id, name FROM organisations ORDER BY name").fetchall())
-    allowed = sorted(a for a, roles in ACTION_ROLES.items() if user["role"] in roles)
-    return render(request, "incident.html", user=user, incident=incident,
-                  organisations=organisations, allowed=allowed, error=None)
 
 
 @router.post("/incidents/{incident_id}/act", dependencies=[Depends(check_csrf)])
@@ -70,10 +148,7 @@ def incident_action(request: Request, incident_id: int, action: str = Form(...),
                     reason: str = Form(""), organisation_id: str = Form(""), comment: str = Form(""),
                     text: str = Form(""), repeat_of: str = Form(""), post_id: str = Form(""),
                     user: dict = Depends(current_user), ctx=Depends(request_context)):
-    try:
-        get_incident(ctx.db, user, incident_id)
-    except NotVisible:
-        raise HTTPException(404, "Инцидент не найден") from None
+    _visible(ctx, user, incident_id)
     if user["role"] not in ACTION_ROLES.get(action, set()):
         raise HTTPException(403, "Это действие недоступно вашей роли")
     data = {k: v for k, v in {"reason": reason, "organisation_id": organisation_id,
@@ -82,9 +157,73 @@ def incident_action(request: Request, incident_id: int, action: str = Form(...),
     try:
         act(ctx, incident_id, action, user["login"], **data)
     except TransitionError as error:
-        incident = get_incident(ctx.db, user, incident_id)
-        organisations = list(ctx.db.execute("SELECT id, name FROM organisations ORDER BY name").fetchall())
-        allowed = sorted(a for a, roles in ACTION_ROLES.items() if user["role"] in roles)
-        return render(request, "incident.html", status_code=409, user=user, incident=incident,
-                      organisations=organisations, allowed=allowed, error=str(error))
+        return _page(request, ctx, user, incident_id, status_code=409, error=str(error))
     return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
+
+
+def _moderator(user: dict = Depends(current_user)) -> dict:
+    if user["role"] not in MODERATION:
+        raise HTTPException(403, "Это действие доступно модераторам ЦУР")
+    return user
+
+
+@router.post("/incidents/{incident_id}/replies/{reply_id}/retry",
+             dependencies=[Depends(check_csrf)])
+def reply_retry(request: Request, incident_id: int, reply_id: int,
+                user: dict = Depends(_moderator), ctx=Depends(request_context)):
+    """Send a failed reply again, or one whose fate is unknown after checking the platform."""
+    _visible(ctx, user, incident_id)
+    try:
+        retry(ctx, incident_id, reply_id, user["login"])
+    except ReplyError as error:
+        return _page(request, ctx, user, incident_id, status_code=409, error=str(error))
+    return RedirectResponse(f"/incidents/{incident_id}#replies", status_code=303)
+
+
+@router.post("/incidents/{incident_id}/replies/{reply_id}/confirm",
+             dependencies=[Depends(check_csrf)])
+def reply_confirm(request: Request, incident_id: int, reply_id: int,
+                  user: dict = Depends(_moderator), ctx=Depends(request_context)):
+    """The moderator found the reply on the platform: it counts as published."""
+    _visible(ctx, user, incident_id)
+    try:
+        confirm_published(ctx, incident_id, reply_id, user["login"])
+    except ReplyError as error:
+        return _page(request, ctx, user, incident_id, status_code=409, error=str(error))
+    return RedirectResponse(f"/incidents/{incident_id}#replies", status_code=303)
+
+
+def _back(target: str) -> str:
+    """Back to the queue with its filters; never another site."""
+    return target if target == "/" or (target.startswith("/?") and "\\" not in target) else "/"
+
+
+@router.post("/incidents/bulk", dependencies=[Depends(check_csrf)])
+def bulk_action(request: Request, action: str = Form(""), ids: list[str] = Form(default=[]),
+                organisation_id: str = Form(""), reason: str = Form(""), back: str = Form("/"),
+                user: dict = Depends(_moderator), ctx=Depends(request_context)):
+    """The same action on several incidents: each is acted on by itself, with its own
+    event; one the state does not allow is reported and the others go ahead."""
+    if action not in BULK_ACTIONS:
+        raise HTTPException(400, f"Неизвестное действие; доступны: {', '.join(BULK_ACTIONS)}")
+    numbers = list(dict.fromkeys(int(i) for i in ids if i.strip().isdigit()))
+    if not numbers:
+        raise HTTPException(400, "Не выбрано ни одного инцидента")
+    if len(numbers) > BULK_LIMIT:
+        raise HTTPException(400, f"Не больше {BULK_LIMIT} инцидентов за раз")
+    data = {"organisation_id": organisation_id, "reason": reason}
+    results = []
+    for incident_id in numbers:
+        try:
+            get_incident(ctx.db, user, incident_id)
+            row = act(ctx, incident_id, action, user["login"], **data)
+        except NotVisible:
+            results.append({"id": incident_id, "ok": False, "message": "инцидент не найден"})
+        except TransitionError as error:
+            results.append({"id": incident_id, "ok": False, "message": str(error)})
+        else:
+            results.append({"id": incident_id, "ok": True, "status": row["status"]})
+    done = sum(r["ok"] for r in results)
+    status_code = 200 if done else 409
+    return render(request, "bulk.html", status_code=status_code, user=user, results=results,
+                  action_title=BULK_ACTIONS[action], done=done, back=_back(back))

@@ -241,3 +241,27 @@ def test_screenshots_of_the_main_pages(browser, site, loop, tmp_path):
     for name in ("login", "queue", "incident", "admin-organisations"):
         data = (folder / f"{name}.png").read_bytes()
         assert data.startswith(b"\x89PNG") and len(data) > 10_000, name
+
+
+def test_shortcut_list_and_confirming_from_the_queue(browser, site, loop):
+    base, ctx = site
+
+    async def scenario():
+        page = await browser.new_page()
+        await log_in(page, base, "moderator", "moderator-demo")
+        assert await page.evaluate("document.getElementById('shortcuts').hidden")
+        await page.press("?")
+        assert not await page.evaluate("document.getElementById('shortcuts').hidden")
+        await page.press("Escape")
+        assert await page.evaluate("document.getElementById('shortcuts').hidden")
+        await page.goto(f"{base}/?status=new")
+        await page.press("j")
+        await page.press("j")
+        target = await page.evaluate("document.querySelector('tr.selected').dataset.id")
+        await page.navigation(lambda: page.press("c"))
+        assert await page.evaluate("location.pathname") == f"/incidents/{target}"
+        assert "подтверждён" in await page.evaluate("document.querySelector('h1').innerText")
+        return int(target)
+
+    incident = run(loop, scenario())
+    assert ctx.db.execute("SELECT status FROM incidents WHERE id = ?", [incident]).fetchone()[0] == "confirmed"

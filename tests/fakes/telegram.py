@@ -50,6 +50,7 @@ class FakeTelegram(LoopbackServer):
         self.next_message_id: dict[int, int] = {}
         self.sent: list[dict] = []
         self.webhook: dict | None = None
+        self.deleted_messages: set[tuple[int, int]] = set()  # (chat id, message id)
 
     @property
     def url(self) -> str:
@@ -96,6 +97,21 @@ class FakeTelegram(LoopbackServer):
         kind = next(k for k in update if k != "update_id")
         payload = dict(update[kind], text=text, edit_date=self.now())
         return self.queue(f"edited_{kind}", payload)
+
+    def delete_message(self, chat_id: int, message_id: int) -> None:
+        """The message is gone: replies to it get «message to be replied not found»."""
+        with self.lock:
+            self.deleted_messages.add((int(chat_id), int(message_id)))
+
+    def _replied_exists(self, chat_id: int, params: dict) -> bool:
+        reply = params.get("reply_parameters")
+        reply = json.loads(reply) if isinstance(reply, str) else (reply or {})
+        target = reply.get("message_id") or params.get("reply_to_message_id")
+        if not target or reply.get("allow_sending_without_reply"):
+            return True
+        target = int(target)
+        return (chat_id, target) not in self.deleted_messages and \
+            0 < target <= self.next_message_id.get(chat_id, 100)
 
     def _message(self, chat: dict, text: str, sender: dict | None = None,
                  sender_chat: dict | None = None) -> dict:
@@ -184,6 +200,8 @@ class FakeTelegram(LoopbackServer):
             return self._error(400, "Bad Request: message is too long")
         chat_id = int(params["chat_id"])
         with self.lock:
+            if not self._replied_exists(chat_id, params):
+                return self._error(400, "Bad Request: message to be replied not found")
             self.sent.append(dict(params))
             chat = {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"}
             message = self._message(chat, text, sender={"id": self.bot_id, "is_bot": True,

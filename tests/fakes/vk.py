@@ -147,6 +147,15 @@ class FakeVK(LoopbackServer):
             self.posts[owner_id][comment["post_id"]]["comments"]["count"] += 1
             self._event(owner_id, "wall_reply_restore", self._reply_object(comment))
 
+    def delete_post(self, owner_id: int, post_id: int) -> None:
+        """The post is gone from the wall (its comments with it)."""
+        with self.lock:
+            self.posts[owner_id].pop(post_id)
+
+    def close_comments(self, owner_id: int, post_id: int) -> None:
+        with self.lock:
+            self.posts[owner_id][post_id]["comments"]["can_post"] = 0
+
     def message(self, group_id: int, from_id: int, text: str) -> dict:
         """A private message to the community (message_new)."""
         with self.lock:
@@ -365,12 +374,27 @@ class FakeVK(LoopbackServer):
     def _create_comment(self, params, token, entry):
         owner, post_id = self._owner(params), int(params["post_id"])
         if post_id not in self.posts[owner]:
-            raise VkError(100)
+            raise VkError(100, "One of the parameters specified was missing or invalid: "
+                               "post not found")
+        if not self.posts[owner][post_id]["comments"].get("can_post", 1):
+            raise VkError(212)
+        guid = params.get("guid")
+        for earlier in self.created_comments:  # the same guid: the comment made before
+            if guid and earlier.get("guid") == guid and earlier["owner_id"] == str(owner):
+                known = self.comments[owner][earlier["comment_id"]]
+                return {"comment_id": known["id"], "parents_stack": known["parents_stack"]}
         reply_to = int(params["reply_to_comment"]) if params.get("reply_to_comment") else None
-        from_id = owner if params.get("from_group") in ("1", 1) else 1
+        if reply_to is not None and (reply_to not in self.comments[owner]
+                                     or self.comments[owner][reply_to]["deleted"]):
+            raise VkError(100, "One of the parameters specified was missing or invalid: "
+                               "reply_to_comment not found")
+        group = params.get("from_group")
+        # from_group: "1" (the wall's community) or, as VK documents it, the community id
+        from_id = owner if group in ("1", 1) else (-int(group) if group and group != "0" else 1)
         comment = self.comment(owner, post_id, params.get("message", ""), reply_to=reply_to,
                                from_id=from_id)
-        self.created_comments.append({**params, "comment_id": comment["id"]})
+        self.created_comments.append({**params, "owner_id": str(owner),
+                                      "comment_id": comment["id"]})
         return {"comment_id": comment["id"], "parents_stack": comment["parents_stack"]}
 
     def _resolve(self, params, token, entry):

@@ -1,6 +1,7 @@
 // Keyboard shortcuts for the common actions; «?» shows the list.
-// Queue: j / k move, o or Enter open, / filters. Incident: c confirm, r reject,
-// a route, u back to the queue. Keys typed into a field are left alone.
+// Queue: j / k move, o or Enter open, c confirm the selected row, / filters.
+// Incident: c confirm, r reject, a route, u back to the queue.
+// Keys typed into a field are left alone.
 (function () {
   "use strict";
   var rows = Array.prototype.slice.call(document.querySelectorAll("table.queue tbody tr[data-href]"));
@@ -73,7 +74,8 @@
       if (help) { help.hidden = true; }
       return;
     }
-    if (event.key === "Enter" && current < 0) { return; }
+    // Enter belongs to the focused link or button; it opens a row only from the page itself.
+    if (event.key === "Enter" && (current < 0 || event.target !== document.body)) { return; }
     var action = actions[event.key];
     if (action && action()) { event.preventDefault(); }
   });

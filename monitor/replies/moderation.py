@@ -1,0 +1,78 @@
+"""What a moderator does with a reply that did not go out: send it again, or say that
+a reply whose answer was lost did reach the platform after all.
+
+Sending again keeps the reply's idempotency key, so VK will not show it twice even if
+the lost attempt had in fact been published.
+"""
+
+from __future__ import annotations
+
+from monitor.incidents import outbox
+
+from .outcome import FAILED, FAILURE_TITLES, UNKNOWN
+from .publisher import _event, sync_reply_times
+
+RETRYABLE = (FAILED, UNKNOWN)
+STATUS_TITLES = {
+    outbox.PENDING: "ждёт отправки", outbox.SENDING: "отправляется",
+    outbox.PUBLISHED: "опубликован", FAILED: "не отправлен", UNKNOWN: "неизвестно, дошёл ли",
+}
+PURPOSE_TITLES = {
+    "acknowledgement": "первый ответ", "interim": "промежуточный ответ", "answer": "итоговый ответ",
+    "info_request": "вопрос автору", "info_reminder": "напоминание автору",
+    "feedback_question": "вопрос о решении",
+}
+
+
+class ReplyError(Exception):
+    """A reply action the reply's state does not allow; the message says why."""
+
+
+def _row(db, incident_id: int, reply_id: int) -> dict:
+    rows = list(db["reply_outbox"].rows_where("id = ? AND incident_id = ?",
+                                              [reply_id, incident_id]))
+    if not rows:
+        raise ReplyError(f"reply {reply_id} of incident {incident_id} does not exist")
+    return rows[0]
+
+
+def retry(ctx, incident_id: int, reply_id: int, actor: str) -> None:
+    """Put a failed or unknown reply back in the queue, to be sent at the next pass."""
+    db, now = ctx.db, ctx.clock.now()
+    with db.atomic():
+        row = _row(db, incident_id, reply_id)
+        changed = db.execute(
+            "UPDATE reply_outbox SET status = ?, not_before = NULL, attempts = 0, claimed_at = NULL"
+            f" WHERE id = ? AND status IN ({', '.join('?' * len(RETRYABLE))})",
+            [outbox.PENDING, reply_id, *RETRYABLE]).rowcount
+        if changed != 1:
+            raise ReplyError(f"reply {reply_id} is «{STATUS_TITLES.get(row['status'], row['status'])}»;"
+                             " only a reply that failed or whose fate is unknown can be sent again")
+        _event(db, incident_id, "reply_retry", now, {"reply_id": reply_id,
+                                                     "previous_error": (row["error"] or "")[:500]},
+               actor)
+
+
+def confirm_published(ctx, incident_id: int, reply_id: int, actor: str) -> None:
+    """A moderator found the reply on the platform: it counts from the moment it was sent."""
+    db, now = ctx.db, ctx.clock.now()
+    with db.atomic():
+        row = _row(db, incident_id, reply_id)
+        if row["status"] != UNKNOWN:
+            raise ReplyError(f"reply {reply_id} is «{STATUS_TITLES.get(row['status'], row['status'])}»;"
+                             " only a reply whose fate is unknown can be confirmed")
+        db["reply_outbox"].update(reply_id, {"status": outbox.PUBLISHED, "error": None,
+                                             "published_at": row["claimed_at"] or now.isoformat()})
+        _event(db, incident_id, "reply_confirmed", now, {"reply_id": reply_id}, actor)
+        sync_reply_times(ctx, incident_id)
+
+
+def replies_of(db, incident_id: int) -> list[dict]:
+    """The incident's replies, oldest first, with titles for the page."""
+    rows = list(db["reply_outbox"].rows_where("incident_id = ?", [incident_id], order_by="id"))
+    for row in rows:
+        row["status_title"] = STATUS_TITLES.get(row["status"], row["status"])
+        row["purpose_title"] = PURPOSE_TITLES.get(row["purpose"], row["purpose"])
+        row["failure_title"] = FAILURE_TITLES.get(row.get("failure") or "", None)
+        row["retryable"] = row["status"] in RETRYABLE
+    return rows

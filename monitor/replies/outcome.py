@@ -1,0 +1,52 @@
+"""What a platform made of a reply, in one record the publisher stores as it is.
+
+`published`: the platform accepted it (the only case that counts as a reply);
+`retry`: the platform said it did not take it, for now (429, flood control, a network
+error before anything was sent) — tried again later by itself;
+`failed`: a person must act (token expired, comments closed, post deleted, bot kicked);
+`unknown`: the request went out and no answer came back — it may be published, so a
+moderator checks before it is sent again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PUBLISHED, RETRY, FAILED, UNKNOWN = "published", "retry", "failed", "unknown"
+
+# failure kind -> what a moderator should know (shown on the incident page)
+FAILURE_TITLES = {
+    "token": "токен аккаунта недействителен, истёк или не задан — обновите переменную окружения "
+             "и отправьте снова",
+    "access": "нет доступа: аккаунт не может писать в это сообщество или чат (бот удалён, "
+              "автор заблокировал бота, нет прав)",
+    "comments_closed": "комментарии к записи закрыты или у сообщества нет права комментировать",
+    "deleted": "сообщение жителя или запись удалены",
+    "rate_limited": "платформа просит подождать (слишком много запросов) — повторим сами",
+    "network": "платформа недоступна — повторим сами",
+    "server": "ошибка на стороне платформы — повторим сами",
+    "captcha": "платформа требует капчу — отправьте ответ вручную",
+    "no_account": "нет привязанного аккаунта организации для этой площадки",
+    "unsupported": "на эту площадку ответ отправить нельзя — ответьте вручную",
+    "too_long": "текст длиннее, чем принимает платформа — сократите и отправьте снова",
+    "unknown": "запрос ушёл, ответа нет: ответ мог быть опубликован — проверьте на площадке",
+    "other": "платформа отказала",
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    result: str  # published | retry | failed | unknown
+    external_id: str | None = None  # the reply's id in the tsur form (owner_post_comment, chat_msg)
+    url: str | None = None
+    kind: str | None = None  # a key of FAILURE_TITLES
+    reason: str | None = None  # the platform's own words
+    retry_after: float | None = None  # seconds, when the platform said so
+
+    @classmethod
+    def accepted(cls, external_id: str, url: str | None = None) -> Outcome:
+        return cls(PUBLISHED, external_id=external_id, url=url)
+
+    @classmethod
+    def refused(cls, kind: str, reason: str) -> Outcome:
+        return cls(FAILED, kind=kind, reason=reason)

@@ -1,0 +1,236 @@
+"""The publisher: one step sends one reply from the outbox and records its fate.
+
+`publish_one` takes the oldest pending reply that is due, claims it with a
+conditional UPDATE (monitor.incidents.outbox.claim: a claimed row is never handed out
+again), gives it an idempotency key, sends it from the organisation's account and
+stores the outcome with the platform's own reason. Only a reply the platform accepted
+counts: the incident's `first_reply_at` and `answered_at` are set from the moment of
+acceptance and cleared again when the reply that set them at approval failed, in the
+same transaction as the recomputed deadlines. `run` drains the steps and sleeps.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+
+from monitor.clock import iso
+from monitor.incidents import outbox
+from monitor.incidents.deadlines import recompute
+from monitor.incidents.lifecycle import Event, record_event
+
+from . import telegram, vk
+from .outcome import FAILED, PUBLISHED, RETRY, UNKNOWN, Outcome
+from .targets import NotPublishable, describe, resolve, shown
+
+log = logging.getLogger("tsur.replies")
+ACTOR = "system:replies"
+MAX_ATTEMPTS = 5  # transient failures in a row before a person is asked
+STUCK_AFTER = timedelta(minutes=10)  # a row `sending` this long: the publisher died mid-way
+# Replies the workflow counts as the first public reply / as the final answer.
+FIRST_REPLY = ("acknowledgement", "interim", "answer", "info_request")
+ANSWER = ("answer",)
+SENDERS = {"vk": (vk.send, "TSUR_VK_API_URL"), "telegram": (telegram.send, "TSUR_TELEGRAM_API_URL")}
+TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+
+
+@dataclass
+class Tally:
+    published: int = 0
+    retried: int = 0
+    failed: int = 0
+    unknown: int = 0
+
+    def add(self, result: str) -> None:
+        name = {PUBLISHED: "published", RETRY: "retried", FAILED: "failed", UNKNOWN: "unknown"}
+        setattr(self, name[result], getattr(self, name[result]) + 1)
+
+    @property
+    def handled(self) -> int:
+        return self.published + self.retried + self.failed + self.unknown
+
+    def __str__(self) -> str:
+        return (f"{self.published} replies published, {self.failed} failed, {self.unknown} "
+                f"unknown, {self.retried} to retry")
+
+
+def _next_due(db, now: datetime) -> int | None:
+    row = db.execute(
+        "SELECT id FROM reply_outbox WHERE status = ? AND (not_before IS NULL OR not_before <= ?)"
+        " ORDER BY id LIMIT 1", [outbox.PENDING, iso(now)]).fetchone()
+    return row[0] if row else None
+
+
+def publish_one(ctx, client: httpx.Client, tally: Tally | None = None) -> bool:
+    """Send the oldest due reply; False when none is waiting."""
+    db, now = ctx.db, ctx.clock.now()
+    reply_id = _next_due(db, now)
+    if reply_id is None:
+        return False
+    if not outbox.claim(db, reply_id, now):
+        return True  # another publisher took it
+    with db.atomic():
+        db.execute("UPDATE reply_outbox SET attempts = attempts + 1,"
+                   " guid = coalesce(guid, ?) WHERE id = ?", [uuid.uuid4().hex, reply_id])
+    row = describe(db, reply_id)
+    try:
+        target = resolve(ctx, row)
+    except NotPublishable as error:
+        outcome = Outcome.refused(error.kind, str(error))
+    else:
+        outcome = _send(ctx, client, target)
+        db["reply_outbox"].update(reply_id, {"platform": target.platform,
+                                             "account": target.account})
+        log.info("reply %s (incident %s) via %s %s: %s %s", reply_id, row["incident_id"],
+                 target.account, shown(target.params), outcome.result, outcome.reason or "")
+    record(ctx, row, outcome)
+    if tally is not None:
+        tally.add(outcome.result)
+    return True
+
+
+def _send(ctx, client: httpx.Client, target) -> Outcome:
+    token = ctx.settings.secret(target.token_env)
+    if not token:
+        return Outcome.refused("token", f"environment variable {target.token_env} is not set: "
+                                        f"the token of {target.account} is needed")
+    send, url_var = SENDERS[target.platform]
+    return send(client, ctx.settings.secret(url_var), token, target.params)
+
+
+def record(ctx, row: dict, outcome: Outcome) -> None:
+    """Store the outcome of one attempt; events and reply times in the same transaction."""
+    db = ctx.db
+    now = ctx.clock.now()  # the moment the platform answered
+    reply_id, incident_id = row["id"], row["incident_id"]
+    attempts = (row.get("attempts") or 0)
+    with db.atomic():
+        if outcome.result == PUBLISHED:
+            outbox.mark_published(db, reply_id, outcome.external_id, now)
+            db["reply_outbox"].update(reply_id, {"url": outcome.url, "failure": None,
+                                                 "not_before": None})
+            _event(db, incident_id, "reply_published", now, {
+                "reply_id": reply_id, "purpose": row["purpose"],
+                "external_id": outcome.external_id, "url": outcome.url})
+        elif outcome.result == RETRY and attempts < MAX_ATTEMPTS:
+            delay = timedelta(seconds=outcome.retry_after) if outcome.retry_after else \
+                timedelta(minutes=2 ** attempts)
+            db["reply_outbox"].update(reply_id, {
+                "status": outbox.PENDING, "error": outcome.reason[:1000], "failure": outcome.kind,
+                "not_before": iso(now + delay)})
+            return  # nothing changed for the incident: it is tried again by itself
+        else:
+            status = UNKNOWN if outcome.result == UNKNOWN else FAILED
+            reason = outcome.reason or ""
+            if outcome.result == RETRY:
+                reason = f"gave up after {attempts} attempts: {reason}"
+            db["reply_outbox"].update(reply_id, {"status": status, "error": reason[:1000],
+                                                 "failure": outcome.kind})
+            _event(db, incident_id, f"reply_{status}", now, {
+                "reply_id": reply_id, "purpose": row["purpose"], "failure": outcome.kind,
+                "reason": reason[:500]})
+        sync_reply_times(ctx, incident_id)
+
+
+def _event(db, incident_id: int, name: str, now: datetime, data: dict, actor: str = ACTOR):
+    status = db.execute("SELECT status FROM incidents WHERE id = ?", [incident_id]).fetchone()[0]
+    record_event(db, Event(incident_id, name, actor, now, status, status, data))
+
+
+def sync_reply_times(ctx, incident_id: int) -> None:
+    """first_reply_at / answered_at = when the platform accepted the reply, or nothing.
+
+    The workflow stamps them when a moderator approves; here they are replaced by the
+    moment of acceptance, or cleared when no such reply reached the resident (the
+    deadline clock runs again). `answered_at` looks only at answers of the current
+    cycle (queued since the latest assignment or reopening)."""
+    db = ctx.db
+    incident = db["incidents"].get(incident_id)
+    changes = {}
+    first = _accepted(db, incident_id, FIRST_REPLY)
+    if first is not None:
+        changes["first_reply_at"] = first[1]
+    answers = _accepted(db, incident_id, ANSWER, since=incident["assigned_at"])
+    if answers is not None:
+        changes["answered_at"] = answers[1]
+    changes = {k: v for k, v in changes.items() if incident[k] != v}
+    if changes:
+        db["incidents"].update(incident_id, changes)
+        recompute(ctx, incident_id)
+
+
+def _accepted(db, incident_id: int, purposes: tuple, since: str | None = None):
+    """(replies of these purposes, earliest acceptance) or None when there are none."""
+    marks = ", ".join("?" * len(purposes))
+    row = db.execute(
+        f"SELECT count(*), min(CASE WHEN status = ? THEN published_at END) FROM reply_outbox"
+        f" WHERE incident_id = ? AND mode = 'reply' AND purpose IN ({marks})"
+        " AND created_at >= ?", [PUBLISHED, incident_id, *purposes, since or ""]).fetchone()
+    return row if row[0] else None
+
+
+def sweep_stuck(ctx) -> int:
+    """Rows left `sending` by a publisher that died: `unknown`, for a moderator to check."""
+    db, now = ctx.db, ctx.clock.now()
+    stuck = [r[0] for r in db.execute(
+        "SELECT id FROM reply_outbox WHERE status = ? AND claimed_at <= ?",
+        [outbox.SENDING, iso(now - STUCK_AFTER)])]
+    for reply_id in stuck:
+        row = describe(db, reply_id)
+        with db.atomic():
+            claimed = db.execute("UPDATE reply_outbox SET status = ? WHERE id = ? AND status = ?",
+                                 [UNKNOWN, reply_id, outbox.SENDING]).rowcount
+            if claimed == 1:
+                reason = (f"the publisher stopped while sending (claimed at {row['claimed_at']}); "
+                          "check the platform before sending again")
+                db["reply_outbox"].update(reply_id, {"error": reason, "failure": "unknown"})
+                _event(db, row["incident_id"], "reply_unknown", now,
+                       {"reply_id": reply_id, "purpose": row["purpose"], "failure": "unknown",
+                        "reason": reason})
+    return len(stuck)
+
+
+def run_once(ctx, client: httpx.Client, tally: Tally | None = None,
+             should_stop: Callable[[], bool] = lambda: False) -> Tally:
+    """Every due reply, once."""
+    tally = tally or Tally()
+    sweep_stuck(ctx)
+    while not should_stop() and publish_one(ctx, client, tally):
+        pass
+    return tally
+
+
+def run(ctx, *, once: bool = False, interval: float = 10.0,
+        report: Callable[[Tally], None] = lambda t: None) -> Tally:
+    """The publishing loop; SIGTERM / SIGINT finish the current reply and stop."""
+    stop = {"now": False}
+
+    def ask_to_stop(signum, frame):
+        stop["now"] = True
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        previous = {s: signal.signal(s, ask_to_stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    tally = Tally()
+    try:
+        with httpx.Client(timeout=TIMEOUT) as client:
+            while True:
+                run_once(ctx, client, tally, lambda: stop["now"])
+                report(tally)
+                if once or stop["now"]:
+                    return tally
+                for _ in range(int(interval)):
+                    if stop["now"]:
+                        return tally
+                    time.sleep(1)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

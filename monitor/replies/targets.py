@@ -1,0 +1,142 @@
+"""Where a reply goes and from which account: the resident's post → one platform call.
+
+- a VK comment `<owner>_<post>_<comment>`: `wall.createComment` under the same post,
+  `reply_to_comment` = the resident's comment, from the community (`from_group`);
+- a VK wall post `<owner>_<post>`: a comment under that post, from the community;
+- a Telegram message `<chat>_<message>`: `sendMessage` to the chat replying to it.
+
+The account is the organisation's linked one: for VK the community that owns the
+wall (a reply on an administration's page comes from that administration) when the
+ЦУР holds its token, else the incident's organisation; for Telegram the bot of the
+organisation whose chat it is (`telegram_token_env`), else the ЦУР's bot. Tokens are
+read from the environment variable named in the organisation, never stored.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+VK_ID = re.compile(r"^(-?\d+)_(\d+)(?:_(\d+))?$")
+TG_ID = re.compile(r"^(-?\d+)_(\d+)$")
+BOT_TOKEN = "TSUR_TELEGRAM_BOT_TOKEN"
+
+
+class NotPublishable(Exception):
+    """This reply cannot be sent by tsur at all; `kind` is a key of FAILURE_TITLES."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass(frozen=True)
+class Target:
+    platform: str  # vk | telegram
+    params: dict  # the call's parameters, without the token
+    token_env: str  # the environment variable holding the token
+    account: str  # who speaks, for people: "vk:club100003", "telegram:bot"
+
+
+def describe(db, reply_id: int) -> dict:
+    """The outbox row with what deciding the target needs."""
+    cursor = db.execute(
+        """SELECT r.*, p.external_id AS post_external_id, p.parent_external_id, p.author_id,
+                  p.channel, p.deleted_at AS post_deleted_at, s.key AS source_key,
+                  s.platform AS source_platform, s.organisation_id AS source_organisation_id,
+                  i.organisation_id AS incident_organisation_id
+           FROM reply_outbox r JOIN posts p ON p.id = r.post_id
+           JOIN sources s ON s.id = p.source_id JOIN incidents i ON i.id = r.incident_id
+           WHERE r.id = ?""", [reply_id])
+    names = [d[0] for d in cursor.description]
+    row = cursor.fetchone()
+    return dict(zip(names, row, strict=True)) if row else {}
+
+
+def resolve(ctx, row: dict) -> Target:
+    """The platform call for an outbox row (see `describe`); NotPublishable if none."""
+    if row.get("post_deleted_at"):
+        raise NotPublishable("deleted", f"the resident's message was deleted on the platform "
+                                        f"({row['post_deleted_at']}); nothing to reply to")
+    platform = row["source_platform"]
+    if platform == "vk":
+        return _vk(ctx, row)
+    if platform == "telegram":
+        return _telegram(ctx, row)
+    if platform == "tgweb":
+        raise NotPublishable("unsupported", "a public channel read through its t.me/s web page: "
+                                            "the bot is not in it and cannot reply; answer by hand")
+    raise NotPublishable("unsupported", f"posts from {row['source_key']} ({platform}) "
+                                        "cannot be answered from tsur; answer by hand")
+
+
+def _organisations(ctx) -> list[dict]:
+    cursor = ctx.db.execute("SELECT * FROM organisations ORDER BY id")
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+
+
+def _token_env(ctx, org: dict, field: str) -> str | None:
+    """The env var name: edited in the admin pages (database) or declared in tsur.toml."""
+    if org.get(field):
+        return org[field]
+    declared = ctx.settings.organisation(org["key"])
+    return getattr(declared, field, None) if declared else None
+
+
+def _vk(ctx, row: dict) -> Target:
+    m = VK_ID.match(row["post_external_id"] or "")
+    if not m:
+        raise NotPublishable("unsupported", f"{row['post_external_id']} is a private message to "
+                             "a VK community: answer it in the community's messages by hand")
+    if row["mode"] == "dm":
+        raise NotPublishable("unsupported", "private VK messages are not sent by tsur: "
+                             "answer in the community's messages by hand")
+    owner, post_id, comment_id = int(m.group(1)), int(m.group(2)), m.group(3)
+    orgs = _organisations(ctx)
+    wall_owner = next((o for o in orgs if owner < 0 and o["vk_group_id"] == -owner), None)
+    incident_org = next((o for o in orgs if o["id"] == row["incident_organisation_id"]), None)
+    for org in (wall_owner, incident_org):
+        env = org and org["vk_group_id"] and _token_env(ctx, org, "vk_token_env")
+        if env:
+            params = {"owner_id": owner, "post_id": post_id, "from_group": org["vk_group_id"],
+                      "message": row["text"], "guid": row["guid"]}
+            if comment_id:
+                params["reply_to_comment"] = int(comment_id)
+            return Target("vk", params, env, f"vk:club{org['vk_group_id']}")
+    names = ", ".join(f"«{o['name']}»" for o in (wall_owner, incident_org) if o) or "none"
+    raise NotPublishable("no_account", f"no linked VK account for wall {owner}: give the "
+                         f"organisation ({names}) a vk_group_id and vk_token_env")
+
+
+def _telegram(ctx, row: dict) -> Target:
+    if row["mode"] == "dm":
+        author = row["author_id"] or ""
+        if not author.startswith("tg:"):
+            raise NotPublishable("unsupported", f"author {author or '?'} has no Telegram id")
+        params = {"chat_id": int(author[3:]), "text": row["text"],
+                  "link_preview_options": {"is_disabled": True}}
+        return Target("telegram", params, BOT_TOKEN, "telegram:bot")
+    m = TG_ID.match(row["post_external_id"] or "")
+    if not m:
+        raise NotPublishable("unsupported", f"cannot tell the chat and message of "
+                                            f"{row['post_external_id']!r}")
+    chat_id, message_id = int(m.group(1)), int(m.group(2))
+    env, account = BOT_TOKEN, "telegram:bot"
+    for org in _organisations(ctx):
+        own_env = _token_env(ctx, org, "telegram_token_env")
+        if org["telegram_chat_id"] == chat_id and own_env:
+            env, account = own_env, f"telegram:{org['key']}"
+    params = {"chat_id": chat_id, "text": row["text"],
+              "reply_parameters": {"message_id": message_id,
+                                   "allow_sending_without_reply": False},
+              "link_preview_options": {"is_disabled": True}}
+    return Target("telegram", params, env, account)
+
+
+def shown(params: dict) -> str:
+    """The call's parameters for a log line (never the token, the text shortened)."""
+    text = {k: (v[:60] + "…" if isinstance(v, str) and len(v) > 60 else v)
+            for k, v in params.items()}
+    return json.dumps(text, ensure_ascii=False)

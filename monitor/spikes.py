@@ -1,0 +1,345 @@
+"""Spike alerts: a sudden burst of similar messages becomes one mass incident.
+
+A water main bursts and thirty residents write «нет воды» within the hour. Thirty
+incidents would bury the queue and hide what happened; one mass incident that
+groups the thirty messages says it, and the moderators hear of it at once.
+
+After every ingest batch, for each (municipality, topic) the batch touched:
+
+- candidates: actionable messages of that municipality and topic (their latest
+  labels), published near the batch's messages, not deleted, not rejected by a
+  moderator, not yet in a burst;
+- every window of `window_minutes` that starts at a candidate and holds at least
+  `min_messages` (per topic) is searched for a burst: the messages close to the
+  centre of the window's messages (TF-IDF over lemmas and their character n-grams,
+  the address words taken out as for repeats; a message stays while its cosine to
+  the centre of those kept is at least `similarity`, until nothing changes);
+- the largest burst, if it keeps `min_messages`, is a spike. The earliest open
+  incident among its messages becomes the mass incident (raised to `high`: an
+  outage for many people); the other messages' incidents are linked to it as
+  repeats (a moderator can unlink one), so every message is kept and the queue
+  shows one line. The alert goes to `[workflow] moderators_chat_id` once, through
+  the notifications outbox; the queue shows a banner while the incident is open.
+
+Later messages join a spike of the same municipality and topic detected within
+`follow_hours` when they are as close to its centre; a new burst found while such a
+spike is open grows it instead of raising a second alert.
+"""
+
+from __future__ import annotations
+
+import logging
+from bisect import bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+from scipy.sparse import hstack
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize
+
+from monitor import notify
+from monitor.clock import iso, parse_time
+from monitor.incidents.lifecycle import (
+    OPEN_STATUSES,
+    TRANSITIONS,
+    Event,
+    TransitionError,
+    act,
+    record_event,
+)
+from monitor.incidents.repeats import Similarity
+from monitor.web.titles import TOPIC_TITLES  # plain names; imports nothing of the web
+from nlp import ACTIONABLE_KINDS
+
+log = logging.getLogger(__name__)
+ACTOR = "system:spikes"
+RAISED = {"low": "high", "normal": "high"}  # a mass outage harms many people: `high`
+LINKABLE = TRANSITIONS["link_repeat"][0]
+MAX_ITERATIONS = 20
+
+# The latest labels of each message, and its own incident if it has one.
+_CANDIDATES = f"""
+SELECT p.id, p.created_at, p.text, i.id AS incident_id, i.status
+FROM posts p
+JOIN labels l ON l.id = (SELECT MAX(id) FROM labels WHERE post_id = p.id)
+LEFT JOIN incidents i ON i.post_id = p.id
+WHERE l.municipality = ? AND l.topic = ? AND p.created_at >= ? AND p.created_at <= ?
+  AND l.kind IN ({', '.join(repr(k) for k in sorted(ACTIONABLE_KINDS))})
+  AND p.deleted_at IS NULL
+  AND NOT EXISTS (SELECT 1 FROM spike_members m WHERE m.post_id = p.id)
+  AND (i.id IS NULL OR i.status != 'rejected' OR EXISTS (
+       SELECT 1 FROM incident_repeats r WHERE r.post_id = p.id AND r.unlinked_at IS NULL))
+ORDER BY p.created_at, p.id
+"""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    post_id: int
+    created_at: datetime
+    text: str
+    incident_id: int | None
+    status: str | None
+
+
+@dataclass(frozen=True)
+class Burst:
+    members: list[Candidate]
+    scores: list[float]
+
+
+def detect(ctx, post_ids: Iterable[int]) -> list[int]:
+    """Look for bursts among messages just stored; the ids of the spikes created or
+    grown. The caller holds the transaction."""
+    conf = ctx.settings.spikes
+    post_ids = list(post_ids)
+    if not conf.enabled or not post_ids:
+        return []
+    db = ctx.db
+    marks = ", ".join("?" * len(post_ids))
+    groups = db.execute(
+        f"SELECT l.municipality, l.topic, MIN(p.created_at), MAX(p.created_at) FROM posts p"
+        f" JOIN labels l ON l.id = (SELECT MAX(id) FROM labels WHERE post_id = p.id)"
+        f" WHERE p.id IN ({marks}) AND l.municipality IS NOT NULL"
+        f" AND l.kind IN ({', '.join('?' * len(ACTIONABLE_KINDS))})"
+        f" GROUP BY 1, 2 ORDER BY 1, 2", [*post_ids, *sorted(ACTIONABLE_KINDS)]).fetchall()
+    similarity = Similarity(getattr(ctx.pipeline, "morph", None))
+    touched: list[int] = []
+    for municipality, topic, lo, hi in groups:
+        spike = _detect_group(ctx, similarity, municipality, topic, parse_time(lo),
+                              parse_time(hi), set(post_ids))
+        if spike and spike not in touched:
+            touched.append(spike)
+    return touched
+
+
+def _detect_group(ctx, similarity: Similarity, municipality: str, topic: str, lo: datetime,
+                  hi: datetime, fresh: set[int]) -> int | None:
+    conf = ctx.settings.spikes
+    window = timedelta(minutes=conf.window_minutes)
+    recent = _recent_spike(ctx.db, municipality, topic, lo - timedelta(hours=conf.follow_hours))
+    if recent:  # the burst goes on: the new messages close to it join it, no new alert
+        newcomers = [c for c in _candidates(ctx.db, municipality, topic, lo, hi)
+                     if c.post_id in fresh]
+        joining = _close_to(similarity, _member_texts(ctx.db, recent), newcomers, conf.similarity)
+        if not joining.members:
+            return None
+        _add_members(ctx, recent, joining)
+        return recent["id"]
+    candidates = _candidates(ctx.db, municipality, topic, lo - window, hi + window)
+    burst = find_burst(similarity, candidates, window, conf.threshold(topic), conf.similarity)
+    if burst is None:
+        return None
+    return _create(ctx, municipality, topic, burst)
+
+
+def find_burst(similarity: Similarity, candidates: list[Candidate], window: timedelta,
+               need: int, threshold: float) -> Burst | None:
+    """The largest group of similar messages inside one window, if it has `need`."""
+    if len(candidates) < need:
+        return None
+    times = [c.created_at for c in candidates]
+    problems = {c.post_id: similarity.problem(c.text, similarity.places(c.text))
+                for c in candidates}
+    best, last_end = None, -1
+    for start in range(len(candidates)):
+        end = bisect_right(times, times[start] + window)
+        if end - start < need or end == last_end:
+            continue  # too few, or a window inside the previous one
+        last_end = end
+        inside = candidates[start:end]
+        kept, scores = _centre(_vectors([problems[c.post_id] for c in inside]), threshold)
+        if len(kept) >= need and (best is None or len(kept) > len(best.members)):
+            best = Burst([inside[k] for k in kept], scores)
+    return best
+
+
+def _vectors(problems: list[str]):
+    """Rows of unit length whose dot product is the mean of the lemma and the
+    character n-gram cosines."""
+    parts = []
+    for vectorizer in (TfidfVectorizer(sublinear_tf=True, token_pattern=r"\S+"),
+                       TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)):
+        try:
+            parts.append(normalize(vectorizer.fit_transform(problems)))
+        except ValueError:  # nothing to compare (emoji, numbers only)
+            continue
+    if not parts:
+        return None
+    return normalize(hstack(parts).tocsr())
+
+
+def _centre(vectors, threshold: float) -> tuple[list[int], list[float]]:
+    """Rows close to the centre of the rows kept, the centre recomputed until stable."""
+    if vectors is None:
+        return [], []
+    kept = np.arange(vectors.shape[0])
+    scores = np.zeros(vectors.shape[0])
+    for _ in range(MAX_ITERATIONS):
+        centre = np.asarray(vectors[kept].mean(axis=0)).ravel()
+        norm = np.linalg.norm(centre)
+        if norm == 0:
+            return [], []
+        scores = vectors @ (centre / norm)
+        new = np.flatnonzero(scores >= threshold)
+        if len(new) == 0 or np.array_equal(new, kept):
+            kept = new
+            break
+        kept = new
+    return [int(k) for k in kept], [round(float(scores[k]), 3) for k in kept]
+
+
+def _close_to(similarity: Similarity, members: list[str], newcomers: list[Candidate],
+              threshold: float) -> Burst:
+    """Newcomers as close to the centre of a spike's messages as its members must be."""
+    if not newcomers or not members:
+        return Burst([], [])
+    texts = [similarity.problem(t, similarity.places(t)) for t in members]
+    texts += [similarity.problem(c.text, similarity.places(c.text)) for c in newcomers]
+    vectors = _vectors(texts)
+    if vectors is None:
+        return Burst([], [])
+    centre = np.asarray(vectors[: len(members)].mean(axis=0)).ravel()
+    norm = np.linalg.norm(centre)
+    if norm == 0:
+        return Burst([], [])
+    scores = vectors[len(members):] @ (centre / norm)
+    chosen = [(c, round(float(s), 3)) for c, s in zip(newcomers, scores, strict=True)
+              if s >= threshold]
+    return Burst([c for c, _ in chosen], [s for _, s in chosen])
+
+
+def _candidates(db, municipality: str, topic: str, lo: datetime, hi: datetime) -> list[Candidate]:
+    rows = db.execute(_CANDIDATES, [municipality, topic, iso(lo), iso(hi)]).fetchall()
+    return [Candidate(r[0], parse_time(r[1]), r[2] or "", r[3], r[4]) for r in rows]
+
+
+def _recent_spike(db, municipality: str, topic: str, since: datetime) -> dict | None:
+    """The latest spike of this place and topic still open and heard from since `since`."""
+    cursor = db.execute(
+        f"SELECT s.* FROM spikes s JOIN incidents i ON i.id = s.incident_id"
+        f" WHERE s.municipality = ? AND s.topic = ? AND s.last_at >= ?"
+        f" AND i.status IN ({', '.join('?' * len(OPEN_STATUSES))}) ORDER BY s.id DESC LIMIT 1",
+        [municipality, topic, iso(since), *OPEN_STATUSES])
+    row = cursor.fetchone()
+    return dict(zip([d[0] for d in cursor.description], row, strict=True)) if row else None
+
+
+def _member_texts(db, spike: dict) -> list[str]:
+    return [r[0] for r in db.execute(
+        "SELECT p.text FROM spike_members m JOIN posts p ON p.id = m.post_id"
+        " WHERE m.spike_id = ? ORDER BY m.id", [spike["id"]])]
+
+
+def _home_incident(db, member: Candidate) -> tuple[int, str] | None:
+    """The open incident a message is handled in: its own, or the one it repeats."""
+    if member.incident_id and member.status in OPEN_STATUSES:
+        return member.incident_id, member.status
+    row = db.execute(
+        "SELECT i.id, i.status FROM incident_repeats r JOIN incidents i ON i.id = r.incident_id"
+        " WHERE r.post_id = ? AND r.unlinked_at IS NULL ORDER BY r.id DESC LIMIT 1",
+        [member.post_id]).fetchone()
+    return (row[0], row[1]) if row and row[1] in OPEN_STATUSES else None
+
+
+def _create(ctx, municipality: str, topic: str, burst: Burst) -> int | None:
+    db, now, conf = ctx.db, ctx.clock.now(), ctx.settings.spikes
+    homes = [h for h in (_home_incident(db, m) for m in burst.members) if h]
+    if not homes:
+        log.warning("burst of %d messages in %s/%s has no open incident to group them",
+                    len(burst.members), municipality, topic)
+        return None
+    mass_id = min(h[0] for h in homes)
+    members = burst.members
+    spike_id = db["spikes"].insert({
+        "municipality": municipality, "topic": topic, "incident_id": mass_id,
+        "first_at": iso(min(m.created_at for m in members)),
+        "last_at": iso(max(m.created_at for m in members)), "messages": 0,
+        "threshold": conf.threshold(topic), "window_minutes": conf.window_minutes,
+        "detected_at": iso(now)}).last_pk
+    spike = db["spikes"].get(spike_id)
+    _add_members(ctx, spike, burst)
+    mass = db["incidents"].get(mass_id)
+    raised = RAISED.get(mass["urgency"])
+    if raised:
+        db["incidents"].update(mass_id, {"urgency": raised, "updated_at": iso(now)})
+    record_event(db, Event(mass_id, "spike_detected", ACTOR, now, mass["status"], mass["status"],
+                           {"spike_id": spike_id, "messages": len(members),
+                            "window_minutes": conf.window_minutes,
+                            "threshold": conf.threshold(topic),
+                            **({"urgency": [mass["urgency"], raised]} if raised else {})}))
+    if raised:
+        from monitor.incidents.deadlines import recompute
+
+        recompute(ctx, mass_id)
+    _alert(ctx, db["spikes"].get(spike_id), mass)
+    return spike_id
+
+
+def _add_members(ctx, spike: dict, burst: Burst) -> None:
+    """Record the messages of a burst and link their incidents to the mass incident."""
+    db, now = ctx.db, ctx.clock.now()
+    added = []
+    for member, score in zip(burst.members, burst.scores, strict=True):
+        cursor = db.execute(
+            "INSERT OR IGNORE INTO spike_members (spike_id, post_id, score, added_at)"
+            " VALUES (?, ?, ?, ?)", [spike["id"], member.post_id, score, iso(now)])
+        if cursor.rowcount == 1:
+            added.append(member)
+    for member in added:
+        if (member.incident_id and member.incident_id != spike["incident_id"]
+                and member.status in LINKABLE):
+            try:
+                act(ctx, member.incident_id, "link_repeat", ACTOR,
+                    repeat_of=spike["incident_id"], spike_id=spike["id"])
+            except TransitionError as error:  # moved on meanwhile: it stays on its own
+                log.info("spike %s: incident %s not linked: %s", spike["id"],
+                         member.incident_id, error)
+    if added:
+        db.execute(
+            "UPDATE spikes SET messages = (SELECT COUNT(*) FROM spike_members WHERE spike_id = ?),"
+            " first_at = MIN(first_at, ?), last_at = MAX(last_at, ?) WHERE id = ?",
+            [spike["id"], iso(min(m.created_at for m in added)),
+             iso(max(m.created_at for m in added)), spike["id"]])
+
+
+def _alert(ctx, spike: dict, mass: dict) -> None:
+    """Tell the moderators' chat once (the once_key keeps it from being queued twice)."""
+    chat = ctx.settings.workflow.moderators_chat_id
+    if not chat:
+        return
+    notify.queue(ctx.db, chat, alert_text(ctx, spike, mass), ctx.clock.now(),
+                 once_key=f"spike:{spike['id']}", incident_id=mass["id"])
+
+
+def alert_text(ctx, spike: dict, mass: dict) -> str:
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(ctx.settings.timezone)
+    first = parse_time(spike["first_at"]).astimezone(zone)
+    last = parse_time(spike["last_at"]).astimezone(zone)
+    minutes = max(1, round((last - first).total_seconds() / 60))
+    post = ctx.db.execute("SELECT text FROM posts WHERE id = ?", [mass["post_id"]]).fetchone()
+    quote = " ".join((post[0] if post else "").split())[:200]
+    return (f"⚠️ Всплеск обращений: {spike['messages']} сообщений за {minutes} мин "
+            f"({first:%d.%m %H:%M}–{last:%H:%M}) — {TOPIC_TITLES.get(spike['topic'], spike['topic'])}, "
+            f"{spike['municipality']}. Массовый инцидент №{mass['id']}: «{quote}»")
+
+
+def banner(db, viewer: dict, now: datetime, follow_hours: float) -> list[dict]:
+    """Spikes to show over the queue: the mass incident is open and the burst recent.
+    An official sees only those of their organisation."""
+    clauses, params = ["s.last_at >= ?"], [iso(now - timedelta(hours=follow_hours))]
+    if viewer.get("role") == "official":
+        clauses.append("i.organisation_id = ?")
+        params.append(viewer.get("organisation_id"))
+    cursor = db.execute(
+        f"SELECT s.id, s.municipality, s.topic, s.messages, s.first_at, s.last_at,"
+        f" s.incident_id FROM spikes s JOIN incidents i ON i.id = s.incident_id"
+        f" WHERE {' AND '.join(clauses)}"
+        f" AND i.status IN ({', '.join('?' * len(OPEN_STATUSES))}) ORDER BY s.id DESC LIMIT 5",
+        [*params, *OPEN_STATUSES])
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
