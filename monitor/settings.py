@@ -134,7 +134,7 @@ class Spikes:
 
     enabled: bool = True
     window_minutes: int = 60
-    similarity: float = 0.3  # closeness of a message to the centre of the burst (0..1)
+    similarity: float = 0.4  # mean likeness of a message to the rest of the burst (0..1)
     follow_hours: float = 12  # later similar messages join a spike detected this recently
     min_messages: dict = field(default_factory=lambda: {"default": 10})  # topic -> messages
 

@@ -10,10 +10,11 @@ After every ingest batch, for each (municipality, topic) the batch touched:
   labels), published near the batch's messages, not deleted, not rejected by a
   moderator, not yet in a burst;
 - every window of `window_minutes` that starts at a candidate and holds at least
-  `min_messages` (per topic) is searched for a burst: the messages close to the
-  centre of the window's messages (TF-IDF over lemmas and their character n-grams,
-  the address words taken out as for repeats; a message stays while its cosine to
-  the centre of those kept is at least `similarity`, until nothing changes);
+  `min_messages` (per topic) is searched for a burst: the message least like the
+  others is dropped, one at a time, until every message left is on average at
+  least `similarity` like the others (the better of the lemma TF-IDF cosine and
+  the soft match of natasha's word vectors, address words taken out, as repeats
+  do: «сухо» and «нет воды» are alike, «вода на потолке» and «нет воды» less so);
 - the largest burst, if it keeps `min_messages`, is a spike. The earliest open
   incident among its messages becomes the mass incident (raised to `high`: an
   outage for many people); the other messages' incidents are linked to it as
@@ -21,9 +22,9 @@ After every ingest batch, for each (municipality, topic) the batch touched:
   shows one line. The alert goes to `[workflow] moderators_chat_id` once, through
   the notifications outbox; the queue shows a banner while the incident is open.
 
-Later messages join a spike of the same municipality and topic detected within
-`follow_hours` when they are as close to its centre; a new burst found while such a
-spike is open grows it instead of raising a second alert.
+While a spike of the same municipality and topic is open and was heard from
+within `follow_hours`, new messages on average as like its members join it
+(no second alert, no second spike).
 """
 
 from __future__ import annotations
@@ -35,9 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
-from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import normalize
 
 from monitor import notify
 from monitor.clock import iso, parse_time
@@ -50,6 +49,8 @@ from monitor.incidents.lifecycle import (
     record_event,
 )
 from monitor.incidents.repeats import Similarity
+from monitor.incidents.repeats import _soft_match as soft_match  # the repeats' word vectors
+from monitor.incidents.repeats import _vectors as word_vectors
 from monitor.web.titles import TOPIC_TITLES  # plain names; imports nothing of the web
 from nlp import ACTIONABLE_KINDS
 
@@ -57,7 +58,6 @@ log = logging.getLogger(__name__)
 ACTOR = "system:spikes"
 RAISED = {"low": "high", "normal": "high"}  # a mass outage harms many people: `high`
 LINKABLE = TRANSITIONS["link_repeat"][0]
-MAX_ITERATIONS = 20
 
 # The latest labels of each message, and its own incident if it has one.
 _CANDIDATES = f"""
@@ -141,74 +141,62 @@ def find_burst(similarity: Similarity, candidates: list[Candidate], window: time
     if len(candidates) < need:
         return None
     times = [c.created_at for c in candidates]
-    problems = {c.post_id: similarity.problem(c.text, similarity.places(c.text))
-                for c in candidates}
+    matrix = pairwise(similarity, [c.text for c in candidates])
     best, last_end = None, -1
     for start in range(len(candidates)):
         end = bisect_right(times, times[start] + window)
         if end - start < need or end == last_end:
             continue  # too few, or a window inside the previous one
         last_end = end
-        inside = candidates[start:end]
-        kept, scores = _centre(_vectors([problems[c.post_id] for c in inside]), threshold)
+        kept, scores = peel(matrix[start:end, start:end], threshold)
         if len(kept) >= need and (best is None or len(kept) > len(best.members)):
-            best = Burst([inside[k] for k in kept], scores)
+            best = Burst([candidates[start + k] for k in kept], scores)
     return best
 
 
-def _vectors(problems: list[str]):
-    """Rows of unit length whose dot product is the mean of the lemma and the
-    character n-gram cosines."""
-    parts = []
-    for vectorizer in (TfidfVectorizer(sublinear_tf=True, token_pattern=r"\S+"),
-                       TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)):
-        try:
-            parts.append(normalize(vectorizer.fit_transform(problems)))
-        except ValueError:  # nothing to compare (emoji, numbers only)
-            continue
-    if not parts:
-        return None
-    return normalize(hstack(parts).tocsr())
+def pairwise(similarity: Similarity, texts: list[str]) -> np.ndarray:
+    """Similarity of every two texts' problems (0..1): the better of the lemma TF-IDF
+    cosine and the soft match of their word vectors («вода» is near «водоснабжение»,
+    «сухо» near «нет воды»), the address words taken out as for repeats."""
+    problems = [similarity.problem(t, similarity.places(t)) for t in texts]
+    n = len(problems)
+    matrix = np.zeros((n, n))
+    try:
+        tfidf = TfidfVectorizer(sublinear_tf=True, token_pattern=r"\S+").fit_transform(problems)
+        matrix = (tfidf @ tfidf.T).toarray()
+    except ValueError:  # nothing to compare (emoji, numbers only)
+        pass
+    vectors = [word_vectors(p) for p in problems]
+    for i in range(n):
+        for j in range(i + 1, n):
+            matrix[i, j] = matrix[j, i] = max(matrix[i, j], soft_match(vectors[i], vectors[j]))
+    np.fill_diagonal(matrix, 0.0)
+    return matrix
 
 
-def _centre(vectors, threshold: float) -> tuple[list[int], list[float]]:
-    """Rows close to the centre of the rows kept, the centre recomputed until stable."""
-    if vectors is None:
-        return [], []
-    kept = np.arange(vectors.shape[0])
-    scores = np.zeros(vectors.shape[0])
-    for _ in range(MAX_ITERATIONS):
-        centre = np.asarray(vectors[kept].mean(axis=0)).ravel()
-        norm = np.linalg.norm(centre)
-        if norm == 0:
-            return [], []
-        scores = vectors @ (centre / norm)
-        new = np.flatnonzero(scores >= threshold)
-        if len(new) == 0 or np.array_equal(new, kept):
-            kept = new
-            break
-        kept = new
-    return [int(k) for k in kept], [round(float(scores[k]), 3) for k in kept]
+def peel(matrix: np.ndarray, threshold: float) -> tuple[list[int], list[float]]:
+    """Drop the message least like the others, one at a time, until every message
+    kept is on average at least `threshold` like the other ones kept."""
+    kept = list(range(matrix.shape[0]))
+    while len(kept) > 1:
+        means = matrix[np.ix_(kept, kept)].sum(axis=1) / (len(kept) - 1)
+        worst = int(np.argmin(means))
+        if means[worst] >= threshold:
+            return kept, [round(float(m), 3) for m in means]
+        kept.pop(worst)
+    return [], []
 
 
 def _close_to(similarity: Similarity, members: list[str], newcomers: list[Candidate],
               threshold: float) -> Burst:
-    """Newcomers as close to the centre of a spike's messages as its members must be."""
+    """Newcomers on average as like a spike's messages as its members must be."""
     if not newcomers or not members:
         return Burst([], [])
-    texts = [similarity.problem(t, similarity.places(t)) for t in members]
-    texts += [similarity.problem(c.text, similarity.places(c.text)) for c in newcomers]
-    vectors = _vectors(texts)
-    if vectors is None:
-        return Burst([], [])
-    centre = np.asarray(vectors[: len(members)].mean(axis=0)).ravel()
-    norm = np.linalg.norm(centre)
-    if norm == 0:
-        return Burst([], [])
-    scores = vectors[len(members):] @ (centre / norm)
-    chosen = [(c, round(float(s), 3)) for c, s in zip(newcomers, scores, strict=True)
-              if s >= threshold]
-    return Burst([c for c, _ in chosen], [s for _, s in chosen])
+    matrix = pairwise(similarity, members + [c.text for c in newcomers])
+    means = matrix[len(members):, : len(members)].mean(axis=1)
+    chosen = [(c, round(float(m), 3)) for c, m in zip(newcomers, means, strict=True)
+              if m >= threshold]
+    return Burst([c for c, _ in chosen], [m for _, m in chosen])
 
 
 def _candidates(db, municipality: str, topic: str, lo: datetime, hi: datetime) -> list[Candidate]:

@@ -139,7 +139,7 @@ def test_the_demo_burst_in_sormovo_becomes_one_mass_incident_and_nothing_else_do
     assert len(found) == 1, "the rest of the stream is ordinary traffic: no other spike"
     spike = found[0]
     assert (spike["municipality"], spike["topic"]) == ("Нижний Новгород", "housing")
-    assert spike["threshold"] == 8 and spike["messages"] >= 8
+    assert spike["threshold"] == 7 and spike["messages"] >= 7
     texts = members(sctx, spike["id"])
     assert len(texts) == spike["messages"]
     assert all("вод" in t.lower() or "сух" in t.lower() or "ноль" in t for t in texts)
@@ -269,4 +269,4 @@ def test_the_mass_incident_records_why(sctx):
         "incident_id = ? AND event = 'spike_detected'", [spike["incident_id"]])]
     assert len(events) == 1
     data = json.loads(events[0]["data"])
-    assert data["spike_id"] == spike["id"] and data["threshold"] == 8
+    assert data["spike_id"] == spike["id"] and data["threshold"] == 7
