@@ -31,14 +31,15 @@ class IngestReport:
     duplicates: int = 0
     edited: int = 0
     deleted: int = 0
+    restored: int = 0  # posts marked deleted that the platform shows again
     incidents: int = 0
     repeats: int = 0  # posts linked to an open incident instead of opening one
-    spikes: int = 0  # bursts of similar messages grouped into a mass incident (monitor.spikes)
+    spikes: int = 0  # bursts of similar messages that became a mass incident (monitor.spikes)
     errors: list[str] = field(default_factory=list)
 
     def add(self, other: IngestReport) -> None:
-        for name in ("received", "stored", "duplicates", "edited", "deleted", "incidents",
-                     "repeats", "spikes"):
+        for name in ("received", "stored", "duplicates", "edited", "deleted", "restored",
+                     "incidents", "repeats", "spikes"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.errors.extend(other.errors)
 
@@ -46,7 +47,7 @@ class IngestReport:
         return (f"{self.received} received, {self.stored} new, {self.duplicates} already stored, "
                 f"{self.edited} edited, {self.deleted} deleted, {self.incidents} incidents opened, "
                 f"{self.repeats} repeats linked"
-                + (f", {self.spikes} spikes grouped" if self.spikes else ""))
+                + (f", {self.spikes} spikes detected" if self.spikes else ""))
 
 
 def ingest(ctx, posts: Iterable[Post], *, cursor: tuple[str, dict] | None = None,
@@ -64,14 +65,17 @@ def ingest(ctx, posts: Iterable[Post], *, cursor: tuple[str, dict] | None = None
     sources = {key: ensure_source(db, key, now) for key in {p.source for p in posts}}
     if cursor:
         sources.setdefault(cursor[0], ensure_source(db, cursor[0], now))
-    fresh, edits = [], []
+    fresh, edits, restored = [], [], []
     for post in posts:
         row = _stored(db, sources[post.source]["id"], post.external_id)
         if row is None:
             fresh.append(post)
-        elif row["text"] != post.text:
+            continue
+        if row["deleted_at"]:
+            restored.append(row["id"])
+        if row["text"] != post.text:
             edits.append((row, post))
-        else:
+        elif not row["deleted_at"]:
             report.duplicates += 1
     labels = ctx.pipeline.label(
         [p.text for p in fresh],
@@ -88,6 +92,9 @@ def ingest(ctx, posts: Iterable[Post], *, cursor: tuple[str, dict] | None = None
         for row, post in edits:
             _store_edit(db, row, post, now)
         report.edited = len(edits)
+        for post_id in restored:
+            db["posts"].update(post_id, {"deleted_at": None})
+        report.restored = len(restored)
         for source_key, external_id in deleted:
             report.deleted += _mark_deleted(db, source_key, external_id, now)
         if cursor:
@@ -104,7 +111,7 @@ def _detect_spikes(ctx, post_ids: list[int]) -> int:
 
     try:
         with ctx.db.atomic():
-            return len(detect(ctx, post_ids))
+            return len(detect(ctx, post_ids).created)
     except Exception:
         log.exception("spike detection failed for a batch of %d posts", len(post_ids))
         return 0

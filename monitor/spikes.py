@@ -32,7 +32,7 @@ from __future__ import annotations
 import logging
 from bisect import bisect_right
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -84,19 +84,26 @@ class Candidate:
     status: str | None
 
 
+@dataclass
+class Outcome:
+    created: list[int] = field(default_factory=list)  # spike ids
+    grown: list[int] = field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class Burst:
     members: list[Candidate]
     scores: list[float]
 
 
-def detect(ctx, post_ids: Iterable[int]) -> list[int]:
-    """Look for bursts among messages just stored; the ids of the spikes created or
-    grown. The caller holds the transaction."""
+def detect(ctx, post_ids: Iterable[int]) -> Outcome:
+    """Look for bursts among messages just stored: the spikes created, and those the
+    messages joined. The caller holds the transaction."""
     conf = ctx.settings.spikes
     post_ids = list(post_ids)
+    outcome = Outcome()
     if not conf.enabled or not post_ids:
-        return []
+        return outcome
     db = ctx.db
     marks = ", ".join("?" * len(post_ids))
     groups = db.execute(
@@ -106,17 +113,14 @@ def detect(ctx, post_ids: Iterable[int]) -> list[int]:
         f" AND l.kind IN ({', '.join('?' * len(ACTIONABLE_KINDS))})"
         f" GROUP BY 1, 2 ORDER BY 1, 2", [*post_ids, *sorted(ACTIONABLE_KINDS)]).fetchall()
     similarity = Similarity(getattr(ctx.pipeline, "morph", None))
-    touched: list[int] = []
     for municipality, topic, lo, hi in groups:
-        spike = _detect_group(ctx, similarity, municipality, topic, parse_time(lo),
-                              parse_time(hi), set(post_ids))
-        if spike and spike not in touched:
-            touched.append(spike)
-    return touched
+        _detect_group(ctx, similarity, municipality, topic, parse_time(lo), parse_time(hi),
+                      set(post_ids), outcome)
+    return outcome
 
 
 def _detect_group(ctx, similarity: Similarity, municipality: str, topic: str, lo: datetime,
-                  hi: datetime, fresh: set[int]) -> int | None:
+                  hi: datetime, fresh: set[int], outcome: Outcome) -> None:
     conf = ctx.settings.spikes
     window = timedelta(minutes=conf.window_minutes)
     recent = _recent_spike(ctx.db, municipality, topic, lo - timedelta(hours=conf.follow_hours))
@@ -124,15 +128,14 @@ def _detect_group(ctx, similarity: Similarity, municipality: str, topic: str, lo
         newcomers = [c for c in _candidates(ctx.db, municipality, topic, lo, hi)
                      if c.post_id in fresh]
         joining = _close_to(similarity, _member_texts(ctx.db, recent), newcomers, conf.similarity)
-        if not joining.members:
-            return None
-        _add_members(ctx, recent, joining)
-        return recent["id"]
+        if joining.members:
+            _add_members(ctx, recent, joining)
+            outcome.grown.append(recent["id"])
+        return
     candidates = _candidates(ctx.db, municipality, topic, lo - window, hi + window)
     burst = find_burst(similarity, candidates, window, conf.threshold(topic), conf.similarity)
-    if burst is None:
-        return None
-    return _create(ctx, municipality, topic, burst)
+    if burst is not None and (spike_id := _create(ctx, municipality, topic, burst)):
+        outcome.created.append(spike_id)
 
 
 def find_burst(similarity: Similarity, candidates: list[Candidate], window: timedelta,

@@ -91,3 +91,12 @@ def test_a_deleted_post_is_marked_and_keeps_its_incident(ctx):
     [row] = list(ctx.db["posts"].rows)
     assert row["deleted_at"] and ctx.db["incidents"].count == 1
     assert ingest(ctx, [], deleted=[("vk:-100003", "-100003_10_1")]).deleted == 0
+
+
+def test_a_deleted_post_that_comes_back_is_restored(ctx):
+    ingest(ctx, [post(ctx, "Третий день нет воды на Гайдара 12")])
+    ingest(ctx, [], deleted=[("vk:-100003", "-100003_10_1")])
+    report = ingest(ctx, [post(ctx, "Третий день нет воды на Гайдара 12")])
+    assert report.restored == 1 and report.duplicates == 0
+    [row] = list(ctx.db["posts"].rows)
+    assert row["deleted_at"] is None and ctx.db["incidents"].count == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import replace
 from datetime import timedelta
@@ -153,7 +154,7 @@ def test_reply_to_a_telegram_message_replies_to_it_from_the_bot(rctx, tg, client
     publish_one(rctx, client)
     [sent] = tg.sent
     assert int(sent["chat_id"]) == TG_CHAT and sent["text"] == "Спасибо, передали в администрацию."
-    assert '"message_id": %d' % message_id in sent["reply_parameters"]
+    assert json.loads(sent["reply_parameters"])["message_id"] == message_id
     assert "parse_mode" not in sent
     row = reply(rctx, i)
     assert row["status"] == "published" and row["external_id"].startswith(f"{TG_CHAT}_")

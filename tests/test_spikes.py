@@ -143,8 +143,11 @@ def test_the_demo_burst_in_sormovo_becomes_one_mass_incident_and_nothing_else_do
     texts = members(sctx, spike["id"])
     assert len(texts) == spike["messages"]
     assert all("вод" in t.lower() or "сух" in t.lower() or "ноль" in t for t in texts)
-    first, last = parse_time(spike["first_at"]), parse_time(spike["last_at"])
-    assert first.date().isoformat() == "2026-11-18" and last - first <= timedelta(hours=1)
+    detected = [parse_time(r[0]) for r in sctx.db.execute(
+        "SELECT p.created_at FROM spike_members m JOIN posts p ON p.id = m.post_id"
+        " WHERE m.added_at = ?", [spike["detected_at"]])]
+    assert len(detected) >= 7 and max(detected) - min(detected) <= timedelta(hours=1)
+    assert min(detected).date().isoformat() == "2026-11-18"
 
     mass = sctx.db["incidents"].get(spike["incident_id"])
     assert mass["status"] == "new" and mass["urgency"] == "high"
@@ -210,8 +213,8 @@ def test_the_alert_is_sent_once_and_later_messages_join_the_spike(sctx, fake):
         run_once(sctx, client)
     [grown] = spikes(sctx)
     assert grown["messages"] > before
-    assert len(fake.sent) == 1 and int(fake.sent[0]["chat_id"]) == MODERATORS
-    assert "Всплеск" in fake.sent[0]["text"]
+    alerts = [m for m in fake.sent if "Всплеск" in m["text"]]  # deadline warnings aside
+    assert len(alerts) == 1 and int(alerts[0]["chat_id"]) == MODERATORS
     mass = sctx.db["incidents"].get(grown["incident_id"])
     assert mass["repeats"] == grown["messages"] - 1
 

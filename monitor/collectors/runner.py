@@ -289,13 +289,6 @@ class Runner:
                 posts.append(post)
         deleted = [d if isinstance(d, tuple) else (key, d) for d in batch.deleted]
         report = ingest(ctx, posts, cursor=(key, batch.cursor), deleted=deleted)
-        restored = [p for p in posts if p.raw.get("vk_event") == "wall_reply_restore"]
-        if restored:
-            with db.atomic():
-                for post in restored:
-                    db.execute("UPDATE posts SET deleted_at = NULL WHERE external_id = ? AND "
-                               "source_id = (SELECT id FROM sources WHERE key = ?)",
-                               [post.external_id, post.source])
         record_success(db, key)
         return report
 

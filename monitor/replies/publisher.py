@@ -81,17 +81,16 @@ def publish_one(ctx, client: httpx.Client, tally: Tally | None = None) -> bool:
         db.execute("UPDATE reply_outbox SET attempts = attempts + 1,"
                    " guid = coalesce(guid, ?) WHERE id = ?", [uuid.uuid4().hex, reply_id])
     row = describe(db, reply_id)
+    target = None
     try:
         target = resolve(ctx, row)
     except NotPublishable as error:
         outcome = Outcome.refused(error.kind, str(error))
     else:
         outcome = _send(ctx, client, target)
-        db["reply_outbox"].update(reply_id, {"platform": target.platform,
-                                             "account": target.account})
         log.info("reply %s (incident %s) via %s %s: %s %s", reply_id, row["incident_id"],
                  target.account, shown(target.params), outcome.result, outcome.reason or "")
-    record(ctx, row, outcome)
+    record(ctx, row, outcome, target)
     if tally is not None:
         tally.add(outcome.result)
     return True
@@ -106,13 +105,16 @@ def _send(ctx, client: httpx.Client, target) -> Outcome:
     return send(client, ctx.settings.secret(url_var), token, target.params)
 
 
-def record(ctx, row: dict, outcome: Outcome) -> None:
+def record(ctx, row: dict, outcome: Outcome, target=None) -> None:
     """Store the outcome of one attempt; events and reply times in the same transaction."""
     db = ctx.db
     now = ctx.clock.now()  # the moment the platform answered
     reply_id, incident_id = row["id"], row["incident_id"]
     attempts = (row.get("attempts") or 0)
     with db.atomic():
+        if target is not None:
+            db["reply_outbox"].update(reply_id, {"platform": target.platform,
+                                                 "account": target.account})
         if outcome.result == PUBLISHED:
             outbox.mark_published(db, reply_id, outcome.external_id, now)
             db["reply_outbox"].update(reply_id, {"url": outcome.url, "failure": None,

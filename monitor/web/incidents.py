@@ -95,8 +95,9 @@ def _clocks(incident: dict, now) -> list[dict]:
 def _duration(delta) -> str:
     minutes = int(abs(delta.total_seconds()) // 60)
     days, rest = divmod(minutes, 24 * 60)
-    text = " ".join(p for p in (f"{days} д" if days else "", f"{rest // 60} ч" if rest >= 60 else "",
-                                f"{rest % 60} мин") if p)
+    parts = [f"{days} д" if days else "", f"{rest // 60} ч" if rest >= 60 else "",
+             f"{rest % 60} мин" if rest % 60 or not (days or rest >= 60) else ""]
+    text = " ".join(p for p in parts if p)
     return f"осталось {text}" if delta.total_seconds() >= 0 else f"просрочен на {text}"
 
 
