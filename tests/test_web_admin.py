@@ -230,6 +230,7 @@ def test_organisation_linked_accounts_store_env_names_never_tokens(app, web_ctx,
         assert "super-secret-token-value" not in html
         assert "TSUR_VK_TOKEN_DZR" in html
     assert "переменная задана" in page and "не задан на сервере" in page
+    assert "Организация описана в" in page  # tsur.toml wins for the configured fields
     change = audit_rows(web_ctx, "organisation_update")[-1]
     assert change["target"] == "organisation:adm-dzr"
     assert change["details"]["vk_token_env"] == {"old": None, "new": "TSUR_VK_TOKEN_DZR"}

@@ -174,8 +174,6 @@ def test_passwords_are_stored_as_argon2_hashes(web_ctx):
         assert stored.startswith("$argon2id$")
 
 
-@pytest.mark.xfail(reason="incident.html (incident workflow) still links post.url unfiltered; "
-                          "it should use the `safe_url` filter", strict=False)
 def test_a_javascript_link_as_post_url_is_not_linked(app, web_ctx):
     incident = add_incident(web_ctx, "Яма во дворе", url="javascript:alert(document.cookie)")
     client = logged_in(app, "moderator", "moderator-demo")

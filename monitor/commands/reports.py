@@ -34,16 +34,33 @@ def _day(value: str | None, settings, name: str) -> datetime | None:
 @click.option("--until", help="Last local day included, YYYY-MM-DD.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Also write CSV here.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write JSON here.")
+@click.option("--report", "report_name", default="times", show_default=True,
+              type=click.Choice(["times", "volume", "recurring", "heatmap", "open", "incidents",
+                                 "all"]),
+              help="Which report: response times (grouped --by), incoming volume per day, top "
+                   "recurring problems, municipality × topic, open incidents per municipality, "
+                   "every incident, or all of them (xlsx/json).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "xlsx"]),
+              help="Write the report in this format to --output (csv and json: stdout without).")
+@click.option("--output", "-o", "output", type=click.Path(dir_okay=False),
+              help="File for --format (required for xlsx).")
+@click.option("--organisation", "organisation",
+              help="Only this organisation's incidents (its key), as its officials see them.")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False),
               help="Default: the configured database.")
 @click.pass_obj
-def report(obj, by, measures, since, until, csv_path, json_path, db_path):
+def report(obj, by, measures, since, until, csv_path, json_path, report_name, fmt, output,
+           organisation, db_path):
     """Response times: average, median, p90, share overdue and 0–1 h … 24 h+ buckets.
 
     Times are clock hours from the opening of an incident to its first public reply,
     to reaching the organisation, and to resolution; rejected incidents are left out.
+    `--report` picks another report of the dashboard; `--format csv|json|xlsx` writes
+    it (with `--output`), the same figures the dashboard downloads.
 
     Example: tsur report --by municipality --since 2026-11-01 --csv times.csv
+
+    Example: tsur report --report all --format xlsx -o report.xlsx
     """
     from monitor.incidents.metrics import aggregate
 
@@ -54,9 +71,13 @@ def report(obj, by, measures, since, until, csv_path, json_path, db_path):
     if start and end and end <= start:
         raise click.BadParameter("--until is before --since", param_hint="--until")
     ctx = open_context(settings, db_path)
+    viewer = _viewer(ctx, organisation)
+    if report_name != "times" or fmt:
+        _export(ctx, viewer, report_name, by, measures, start, end, fmt, output)
+        return
     rows = []
     for measure in measures or ("first_reply", "executor", "resolve"):
-        rows += [a.as_row() for a in aggregate(ctx.db, None, measure, by, now=ctx.clock.now(),
+        rows += [a.as_row() for a in aggregate(ctx.db, viewer, measure, by, now=ctx.clock.now(),
                                                timezone=settings.timezone, since=start,
                                                until=end)]
     if not rows:
@@ -73,6 +94,67 @@ def report(obj, by, measures, since, until, csv_path, json_path, db_path):
             json.dump({"by": by, "since": since, "until": until, "rows": rows}, f,
                       ensure_ascii=False, indent=2)
         click.echo(f"written {json_path}")
+
+
+def _viewer(ctx, organisation: str | None) -> dict | None:
+    if not organisation:
+        return None
+    row = ctx.db.execute("SELECT id FROM organisations WHERE key = ?", [organisation]).fetchone()
+    if row is None:
+        keys = ", ".join(r[0] for r in ctx.db.execute("SELECT key FROM organisations ORDER BY key"))
+        raise click.BadParameter(f"no organisation {organisation!r}; known: {keys}",
+                                 param_hint="--organisation")
+    return {"role": "official", "organisation_id": row[0]}
+
+
+def _export(ctx, viewer, name, by, measures, start, end, fmt, output) -> None:
+    """Any report: printed as a table, or written as CSV, JSON or XLSX."""
+    from monitor import exports
+
+    scope = exports.Scope(viewer, ctx.clock.now(), ctx.settings.timezone, since=start, until=end)
+    if name == "all":
+        tables = [exports.build(n, ctx.db, scope, ctx.settings) for n in exports.REPORTS]
+    elif name == "times":
+        tables = [exports.times(ctx.db, scope, by, measures or ("first_reply", "executor",
+                                                                 "resolve"))]
+    else:
+        tables = [exports.build(name, ctx.db, scope, ctx.settings)]
+    if fmt == "csv" and len(tables) > 1:
+        raise click.UsageError("CSV holds one report: pick one with --report, or use "
+                               "--format xlsx / json for all of them")
+    if fmt == "xlsx" and not output:
+        raise click.UsageError("XLSX is a binary file: give it a name with --output report.xlsx")
+    if fmt is None:
+        for table in tables:
+            _print_table(table)
+        return
+    meta = {"since": start.date().isoformat() if start else None,
+            "until": (end - timedelta(days=1)).date().isoformat() if end else None}
+    if fmt == "xlsx":
+        data = exports.to_xlsx(tables)
+    else:
+        text = exports.to_csv(tables[0]) if fmt == "csv" else exports.to_json(tables, **meta)
+        data = text.encode("utf-8")
+    if output:
+        with open(output, "wb") as f:
+            f.write(data)
+        rows = sum(len(t.rows) for t in tables)
+        click.echo(f"written {output} ({len(tables)} report(s), {rows} rows)", err=True)
+    else:
+        click.echo(data.decode("utf-8"), nl=False)
+
+
+def _print_table(table) -> None:
+    click.echo(f"\n{table.title}")
+    if not table.rows:
+        click.echo("  нет данных за период")
+        return
+    keys = table.fields()
+    cells = [[("—" if r.get(k) is None else str(r.get(k)))[:60] for k in keys] for r in table.rows]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, (_, h) in enumerate(table.columns)]
+    click.echo("  " + "  ".join(h.ljust(w) for (_, h), w in zip(table.columns, widths, strict=True)))
+    for row in cells:
+        click.echo("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
 
 
 def _print(rows: list[dict]) -> None:

@@ -309,8 +309,10 @@ def organisation_page(request: Request, org_id: int, user: dict = Depends(admin_
 
 
 def _organisation_page(request, ctx, user, org, form, *, error=None, status_code=200):
+    configured = ctx.settings.organisation(org["key"]) is not None
     return render(request, "admin/organisation.html", status_code=status_code, user=user, org=org,
-                  form=form, kinds=ORG_KINDS, error=error, section="organisations")
+                  form=form, kinds=ORG_KINDS, error=error, section="organisations",
+                  configured=configured, config_path=ctx.settings.path)
 
 
 @router.post("/organisations/{org_id}", dependencies=[Depends(check_csrf)])

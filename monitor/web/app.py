@@ -19,7 +19,7 @@ from monitor.incidents.lifecycle import REJECT_REASONS, STATUS_TITLES
 from monitor.users import ROLE_TITLES
 from nlp.labels import KINDS, TOPICS, URGENCIES
 
-from . import admin, auth, callbacks, incidents, labels, live, models_page
+from . import admin, auth, callbacks, dashboard, incidents, labels, live, models_page
 from .titles import KIND_TITLES, TOPIC_TITLES, URGENCY_TITLES
 
 HERE = Path(__file__).parent
@@ -60,6 +60,7 @@ def create_app(ctx, secret_key: str | None = None) -> FastAPI:
     app.include_router(auth.router)
     for feature in (incidents, callbacks, admin, live, labels, models_page):
         app.include_router(feature.router)
+    app.include_router(dashboard.router)
     return app
 
 
@@ -80,6 +81,7 @@ def templates(ctx) -> Jinja2Templates:
         return deadline_status(due, met, ctx.clock.now())
 
     env.filters["local"] = local
+    env.globals["spike_banner"] = dashboard.spike_banner  # open spikes over the queue
     env.filters["safe_url"] = safe_url
     env.globals.update(
         deadline=deadline, STATUS_TITLES=STATUS_TITLES, KIND_TITLES=KIND_TITLES,

@@ -42,7 +42,7 @@ def columns(labels: list[str], series: dict[str, list[float]], title: str,
     slot = max(24.0, min(80.0, 700 / len(labels)))
     bar = (slot - 6) / n_series
     left, bottom, plot = 40, height - 40, height - 70
-    width = left + slot * len(labels) + 10
+    width = max(left + slot * len(labels) + 10, left + 160 * n_series)
     body = [f'<line x1="{left}" y1="{bottom}" x2="{width - 5:.0f}" y2="{bottom}" class="axis"/>',
             _text(left - 4, bottom - plot + 4, _fmt(top), "tick", "end"),
             _text(left - 4, bottom + 4, "0", "tick", "end")]
@@ -62,18 +62,18 @@ def columns(labels: list[str], series: dict[str, list[float]], title: str,
 
 
 def bars(items: list[tuple[str, float | None]], title: str, unit: str = "",
-         width: int = 640) -> Markup:
+         width: int = 720) -> Markup:
     """Horizontal bars, one per labelled value (None: no figure yet)."""
     if not items:
         return _svg(300, 40, [_text(10, 25, "нет данных", "muted")], title)
-    row, label_w = 22, 230
+    row, label_w = 22, 300
     top = max((v or 0) for _, v in items) or 1
-    plot = width - label_w - 70
+    plot = width - label_w - 80
     body = []
     for i, (label, value) in enumerate(items):
         y = 6 + i * row
         text = str(label)
-        body.append(_text(label_w - 6, y + 14, text if len(text) <= 34 else text[:33] + "…",
+        body.append(_text(label_w - 6, y + 14, text if len(text) <= 42 else text[:41] + "…",
                           "label", "end"))
         w = plot * (value or 0) / top
         body.append(f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row - 8}" '
@@ -111,29 +111,45 @@ def heatmap(rows: list[str], cols: list[str], values: dict[tuple[str, str], int]
     return _svg(label_w + cell * len(cols) + 10, head + len(rows) * cell * 0.6 + 10, body, title)
 
 
-def region_map(points: list[tuple[str, float, float, int]], title: str, width: int = 640,
-               height: int = 520) -> Markup:
-    """Municipalities as circles at their centres, the area proportional to the count.
+def region_map(points: list[tuple[str, float, float, int]], title: str,
+               places: dict[str, tuple[float, float]] | None = None, labelled: int = 8,
+               width: int = 640, height: int = 520) -> Markup:
+    """Municipalities as circles at their centres, the area proportional to the count;
+    every other municipality of the region a small dot, so the shape of the region
+    shows. The `labelled` largest are named (the rest in their tooltips).
 
     An equirectangular projection with the longitude shrunk by cos(latitude): a region
     is small enough for that to keep shapes honest; no tiles, no outlines."""
-    if not points:
-        return _svg(300, 40, [_text(10, 25, "нет координат или открытых инцидентов", "muted")],
-                    title)
-    lats = [p[1] for p in points]
-    lons = [p[2] for p in points]
+    spots = [(lat, lon) for _, lat, lon, _ in points] + list((places or {}).values())
+    if not spots:
+        return _svg(300, 40, [_text(10, 25, "нет координат муниципалитетов", "muted")], title)
+    lats = [lat for lat, _ in spots]
+    lons = [lon for _, lon in spots]
     shrink = math.cos(math.radians(sum(lats) / len(lats)))
     span_x = max((max(lons) - min(lons)) * shrink, 0.01)
     span_y = max(max(lats) - min(lats), 0.01)
-    pad = 50
+    pad = 40
     scale = min((width - 2 * pad) / span_x, (height - 2 * pad) / span_y)
-    top = max(p[3] for p in points) or 1
+
+    def xy(lat: float, lon: float) -> tuple[float, float]:
+        return pad + (lon - min(lons)) * shrink * scale, pad + (max(lats) - lat) * scale
+
     body = []
-    for label, lat, lon, count in sorted(points, key=lambda p: -p[3]):  # small ones on top
-        x = pad + (lon - min(lons)) * shrink * scale
-        y = pad + (max(lats) - lat) * scale
+    counted = {label for label, *_ in points}
+    for label, (lat, lon) in sorted((places or {}).items()):
+        if label not in counted:
+            x, y = xy(lat, lon)
+            body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" class="place">'
+                        f"<title>{escape(label)}: 0</title></circle>")
+    top = max((p[3] for p in points), default=0) or 1
+    ranked = sorted(points, key=lambda p: -p[3])  # the small ones drawn last, on top
+    for rank, (label, lat, lon, count) in enumerate(ranked):
+        x, y = xy(lat, lon)
         r = 3 + 27 * math.sqrt(count / top)
         body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" class="spot">'
                     f"<title>{escape(label)}: {count}</title></circle>")
-        body.append(_text(x, y + r + 12, f"{label} ({count})", "label", "middle"))
+        if rank < labelled:
+            below = rank % 2 == 0  # neighbours' names alternate above and below
+            body.append(_text(x, y + r + 12 if below else y - r - 4, f"{label} ({count})",
+                              "label", "middle"))
     return _svg(width, height, body, title)

@@ -232,13 +232,15 @@ def test_screenshots_of_the_main_pages(browser, site, loop, tmp_path):
         await page.screenshot(folder / "queue.png")
         await page.goto(f"{base}/incidents/{incident}")
         await page.screenshot(folder / "incident.png")
+        await page.goto(f"{base}/dashboard")
+        await page.screenshot(folder / "dashboard.png")
         admin = await browser.new_page()
         await log_in(admin, base, "admin", "admin-demo-1")
         await admin.goto(f"{base}/admin/organisations")
         await admin.screenshot(folder / "admin-organisations.png")
 
     run(loop, scenario())
-    for name in ("login", "queue", "incident", "admin-organisations"):
+    for name in ("login", "queue", "incident", "dashboard", "admin-organisations"):
         data = (folder / f"{name}.png").read_bytes()
         assert data.startswith(b"\x89PNG") and len(data) > 10_000, name
 
