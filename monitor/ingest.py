@@ -158,7 +158,7 @@ def _store_new(ctx, post: Post, label, source: dict, now, similarity, report) ->
     })
     if resident_reply(ctx, post, post_id, source["id"]):
         return  # the author answering our question or rating the solution
-    if label.kind not in ACTIONABLE_KINDS:
+    if label.kind not in ACTIONABLE_KINDS or _organisation_speaking(db, post, source):
         return
     match = find_repeat(ctx, similarity, post.text, label.topic, label.municipality, now)
     if match:
@@ -168,6 +168,20 @@ def _store_new(ctx, post: Post, label, source: dict, now, similarity, report) ->
     org_key, reason = route(ctx.settings, label.topic, label.municipality)
     open_incident(ctx, post_id, label, organisation_id(db, org_key), reason)
     report.incidents += 1
+
+
+def _organisation_speaking(db, post: Post, source: dict) -> bool:
+    """A VK post or comment written by an organisation's own community (an official
+    announcement, or our own published reply coming back through a collector) is
+    context for the thread, never a resident's incident."""
+    author = post.author_id or ""
+    if not author.startswith("vk:-"):
+        return False
+    if source["role"] == "official" and source["key"] == author:
+        return True
+    group_id = author.removeprefix("vk:-")
+    return group_id.isdigit() and db.execute(
+        "SELECT 1 FROM organisations WHERE vk_group_id = ?", [int(group_id)]).fetchone() is not None
 
 
 def _store_edit(db, row: dict, post: Post, now) -> None:

@@ -100,3 +100,18 @@ def test_a_deleted_post_that_comes_back_is_restored(ctx):
     assert report.restored == 1 and report.duplicates == 0
     [row] = list(ctx.db["posts"].rows)
     assert row["deleted_at"] is None and ctx.db["incidents"].count == 1
+
+
+def test_an_organisations_own_post_and_reply_open_no_incident(ctx):
+    announcement = Post("vk:-100003", "-100003_20", "vk_post",
+                        "Уважаемые жители! 18 ноября плановое отключение горячей воды на ул. Гайдара",
+                        ctx.clock.now(), author_id="vk:-100003")
+    our_reply = Post("vk:-100002", "-100002_5_9", "vk_comment",
+                     "Здравствуйте! Жалоба на яму передана в управление дорог, ремонт до 25 ноября.",
+                     ctx.clock.now(), author_id="vk:-100001")
+    resident = Post("vk:-100003", "-100003_20_1", "vk_comment", "Опять нет горячей воды, третий день!",
+                    ctx.clock.now(), author_id="vk:5123", parent_id="-100003_20")
+    report = ingest(ctx, [announcement, our_reply, resident])
+    assert report.stored == 3 and report.incidents == 1
+    [incident] = list(ctx.db["incidents"].rows)
+    assert ctx.db["posts"].get(incident["post_id"])["author_id"] == "vk:5123"
