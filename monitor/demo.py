@@ -81,6 +81,7 @@ def replay(ctx: Context, path: Path, *, rebase: bool = True,
 
 def _flush(ctx: Context, clock: FrozenClock, batch: list[Post], total: IngestReport) -> int:
     clock.set(max(p.created_at for p in batch) + timedelta(minutes=2))
+    ctx.refresh_pipeline()
     total.add(ingest(ctx, batch))
     n = len(batch)
     batch.clear()

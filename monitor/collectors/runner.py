@@ -288,6 +288,7 @@ class Runner:
                     continue  # a paused chat of the bot stream: read past it, store nothing
                 posts.append(post)
         deleted = [d if isinstance(d, tuple) else (key, d) for d in batch.deleted]
+        ctx.refresh_pipeline()  # a version promoted meanwhile labels this batch
         report = ingest(ctx, posts, cursor=(key, batch.cursor), deleted=deleted)
         record_success(db, key)
         return report
