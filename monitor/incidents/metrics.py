@@ -85,13 +85,7 @@ def aggregate(db: Database, viewer: dict | None, measure: str, by: str, *, now: 
         raise ValueError(f"unknown measure {measure!r}; expected one of {', '.join(MEASURES)}")
     met, due = MEASURES[measure]
     where, params = _scope(viewer)
-    clauses = [where, "i.status != 'rejected'"]
-    if since:
-        clauses.append("i.opened_at >= ?")
-        params.append(iso(since))
-    if until:
-        clauses.append("i.opened_at < ?")
-        params.append(iso(until))
+    clauses = [where, "i.status != 'rejected'", *_period(params, since, until)]
     bucket_sql = ", ".join(
         f"SUM(CASE WHEN v >= {lo}{f' AND v < {hi}' if hi else ''} THEN 1 ELSE 0 END)"
         for lo, hi, _ in BUCKETS)
@@ -134,13 +128,7 @@ def per_incident(db: Database, viewer: dict | None, *, since: datetime | None = 
                  until: datetime | None = None) -> list[dict]:
     """Each incident's three times in hours (None while not reached)."""
     where, params = _scope(viewer)
-    clauses = [where]
-    if since:
-        clauses.append("i.opened_at >= ?")
-        params.append(iso(since))
-    if until:
-        clauses.append("i.opened_at < ?")
-        params.append(iso(until))
+    clauses = [where, *_period(params, since, until)]
     hours = ", ".join(
         f"ROUND((julianday(i.{met}) - julianday(i.opened_at)) * 24.0, 2) AS {m}_h"
         for m, (met, _) in MEASURES.items())
@@ -154,3 +142,15 @@ def per_incident(db: Database, viewer: dict | None, *, since: datetime | None = 
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
+
+
+def _period(params: list, since: datetime | None, until: datetime | None) -> list[str]:
+    """SQL conditions (and their parameters, appended) for incidents opened in [since, until)."""
+    clauses = []
+    if since:
+        clauses.append("i.opened_at >= ?")
+        params.append(iso(since))
+    if until:
+        clauses.append("i.opened_at < ?")
+        params.append(iso(until))
+    return clauses

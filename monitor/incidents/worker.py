@@ -13,9 +13,6 @@ then sleeps in one-second slices until stopped.
 from __future__ import annotations
 
 import logging
-import signal
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,6 +22,7 @@ import httpx
 
 from monitor import notify
 from monitor.clock import iso, parse_time
+from monitor.loop import run_loop
 from monitor.replies import Tally as ReplyTally
 from monitor.replies import run_once as publish_replies
 
@@ -182,26 +180,7 @@ def run_once(ctx, client: httpx.Client, tally: Tally | None = None,
 def run(ctx, *, once: bool = False, interval: float = 10.0,
         report: Callable[[Tally], None] = lambda t: None) -> Tally:
     """The worker loop; SIGTERM / SIGINT finish the current step and stop."""
-    stop = {"now": False}
-
-    def ask_to_stop(signum, frame):
-        stop["now"] = True
-
-    previous = {}
-    if threading.current_thread() is threading.main_thread():
-        previous = {s: signal.signal(s, ask_to_stop) for s in (signal.SIGTERM, signal.SIGINT)}
     tally = Tally()
-    try:
-        with httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0)) as client:
-            while True:
-                run_once(ctx, client, tally, lambda: stop["now"])
-                report(tally)
-                if once or stop["now"]:
-                    return tally
-                for _ in range(int(interval)):
-                    if stop["now"]:
-                        return tally
-                    time.sleep(1)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    with httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0)) as client:
+        return run_loop(lambda should_stop: run_once(ctx, client, tally, should_stop), tally,
+                        once=once, interval=interval, report=report)

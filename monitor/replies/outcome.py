@@ -50,3 +50,17 @@ class Outcome:
     @classmethod
     def refused(cls, kind: str, reason: str) -> Outcome:
         return cls(FAILED, kind=kind, reason=reason)
+
+
+def json_answer(response, platform: str):
+    """The platform's JSON object, or an UNKNOWN outcome: it answered, so the reply may
+    have gone out, and nobody must send it again blindly."""
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict):
+        return None, Outcome(UNKNOWN, kind="unknown",
+                             reason=f"{platform} answered HTTP {response.status_code} without JSON: "
+                                    f"{response.text[:200]!r}")
+    return answer, None

@@ -12,9 +12,6 @@ same transaction as the recomputed deadlines. `run` drains the steps and sleeps.
 from __future__ import annotations
 
 import logging
-import signal
-import threading
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +23,7 @@ from monitor.clock import iso
 from monitor.incidents import outbox
 from monitor.incidents.deadlines import recompute
 from monitor.incidents.lifecycle import Event, record_event
+from monitor.loop import run_loop
 
 from . import telegram, vk
 from .outcome import FAILED, PUBLISHED, RETRY, UNKNOWN, Outcome
@@ -213,26 +211,7 @@ def run_once(ctx, client: httpx.Client, tally: Tally | None = None,
 def run(ctx, *, once: bool = False, interval: float = 10.0,
         report: Callable[[Tally], None] = lambda t: None) -> Tally:
     """The publishing loop; SIGTERM / SIGINT finish the current reply and stop."""
-    stop = {"now": False}
-
-    def ask_to_stop(signum, frame):
-        stop["now"] = True
-
-    previous = {}
-    if threading.current_thread() is threading.main_thread():
-        previous = {s: signal.signal(s, ask_to_stop) for s in (signal.SIGTERM, signal.SIGINT)}
     tally = Tally()
-    try:
-        with httpx.Client(timeout=TIMEOUT) as client:
-            while True:
-                run_once(ctx, client, tally, lambda: stop["now"])
-                report(tally)
-                if once or stop["now"]:
-                    return tally
-                for _ in range(int(interval)):
-                    if stop["now"]:
-                        return tally
-                    time.sleep(1)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    with httpx.Client(timeout=TIMEOUT) as client:
+        return run_loop(lambda should_stop: run_once(ctx, client, tally, should_stop), tally,
+                        once=once, interval=interval, report=report)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import httpx
 
-from .outcome import FAILED, RETRY, UNKNOWN, Outcome
+from monitor.collectors.telegram.routers import message_url
+
+from .outcome import FAILED, RETRY, UNKNOWN, Outcome, json_answer
 
 MAX_TEXT = 4096
 
@@ -26,14 +28,9 @@ def send(client: httpx.Client, base_url: str, token: str, params: dict) -> Outco
     except httpx.TransportError as error:
         return Outcome(UNKNOWN, kind="unknown",
                        reason=f"no answer from Telegram after sending: {error!r}")
-    try:
-        answer = response.json()
-    except ValueError:
-        answer = None
-    if not isinstance(answer, dict):
-        return Outcome(UNKNOWN, kind="unknown",
-                       reason=f"Telegram answered HTTP {response.status_code} without JSON: "
-                              f"{response.text[:200]!r}")
+    answer, unreadable = json_answer(response, "Telegram")
+    if unreadable:
+        return unreadable
     if answer.get("ok") and isinstance(answer.get("result"), dict):
         message = answer["result"]
         chat_id = (message.get("chat") or {}).get("id", params["chat_id"])
@@ -62,12 +59,3 @@ def _kind(code, description: str) -> str:
     if "too long" in description:
         return "too_long"
     return "other"
-
-
-def message_url(chat_id, username: str | None, message_id) -> str | None:
-    if username:
-        return f"https://t.me/{username}/{message_id}"
-    digits = str(chat_id)
-    if digits.startswith("-100"):
-        return f"https://t.me/c/{digits[4:]}/{message_id}"
-    return None

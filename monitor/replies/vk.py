@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import httpx
 
-from .outcome import FAILED, RETRY, UNKNOWN, Outcome
+from .outcome import FAILED, RETRY, UNKNOWN, Outcome, json_answer
 
 API_VERSION = "5.199"
 
@@ -42,14 +42,9 @@ def send(client: httpx.Client, base_url: str, token: str, params: dict) -> Outco
         return Outcome(RETRY, kind="network", reason=f"VK not reached: {error}")
     except httpx.TransportError as error:  # sent; the answer was lost
         return Outcome(UNKNOWN, kind="unknown", reason=f"no answer from VK after sending: {error!r}")
-    try:
-        answer = response.json()
-    except ValueError:
-        answer = None
-    if not isinstance(answer, dict):
-        return Outcome(UNKNOWN, kind="unknown",
-                       reason=f"VK answered HTTP {response.status_code} without JSON: "
-                              f"{response.text[:200]!r}")
+    answer, unreadable = json_answer(response, "VK")
+    if unreadable:
+        return unreadable
     if "error" in answer:
         error = answer["error"] if isinstance(answer["error"], dict) else {}
         code = error.get("error_code")
