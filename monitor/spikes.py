@@ -59,7 +59,8 @@ ACTOR = "system:spikes"
 RAISED = {"low": "high", "normal": "high"}  # a mass outage harms many people: `high`
 LINKABLE = TRANSITIONS["link_repeat"][0]
 
-# The latest labels of each message, and its own incident if it has one.
+# The latest labels of each message that is a resident's incident or a repeat of one
+# (an organisation's own notice is neither), and its own incident if it has one.
 _CANDIDATES = f"""
 SELECT p.id, p.created_at, p.text, i.id AS incident_id, i.status
 FROM posts p
@@ -69,7 +70,7 @@ WHERE l.municipality = ? AND l.topic = ? AND p.created_at >= ? AND p.created_at 
   AND l.kind IN ({', '.join(repr(k) for k in sorted(ACTIONABLE_KINDS))})
   AND p.deleted_at IS NULL
   AND NOT EXISTS (SELECT 1 FROM spike_members m WHERE m.post_id = p.id)
-  AND (i.id IS NULL OR i.status != 'rejected' OR EXISTS (
+  AND ((i.id IS NOT NULL AND i.status != 'rejected') OR EXISTS (
        SELECT 1 FROM incident_repeats r WHERE r.post_id = p.id AND r.unlinked_at IS NULL))
 ORDER BY p.created_at, p.id
 """
