@@ -23,19 +23,35 @@ class LocationTagger:
         self.tagger = tagger or NewsNERTagger(NewsEmbedding())
 
     def locations(self, text: str) -> list[tuple[int, int]]:
-        return [(s.start, s.stop) for s in self.tagger(text).spans if s.type == "LOC"]
+        return self.locations_many([text])[0]
+
+    def locations_many(self, texts: list[str]) -> list[list[tuple[int, int]]]:
+        """LOC spans of many texts; slovnet tags a batch about twice as fast as one by one."""
+        return [[(s.start, s.stop) for s in markup.spans if s.type == "LOC"]
+                for markup in self.tagger.map(texts)]
 
     def resolve(self, text: str, tokens: list[Token], gazetteer: Gazetteer):
         """(municipality, match) from NER's LOC spans, or (None, None)."""
-        if not gazetteer.has_candidate(tokens):
-            return None, None
-        matches = []
-        for start, stop in self.locations(text):
-            inside = [t for t in tokens if t.is_word and t.start >= start and t.stop <= stop]
-            place = gazetteer.lookup([t.text for t in inside])
-            if place is not None:
-                matches.append(PlaceMatch(place, start, stop, text[start:stop], "ner"))
-        if not matches:
-            return None, None
-        decisive = next((m for m in matches if m.place.municipality is not None), matches[0])
-        return decisive.place.municipality, decisive
+        return self.resolve_many([(text, tokens)], gazetteer)[0]
+
+    def resolve_many(self, items: list[tuple[str, list[Token]]], gazetteer: Gazetteer):
+        """`resolve` for many (text, tokens) pairs, tagging only those with a candidate."""
+        results = [(None, None)] * len(items)
+        todo = [i for i, (_, tokens) in enumerate(items) if gazetteer.has_candidate(tokens)]
+        spans = self.locations_many([items[i][0] for i in todo]) if todo else []
+        for i, found in zip(todo, spans, strict=True):
+            results[i] = _map_back(*items[i], found, gazetteer)
+        return results
+
+
+def _map_back(text: str, tokens: list[Token], spans, gazetteer: Gazetteer):
+    matches = []
+    for start, stop in spans:
+        inside = [t for t in tokens if t.is_word and t.start >= start and t.stop <= stop]
+        place = gazetteer.lookup([t.text for t in inside])
+        if place is not None:
+            matches.append(PlaceMatch(place, start, stop, text[start:stop], "ner"))
+    if not matches:
+        return None, None
+    decisive = next((m for m in matches if m.place.municipality is not None), matches[0])
+    return decisive.place.municipality, decisive

@@ -101,14 +101,27 @@ class Pipeline:
         for task, clf in self.classifiers.items():
             predictions[task], probabilities[task] = clf.predict(batch, explain)
         critical = self.classifiers["urgency"].classes.index("critical")
+        places = self._places(cleaned, batch.tokens)
         return [
             self._combine(text, batch.tokens[i], sources[i], {t: p[i] for t, p in predictions.items()},
-                          float(probabilities["urgency"][i, critical]))
+                          float(probabilities["urgency"][i, critical]), places[i])
             for i, text in enumerate(cleaned)
         ]
 
+    def _places(self, texts: list[str], tokens: list) -> list[tuple]:
+        """(municipality, match) per text: the gazetteer, then NER for the texts it left
+        without a place, tagged in one batch."""
+        places = [self.gazetteer.resolve(text, tokens[i])[:2] for i, text in enumerate(texts)]
+        if self.ner is not None:
+            need = [i for i, (municipality, match) in enumerate(places)
+                    if municipality is None and match is None]
+            found = self.ner.resolve_many([(texts[i], tokens[i]) for i in need], self.gazetteer)
+            for i, place in zip(need, found, strict=True):
+                places[i] = place
+        return places
+
     def _combine(self, text: str, tokens, source: str | None, predicted: dict,
-                 critical_probability: float) -> Labels:
+                 critical_probability: float, place: tuple) -> Labels:
         if not any(t.is_word for t in tokens):
             return Labels("other", "other", source, "low",
                           {"kind": 1.0, "topic": 1.0, "municipality": PAGE_MUNICIPALITY_SCORE, "urgency": 1.0},
@@ -120,9 +133,7 @@ class Pipeline:
         labels["urgency"], scores["urgency"], reasons["urgency"] = decide_urgency(
             text, labels["kind"], scores["kind"], labels["urgency"], scores["urgency"],
             reasons["urgency"], critical_probability)
-        municipality, match = self.gazetteer.resolve(text, tokens)[:2]
-        if municipality is None and match is None and self.ner is not None:
-            municipality, match = self.ner.resolve(text, tokens, self.gazetteer)
+        municipality, match = place
         if municipality is not None:
             scores["municipality"] = TEXT_MUNICIPALITY_SCORE
             reasons["municipality"] = f"«{match.text}» → {municipality}" + _via(match)

@@ -61,3 +61,32 @@ def test_status_counters_stay_exact_through_inserts_and_moves(tmp_path):
         "SELECT coalesce(organisation_id, 0), status, count(*) FROM incidents GROUP BY 1, 2")}
     assert kept == real
     db.close()
+
+
+def test_queue_query_walks_incidents_first_whatever_the_statistics(tmp_path):
+    """An index added after ANALYZE (no statistics) once made SQLite start from sources
+    and sort a million rows; the queue must always drive from incidents."""
+    from monitor.clock import FrozenClock
+    from monitor.context import Context
+    from monitor.incidents.queries import list_incidents
+    from monitor.settings import load_settings
+    from monitor.web.bench import populate
+
+    from conftest import MONDAY_MORNING
+
+    settings = load_settings(None, environ={"TSUR_DB": str(tmp_path / "q.db")})
+    ctx = Context(open_db(settings.database), settings, FrozenClock(MONDAY_MORNING))
+    populate(ctx, 400, 5)
+    db = ctx.db
+    db.execute("CREATE INDEX bait ON posts (source_id, author_id)")  # no statistics
+    viewer = {"role": "moderator", "organisation_id": None}
+    for filters in ({}, {"status": "new", "municipality": "Дзержинск"}, {"topic": "health"}):
+        statements: list[str] = []
+        db.conn.set_trace_callback(statements.append)
+        list_incidents(db, viewer, filters)
+        db.conn.set_trace_callback(None)
+        sql = next(s for s in statements if "ORDER BY i.id DESC" in s)
+        plan = [row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {sql}")]
+        assert plan[0].split()[:2] in (["SCAN", "i"], ["SEARCH", "i"]), plan
+        assert not any("TEMP B-TREE" in step for step in plan), plan
+    db.close()

@@ -55,7 +55,12 @@ def list_incidents(db: Database, viewer: dict, filters: dict | None = None,
     if after is not None:
         clauses.append("i.id > ?")
         params.append(after)
-    sql = f"{_BASE} WHERE {' AND '.join(clauses)} ORDER BY i.id DESC LIMIT ?"
+    # Walk incidents newest first and look up each row's post and source: CROSS JOIN
+    # pins that order, so missing or stale statistics (a new index on posts) cannot
+    # turn the page into a scan and a sort of a million rows.
+    base = _BASE.replace("\nJOIN posts", "\nCROSS JOIN posts").replace("\nJOIN sources",
+                                                                     "\nCROSS JOIN sources")
+    sql = f"{base} WHERE {' AND '.join(clauses)} ORDER BY i.id DESC LIMIT ?"
     rows = [dict(r) for r in _dicts(db, sql, params + [limit + 1])]
     more = len(rows) > limit
     rows = rows[:limit]
