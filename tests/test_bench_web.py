@@ -66,13 +66,13 @@ def test_status_counters_stay_exact_through_inserts_and_moves(tmp_path):
 def test_queue_query_walks_incidents_first_whatever_the_statistics(tmp_path):
     """An index added after ANALYZE (no statistics) once made SQLite start from sources
     and sort a million rows; the queue must always drive from incidents."""
+    from conftest import MONDAY_MORNING
+
     from monitor.clock import FrozenClock
     from monitor.context import Context
     from monitor.incidents.queries import list_incidents
     from monitor.settings import load_settings
     from monitor.web.bench import populate
-
-    from conftest import MONDAY_MORNING
 
     settings = load_settings(None, environ={"TSUR_DB": str(tmp_path / "q.db")})
     ctx = Context(open_db(settings.database), settings, FrozenClock(MONDAY_MORNING))

@@ -129,7 +129,11 @@ class Browser:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-        shutil.rmtree(self.profile, ignore_errors=True)
+        for _ in range(20):  # helper processes may still be writing to the profile
+            shutil.rmtree(self.profile, ignore_errors=True)
+            if not self.profile.exists():
+                break
+            await asyncio.sleep(0.1)
 
 
 class Page:
