@@ -34,15 +34,32 @@ def test_demo_stream_flows_into_the_web_queue(ctx):
     moderator = next(c for c in credentials if c.role == "moderator")
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
     client.post("/login", data={"login": moderator.login, "password": moderator.password, "csrf_token": token})
-    page = client.get("/")
-    shown = re.findall(r'<td><a href="/incidents/(\d+)">', page.text)
+    ids = re.compile(r'<td><a href="/incidents/(\d+)">')
+    next_link = re.compile(r'href="(/\?[^"]+)" rel="next"')
+
+    # Newest first, keyset on the id.
+    page = client.get("/?sort=newest")
+    shown = ids.findall(page.text)
     assert len(shown) == 50  # first page of the keyset pagination
     newest_id = ctx.db.execute("SELECT max(id) FROM incidents").fetchone()[0]
     assert shown[0] == str(newest_id)
-    assert 'rel="next"' in page.text
-    second = client.get(re.search(r'href="(/\?before=\d+)" rel="next"', page.text).group(1).replace("&amp;", "&"))
-    assert re.findall(r'<td><a href="/incidents/(\d+)">', second.text)[0] == str(int(shown[-1]) - 1)
+    second = client.get(next_link.search(page.text).group(1).replace("&amp;", "&"))
+    assert ids.findall(second.text)[0] == str(int(shown[-1]) - 1)
 
+    # The default order: soonest deadline first, then urgency; pages do not overlap.
+    seen = []
+    url = "/"
+    while url and len(seen) < 150:
+        page = client.get(url)
+        seen += [int(i) for i in ids.findall(page.text)]
+        link = next_link.search(page.text)
+        url = link.group(1).replace("&amp;", "&") if link else None
+    assert len(seen) == len(set(seen)) == 150
+    rank = {"critical": 0, "high": 1, "normal": 2, "low": 3}
+    keys = [(row[0] or "9999", rank[row[1]]) for row in (
+        ctx.db.execute("SELECT next_due_at, urgency FROM incidents WHERE id = ?", [i]).fetchone()
+        for i in seen)]
+    assert keys == sorted(keys)
 
 def test_demo_command_replays_and_exits_without_serving(runner, tmp_path):
     db = tmp_path / "demo.db"

@@ -138,3 +138,19 @@ def test_official_cannot_moderate(app):
     login(client, "dzerzhinsk", "official-demo")
     token = csrf(client)
     assert client.post("/incidents/1/act", data={"action": "confirm", "csrf_token": token}).status_code == 403
+
+
+def test_queue_defaults_to_deadline_order_and_filters_by_source_overdue_and_repeats(app, ctx):
+    from datetime import timedelta
+
+    client = TestClient(app)
+    login(client, "moderator", "moderator-demo")
+    shown = lambda url: [int(i) for i in re.findall(r'<td><a href="/incidents/(\d+)">', client.get(url).text)]  # noqa: E731
+    due = dict(ctx.db.execute("SELECT id, next_due_at FROM incidents").fetchall())
+    assert [due[i] for i in shown("/")] == sorted(due[i] for i in shown("/"))
+    assert shown("/?source=vk:-100001") == [2]
+    assert shown("/?repeats=1") == []
+    assert shown("/?overdue=1") == []
+    ctx.clock.advance(timedelta(days=3))
+    assert sorted(shown("/?overdue=1")) == [1, 2, 3]
+    assert client.get("/?sort=deadline&cursor=garbage").status_code == 400

@@ -10,6 +10,14 @@ from sqlite_utils import Database
 
 PAGE_SIZE = 50
 FILTERS = ("status", "topic", "municipality", "urgency", "organisation_id")
+FLAGS = ("source", "overdue", "repeats")  # filters that are not a plain column
+SORTS = {"deadline": "срок и срочность", "newest": "сначала новые"}
+# The queue order of the `deadline` sort: the soonest deadline first, then the more
+# urgent, incidents without a running deadline last. The same expressions are indexed
+# (store/schema_web.py), so a page is an index walk, not a sort.
+DUE_KEY = "COALESCE(i.next_due_at, '9999')"
+URGENCY_RANK = ("CASE i.urgency WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2"
+                " ELSE 3 END")
 
 _BASE = """
 SELECT i.*, p.text, p.url, p.channel, p.author_name, p.created_at AS posted_at,
@@ -29,6 +37,7 @@ class NotVisible(Exception):
 class Page:
     rows: list[dict]
     next_before: int | None
+    next_cursor: str | None = None  # for sort="deadline"
 
 
 def _scope(viewer: dict) -> tuple[str, list]:
@@ -39,32 +48,70 @@ def _scope(viewer: dict) -> tuple[str, list]:
 
 def list_incidents(db: Database, viewer: dict, filters: dict | None = None,
                    before: int | None = None, limit: int = PAGE_SIZE,
-                   after: int | None = None) -> Page:
-    """Newest first, keyset-paginated on the incident id; `after` keeps only the
-    incidents newer than a given id (live updates of the queue)."""
+                   after: int | None = None, sort: str = "newest", cursor: str | None = None,
+                   now: str | None = None) -> Page:
+    """One page of the queue, keyset-paginated.
+
+    `sort="newest"`: by id, newest first (`before` = the last id shown; `after` keeps
+    only incidents newer than an id, for live updates). `sort="deadline"`: soonest
+    deadline, then urgency (`cursor` = the `next_cursor` of the previous page).
+    Filters: the columns of FILTERS, plus `source` (a source key), `overdue` (needs
+    `now`, an ISO UTC moment) and `repeats` (only incidents that gathered repeats).
+    """
+    filters = filters or {}
     where, params = _scope(viewer)
     clauses = [where]
     for name in FILTERS:
-        value = (filters or {}).get(name)
+        value = filters.get(name)
         if value not in (None, ""):
             clauses.append(f"i.{name} = ?")
             params.append(value)
-    if before:
-        clauses.append("i.id < ?")
-        params.append(before)
-    if after is not None:
-        clauses.append("i.id > ?")
-        params.append(after)
-    # Walk incidents newest first and look up each row's post and source: CROSS JOIN
+    if filters.get("source"):
+        clauses.append("s.key = ?")
+        params.append(filters["source"])
+    if filters.get("overdue") and now:
+        clauses.append("i.next_due_at < ?")
+        params.append(now)
+    if filters.get("repeats"):
+        clauses.append("i.repeats > 0")
+    if sort == "deadline":
+        order = f"{DUE_KEY}, {URGENCY_RANK}, i.id"
+        if cursor:
+            due, rank, last_id = _parse_cursor(cursor)
+            clauses.append(f"({DUE_KEY}, {URGENCY_RANK}, i.id) > (?, ?, ?)")
+            params += [due, rank, last_id]
+    else:
+        order = "i.id DESC"
+        if before:
+            clauses.append("i.id < ?")
+            params.append(before)
+        if after is not None:
+            clauses.append("i.id > ?")
+            params.append(after)
+    # Walk incidents in queue order and look up each row's post and source: CROSS JOIN
     # pins that order, so missing or stale statistics (a new index on posts) cannot
     # turn the page into a scan and a sort of a million rows.
     base = _BASE.replace("\nJOIN posts", "\nCROSS JOIN posts").replace("\nJOIN sources",
                                                                      "\nCROSS JOIN sources")
-    sql = f"{base} WHERE {' AND '.join(clauses)} ORDER BY i.id DESC LIMIT ?"
+    sql = f"{base} WHERE {' AND '.join(clauses)} ORDER BY {order} LIMIT ?"
     rows = [dict(r) for r in _dicts(db, sql, params + [limit + 1])]
     more = len(rows) > limit
     rows = rows[:limit]
-    return Page(rows, rows[-1]["id"] if more else None)
+    if not more:
+        return Page(rows, None)
+    last = rows[-1]
+    if sort == "deadline":
+        rank = {"critical": 0, "high": 1, "normal": 2}.get(last["urgency"], 3)
+        return Page(rows, last["id"], f"{last['next_due_at'] or '9999'}~{rank}~{last['id']}")
+    return Page(rows, last["id"])
+
+
+def _parse_cursor(cursor: str) -> tuple[str, int, int]:
+    try:
+        due, rank, last_id = cursor.rsplit("~", 2)
+        return due, int(rank), int(last_id)
+    except ValueError:
+        raise ValueError(f"bad queue cursor {cursor!r}") from None
 
 
 def count_by_status(db: Database, viewer: dict) -> dict[str, int]:

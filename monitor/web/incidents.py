@@ -8,11 +8,13 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
-from monitor.clock import parse_time
+from monitor.clock import iso, parse_time
 from monitor.incidents.deadlines import DUE_COLUMNS, met_at, statuses
 from monitor.incidents.lifecycle import ACTION_TITLES, STATUSES, TransitionError, act
 from monitor.incidents.queries import (
     FILTERS,
+    FLAGS,
+    SORTS,
     NotVisible,
     count_by_status,
     get_incident,
@@ -54,7 +56,7 @@ EVENT_TITLES = {
 
 
 def _filters(request: Request) -> dict:
-    return {name: request.query_params.get(name, "") for name in FILTERS}
+    return {name: request.query_params.get(name, "") for name in (*FILTERS, *FLAGS)}
 
 
 def _organisations(db) -> list:
@@ -62,19 +64,34 @@ def _organisations(db) -> list:
 
 
 @router.get("/")
-def queue(request: Request, before: int | None = None, user: dict = Depends(current_user),
+def queue(request: Request, before: int | None = None, cursor: str | None = None,
+          sort: str = "deadline", user: dict = Depends(current_user),
           ctx=Depends(request_context)):
     db = ctx.db
     filters = _filters(request)
-    page = list_incidents(db, user, filters, before=before)
+    sort = sort if sort in SORTS else "deadline"
+    try:
+        page = list_incidents(db, user, filters, before=before, sort=sort, cursor=cursor,
+                              now=iso(ctx.clock.now()))
+    except ValueError:
+        raise HTTPException(400, "Неверная ссылка на страницу очереди") from None
     active = {k: v for k, v in filters.items() if v}
-    next_url = f"/?{urlencode({**active, 'before': page.next_before})}" if page.next_before else None
+    if sort == "deadline" and page.next_cursor:
+        next_url = f"/?{urlencode({**active, 'sort': sort, 'cursor': page.next_cursor})}"
+    elif sort == "newest" and page.next_before:
+        next_url = f"/?{urlencode({**active, 'sort': sort, 'before': page.next_before})}"
+    else:
+        next_url = None
+    sources = db.execute("SELECT key, name FROM sources ORDER BY name").fetchall()
+    # Live updates announce incidents opened after this page was rendered, in any order.
+    newest_id = db.execute("SELECT COALESCE(MAX(id), 0) FROM incidents").fetchone()[0]
     municipalities = [r[0] for r in db.execute(
         "SELECT DISTINCT municipality FROM incidents WHERE municipality IS NOT NULL ORDER BY 1")]
     return render(request, "queue.html", user=user, page=page, filters=filters,
                   counts=count_by_status(db, user), statuses=STATUSES, next_url=next_url,
                   municipalities=municipalities, organisations=_organisations(db),
-                  bulk_actions=BULK_ACTIONS)
+                  bulk_actions=BULK_ACTIONS, sort=sort, sorts=SORTS, sources=sources,
+                  newest_id=newest_id)
 
 
 def _clocks(incident: dict, now) -> list[dict]:

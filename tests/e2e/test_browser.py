@@ -155,7 +155,7 @@ def test_hostile_post_renders_as_text_and_runs_nothing(browser, site, loop):
     async def scenario():
         page = await browser.new_page()
         await log_in(page, base, "moderator", "moderator-demo")
-        for url in ("/", f"/incidents/{incident}"):
+        for url in ("/?sort=newest", f"/incidents/{incident}"):
             await page.goto(base + url)
             text = await page.evaluate("document.body.innerText")
             assert "<script>alert(1)</script>" in text and "<img src=x onerror=alert(2)>" in text
