@@ -463,3 +463,19 @@ def test_sigterm_stops_collect_cleanly(tmp_path, vk):
     events = [json.loads(line)["event"] for line in err.splitlines() if line.startswith("{")]
     assert "started" in events and events[-1] == "stopped"
     assert runner_module  # the module under test
+
+
+def test_a_wall_post_deleted_on_vk_is_marked_deleted_with_its_comments(ctx, vk):
+    older = vk.post(-100002, "Объявление: плановое отключение воды")
+    post = vk.post(-100002, "На Бурнаковской третий день нет горячей воды!")
+    comment = vk.comment(-100002, post["id"], "У нас тоже нет, дети без воды")
+    run_once(ctx)
+
+    vk.delete_post(-100002, post["id"])
+    report = run_once(ctx)
+
+    rows = stored(ctx, "vk:-100002")
+    assert report.ingested.deleted == 2
+    assert rows[f"-100002_{post['id']}"]["deleted_at"] is not None
+    assert rows[f"-100002_{post['id']}_{comment['id']}"]["deleted_at"] is not None
+    assert rows[f"-100002_{older['id']}"]["deleted_at"] is None

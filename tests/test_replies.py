@@ -9,8 +9,6 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from fakes.telegram import FakeTelegram
-from fakes.vk import FakeVK
 
 from monitor.cli import cli
 from monitor.clock import iso
@@ -22,6 +20,8 @@ from monitor.replies.canned import CannedError, address_in, fill, for_topic, loa
 from monitor.store import open_db
 from monitor.store.catalog import organisation_id, sync_from_settings
 from nlp import Labels
+from tests.fakes.telegram import FakeTelegram
+from tests.fakes.vk import FakeVK
 
 DZR_WALL, DZR_GROUP, VK_TOKEN = -100003, 100003, "dzr-community-token"
 TG_CHAT = -1001000000008

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from fakes.telegram import FakeTelegram
 
 from monitor.clock import parse_time
 from monitor.collectors.post import Post
@@ -21,6 +20,7 @@ from monitor.settings import ConfigError, Spikes, settings_from_dict
 from monitor.spikes import banner
 from monitor.store import open_db
 from monitor.store.catalog import sync_from_settings
+from tests.fakes.telegram import FakeTelegram
 
 MODERATORS = -1009000000001
 SOURCE = "vk:-100002"  # «Подслушано Нижний Новгород»: a city page, municipality НН

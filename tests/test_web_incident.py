@@ -10,7 +10,6 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from fakes.vk import FakeVK
 from fastapi.testclient import TestClient
 from test_web_security import assert_inert
 
@@ -24,6 +23,7 @@ from monitor.store.catalog import organisation_id, sync_from_settings
 from monitor.web import auth
 from monitor.web.app import create_app
 from nlp import Labels
+from tests.fakes.vk import FakeVK
 
 HOSTILE = ('Яма на Гайдара 12 <script>alert(1)</script> <img src=x onerror=alert(2)> '
            '<a href="javascript:alert(3)">тут</a>')

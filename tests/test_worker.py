@@ -8,7 +8,6 @@ from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
-from fakes.telegram import FakeTelegram
 from test_lifecycle import make_incident
 
 from monitor.cli import cli
@@ -20,6 +19,7 @@ from monitor.incidents.worker import handle_due, run_once
 from monitor.notify import NotifyError, send_one
 from monitor.store import open_db
 from monitor.store.catalog import sync_from_settings
+from tests.fakes.telegram import FakeTelegram
 
 MSK = timezone(timedelta(hours=3))
 H = timedelta(hours=1)

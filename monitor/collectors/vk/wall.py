@@ -4,8 +4,9 @@ A step reads the newest posts (wall.get, 100 a page), then re-reads the comments
 every recent post whose comment count changed since the cursor — top level and
 replies in threads (wall.getComments, thread_items_count, comment_id), all batched by
 `execute`. The cursor keeps the ids of the comments seen under each recent post, so
-a comment gone from a re-read is reported deleted; an edited text arrives as the same
-external id with new text and ingest keeps the old one.
+a comment gone from a re-read is reported deleted, and so is a watched post missing
+from a page that covers its id; an edited text arrives as the same external id with
+new text and ingest keeps the old one.
 
 The cursor: {"last_post_id": int, "posts": {"<post id>": {"count": int, "ids": [...]}}}.
 """
@@ -67,10 +68,25 @@ class WallCollector:
                                            "error": str(comments.get(post_id))}
             else:
                 new_known[str(post_id)] = state
+        deleted += self._deleted_posts(known, items)
         top = max([last] + [i["id"] for i in items if not i.get("is_pinned")] +
                   [i["id"] for i in fresh])
         return Batch(posts=posts, cursor={"last_post_id": top, "posts": new_known},
                      deleted=deleted, more=more)
+
+    def _deleted_posts(self, known: dict, items: list[dict]) -> list[str]:
+        """Watched posts missing from a read that covers their ids: deleted on VK (their
+        comments with them). A post older than the oldest one read is just out of view."""
+        ordinary = [i["id"] for i in items if not i.get("is_pinned")]
+        if not ordinary:
+            return []
+        present, oldest = {i["id"] for i in items}, min(ordinary)
+        gone = []
+        for post_id, state in known.items():
+            if int(post_id) >= oldest and int(post_id) not in present:
+                gone.append(f"{self.owner_id}_{post_id}")
+                gone += [self._comment_id(int(post_id), c) for c in state.get("ids", [])]
+        return gone
 
     def _comment_id(self, post_id: int, comment_id: int) -> str:
         return f"{self.owner_id}_{post_id}_{comment_id}"
