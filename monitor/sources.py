@@ -86,10 +86,12 @@ def source_key(platform: str, ident: str, *, search: bool = False) -> str:
                 "(-100…): add the bot, post a message, and the chat appears in "
                 "`tsur sources list`. Public channels without the bot: use platform tgweb")
         return f"telegram:{ident}"
-    name = re.sub(r"^(https?://)?t\.me/(s/)?|^@", "", ident).strip("/")
-    if not re.fullmatch(r"[A-Za-z0-9_]{4,64}", name):
-        raise SourceProblem(f"{ident!r} is not a public Telegram channel name")
-    return f"tgweb:{name}"
+    from monitor.collectors.tgweb import source_key
+
+    try:  # one parser of channel names and links, and one canonical (lower-case) key
+        return source_key(ident)
+    except ValueError as error:
+        raise SourceProblem(str(error)) from None
 
 
 def vk_screen_name(ident: str) -> str | None:

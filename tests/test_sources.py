@@ -152,3 +152,15 @@ def test_vk_callback_confirms_checks_the_secret_and_stores_each_event_once(ctx, 
     asyncio.run(Runner(ctx, once=True).run())
     post = next(ctx.db["posts"].rows_where("external_id = '-100001_4814_5'"))
     assert post["parent_external_id"] == "-100001_4814"
+
+
+def test_a_public_channel_gets_one_key_whatever_its_spelling():
+    import pytest
+
+    from monitor.sources import SourceProblem, source_key
+
+    keys = {source_key("tgweb", v) for v in ("Gorodets_Live", "@gorodets_live",
+                                                   "https://t.me/s/GORODETS_LIVE")}
+    assert keys == {"tgweb:gorodets_live"}
+    with pytest.raises(SourceProblem):
+        source_key("tgweb", "https://t.me/+invite")
