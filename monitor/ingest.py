@@ -165,7 +165,7 @@ def _store_new(ctx, post: Post, label, source: dict, now, similarity, report) ->
         link(ctx, match.incident_id, post_id, match.score, "system:ingest", match.reason, now)
         report.repeats += 1
         return
-    org_key, reason = route(ctx.settings, label.topic, label.municipality)
+    org_key, reason = route(ctx.settings, label.topic, label.municipality, ctx.db)
     open_incident(ctx, post_id, label, organisation_id(db, org_key), reason)
     report.incidents += 1
 

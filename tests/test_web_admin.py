@@ -27,6 +27,10 @@ FORMS = [
     ("/admin/users/1/password", {"password": "another-pass-1"}),
     ("/admin/organisations", {"key": "new-org", "name": "Новая", "kind": "service"}),
     ("/admin/organisations/1", {"name": "ЦУР", "kind": "cur"}),
+    ("/admin/sources", {"platform": "vk", "ident": "-100777", "name": "Новая группа"}),
+    ("/admin/sources/pause", {"key": "vk:-100002"}),
+    ("/admin/routing", {"topic": "education", "organisation": "minobr"}),
+    ("/admin/routing/1/delete", {}),
 ]
 
 
@@ -349,3 +353,50 @@ def test_admin_link_is_shown_only_to_admins(app, admin):
     assert 'href="/admin/users"' in admin.get("/").text
     moderator = logged_in(app, "moderator", "moderator-demo")
     assert 'href="/admin/users"' not in moderator.get("/").text
+
+
+def test_admin_adds_a_routing_rule_that_ingest_follows_then_deletes_it(admin, web_ctx, pipeline):
+    from datetime import timedelta
+
+    from monitor.collectors.post import Post
+    from monitor.ingest import ingest
+
+    refused = post(admin, "/admin/routing", {"organisation": "minobr"}, page="/admin/routing")
+    assert refused.status_code == 400 and "тема" in refused.text
+    added = post(admin, "/admin/routing", {"topic": "roads_transport", "municipality": "Дзержинск",
+                                           "organisation": "mintrans"}, page="/admin/routing")
+    assert added.status_code == 303
+    [rule] = audit_rows(web_ctx, "routing_rule_add")
+    assert rule["actor"] == "admin" and rule["details"]["organisation"] == "mintrans"
+
+    web_ctx.pipeline = pipeline
+    now = web_ctx.clock.now()
+    ingest(web_ctx, [Post("vk:-100003", "-100003_77_1", "vk_comment",
+                          "Яма на дороге на проспекте Ленина, вчера пробил колесо",
+                          now - timedelta(minutes=5))])
+    org = web_ctx.db.execute("SELECT o.key FROM incidents i JOIN organisations o"
+                             " ON o.id = i.organisation_id ORDER BY i.id DESC").fetchone()[0]
+    assert org == "mintrans"
+
+    rule_id = web_ctx.db.execute("SELECT id FROM routing_rules").fetchone()[0]
+    assert post(admin, f"/admin/routing/{rule_id}/delete", {}, page="/admin/routing").status_code == 303
+    assert web_ctx.db["routing_rules"].count == 0 and audit_rows(web_ctx, "routing_rule_delete")
+
+
+def test_admin_adds_pauses_and_removes_a_source_and_each_change_is_audited(admin, web_ctx):
+    bad = post(admin, "/admin/sources", {"platform": "vk", "ident": "-100778",
+                                         "municipality": "Атлантида"}, page="/admin/sources")
+    assert bad.status_code == 400 and "Атлантида" in bad.text
+    ok = post(admin, "/admin/sources", {"platform": "tgweb", "ident": "https://t.me/s/Vyksa_News",
+                                        "municipality": "Выкса"}, page="/admin/sources")
+    assert ok.status_code == 303
+    row = next(web_ctx.db["sources"].rows_where("key = ?", ["tgweb:vyksa_news"]))
+    assert row["municipality"] == "Выкса" and row["paused"] == 0
+    assert post(admin, "/admin/sources/pause", {"key": "tgweb:vyksa_news"},
+                page="/admin/sources").status_code == 303
+    assert next(web_ctx.db["sources"].rows_where("key = ?", ["tgweb:vyksa_news"]))["paused"] == 1
+    assert post(admin, "/admin/sources/remove", {"key": "tgweb:vyksa_news"},
+                page="/admin/sources").status_code == 303
+    assert "tgweb:vyksa_news" not in admin.get("/admin/sources").text
+    assert [r["action"] for r in audit_rows(web_ctx) if r["action"].startswith("source_")] == [
+        "source_add", "source_pause", "source_remove"]

@@ -264,7 +264,7 @@ def unlink(ctx, incident: dict, data: dict, now: datetime, actor: str) -> None:
     if label is None:
         raise TransitionError(f"post {post_id} has no labels to open an incident from")
     labels = _Labels(*label)
-    org_key, reason = route(ctx.settings, labels.topic, labels.municipality)
+    org_key, reason = route(ctx.settings, labels.topic, labels.municipality, ctx.db)
     org = db.execute("SELECT id FROM organisations WHERE key = ?", [org_key]).fetchone()
     data["incident_id"] = open_incident(ctx, post_id, labels, org[0] if org else None, reason,
                                         actor=actor)

@@ -10,20 +10,33 @@ from __future__ import annotations
 
 import json
 
-from monitor.settings import Settings
+from monitor.settings import RoutingRule, Settings
 
 CUR_KEY = "cur"
 
 
-def route(settings: Settings, topic: str, municipality: str | None) -> tuple[str | None, str]:
+def rules(settings: Settings, db=None) -> list[RoutingRule]:
+    """The routing rules in force: those admins added in the web UI (newest first),
+    then those of tsur.toml."""
+    edited = []
+    if db is not None and db["routing_rules"].exists():
+        edited = [RoutingRule(organisation=r[0], topic=r[1] or None, municipality=r[2] or None)
+                  for r in db.execute("SELECT organisation_key, topic, municipality"
+                                      " FROM routing_rules ORDER BY id DESC")]
+    return [*edited, *settings.routing]
+
+
+def route(settings: Settings, topic: str, municipality: str | None,
+          db=None) -> tuple[str | None, str]:
     """The organisation key (None if none is configured) and why it was chosen."""
-    for rule in settings.routing:
+    in_force = rules(settings, db)
+    for rule in in_force:
         if rule.topic == topic and rule.municipality == municipality and municipality:
             return rule.organisation, f"правило {topic} + {municipality}"
-    for rule in settings.routing:
+    for rule in in_force:
         if rule.municipality == municipality and rule.topic is None and municipality:
             return rule.organisation, f"правило для {municipality}"
-    for rule in settings.routing:
+    for rule in in_force:
         if rule.topic == topic and rule.municipality is None:
             return rule.organisation, f"правило для темы {topic}"
     for org in settings.organisations:

@@ -107,3 +107,13 @@ def web_006_deadline_order(db: Database) -> None:
     db.execute(f"CREATE INDEX IF NOT EXISTS idx_incidents_deadline_order ON incidents ({order})")
     db.execute("CREATE INDEX IF NOT EXISTS idx_incidents_org_deadline_order"
                f" ON incidents (organisation_id, {order})")
+
+
+@migrations()
+def web_007_routing_rules(db: Database) -> None:
+    """Routing rules edited by admins in the web UI; checked before those of tsur.toml."""
+    db["routing_rules"].create(
+        {"id": int, "topic": str, "municipality": str, "organisation_key": str,
+         "created_by": str, "created_at": str},
+        pk="id", not_null={"organisation_key", "created_by", "created_at"},
+    )

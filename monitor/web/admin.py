@@ -13,7 +13,9 @@ from fastapi.responses import RedirectResponse
 from monitor import audit
 from monitor.clock import parse_time
 from monitor.incidents.routing import CUR_KEY
+from monitor.sources import SourceProblem, add_source, municipalities, remove_source, set_paused
 from monitor.users import ROLES, UserError, _hasher, create_user
+from nlp.labels import TOPICS
 
 from .auth import check_csrf, current_user, render, request_context, revoke_sessions
 
@@ -359,21 +361,116 @@ def source_health(source: dict) -> str:
 
 @router.get("/sources")
 def sources_page(request: Request, user: dict = Depends(admin_user), ctx=Depends(request_context)):
+    return _sources_page(request, ctx, user)
+
+
+def _sources_page(request, ctx, user, *, error=None, form=None, status_code=200):
     sources = _rows(ctx.db, "SELECT s.*, o.name AS organisation_name FROM sources s "
                             "LEFT JOIN organisations o ON o.id = s.organisation_id "
-                            "ORDER BY s.platform, s.name")
+                            "WHERE s.removed_at IS NULL ORDER BY s.platform, s.name")
     for source in sources:
         source["health"] = source_health(source)
-    return render(request, "admin/sources.html", user=user, sources=sources, section="sources")
+    return render(request, "admin/sources.html", status_code=status_code, user=user,
+                  sources=sources, section="sources", error=error, form=form or {},
+                  organisations=_organisations(ctx.db),
+                  municipalities=sorted(municipalities(ctx.settings)))
+
+
+@router.post("/sources", dependencies=[Depends(check_csrf)])
+def create_source(request: Request, platform: str = Form(""), ident: str = Form(""),
+                  name: str = Form(""), role: str = Form("watched"), municipality: str = Form(""),
+                  organisation: str = Form(""), user: dict = Depends(admin_user),
+                  ctx=Depends(request_context)):
+    form = {"platform": platform, "ident": ident, "name": name, "role": role,
+            "municipality": municipality, "organisation": organisation}
+    if platform not in ("vk", "telegram", "tgweb"):
+        return _sources_page(request, ctx, user, error="Выберите платформу.", form=form,
+                             status_code=400)
+    try:
+        with ctx.db.atomic():
+            row = add_source(ctx.db, ctx.settings, ctx.clock.now(), platform, ident.strip(),
+                             name=name.strip() or None, role=role,
+                             municipality=municipality or None, organisation=organisation or None)
+            audit.record(ctx.db, user["login"], "source_add", f"source:{row['key']}",
+                         {k: v for k, v in form.items() if v}, ctx.clock.now())
+    except SourceProblem as error:
+        return _sources_page(request, ctx, user, error=str(error), form=form, status_code=400)
+    return RedirectResponse("/admin/sources", status_code=303)
+
+
+@router.post("/sources/{action}", dependencies=[Depends(check_csrf)])
+def change_source(request: Request, action: str, key: str = Form(""),
+                  user: dict = Depends(admin_user), ctx=Depends(request_context)):
+    """Pause, resume or remove a source (its cursor, posts and incidents stay)."""
+    if action not in ("pause", "resume", "remove"):
+        raise HTTPException(404, "Нет такого действия")
+    try:
+        with ctx.db.atomic():
+            if action == "remove":
+                remove_source(ctx.db, key, ctx.clock.now())
+            else:
+                set_paused(ctx.db, key, action == "pause")
+            audit.record(ctx.db, user["login"], f"source_{action}", f"source:{key}", {},
+                         ctx.clock.now())
+    except SourceProblem as error:
+        return _sources_page(request, ctx, user, error=str(error), status_code=400)
+    return RedirectResponse("/admin/sources", status_code=303)
 
 
 @router.get("/routing")
 def routing_page(request: Request, user: dict = Depends(admin_user), ctx=Depends(request_context)):
+    return _routing_page(request, ctx, user)
+
+
+def _routing_page(request, ctx, user, *, error=None, form=None, status_code=200):
     names = {o["key"]: o["name"] for o in _organisations(ctx.db)}
     settings = ctx.settings
-    return render(request, "admin/routing.html", user=user, rules=settings.routing, names=names,
+    edited = _rows(ctx.db, "SELECT * FROM routing_rules ORDER BY id DESC")
+    return render(request, "admin/routing.html", status_code=status_code, user=user,
+                  rules=settings.routing, edited=edited, names=names,
                   organisations=settings.organisations, config_path=settings.path,
-                  section="routing")
+                  section="routing", error=error, form=form or {}, topics=TOPICS,
+                  municipalities=sorted(municipalities(settings)), all_organisations=names)
+
+
+@router.post("/routing", dependencies=[Depends(check_csrf)])
+def create_rule(request: Request, topic: str = Form(""), municipality: str = Form(""),
+                organisation: str = Form(""), user: dict = Depends(admin_user),
+                ctx=Depends(request_context)):
+    form = {"topic": topic, "municipality": municipality, "organisation": organisation}
+    problem = None
+    if not topic and not municipality:
+        problem = "Правилу нужна тема, муниципалитет или и то и другое."
+    elif topic and topic not in TOPICS:
+        problem = f"Неизвестная тема {topic!r}."
+    elif municipality and municipality not in municipalities(ctx.settings):
+        problem = f"Неизвестный муниципалитет {municipality!r}."
+    elif organisation not in {o["key"] for o in _organisations(ctx.db)}:
+        problem = "Выберите организацию."
+    if problem:
+        return _routing_page(request, ctx, user, error=problem, form=form, status_code=400)
+    now = ctx.clock.now()
+    with ctx.db.atomic():
+        rule_id = ctx.db["routing_rules"].insert({
+            "topic": topic or None, "municipality": municipality or None,
+            "organisation_key": organisation, "created_by": user["login"],
+            "created_at": now.isoformat()}).last_pk
+        audit.record(ctx.db, user["login"], "routing_rule_add", f"routing_rule:{rule_id}", form, now)
+    return RedirectResponse("/admin/routing", status_code=303)
+
+
+@router.post("/routing/{rule_id}/delete", dependencies=[Depends(check_csrf)])
+def delete_rule(request: Request, rule_id: int, user: dict = Depends(admin_user),
+                ctx=Depends(request_context)):
+    rows = _rows(ctx.db, "SELECT * FROM routing_rules WHERE id = ?", [rule_id])
+    if not rows:
+        raise HTTPException(404, "Нет такого правила")
+    with ctx.db.atomic():
+        ctx.db["routing_rules"].delete(rule_id)
+        rule = {k: rows[0][k] for k in ("topic", "municipality", "organisation_key")}
+        audit.record(ctx.db, user["login"], "routing_rule_delete", f"routing_rule:{rule_id}",
+                     rule, ctx.clock.now())
+    return RedirectResponse("/admin/routing", status_code=303)
 
 
 @router.get("/audit")
