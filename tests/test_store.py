@@ -66,3 +66,14 @@ def test_incident_history_is_append_only(ctx):
         ctx.db.execute("UPDATE incident_events SET actor = 'someone'")
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         ctx.db.execute("DELETE FROM incident_events")
+
+
+def test_an_admins_linked_account_survives_a_restart_with_the_config(ctx):
+    from monitor.store.catalog import sync_from_settings
+
+    ctx.db.execute("UPDATE organisations SET vk_group_id = 555 WHERE key = 'adm-dzr'")
+    ctx.db.execute("UPDATE organisations SET vk_group_id = NULL WHERE key = 'adm-nn'")
+    sync_from_settings(ctx.db, ctx.settings, ctx.clock.now())
+    ids = dict(ctx.db.execute("SELECT key, vk_group_id FROM organisations").fetchall())
+    assert ids["adm-dzr"] == 555  # the admin's edit stays
+    assert ids["adm-nn"] == 100001  # the config fills what is empty

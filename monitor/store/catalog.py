@@ -19,8 +19,14 @@ def sync_from_settings(db: Database, settings: Settings, now: datetime) -> None:
             db["organisations"].upsert({
                 "key": org.key, "name": org.name, "municipality": org.municipality,
                 "kind": org.kind, "topics": json.dumps(list(org.topics), ensure_ascii=False),
-                "vk_group_id": org.vk_group_id, "telegram_chat_id": org.telegram_chat_id,
             }, pk="key")
+            # Linked accounts: the config only fills what nobody set yet, so an admin's
+            # edit in the web UI survives a restart.
+            for column, value in (("vk_group_id", org.vk_group_id),
+                                  ("telegram_chat_id", org.telegram_chat_id)):
+                if value is not None:
+                    db.execute(f"UPDATE organisations SET {column} = ? WHERE key = ?"
+                               f" AND {column} IS NULL", [value, org.key])
         for source in settings.sources:
             existing = source_by_key(db, source.key)
             row = {
