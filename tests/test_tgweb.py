@@ -201,8 +201,13 @@ def test_html_inside_a_post_is_kept_as_text():
 
 
 def test_a_changed_layout_fixture_fails_naming_what_is_missing():
+    # The real page with one post's <time datetime> turned into a plain <span>.
+    old = '<time datetime="2026-11-15T07:15:40+00:00" class="time">10:15</time>'
+    page = fixture("gorodets_live.html")
+    assert old in page
+    changed = page.replace(old, '<span class="time" title="15.11.2026 10:15">10:15</span>')
     with pytest.raises(SourceError) as error:
-        parse_page(fixture("layout_changed.html"), where="https://t.me/s/gorodets_live")
+        parse_page(changed, where="https://t.me/s/gorodets_live")
     assert error.value.kind == "layout"
     assert "time[datetime]" in str(error.value) and "Gorodets_Live/4102" in str(error.value)
 
