@@ -10,6 +10,7 @@ the process's CPU time, so other programs on a busy machine do not skew the figu
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from collections.abc import Sequence
@@ -82,9 +83,11 @@ def bench(pipeline, texts: Sequence[str], baseline_sample: int = 300) -> dict:
     texts = [t for t in texts if t]
     step = max(1, len(texts) // max(baseline_sample, 1))
     sample = texts[::step][:baseline_sample]
+    baseline = NatashaEverything()
+    gc.freeze()  # as `Pipeline.load` did for the pipeline's objects: the same footing
     cold = time_pipeline(pipeline, texts)
     ours = time_pipeline(pipeline, texts)
-    theirs = time_baseline(sample)
+    theirs = time_baseline(sample, baseline)
     return {
         "messages": len(texts),
         "baseline_messages": len(sample),

@@ -42,6 +42,11 @@ class Batch:
     tokens: list[list[Token]]
     lemmas: list[list[str]]
     terms: list[dict[str, int]]  # per text: lemma or bigram → column, for explanations
+    # The same terms flattened over the batch (text index, column, term), for scoring
+    # every explanation of a batch at once.
+    term_rows: np.ndarray
+    term_columns: np.ndarray
+    term_names: list[str]
 
 
 def explainable(term: str) -> bool:
@@ -62,42 +67,54 @@ class Featurizer:
 
     def __init__(self, morph: Morph):
         self.morph = morph
-        self._column = lru_cache(maxsize=400_000)(column)
+        self._word = lru_cache(maxsize=400_000)(self._word_terms)
+        self._pair = lru_cache(maxsize=400_000)(self._pair_terms)
         self._chars = lru_cache(maxsize=400_000)(self._char_columns)
-        self._explainable = lru_cache(maxsize=400_000)(explainable)
+
+    def _word_terms(self, token: str) -> tuple[str, int, bool]:
+        """A word token's lemma, its column and whether it may explain a label."""
+        lemma = self.morph.lemma(token.lower())
+        return lemma, column(lemma), explainable(lemma)
 
     @staticmethod
-    def _char_columns(word: str) -> tuple[int, ...]:
+    def _pair_terms(first: str, second: str) -> tuple[str, int, bool]:
+        """The same for the bigram of two lemmas."""
+        bigram = f"{first} {second}"
+        return bigram, column(bigram), explainable(bigram)
+
+    @staticmethod
+    def _char_columns(word: str) -> np.ndarray:
         padded = f" {word} "
         low, high = CHAR_NGRAMS
         grams = [padded[i : i + n] for n in range(low, high + 1) for i in range(len(padded) - n + 1)]
-        return tuple(LEMMA_FEATURES + abs(murmurhash3_32(g, seed=0)) % CHAR_FEATURES for g in grams)
+        return np.fromiter((LEMMA_FEATURES + abs(murmurhash3_32(g, seed=0)) % CHAR_FEATURES for g in grams),
+                           dtype=np.int32, count=len(grams))
 
     def transform(self, cleaned: list[str]) -> Batch:
         """Counts for texts already passed through `text.clean`."""
-        indices: list[int] = []
+        pieces: list[np.ndarray] = []
         indptr = [0]
         all_tokens, all_lemmas, all_terms = [], [], []
-        lemma_of = self.morph.lemma
-        col = self._column
-        chars = self._chars
+        word, pair, chars = self._word, self._pair, self._chars
         for text in cleaned:
             tokens = tokenize(text)
-            lemmas = [lemma_of(t.text.lower()) for t in tokens if t.is_word]
-            terms = [(lemma, col(lemma)) for lemma in lemmas]
-            terms += [(f"{a} {b}", col(f"{a} {b}")) for a, b in zip(lemmas, lemmas[1:], strict=False)]
-            indices.extend(c for _, c in terms)
-            shown = self._explainable
-            all_terms.append({term: c for term, c in terms if shown(term)})
-            for word in text.lower().split():
-                indices.extend(chars(word))
-            indptr.append(len(indices))
+            terms = [word(t.text) for t in tokens if t.is_word]
+            lemmas = [lemma for lemma, _, _ in terms]
+            terms += [pair(a, b) for a, b in zip(lemmas, lemmas[1:], strict=False)]
+            row = [np.fromiter((c for _, c, _ in terms), dtype=np.int32, count=len(terms))]
+            row += [chars(w) for w in text.lower().split()]
+            pieces += row
+            indptr.append(indptr[-1] + sum(map(len, row)))
+            all_terms.append({term: c for term, c, shown in terms if shown})
             all_tokens.append(tokens)
             all_lemmas.append(lemmas)
-        data = np.ones(len(indices), dtype=np.float64)
+        indices = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int32)
         counts = sp.csr_matrix(
-            (data, np.asarray(indices, dtype=np.int32), np.asarray(indptr, dtype=np.int64)),
+            (np.ones(len(indices)), indices, np.asarray(indptr, dtype=np.int64)),
             shape=(len(cleaned), N_FEATURES),
         )
         counts.sum_duplicates()
-        return Batch(counts, all_tokens, all_lemmas, all_terms)
+        names = [term for terms in all_terms for term in terms]
+        columns = np.fromiter((c for terms in all_terms for c in terms.values()), dtype=np.int64, count=len(names))
+        rows = np.repeat(np.arange(len(all_terms), dtype=np.int64), [len(terms) for terms in all_terms])
+        return Batch(counts, all_tokens, all_lemmas, all_terms, rows, columns, names)

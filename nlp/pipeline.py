@@ -8,6 +8,7 @@ Everything heavy (morphology, gazetteer, classifiers) is built once in `load`.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -61,6 +62,11 @@ class Pipeline:
 
         `ner=False` skips natasha's NER fallback for place names (faster start, for
         tools that label no municipality).
+
+        Ends with `gc.freeze()`: the millions of objects just built (dictionaries,
+        gazetteer, models) live as long as the process, and taking them out of the
+        cyclic collector's full passes makes labelling about 15 % faster. Objects
+        freed by reference counting are still freed.
         """
         models_dir = Path(models_dir)
         versions = {**production_versions(models_dir), **(versions or {})}
@@ -78,7 +84,9 @@ class Pipeline:
             classifiers[task] = TextClassifier(task, pipeline)
         gazetteer = Gazetteer.load(regions_dir or DEFAULT_REGIONS_DIR, region, morph)
         tagger = LocationTagger() if ner else None
-        return cls(classifiers, gazetteer, morph, {t: versions[t] for t in TASKS}, tagger)
+        pipeline = cls(classifiers, gazetteer, morph, {t: versions[t] for t in TASKS}, tagger)
+        gc.freeze()
+        return pipeline
 
     @property
     def version(self) -> str:

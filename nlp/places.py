@@ -64,6 +64,7 @@ class Gazetteer:
         self.forms: dict[tuple[str, ...], list[Place]] = {}
         self.lemma_forms: dict[tuple[str, ...], list[Place]] = {}
         self.first_words: set[str] = set()
+        self.longest = 1  # words in the longest name
         self.municipalities: dict[str, dict] = {}
         self.own_region_stems: set[str] = set()
 
@@ -111,11 +112,13 @@ class Gazetteer:
             if place not in bucket:
                 bucket.append(place)
             self.first_words.add(form[0])
+            self.longest = max(self.longest, len(form))
         lemmas = tuple(self.morph.lemma(w) for w in _norm(place.name).split())
         bucket = self.lemma_forms.setdefault(lemmas, [])
         if place not in bucket:
             bucket.append(place)
         self.first_words.add(lemmas[0])
+        self.longest = max(self.longest, len(lemmas))
 
     def lookup(self, words: list[str]) -> Place | None:
         """The place a span of words names (any case form or its lemmas), ambiguous or not."""
@@ -125,14 +128,31 @@ class Gazetteer:
         places = self.forms.get(key) or self.lemma_forms.get(tuple(self.morph.lemma(w) for w in key))
         return places[0] if places else None
 
+    def named_spans(self, tokens: list[Token]) -> list[tuple[Token, Token]]:
+        """(first, last) word token of every run of words that `lookup` knows as a place.
+
+        NER's spans count only through `lookup`, so text outside these runs cannot
+        change what NER finds: it is tagged on windows around them.
+        """
+        words = [t for t in tokens if t.is_word]
+        texts = [t.text for t in words]
+        spans = []
+        for i in range(len(words)):
+            if not self._may_start(texts[i]):
+                continue
+            for n in range(1, min(self.longest, len(words) - i) + 1):
+                if self.lookup(texts[i : i + n]) is not None:
+                    spans.append((words[i], words[i + n - 1]))
+        return spans
+
+    def _may_start(self, word: str) -> bool:
+        word = _norm(word)
+        return word in self.first_words or self.morph.lemma(word) in self.first_words
+
     def has_candidate(self, tokens: list[Token]) -> bool:
         """Whether a capitalised word could start one of the gazetteer's names."""
-        for t in tokens:
-            if t.is_word and t.text[:1].isupper() and len(t.text) > 2:
-                word = _norm(t.text)
-                if word in self.first_words or self.morph.lemma(word) in self.first_words:
-                    return True
-        return False
+        return any(t.is_word and t.text[:1].isupper() and len(t.text) > 2 and self._may_start(t.text)
+                   for t in tokens)
 
     def _case_forms(self, name: str) -> set[tuple[str, ...]]:
         """Every case form of a name, tokenised as texts are («в Нижнем Новгороде»).
@@ -197,6 +217,9 @@ class Gazetteer:
         matches: list[PlaceMatch] = []
         i = 0
         while i < len(words):
+            if words[i] not in self.first_words:  # no name starts here: most words
+                i += 1
+                continue
             for n in range(min(MAX_NGRAM, len(words) - i), 0, -1):
                 places = self.forms.get(tuple(words[i : i + n]))
                 if not places:

@@ -21,8 +21,13 @@ class Rule:
     pattern: re.Pattern
     example: str
     unless: re.Pattern | None = None
+    # Strings one of which every match contains (`required_strings`): a text with none
+    # of them is passed over without running the regular expression.
+    clues: tuple[str, ...] | None = None
 
     def search(self, text: str):
+        if self.clues is not None and not any(clue in text for clue in self.clues):
+            return None
         for match in self.pattern.finditer(text):
             if self.unless is None:
                 return match
@@ -33,7 +38,60 @@ class Rule:
 
 
 def _rule(name: str, pattern: str, example: str, unless: str | None = None) -> Rule:
-    return Rule(name, re.compile(pattern), example, re.compile(unless) if unless else None)
+    compiled = re.compile(pattern)
+    return Rule(name, compiled, example, re.compile(unless) if unless else None, required_strings(compiled))
+
+
+def required_strings(pattern: re.Pattern) -> tuple[str, ...] | None:
+    """Strings one of which occurs in every match of `pattern`, or None if unknown.
+
+    Read off the parsed pattern: a run of literal characters that every match must
+    pass through, or for an alternation one such string per branch. A substring test
+    per string is far cheaper than the regular expression, and most messages hold
+    none of them. Exact by construction: only parts every match must contain count.
+    """
+    if pattern.flags & re.IGNORECASE:
+        return None
+    try:
+        from re import _parser  # the standard library's own parser of patterns
+
+        found = _required(_parser.parse(pattern.pattern, pattern.flags))
+    except Exception:  # noqa: BLE001 (a parser of another Python: run the pattern unfiltered)
+        return None
+    return tuple(sorted(found)) if found else None
+
+
+def _required(items) -> set[str] | None:
+    from re import _constants as c
+
+    best: set[str] | None = None
+    run: list[str] = []
+
+    def consider(candidate: set[str] | None) -> None:
+        nonlocal best
+        if candidate and (best is None or min(map(len, candidate)) > min(map(len, best))):
+            best = candidate
+
+    for op, argument in items:
+        if op is c.LITERAL:
+            run.append(chr(argument))
+            continue
+        consider({"".join(run)} if run else None)
+        run = []
+        if op is c.SUBPATTERN:
+            consider(_required(argument[-1]))
+        elif op is c.IN and all(kind is c.LITERAL for kind, _ in argument):
+            consider({chr(code) for _, code in argument})  # «(а|е)» is parsed as a class
+        elif op is c.ATOMIC_GROUP:
+            consider(_required(argument))
+        elif op is c.BRANCH:
+            branches = [_required(branch) for branch in argument[1]]
+            if all(branches):
+                consider(set().union(*branches))
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT) and argument[0] >= 1:
+            consider(_required(argument[2]))
+    consider({"".join(run)} if run else None)
+    return best
 
 
 _W = r"\W+(?:\w+\W+){0,%d}"  # up to N words in between

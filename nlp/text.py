@@ -11,8 +11,8 @@ cache, since residents repeat the same few thousand words.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import pymorphy3
 
@@ -27,15 +27,16 @@ _WORD = re.compile(r"[а-яёa-z0-9]", re.IGNORECASE)
 _TOKEN = re.compile(r"\w+(?:[-‐‑]\w+)*|[^\w\s]")
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     start: int
     stop: int
     text: str
+    is_word: bool  # holds a letter or a digit (not a punctuation mark, not only emoji)
 
-    @property
-    def is_word(self) -> bool:
-        return bool(_WORD.search(self.text))
+
+@lru_cache(maxsize=400_000)
+def _is_word(text: str) -> bool:
+    return _WORD.search(text) is not None
 
 
 def clean(text: str) -> str:
@@ -50,7 +51,14 @@ def clean(text: str) -> str:
 
 def tokenize(text: str) -> list[Token]:
     """Words (hyphenated words whole), numbers and single punctuation marks, with offsets."""
-    return [Token(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
+    tokens = []
+    for m in _TOKEN.finditer(text):
+        word = m.group()
+        tokens.append(_new_token(Token, (*m.span(), word, _is_word(word))))
+    return tokens
+
+
+_new_token = tuple.__new__  # a Token without NamedTuple's keyword handling: tokenizing is hot
 
 
 class Morph:

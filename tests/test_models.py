@@ -1,14 +1,17 @@
 """Model versions, checksums, explanations and the urgency rules that moderators rely on."""
 
 import json
+import re
 import shutil
 
+import numpy as np
 import pytest
 
 from nlp import ModelError, Pipeline
 from nlp.features import STOP_LEMMAS
 from nlp.registry import production_versions
-from nlp.rules import CRITICAL_RULES, danger_signal
+from nlp.rules import CRITICAL_RULES, danger_signal, required_strings
+from nlp.text import clean
 
 
 def test_registry_names_a_production_version_of_each_task_with_card_and_metrics(settings):
@@ -88,3 +91,46 @@ def test_non_complaints_are_never_urgent(pipeline):
     results = pipeline.label(["подскажите, где получить справку для садика?",
                               "поставьте лавочки у поликлиники", "ахахах 😂"])
     assert {r.urgency for r in results} == {"low"}
+
+
+def test_the_hand_rolled_prediction_equals_scikit_learns(pipeline):
+    """`TextClassifier.probabilities` skips the Pipeline's steps for speed: same numbers."""
+    texts = [clean(t) for t in ["третий день нет воды в Дзержинске!!!", "Прошу принять меры по вывозу ТКО",
+                                "спасибо", "", "😡😡", "поставьте лавочки у поликлиники " * 40]]
+    batch = pipeline.featurizer.transform(texts)
+    for classifier in pipeline.classifiers.values():
+        assert classifier._fast
+        weighted, probabilities = classifier.probabilities(batch.counts)
+        expected = classifier.pipeline.predict_proba(batch.counts)
+        np.testing.assert_allclose(probabilities, expected, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(weighted.toarray(), classifier.tfidf.transform(batch.counts).toarray())
+
+
+def test_explanations_of_a_batch_equal_those_of_each_text_alone(pipeline):
+    texts = ["в подъезде опять шприцы, наркоманы совсем обнаглели", "спасибо за уборку двора",
+             "подскажите, когда дадут горячую воду на Автозаводе?", "", "!!!"]
+    together = pipeline.label(texts)
+    alone = [pipeline.label([text])[0] for text in texts]
+    assert [r.explanations for r in together] == [r.explanations for r in alone]
+    assert "шприц" in together[0].explanations["topic"]
+
+
+def test_rule_clues_are_read_off_the_pattern():
+    assert required_strings(re.compile(r"\bпожар(а|е)?\b|горит|(сорвало|снесло)\W+крыш")) == (
+        "горит", "несло", "орвало", "пожар")  # the longer clue of a part every match has
+    assert required_strings(re.compile(r"(a|b)c?")) == ("a", "b")
+    assert required_strings(re.compile(r"\w+")) is None  # nothing literal: the pattern runs on every text
+    assert required_strings(re.compile(r"x?y*")) is None  # optional parts are no clue
+    assert required_strings(re.compile("газ", re.IGNORECASE)) is None
+
+
+@pytest.mark.parametrize("rule", CRITICAL_RULES, ids=lambda r: r.name)
+def test_every_text_a_rule_matches_holds_one_of_its_clues(rule, settings):
+    """The clues only skip texts the pattern cannot match: checked on every labelled text."""
+    assert rule.clues, "every danger rule has clues, or it runs its pattern on every message"
+    texts = [rule.example.lower()]
+    for path in sorted((settings.data_dir / "labelled").glob("*.jsonl")):
+        texts += [json.loads(line)["text"].lower().replace("ё", "е") for line in path.open(encoding="utf-8")]
+    matched = [t for t in texts if rule.pattern.search(t)]
+    assert matched
+    assert all(any(clue in t for clue in rule.clues) for t in matched)

@@ -106,3 +106,23 @@ def test_pipeline_for_region_86_loads_the_same_models(settings):
                              ner=False)
     [labels] = pipeline.label(["в Ханты-Мансийске отключили свет"])
     assert labels.municipality == "Ханты-Мансийск"
+
+
+def test_ner_reads_only_a_window_around_the_candidate_and_maps_offsets_back(pipeline, monkeypatch):
+    """A long appeal: NER sees a few words around «Бор», and the match points into the full text."""
+    seen = []
+    tag = pipeline.ner.locations_many
+    monkeypatch.setattr(pipeline.ner, "locations_many", lambda texts: seen.extend(texts) or tag(texts))
+    opening = "Здравствуйте. Пишу уже не первый раз, ответа так и не получил. " * 10
+    text = opening + "Бор опять без воды третий день, сколько можно."
+    [labels] = pipeline.label([text], source_municipality=None)
+    assert labels.municipality == "Бор"
+    assert "«Бор» → Бор" in labels.explanations["municipality"]
+    assert seen and all(len(piece) < 150 for piece in seen)
+
+
+def test_ner_is_not_run_when_no_words_could_name_a_place(pipeline, monkeypatch):
+    seen = []
+    monkeypatch.setattr(pipeline.ner, "locations_many", lambda texts: seen.extend(texts) or [[] for _ in texts])
+    pipeline.label(["Здравствуйте, Иван Петрович! Прошу принять меры."], source_municipality=None)
+    assert seen == []
