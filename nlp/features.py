@@ -14,7 +14,7 @@ The featuriser is code, not part of a model file: a model's manifest records the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 import scipy.sparse as sp
@@ -47,6 +47,13 @@ class Batch:
     term_rows: np.ndarray
     term_columns: np.ndarray
     term_names: list[str]
+
+    @cached_property
+    def sublinear(self) -> sp.csr_matrix:
+        """1 + log(count) per feature: TF-IDF's sublinear term frequency, computed once
+        for the three tasks."""
+        return sp.csr_matrix((np.log(self.counts.data) + 1.0, self.counts.indices, self.counts.indptr),
+                             shape=self.counts.shape)
 
 
 def explainable(term: str) -> bool:

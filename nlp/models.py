@@ -62,16 +62,21 @@ class TextClassifier:
         pipeline.fit(counts, labels)
         return cls(task, pipeline)
 
-    def probabilities(self, counts):
-        """The TF-IDF weighted rows and the calibrated probability of every class."""
+    def probabilities(self, counts, sublinear=None):
+        """The TF-IDF weighted rows and the calibrated probability of every class.
+
+        `sublinear`: `Batch.sublinear` of these counts, if already computed."""
         if not self._fast:
             weighted = self.tfidf.transform(counts).tocsr()
             weighted.sort_indices()
             return weighted, self.clf.predict_proba(weighted)
-        counts = sp.csr_matrix(counts)
-        counts.sort_indices()
-        data = (np.log(counts.data) + 1.0) * self.tfidf.idf_[counts.indices]
-        weighted = normalize(sp.csr_matrix((data, counts.indices, counts.indptr), shape=counts.shape), copy=False)
+        if sublinear is None:
+            counts = sp.csr_matrix(counts)
+            counts.sort_indices()
+            sublinear = sp.csr_matrix((np.log(counts.data) + 1.0, counts.indices, counts.indptr), shape=counts.shape)
+        data = sublinear.data * self.tfidf.idf_[sublinear.indices]
+        weighted = normalize(sp.csr_matrix((data, sublinear.indices, sublinear.indptr), shape=sublinear.shape),
+                             copy=False)
         decision = weighted @ self._weights.T + self.svm.intercept_
         probabilities = np.zeros((counts.shape[0], len(self.classes)))
         for column, calibrator, values in zip(self._calibrated_columns, self._calibrators, decision.T, strict=True):
@@ -84,7 +89,7 @@ class TextClassifier:
 
     def predict(self, batch: Batch, explain: bool = True):
         """For each text: (label, probability, explanation words), and all probabilities."""
-        weighted, probabilities = self.probabilities(batch.counts)
+        weighted, probabilities = self.probabilities(batch.counts, batch.sublinear)
         best = probabilities.argmax(axis=1)
         words = self.explain(weighted, best, batch) if explain else [[] for _ in best]
         results = [(self.classes[column], float(probabilities[i, column]), words[i])
