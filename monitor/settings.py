@@ -47,6 +47,9 @@ ENVIRONMENT = (
            "instead of long polling."),
     EnvVar("TSUR_TELEGRAM_WEBHOOK_SECRET", None,
            "Secret token Telegram sends with every webhook call (required for the webhook)."),
+    EnvVar("TSUR_SECURE_COOKIES", None,
+           "Set to 1 when users reach tsur over HTTPS (behind a proxy): the session cookie "
+           "then carries the Secure flag and is never sent over plain HTTP."),
     EnvVar(
         "TSUR_SECRET_KEY",
         None,

@@ -3,6 +3,8 @@ that shows it, no inline scripts or styles, CSP and cache headers everywhere, no
 redirect after login, CSRF on every state-changing form, audited logins."""
 
 import re
+from dataclasses import replace
+from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from fastapi.testclient import TestClient
 from test_web_admin import logged_in, token_of
 
 from monitor.clock import iso
+from monitor.web import auth
 from monitor.web.app import create_app, safe_url
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "monitor" / "web" / "templates"
@@ -198,3 +201,25 @@ def test_password_reset_ends_every_session_of_that_user(app, web_ctx):
     for client in (victim, other_device):
         assert client.get("/", follow_redirects=False).status_code == 303
     assert admin.get("/admin/users").status_code == 200  # the admin's own session lives on
+
+
+def test_a_session_ends_after_its_lifetime_on_the_server_too(app, web_ctx):
+    """Even a cookie kept past its max-age is refused, and the next login prunes the row."""
+    client = logged_in(app, "moderator", "moderator-demo")
+    web_ctx.clock.advance(auth.SESSION_LIFETIME + timedelta(minutes=1))
+    assert client.get("/", follow_redirects=False).status_code == 303
+    logged_in(app, "admin", "admin-demo-1")
+    [(count,)] = web_ctx.db.execute("SELECT count(*) FROM web_sessions").fetchall()
+    assert count == 1  # only the admin's fresh session is left
+
+
+@pytest.mark.parametrize("value, secure", [(None, False), ("1", True)])
+def test_the_session_cookie_is_secure_when_tsur_is_served_over_https(web_ctx, value, secure):
+    environ = {**web_ctx.settings.environ, **({"TSUR_SECURE_COOKIES": value} if value else {})}
+    ctx = replace(web_ctx, settings=replace(web_ctx.settings, environ=environ))
+    client = TestClient(create_app(ctx, secret_key="test-secret"), base_url="https://testserver")
+    token = token_of(client.get("/login").text)
+    answer = client.post("/login", data={"login": "moderator", "password": "moderator-demo", "csrf_token": token},
+                         follow_redirects=False)
+    cookie = next(h for h in answer.headers.get_list("set-cookie") if h.startswith("tsur_session="))
+    assert ("secure" in cookie.lower()) is secure

@@ -33,8 +33,9 @@ def create_app(ctx, secret_key: str | None = None) -> FastAPI:
     app.state.ctx = ctx
     app.state.templates = templates(ctx)
     key = secret_key or ctx.settings.secret("TSUR_SECRET_KEY") or secrets.token_urlsafe(32)
-    app.add_middleware(SessionMiddleware, secret_key=key, session_cookie="tsur_session",
-                       same_site="strict", https_only=False, max_age=12 * 3600)
+    secure = (ctx.settings.secret("TSUR_SECURE_COOKIES") or "").lower() in ("1", "true", "yes")
+    app.add_middleware(SessionMiddleware, secret_key=key, session_cookie="tsur_session", same_site="strict",
+                       https_only=secure, max_age=int(auth.SESSION_LIFETIME.total_seconds()))
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):

@@ -8,6 +8,7 @@ import secrets
 import time
 from collections import defaultdict, deque
 from dataclasses import replace
+from datetime import timedelta
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
@@ -19,6 +20,8 @@ from monitor.users import authenticate, get_user
 
 router = APIRouter()
 MAX_FAILURES = 5
+# A login lasts a working day and a half; the cookie and the server-side row both end then.
+SESSION_LIFETIME = timedelta(hours=12)
 FAILURE_WINDOW = 300.0  # seconds
 
 
@@ -85,9 +88,13 @@ def _session_key(sid: str) -> str:
 
 
 def start_session(request: Request, db, user: dict, now) -> None:
-    """A fresh session (new id, new CSRF token) recorded server-side."""
+    """A fresh session (new id, new CSRF token) recorded server-side.
+
+    Sessions past SESSION_HOURS are deleted here: their cookies are refused anyway, so
+    the table holds only the sessions that could still be used."""
     sid = secrets.token_urlsafe(32)
     with db.atomic():
+        db.execute("DELETE FROM web_sessions WHERE created_at < ?", [iso(now - SESSION_LIFETIME)])
         db["web_sessions"].insert({"id": _session_key(sid), "user_id": user["id"],
                                    "created_at": iso(now), "ip": _client(request)})
     request.session.clear()
@@ -110,8 +117,8 @@ def current_user(request: Request, ctx=Depends(request_context)) -> dict:
     user_id, sid = request.session.get("user_id"), request.session.get("sid")
     user = get_user(ctx.db, user_id) if user_id and sid else None
     live = user is not None and ctx.db.execute(
-        "SELECT 1 FROM web_sessions WHERE id = ? AND user_id = ? AND revoked_at IS NULL",
-        [_session_key(sid), user_id]).fetchone()
+        "SELECT 1 FROM web_sessions WHERE id = ? AND user_id = ? AND revoked_at IS NULL AND created_at >= ?",
+        [_session_key(sid), user_id, iso(ctx.clock.now() - SESSION_LIFETIME)]).fetchone()
     if not live:
         request.session.clear()
         raise LoginRequired()
