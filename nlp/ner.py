@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from natasha import NewsEmbedding, NewsNERTagger
 
-from .places import Gazetteer, PlaceMatch
+from .places import Gazetteer, PlaceMatch, after_street_word
 from .text import Token
 
 
@@ -47,7 +47,7 @@ class LocationTagger:
         for i, (text, tokens) in enumerate(items):
             if not gazetteer.has_candidate(tokens):
                 continue
-            for start, stop in _windows(tokens, gazetteer.named_spans(tokens)):
+            for start, stop in _windows(tokens, gazetteer.named_spans(text, tokens)):
                 owners.append((i, start))
                 pieces.append(text[start:stop])
         found: dict[int, list[tuple[int, int]]] = {}
@@ -88,9 +88,12 @@ def _windows(tokens: list[Token], spans: list[tuple[Token, Token]]) -> list[tupl
 
 def _map_back(text: str, tokens: list[Token], spans, gazetteer: Gazetteer):
     matches = []
+    words = [t for t in tokens if t.is_word]
     for start, stop in spans:
-        inside = [t for t in tokens if t.is_word and t.start >= start and t.stop <= stop]
-        place = gazetteer.lookup([t.text for t in inside])
+        inside = [k for k, t in enumerate(words) if t.start >= start and t.stop <= stop]
+        if inside and after_street_word(text, words, inside[0]):
+            continue  # «река Тёша», «ул. Володарского»: NER's LOC, but not a place to route to
+        place = gazetteer.lookup([words[k].text for k in inside])
         if place is not None:
             matches.append(PlaceMatch(place, start, stop, text[start:stop], "ner"))
     if not matches:

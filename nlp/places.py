@@ -24,6 +24,14 @@ MAX_NGRAM = 4
 PLACE_MARKERS = frozenset(
     ["г", "гор", "город", "городе", "города", "городу", "городом", "пос", "поселок", "поселке", "поселка", "п", "рп", "пгт", "с", "село", "селе", "села", "д", "деревня", "деревне", "деревни", "мкр", "микрорайон", "микрорайоне", "округ", "округе", "округа", "район", "районе", "района", "р-н", "р-не", "городской", "городского"]
 )
+# Words before a name that make it a street, a river or a namesake, not the place:
+# «ул. Володарского» is no Володарский округ, «река Тёша» no town.
+NOT_A_PLACE_BEFORE = frozenset(
+    ["ул", "улица", "улице", "улицу", "улицы", "улицей", "пр", "пр-т", "пр-кт", "просп", "проспект", "проспекте",
+     "проспекта", "пер", "переулок", "переулке", "переулка", "б-р", "бульвар", "бульваре", "бульвара", "ш",
+     "пл", "площадь", "площади", "проезд", "проезде", "тупик", "река", "реке",
+     "реки", "реку", "рекой", "им", "имени"]
+)
 PREPOSITIONS = frozenset(["в", "во", "на", "из", "под", "по", "с", "со", "у", "до", "от", "к", "около", "возле", "за"])
 # Lemmas of the nouns that make «<прилагательное> …» a region: «Оренбургской области».
 REGION_NOUNS = frozenset(["область", "обл", "край", "республика"])
@@ -128,7 +136,7 @@ class Gazetteer:
         places = self.forms.get(key) or self.lemma_forms.get(tuple(self.morph.lemma(w) for w in key))
         return places[0] if places else None
 
-    def named_spans(self, tokens: list[Token]) -> list[tuple[Token, Token]]:
+    def named_spans(self, text: str, tokens: list[Token]) -> list[tuple[Token, Token]]:
         """(first, last) word token of every run of words that `lookup` knows as a place.
 
         NER's spans count only through `lookup`, so text outside these runs cannot
@@ -138,7 +146,7 @@ class Gazetteer:
         texts = [t.text for t in words]
         spans = []
         for i in range(len(words)):
-            if not self._may_start(texts[i]):
+            if not self._may_start(texts[i]) or after_street_word(text, words, i):
                 continue
             for n in range(1, min(self.longest, len(words) - i) + 1):
                 if self.lookup(texts[i : i + n]) is not None:
@@ -224,6 +232,8 @@ class Gazetteer:
                 places = self.forms.get(tuple(words[i : i + n]))
                 if not places:
                     continue
+                if after_street_word(text, tokens, i):
+                    break
                 start, stop = tokens[i].start, tokens[i + n - 1].stop
                 place = places[0]
                 if place.ambiguous and not self._marked(text, tokens, words, i, n):
@@ -278,6 +288,14 @@ class Gazetteer:
         best = max(counts.values())
         decisive = next(m for m in inside if counts[m.place.municipality] == best)
         return decisive.place.municipality, decisive, matches
+
+
+def after_street_word(text: str, words: list[Token], i: int) -> bool:
+    """Whether word `i` directly follows «ул.», «улица», «река», «имени»… (a dot between
+    at most): then it names a street, a river or a person, not a place."""
+    if i == 0 or _norm(words[i - 1].text) not in NOT_A_PLACE_BEFORE:
+        return False
+    return text[words[i - 1].stop : words[i].start].strip() in ("", ".")
 
 
 def _rows(path: Path):

@@ -126,3 +126,16 @@ def test_ner_is_not_run_when_no_words_could_name_a_place(pipeline, monkeypatch):
     monkeypatch.setattr(pipeline.ner, "locations_many", lambda texts: seen.extend(texts) or [[] for _ in texts])
     pipeline.label(["Здравствуйте, Иван Петрович! Прошу принять меры."], source_municipality=None)
     assert seen == []
+
+
+@pytest.mark.parametrize("text, municipality", [
+    ("на ул. Володарского яма третий месяц", "Дзержинск"),  # a street, not Володарский округ
+    ("ремонт улицы Горького затянули", "Дзержинск"),  # not Горький = Нижний Новгород
+    ("река Тёша разлилась, дорогу подтопило", "Дзержинск"),  # a river, not a town (nor NER's LOC)
+    ("школа имени Гагарина без отопления", "Дзержинск"),
+    ("дом трещит, жильцы выбежали на улицу, Вача", "Вачский"),  # the street word must touch the name
+    ("в Володарске нет воды", "Володарский"),
+])
+def test_streets_rivers_and_namesakes_are_not_places(pipeline, text, municipality):
+    [labels] = pipeline.label([text], source_municipality="Дзержинск")
+    assert labels.municipality == municipality
