@@ -57,16 +57,20 @@ def versions(models_dir: str | Path, task: str) -> list[str]:
     folder = Path(models_dir) / task
     if not folder.exists():
         return []
-    return sorted(p.name for p in folder.iterdir() if (p / "manifest.json").exists())
+    return sorted((p.name for p in folder.iterdir() if (p / "manifest.json").exists()), key=_version_order)
+
+
+def _version_order(version: str) -> tuple:
+    """«20261123.10» after «20261123.9»: numbers compare as numbers."""
+    return tuple(int(part) if part.isdigit() else 0 for part in version.split("."))
 
 
 def new_version(models_dir: str | Path, task: str, now: datetime) -> str:
+    """«<UTC date>.<n>», n one more than the highest of that day: a newer version
+    always sorts after the older ones, even when some in between were deleted."""
     stem = now.astimezone(UTC).strftime("%Y%m%d")
-    taken = set(versions(models_dir, task))
-    n = 1
-    while f"{stem}.{n}" in taken:
-        n += 1
-    return f"{stem}.{n}"
+    taken = [v for v in versions(models_dir, task) if v.startswith(f"{stem}.")]
+    return f"{stem}.{max((_version_order(v)[1] for v in taken), default=0) + 1}"
 
 
 def save_model(folder: Path, obj, manifest: dict) -> dict:

@@ -134,3 +134,16 @@ def test_every_text_a_rule_matches_holds_one_of_its_clues(rule, settings):
     matched = [t for t in texts if rule.pattern.search(t)]
     assert matched
     assert all(any(clue in t for clue in rule.clues) for t in matched)
+
+
+def test_a_new_version_sorts_after_every_older_one(tmp_path):
+    from datetime import UTC, datetime
+
+    from nlp.registry import new_version, versions
+
+    for name in ("20261123.2", "20261123.9", "20261122.14"):
+        (tmp_path / "kind" / name).mkdir(parents=True)
+        (tmp_path / "kind" / name / "manifest.json").write_text("{}")
+    assert new_version(tmp_path, "kind", datetime(2026, 11, 23, 12, tzinfo=UTC)) == "20261123.10"
+    assert new_version(tmp_path, "kind", datetime(2026, 11, 24, 12, tzinfo=UTC)) == "20261124.1"
+    assert versions(tmp_path, "kind") == ["20261122.14", "20261123.2", "20261123.9"]
