@@ -23,7 +23,8 @@ from .rules import danger_signal
 from .text import Morph, clean
 
 DEFAULT_REGIONS_DIR = Path(__file__).resolve().parents[1] / "data" / "regions"
-# A complaint whose probability of `critical` reaches this is raised to `critical`.
+# A complaint whose probability of `critical` reaches this is raised to `critical`,
+# unless the urgency model's manifest names its own (`tsur train` chooses it).
 CRITICAL_PROBABILITY = 0.35
 TEXT_MUNICIPALITY_SCORE = 0.95
 PAGE_MUNICIPALITY_SCORE = 0.6
@@ -44,7 +45,8 @@ class Labels:
 
 class Pipeline:
     def __init__(self, classifiers: dict[str, TextClassifier], gazetteer: Gazetteer, morph: Morph,
-                 versions: dict[str, str], ner: LocationTagger | None = None):
+                 versions: dict[str, str], ner: LocationTagger | None = None,
+                 critical_threshold: float = CRITICAL_PROBABILITY):
         missing = set(TASKS) - set(classifiers)
         if missing:
             raise ValueError(f"pipeline needs classifiers for {sorted(missing)}")
@@ -53,6 +55,7 @@ class Pipeline:
         self.morph = morph
         self.featurizer = Featurizer(morph)
         self.versions = versions
+        self.critical_threshold = critical_threshold
         self.ner = ner
 
     @classmethod
@@ -82,9 +85,11 @@ class Pipeline:
                     f"{manifest.get('features')!r}, this code computes {FEATURES!r}: retrain with `tsur train`"
                 )
             classifiers[task] = TextClassifier(task, pipeline)
+            if task == "urgency":
+                threshold = manifest.get("critical_threshold", {}).get("value", CRITICAL_PROBABILITY)
         gazetteer = Gazetteer.load(regions_dir or DEFAULT_REGIONS_DIR, region, morph)
         tagger = LocationTagger() if ner else None
-        pipeline = cls(classifiers, gazetteer, morph, {t: versions[t] for t in TASKS}, tagger)
+        pipeline = cls(classifiers, gazetteer, morph, {t: versions[t] for t in TASKS}, tagger, threshold)
         gc.freeze()
         return pipeline
 
@@ -140,7 +145,7 @@ class Pipeline:
         reasons = {task: ", ".join(words) for task, (_, _, words) in predicted.items()}
         labels["urgency"], scores["urgency"], reasons["urgency"] = decide_urgency(
             text, labels["kind"], scores["kind"], labels["urgency"], scores["urgency"],
-            reasons["urgency"], critical_probability)
+            reasons["urgency"], critical_probability, self.critical_threshold)
         municipality, match = place
         if municipality is not None:
             scores["municipality"] = TEXT_MUNICIPALITY_SCORE
@@ -156,12 +161,13 @@ class Pipeline:
 
 
 def decide_urgency(text: str, kind: str, kind_score: float, urgency: str, score: float,
-                   reason: str, critical_probability: float) -> tuple[str, float, str]:
+                   reason: str, critical_probability: float,
+                   threshold: float = CRITICAL_PROBABILITY) -> tuple[str, float, str]:
     """The model's urgency after the consistency rules of the label guide and the danger rules.
 
     Only complaints are urgent (anything else is `low`). A complaint is raised to
     `critical` when a danger rule fires or when the model gives `critical` a
-    probability of at least CRITICAL_PROBABILITY even if another value is likelier:
+    probability of at least `threshold` even if another value is likelier:
     missing a danger costs more than a moderator's glance.
     """
     if kind != "complaint":
@@ -169,7 +175,7 @@ def decide_urgency(text: str, kind: str, kind_score: float, urgency: str, score:
     rule = danger_signal(text)
     if rule:
         return "critical", 1.0 if urgency != "critical" else score, f"правило «{rule.name}»"
-    if urgency != "critical" and critical_probability >= CRITICAL_PROBABILITY:
+    if urgency != "critical" and critical_probability >= threshold:
         return "critical", round(critical_probability, 3), f"возможная угроза: {reason}".rstrip(": ")
     return urgency, score, reason
 

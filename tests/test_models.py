@@ -147,3 +147,20 @@ def test_a_new_version_sorts_after_every_older_one(tmp_path):
     assert new_version(tmp_path, "kind", datetime(2026, 11, 23, 12, tzinfo=UTC)) == "20261123.10"
     assert new_version(tmp_path, "kind", datetime(2026, 11, 24, 12, tzinfo=UTC)) == "20261124.1"
     assert versions(tmp_path, "kind") == ["20261122.14", "20261123.2", "20261123.9"]
+
+
+def test_a_likely_danger_is_raised_at_the_models_threshold_not_below():
+    from nlp.pipeline import decide_urgency
+
+    def urgency(threshold):
+        return decide_urgency("во дворе что-то странное", "complaint", 0.9, "normal", 0.6, "двор", 0.3, threshold)[0]
+
+    assert urgency(0.25) == "critical" and urgency(0.35) == "normal"
+    assert decide_urgency("что-то", "question", 0.9, "normal", 0.6, "", 0.9, 0.25)[0] == "low"
+
+
+def test_the_pipeline_uses_the_threshold_its_urgency_model_was_trained_with(pipeline, settings):
+    from nlp.registry import read_manifest
+
+    manifest = read_manifest(settings.models_dir, "urgency", pipeline.versions["urgency"])
+    assert pipeline.critical_threshold == manifest["critical_threshold"]["value"]

@@ -230,3 +230,17 @@ def test_data_scientists_see_versions_and_corrections_and_promote_from_the_page(
     assert response.status_code == 303
     assert read_registry(models_dir)["production"] == registry["candidates"]
     assert ctx.db.execute("SELECT count(*) FROM audit WHERE action = 'models_promote'").fetchone()[0] == 1
+
+
+def test_training_chooses_the_critical_threshold_on_the_training_split(trained):
+    from nlp import Pipeline
+    from nlp.registry import read_manifest
+    from nlp.train import CRITICAL_RECALL_GOAL, THRESHOLDS
+
+    folder, _, candidates = trained
+    chosen = read_manifest(folder, "urgency", candidates["urgency"])["critical_threshold"]
+    assert chosen["value"] in THRESHOLDS and chosen["goal"] == CRITICAL_RECALL_GOAL
+    assert chosen["out_of_fold_recall"] >= CRITICAL_RECALL_GOAL or chosen["value"] == THRESHOLDS[-1]
+    assert f"P(critical) ≥ {chosen['value']}" in (folder / "urgency" / candidates["urgency"] / "MODEL_CARD.md").read_text()
+    loaded = Pipeline.load(folder, versions=candidates, ner=False)
+    assert loaded.critical_threshold == chosen["value"]

@@ -152,5 +152,6 @@ def test_queue_defaults_to_deadline_order_and_filters_by_source_overdue_and_repe
     assert shown("/?repeats=1") == []
     assert shown("/?overdue=1") == []
     ctx.clock.advance(timedelta(days=3))
+    login(client, "moderator", "moderator-demo")  # three days on: yesterday's session has ended
     assert sorted(shown("/?overdue=1")) == [1, 2, 3]
     assert client.get("/?sort=deadline&cursor=garbage").status_code == 400
