@@ -137,8 +137,9 @@ def replay_command(obj, path, db_path, rebase):
 def classify(obj, source, target, explain):
     """Label messages: JSON Lines in the exchange format of data/labels.md.
 
-    Each input line is {"id", "text", "source", "source_municipality"}; each output
-    line adds kind, topic, municipality, urgency and scores. A bad line is reported
+    Each input line is {"id", "text", "source", "source_municipality"} and, for a
+    reply in a thread, optionally "context": the text of the post it answers; each
+    output line adds kind, topic, municipality, urgency and scores. A bad line is reported
     on stderr with its number and skipped; the exit code is then 1.
 
     Example: tsur classify < in.jsonl > out.jsonl
@@ -157,6 +158,8 @@ def classify(obj, source, target, explain):
     def flush():
         labels = pipeline.label([r.get("text") or "" for r in batch],
                                 source_municipality=[r.get("source_municipality") for r in batch],
+                                context=[r.get("context") if isinstance(r.get("context"), str) else None
+                                         for r in batch],
                                 explain=explain)
         for record, label in zip(batch, labels, strict=True):
             out = {**record, "kind": label.kind, "topic": label.topic,

@@ -19,6 +19,7 @@ from monitor.incidents.lifecycle import open_incident
 from monitor.incidents.repeats import Similarity, find_repeat, link
 from monitor.incidents.routing import route
 from monitor.store.catalog import ensure_source, organisation_id
+from monitor.threads import thread_contexts
 from nlp import ACTIONABLE_KINDS
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,7 @@ def ingest(ctx, posts: Iterable[Post], *, cursor: tuple[str, dict] | None = None
     labels = ctx.pipeline.label(
         [p.text for p in fresh],
         source_municipality=[sources[p.source]["municipality"] for p in fresh],
+        context=thread_contexts(db, fresh, {key: source["id"] for key, source in sources.items()}),
     ) if fresh else []
     similarity = Similarity(getattr(ctx.pipeline, "morph", None)) if fresh else None
     with db.atomic():

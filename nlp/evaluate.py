@@ -42,6 +42,7 @@ def evaluate(pipeline, records: list[dict]) -> dict:
     results = pipeline.label(
         [r["text"] for r in records],
         source_municipality=[r.get("source_municipality") for r in records],
+        context=[r.get("context") for r in records],
         explain=False,
     )
     report = {"messages": len(records), "model_version": pipeline.version, "tasks": {}}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from .features import FEATURES, Featurizer
@@ -27,6 +27,7 @@ DEFAULT_REGIONS_DIR = Path(__file__).resolve().parents[1] / "data" / "regions"
 # unless the urgency model's manifest names its own (`tsur train` chooses it).
 CRITICAL_PROBABILITY = 0.35
 TEXT_MUNICIPALITY_SCORE = 0.95
+NO_WORDS = "в сообщении нет слов"
 PAGE_MUNICIPALITY_SCORE = 0.6
 
 
@@ -97,29 +98,34 @@ class Pipeline:
     def version(self) -> str:
         return ",".join(f"{task}={self.versions[task]}" for task in TASKS)
 
-    def label(self, texts: Sequence[str], source_municipality=None, explain: bool = True) -> list[Labels]:
-        """Label each text. `source_municipality`: one key for all, or one per text."""
+    def label(self, texts: Sequence[str], source_municipality=None, explain: bool = True,
+              context: Sequence[str | None] | None = None) -> list[Labels]:
+        """Label each text. `source_municipality`: one key for all, or one per text.
+
+        `context`: per text, the post it answers in a thread (or None). A reply whose own
+        topic is unclear («Ефремова — тоже сухо», «звоните на 122») takes the topic of
+        the discussion when that post's topic is clear (`_thread_topic`).
+        """
         texts = list(texts)
-        if isinstance(source_municipality, str) or source_municipality is None:
-            sources = [source_municipality] * len(texts)
-        else:
-            sources = list(source_municipality)
-            if len(sources) != len(texts):
-                raise ValueError("source_municipality needs one value per text")
+        sources = _per_text(source_municipality, len(texts), "source_municipality")
+        contexts = _per_text(context, len(texts), "context")
         if not texts:
             return []
-        cleaned = [clean(t or "") for t in texts]
+        threads = list(dict.fromkeys(c for c in contexts if c))  # each discussion post once
+        cleaned = [clean(t or "") for t in texts + threads]
         batch = self.featurizer.transform(cleaned)
         predictions, probabilities = {}, {}
         for task, clf in self.classifiers.items():
             predictions[task], probabilities[task] = clf.predict(batch, explain)
         critical = self.classifiers["urgency"].classes.index("critical")
-        places = self._places(cleaned, batch.tokens)
-        return [
-            self._combine(text, batch.tokens[i], sources[i], {t: p[i] for t, p in predictions.items()},
-                          float(probabilities["urgency"][i, critical]), places[i])
-            for i, text in enumerate(cleaned)
-        ]
+        places = self._places(cleaned[: len(texts)], batch.tokens)
+        row = {thread: len(texts) + k for k, thread in enumerate(threads)}
+        labels = []
+        for i, text in enumerate(cleaned[: len(texts)]):
+            own = self._combine(text, batch.tokens[i], sources[i], {t: p[i] for t, p in predictions.items()},
+                                float(probabilities["urgency"][i, critical]), places[i])
+            labels.append(_thread_topic(own, predictions["topic"][row[contexts[i]]]) if contexts[i] else own)
+        return labels
 
     def _places(self, texts: list[str], tokens: list) -> list[tuple]:
         """(municipality, match) per text: the gazetteer, then NER for the texts it left
@@ -138,8 +144,8 @@ class Pipeline:
         if not any(t.is_word for t in tokens):
             return Labels("other", "other", source, "low",
                           {"kind": 1.0, "topic": 1.0, "municipality": PAGE_MUNICIPALITY_SCORE, "urgency": 1.0},
-                          {"kind": "в сообщении нет слов", "topic": "в сообщении нет слов",
-                           "urgency": "в сообщении нет слов", "municipality": _page_reason(source)})
+                          {"kind": NO_WORDS, "topic": NO_WORDS, "urgency": NO_WORDS,
+                           "municipality": _page_reason(source)})
         labels = {task: value for task, (value, _, _) in predicted.items()}
         scores = {task: round(p, 3) for task, (_, p, _) in predicted.items()}
         reasons = {task: ", ".join(words) for task, (_, _, words) in predicted.items()}
@@ -158,6 +164,35 @@ class Pipeline:
             scores["municipality"] = PAGE_MUNICIPALITY_SCORE
             reasons["municipality"] = _page_reason(source)
         return Labels(labels["kind"], labels["topic"], municipality, labels["urgency"], scores, reasons)
+
+
+# A reply whose topic probability is below this (or whose topic is `other`) takes the
+# topic of the post it answers, when that post's topic is not `other` and reaches it.
+THREAD_TOPIC_PROBABILITY = 0.5
+
+
+def _thread_topic(own: Labels, thread: tuple) -> Labels:
+    """The reply's labels with the discussion's topic when its own is unclear."""
+    topic, probability, words = thread
+    if own.topic == topic or topic == "other" or probability < THREAD_TOPIC_PROBABILITY:
+        return own
+    if own.topic != "other" and own.scores["topic"] >= THREAD_TOPIC_PROBABILITY:
+        return own
+    if own.explanations.get("kind") == NO_WORDS:
+        return own
+    reason = "тема обсуждения" + (f": {', '.join(words)}" if words else "") + " (пост, на который это ответ)"
+    return replace(own, topic=topic, scores={**own.scores, "topic": round(probability, 3)},
+                   explanations={**own.explanations, "topic": reason})
+
+
+def _per_text(value, n: int, name: str) -> list:
+    """One value for all texts (a string or None), or one per text."""
+    if isinstance(value, str) or value is None:
+        return [value] * n
+    values = list(value)
+    if len(values) != n:
+        raise ValueError(f"{name} needs one value per text")
+    return values
 
 
 def decide_urgency(text: str, kind: str, kind_score: float, urgency: str, score: float,

@@ -61,3 +61,15 @@ def test_users_add_creates_a_login(runner, tmp_path, monkeypatch):
     again = runner.invoke(cli, ["--config", str(DEMO_CONFIG), "users", "add", "olga", "--role", "moderator",
                                 "--db", str(db)])
     assert again.exit_code == 1 and "already exists" in again.output
+
+
+def test_classify_reads_the_optional_context_of_a_reply(runner):
+    outage = "Плановое отключение холодной воды 18 ноября по ул. Гайдара и Белинского (Водоканал)."
+    lines = [{"id": "1", "text": "Досчатое — это стабильность 😂", "source": "vk_comment",
+              "source_municipality": "Выкса", "context": outage},
+             {"id": "2", "text": "Досчатое — это стабильность 😂", "source": "vk_comment",
+              "source_municipality": "Выкса", "context": 17}]  # not a text: ignored
+    result = runner.invoke(cli, ["classify"], input="\n".join(json.dumps(x, ensure_ascii=False) for x in lines))
+    assert result.exit_code == 0, result.output
+    replied, alone = (json.loads(line) for line in result.stdout.splitlines())
+    assert (replied["topic"], alone["topic"]) == ("housing", "other")

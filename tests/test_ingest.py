@@ -115,3 +115,28 @@ def test_an_organisations_own_post_and_reply_open_no_incident(ctx):
     assert report.stored == 3 and report.incidents == 1
     [incident] = list(ctx.db["incidents"].rows)
     assert ctx.db["posts"].get(incident["post_id"])["author_id"] == "vk:5123"
+
+
+OUTAGE = ("Информация об аварии на водоводе в Сормовском районе. Сегодня в 06:15 произошёл порыв водовода "
+          "на ул. Коминтерна, без холодного водоснабжения остались дома по улицам Коминтерна и Ефремова.")
+
+
+def reply(ctx, text, external_id, parent_id):
+    return Post("vk:-100003", external_id, "vk_comment", text, ctx.clock.now(), author_name="Олег",
+                parent_id=parent_id)
+
+
+def topic_of(ctx, external_id):
+    return ctx.db.execute("SELECT l.topic FROM labels l JOIN posts p ON p.id = l.post_id"
+                          " WHERE p.external_id = ?", [external_id]).fetchone()[0]
+
+
+def test_a_reply_takes_the_topic_of_the_discussion_from_the_batch_or_the_store(ctx):
+    """«Звоните на 122» under a water outage is about water, whether the outage post
+    came in the same batch or days before."""
+    outage = Post("vk:-100003", "-100003_50", "vk_post", OUTAGE, ctx.clock.now(), author_name="Водоканал")
+    ingest(ctx, [outage, reply(ctx, "Звоните на 122 и жалуйтесь, иногда помогает", "-100003_50_1", "-100003_50")])
+    ingest(ctx, [reply(ctx, "Ефремова 12 — тоже сухо, жена соседям звонит", "-100003_50_2", "-100003_50_1")])
+    assert topic_of(ctx, "-100003_50_1") == topic_of(ctx, "-100003_50_2") == "housing"
+    alone = ingest(ctx, [post(ctx, "Звоните на 122 и жалуйтесь, иногда помогает", "-100003_60")])
+    assert alone.stored == 1 and topic_of(ctx, "-100003_60") == "other"

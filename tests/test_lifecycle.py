@@ -40,7 +40,7 @@ class FixedPipeline:
         self.labels = labels or Labels("complaint", "housing", "Дзержинск", "normal", {})
         self.morph = None
 
-    def label(self, texts, source_municipality=None):
+    def label(self, texts, source_municipality=None, context=None):
         return [self.labels for _ in texts]
 
 

@@ -80,3 +80,23 @@ def test_a_model_with_a_bad_checksum_is_refused(tmp_path, settings):
 def test_a_missing_registry_says_to_train(tmp_path):
     with pytest.raises(ModelError, match="tsur train"):
         Pipeline.load(tmp_path)
+
+
+OUTAGE = "Плановое отключение холодной воды 18 ноября с 9 до 17 по ул. Гайдара, Белинского и Ефремова (Водоканал)."
+
+
+def test_a_reply_with_an_unclear_topic_takes_the_topic_of_the_post_it_answers(pipeline):
+    unclear, clear, emoji = pipeline.label(
+        ["Досчатое — это стабильность 😂", "на Калинина яма огромная, когда заделают?", "😡😡"],
+        context=[OUTAGE, OUTAGE, OUTAGE])
+    assert unclear.topic == "housing"
+    assert "тема обсуждения" in unclear.explanations["topic"]
+    assert clear.topic == "roads_transport"  # a clear topic of its own wins
+    assert emoji.topic == "other"
+    [alone] = pipeline.label(["Досчатое — это стабильность 😂"])
+    assert alone.topic == "other"
+
+
+def test_context_needs_one_value_per_text(pipeline):
+    with pytest.raises(ValueError, match="context"):
+        pipeline.label(["a", "b"], context=[OUTAGE])

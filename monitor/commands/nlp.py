@@ -18,22 +18,25 @@ def demo_records() -> list[dict]:
     """
     from monitor.demo import DEMO_CONFIG, DEMO_DIR, DEMO_STREAM
     from monitor.settings import load_settings
+    from monitor.threads import thread_root
 
     pages = {s.key: s.municipality for s in load_settings(DEMO_CONFIG).sources}
     with open(DEMO_DIR / "expected.jsonl", encoding="utf-8") as f:
         expected = {(r["source"], r["external_id"]): r for r in map(json.loads, filter(str.strip, f))}
-    records = []
     with open(DEMO_STREAM, encoding="utf-8") as f:
-        for line in filter(str.strip, f):
-            post = json.loads(line)
-            labels = expected.get((post["source"], post["external_id"]))
-            if labels is None:
-                continue
-            records.append({
-                "id": post["external_id"], "text": post["text"],
-                "source_municipality": pages.get(post["source"]),
-                **{k: labels[k] for k in ("kind", "topic", "municipality", "urgency")},
-            })
+        posts = [json.loads(line) for line in filter(str.strip, f)]
+    by_id = {(p["source"], p["external_id"]): (p["text"], p.get("parent_id")) for p in posts}
+    records = []
+    for post in posts:
+        labels = expected.get((post["source"], post["external_id"]))
+        if labels is None:
+            continue
+        records.append({
+            "id": post["external_id"], "text": post["text"],
+            "source_municipality": pages.get(post["source"]),
+            "context": thread_root(post.get("parent_id"), lambda parent, s=post["source"]: by_id.get((s, parent))),
+            **{k: labels[k] for k in ("kind", "topic", "municipality", "urgency")},
+        })
     return records
 
 
