@@ -309,7 +309,7 @@ def train(obj, seed, promote):
     others = {"holdout": holdout, "demo": demo_records() if settings.region == "52" else []}
     click.echo(f"{len(train_records)} training messages, {len(test_records)} held out for evaluation"
                f" (+ {len(holdout)} holdout, {len(others['demo'])} demo)")
-    steps = ["lemmatising", "training kind", "training topic", "training urgency"]
+    steps = ["lemmatising", "choosing the critical threshold", "training kind", "training topic", "training urgency"]
     with click.progressbar(length=len(steps), label="training", show_pos=True) as bar:
         def progress(step):
             bar.label = step
