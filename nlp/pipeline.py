@@ -148,7 +148,8 @@ class Pipeline:
                            "municipality": _page_reason(source)})
         labels = {task: value for task, (value, _, _) in predicted.items()}
         scores = {task: round(p, 3) for task, (_, p, _) in predicted.items()}
-        reasons = {task: ", ".join(words) for task, (_, _, words) in predicted.items()}
+        reasons = {task: ", ".join(words) or f"ни одно слово не решило, вероятность {p:.2f}"
+                   for task, (_, p, words) in predicted.items()}
         labels["urgency"], scores["urgency"], reasons["urgency"] = decide_urgency(
             text, labels["kind"], scores["kind"], labels["urgency"], scores["urgency"],
             reasons["urgency"], critical_probability, self.critical_threshold)
