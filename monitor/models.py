@@ -46,7 +46,16 @@ def load_like(base, models_dir: str | Path, versions: dict[str, str]):
             raise ModelError(f"{models_dir}/registry.json names no production model for {task!r}")
         classifiers[task] = check_version(models_dir, task, versions[task])
     return Pipeline(classifiers, base.gazetteer, base.morph, {t: versions[t] for t in TASKS},
-                    base.ner)
+                    base.ner, critical_threshold(models_dir, versions["urgency"]))
+
+
+def critical_threshold(models_dir: Path, version: str) -> float:
+    """The threshold `tsur train` chose for this urgency version (its manifest)."""
+    from nlp.pipeline import CRITICAL_PROBABILITY
+    from nlp.registry import read_manifest
+
+    chosen = read_manifest(models_dir, "urgency", version).get("critical_threshold") or {}
+    return chosen.get("value", CRITICAL_PROBABILITY)
 
 
 class PipelineHolder:

@@ -87,7 +87,7 @@ class Pipeline:
                 )
             classifiers[task] = TextClassifier(task, pipeline)
             if task == "urgency":
-                threshold = manifest.get("critical_threshold", {}).get("value", CRITICAL_PROBABILITY)
+                threshold = (manifest.get("critical_threshold") or {}).get("value", CRITICAL_PROBABILITY)
         gazetteer = Gazetteer.load(regions_dir or DEFAULT_REGIONS_DIR, region, morph)
         tagger = LocationTagger() if ner else None
         pipeline = cls(classifiers, gazetteer, morph, {t: versions[t] for t in TASKS}, tagger, threshold)

@@ -120,6 +120,7 @@ def critical_threshold(counts, records: list[dict], cleaned: list[str], seed: in
     kind = np.array([r["kind"] for r in records])
     complaint = np.zeros(len(records), bool)
     probability = np.zeros(len(records))
+    likeliest = np.zeros(len(records), bool)  # `critical` is the likeliest urgency anyway
     for fit, held in StratifiedKFold(5, shuffle=True, random_state=seed).split(cleaned, urgency):
         kinds = TextClassifier.fit("kind", counts[fit], list(kind[fit]), seed)
         urgencies = TextClassifier.fit("urgency", counts[fit], list(urgency[fit]), seed)
@@ -127,15 +128,16 @@ def critical_threshold(counts, records: list[dict], cleaned: list[str], seed: in
         complaint[held] = p.argmax(axis=1) == kinds.classes.index("complaint")
         _, p = urgencies.probabilities(counts[held])
         probability[held] = p[:, urgencies.classes.index("critical")]
+        likeliest[held] = p.argmax(axis=1) == urgencies.classes.index("critical")
     rule = np.array([danger_signal(text) is not None for text in cleaned])
     gold = urgency == "critical"
     chosen = None
     for threshold in THRESHOLDS:
-        raised = complaint & (rule | (probability >= threshold))
+        raised = complaint & (rule | likeliest | (probability >= threshold))
         recall = float((raised & gold).sum() / max(gold.sum(), 1))
         precision = float((raised & gold).sum() / max(raised.sum(), 1))
-        if chosen is not None and precision < CRITICAL_PRECISION_FLOOR:
-            break
+        if precision < CRITICAL_PRECISION_FLOOR and chosen is not None:
+            break  # (the first, highest threshold is kept whatever its precision)
         chosen = (threshold, recall, precision)
         if recall >= CRITICAL_RECALL_GOAL:
             break

@@ -77,8 +77,14 @@ def test_rules_never_raise_what_is_not_a_complaint(pipeline):
     "Газ еле горит по вечерам",
     "площадь Минина и Пожарского вся в ямах",
     "светофор горит зелёным три секунды",
+    "батареи еле тёплые, плохо топит котельная дома",
+    "положили новую плитку, сквер открыли, а она уже вся разбита",
+    "руководитель управляющей компании не отвечает, качество уборки падает",
+    "температура 40 у горячей воды вместо 60",
+    "на азс на ленина пистолет с 95-м не работает, очередь",
+    "сосульки сбили, спасибо",
 ])
-def test_light_and_names_are_not_fire(text):
+def test_harmless_uses_of_danger_words_raise_nothing(text):
     assert danger_signal(text) is None
 
 
@@ -164,3 +170,20 @@ def test_the_pipeline_uses_the_threshold_its_urgency_model_was_trained_with(pipe
 
     manifest = read_manifest(settings.models_dir, "urgency", pipeline.versions["urgency"])
     assert pipeline.critical_threshold == manifest["critical_threshold"]["value"]
+
+
+@pytest.mark.parametrize("text, rule", [
+    ("пахнет газом в подъезде, газовщики бесплатно не приедут", "запах газа"),  # «бесплатно» is no payment
+    ("газ в подъезде!!! у меня дети", "запах газа"),
+    ("сосульки так и не сбили, висят над входом в садик", "обрушение"),
+    ("ель у подъезда качается, вот-вот упадёт на машины", "обрушение"),
+    ("у нас трое малышей, в доме +8, на улице под двадцать, топить нечем", "мороз без отопления"),
+])
+def test_dangers_without_the_obvious_words_are_caught(text, rule):
+    found = danger_signal(text.lower().replace("ё", "е"))
+    assert found is not None and found.name == rule
+
+
+def test_a_case_insensitive_group_gives_no_clue():
+    assert required_strings(re.compile(r"(?i:газ)ом")) == ("ом",)
+    assert required_strings(re.compile(r"(?i:газ)")) is None

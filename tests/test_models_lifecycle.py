@@ -246,3 +246,15 @@ def test_training_chooses_the_critical_threshold_on_the_training_split(trained):
     assert f"P(critical) ≥ {chosen['value']}" in (folder / "urgency" / candidates["urgency"] / "MODEL_CARD.md").read_text()
     loaded = Pipeline.load(folder, versions=candidates, ner=False)
     assert loaded.critical_threshold == chosen["value"]
+
+
+def test_a_hot_swapped_pipeline_keeps_its_versions_critical_threshold(trained, pipeline):
+    """A promotion picked up by the running service must not fall back to the default."""
+    from monitor.models import load_like
+    from nlp.registry import read_manifest
+
+    folder, _, candidates = trained
+    swapped = load_like(pipeline, folder, candidates)
+    chosen = read_manifest(folder, "urgency", candidates["urgency"])["critical_threshold"]["value"]
+    assert swapped.critical_threshold == chosen
+    assert load_like(pipeline, folder, pipeline.versions).critical_threshold == pipeline.critical_threshold
