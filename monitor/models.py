@@ -51,11 +51,10 @@ def load_like(base, models_dir: str | Path, versions: dict[str, str]):
 
 def critical_threshold(models_dir: Path, version: str) -> float:
     """The threshold `tsur train` chose for this urgency version (its manifest)."""
-    from nlp.pipeline import CRITICAL_PROBABILITY
+    from nlp.pipeline import critical_threshold_of
     from nlp.registry import read_manifest
 
-    chosen = read_manifest(models_dir, "urgency", version).get("critical_threshold") or {}
-    return chosen.get("value", CRITICAL_PROBABILITY)
+    return critical_threshold_of(read_manifest(models_dir, "urgency", version))
 
 
 class PipelineHolder:

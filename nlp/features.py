@@ -36,14 +36,12 @@ STOP_LEMMAS = frozenset(  # noqa: SIM905 (a word list reads better as text)
 
 @dataclass
 class Batch:
-    """Hashed counts of a batch, the tokens and lemmas of each text, the lemma columns."""
+    """Hashed counts of a batch, the tokens of each text, and its explainable terms."""
 
     counts: sp.csr_matrix
     tokens: list[list[Token]]
-    lemmas: list[list[str]]
-    terms: list[dict[str, int]]  # per text: lemma or bigram → column, for explanations
-    # The same terms flattened over the batch (text index, column, term), for scoring
-    # every explanation of a batch at once.
+    # Lemmas and bigrams worth showing a moderator, flattened over the batch (text
+    # index, column, term), for scoring every explanation of a batch at once.
     term_rows: np.ndarray
     term_columns: np.ndarray
     term_names: list[str]
@@ -101,7 +99,7 @@ class Featurizer:
         """Counts for texts already passed through `text.clean`."""
         pieces: list[np.ndarray] = []
         indptr = [0]
-        all_tokens, all_lemmas, all_terms = [], [], []
+        all_tokens, all_terms = [], []
         word, pair, chars = self._word, self._pair, self._chars
         for text in cleaned:
             tokens = tokenize(text)
@@ -114,7 +112,6 @@ class Featurizer:
             indptr.append(indptr[-1] + sum(map(len, row)))
             all_terms.append({term: c for term, c, shown in terms if shown})
             all_tokens.append(tokens)
-            all_lemmas.append(lemmas)
         indices = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int32)
         counts = sp.csr_matrix(
             (np.ones(len(indices)), indices, np.asarray(indptr, dtype=np.int64)),
@@ -124,4 +121,4 @@ class Featurizer:
         names = [term for terms in all_terms for term in terms]
         columns = np.fromiter((c for terms in all_terms for c in terms.values()), dtype=np.int64, count=len(names))
         rows = np.repeat(np.arange(len(all_terms), dtype=np.int64), [len(terms) for terms in all_terms])
-        return Batch(counts, all_tokens, all_lemmas, all_terms, rows, columns, names)
+        return Batch(counts, all_tokens, rows, columns, names)

@@ -44,6 +44,11 @@ class Labels:
         return asdict(self)
 
 
+def critical_threshold_of(manifest: dict) -> float:
+    """The threshold `tsur train` chose for an urgency model (its manifest), or the default."""
+    return (manifest.get("critical_threshold") or {}).get("value", CRITICAL_PROBABILITY)
+
+
 class Pipeline:
     def __init__(self, classifiers: dict[str, TextClassifier], gazetteer: Gazetteer, morph: Morph,
                  versions: dict[str, str], ner: LocationTagger | None = None,
@@ -87,7 +92,7 @@ class Pipeline:
                 )
             classifiers[task] = TextClassifier(task, pipeline)
             if task == "urgency":
-                threshold = (manifest.get("critical_threshold") or {}).get("value", CRITICAL_PROBABILITY)
+                threshold = critical_threshold_of(manifest)
         gazetteer = Gazetteer.load(regions_dir or DEFAULT_REGIONS_DIR, region, morph)
         tagger = LocationTagger() if ner else None
         pipeline = cls(classifiers, gazetteer, morph, {t: versions[t] for t in TASKS}, tagger, threshold)
