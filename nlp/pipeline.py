@@ -129,7 +129,8 @@ class Pipeline:
         for i, text in enumerate(cleaned[: len(texts)]):
             own = self._combine(text, batch.tokens[i], sources[i], {t: p[i] for t, p in predictions.items()},
                                 float(probabilities["urgency"][i, critical]), places[i])
-            labels.append(_thread_topic(own, predictions["topic"][row[contexts[i]]]) if contexts[i] else own)
+            in_thread = contexts[i] and any(t.is_word for t in batch.tokens[i])  # «😡» stays `other`
+            labels.append(_thread_topic(own, predictions["topic"][row[contexts[i]]]) if in_thread else own)
         return labels
 
     def _places(self, texts: list[str], tokens: list) -> list[tuple]:
@@ -183,8 +184,6 @@ def _thread_topic(own: Labels, thread: tuple) -> Labels:
     if own.topic == topic or topic == "other" or probability < THREAD_TOPIC_PROBABILITY:
         return own
     if own.topic != "other" and own.scores["topic"] >= THREAD_TOPIC_PROBABILITY:
-        return own
-    if own.explanations.get("kind") == NO_WORDS:
         return own
     reason = "тема обсуждения" + (f": {', '.join(words)}" if words else "") + " (пост, на который это ответ)"
     return replace(own, topic=topic, scores={**own.scores, "topic": round(probability, 3)},
