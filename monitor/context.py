@@ -21,7 +21,7 @@ class Context:
     clock: Clock
     pipeline: object | None = None  # nlp.Pipeline, loaded only by commands that label
     db_path: Path | None = None  # None: settings.database
-    models: object | None = None  # monitor.models.PipelineHolder: hot swap of model versions
+    models: object | None = None  # monitor.retraining.models.PipelineHolder: hot swap of model versions
 
     @cached_property
     def calendar(self) -> RegionCalendar:
@@ -43,7 +43,7 @@ class Context:
             self.settings.models_dir, region=self.settings.region,
             regions_dir=self.settings.data_dir / "regions",
         )
-        from monitor.models import PipelineHolder
+        from monitor.retraining.models import PipelineHolder
 
         self.models = PipelineHolder(self.settings.models_dir, self.pipeline)
         return self.pipeline

@@ -133,7 +133,7 @@ class Workflow:
 @dataclass(frozen=True)
 class Spikes:
     """Spike alerts: a burst of similar messages about one topic in one municipality
-    within `window_minutes` becomes one mass incident (monitor.spikes)."""
+    within `window_minutes` becomes one mass incident (monitor.incidents.spikes)."""
 
     enabled: bool = True
     window_minutes: int = 60
@@ -237,7 +237,7 @@ def settings_from_dict(raw: dict, environ: dict | None = None, path: Path | None
 
 def _region_timezone(data_dir: Path, code: str) -> str | None:
     """The zone `tsur region add --timezone` recorded beside the region's CSV files."""
-    from monitor.regions import region_timezone
+    from monitor.catalog.regions import region_timezone
 
     return region_timezone(data_dir / "regions", code)
 

@@ -16,9 +16,10 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import mentions
+from .declension import CASES, Decliner, adjective_forms, adjective_shaped
 from .text import Morph, Token, tokenize
 
-CASES = ("nomn", "gent", "datv", "accs", "ablt", "loct", "loc2", "gen2")
 MAX_NGRAM = 4
 # Words before or after a name that mark it as a place (lower case, ё→е).
 PLACE_MARKERS = frozenset(
@@ -33,6 +34,13 @@ NOT_A_PLACE_BEFORE = frozenset(
      "реки", "реку", "рекой", "им", "имени"]
 )
 PREPOSITIONS = frozenset(["в", "во", "на", "из", "под", "по", "с", "со", "у", "до", "от", "к", "около", "возле", "за"])
+# Lemmas of the nouns that make a town's adjective mean the town: «Борская ЦРБ» → Бор.
+INSTITUTIONS = frozenset("""црб црбы больница поликлиника роддом госпиталь администрация район округ водоканал
+теплосеть электросеть суд прокуратура полиция отдел управление мфц загс школа гимназия лицей
+техникум колледж автостанция автовокзал""".split())
+# After «на» or «по» a name only in the genitive is a street named after it: «на Горького».
+STREET_PREPOSITIONS = frozenset(["на", "по"])
+GENITIVE = frozenset(["gent", "gen2"])
 # Lemmas of the nouns that make «<прилагательное> …» a region: «Оренбургской области».
 REGION_NOUNS = frozenset(["область", "обл", "край", "республика"])
 _ADJECTIVE_ENDING = re.compile(r"(ая|ой|ую|ий|ый|ого|ому|ом|ые|их|ими)$")
@@ -57,6 +65,7 @@ class PlaceMatch:
     stop: int
     text: str
     source: str = "gazetteer"  # or "ner" when natasha's NER found the span
+    role: str = mentions.PROBLEM  # or ORIGIN, ELSEWHERE (nlp.mentions)
 
 
 def _norm(word: str) -> str:
@@ -69,7 +78,11 @@ class Gazetteer:
     def __init__(self, region: str, morph: Morph):
         self.region = region
         self.morph = morph
+        self.decliner = Decliner(morph)
         self.forms: dict[tuple[str, ...], list[Place]] = {}
+        self.cases: dict[tuple[str, ...], set[str]] = {}  # the cases each form stands in
+        self.adjectives: dict[str, Place] = {}  # «борской» → Бор, before INSTITUTIONS only
+        self.surrounding: dict[str, str] = {}  # town → the district named after it («под Арзамасом»)
         self.lemma_forms: dict[tuple[str, ...], list[Place]] = {}
         self.first_words: set[str] = set()
         self.longest = 1  # words in the longest name
@@ -85,20 +98,26 @@ class Gazetteer:
         if not main:
             raise FileNotFoundError(f"no municipality list {region}-*.csv in {regions_dir}")
         stem = main[0].stem
-        with open(main[0], encoding="utf-8") as f:
-            for row in csv.DictReader(f):
-                gazetteer.municipalities[row["key"]] = row
-                gazetteer.add(Place(row["key"], row["key"], "municipality"))
-                if row.get("center"):
-                    gazetteer.add(Place(row["center"], row["key"], "center"))
-                if row["key"].endswith(("ский", "цкий")):
-                    for word in ("район", "округ", "муниципальный округ"):
-                        gazetteer.add(Place(f"{row['key']} {word}", row["key"], "district"))
+        rows = _rows(main[0])
+        for row in rows:
+            gazetteer.municipalities[row["key"]] = row
+            gazetteer.add(Place(row["key"], row["key"], "municipality"))
+            if row.get("center"):
+                gazetteer.add(Place(row["center"], row["key"], "center", _adjective_name(row["center"])))
+            if row["key"].endswith(("ский", "цкий")):
+                for word in ("район", "округ", "муниципальный округ"):
+                    gazetteer.add(Place(f"{row['key']} {word}", row["key"], "district"))
+                gazetteer.add_adjective(Place(row["key"], row["key"], "adjective"))
+        gazetteer.surrounding = _surrounding_districts(rows)
         for row in _rows(regions_dir / f"{stem}.settlements.csv"):
-            gazetteer.add(Place(row["name"], row["municipality"], row.get("kind") or "settlement"))
+            kind = row.get("kind") or "settlement"
+            gazetteer.add(Place(row["name"], row["municipality"], kind, _adjective_name(row["name"])))
         for row in _rows(regions_dir / f"{stem}.aliases.csv"):
-            ambiguous = "ambiguous" in (row.get("note") or "")
-            gazetteer.add(Place(row["alias"], row["municipality"], row.get("kind") or "alias", ambiguous))
+            place = Place(row["alias"], row["municipality"], row.get("kind") or "alias",
+                          "ambiguous" in (row.get("note") or ""))
+            gazetteer.add_adjective(place) if place.kind == "adjective" else gazetteer.add(place)
+        for name in _own_region_names(regions_dir, stem):
+            gazetteer.own_region_stems.add(_stem(name.split()[0]))
         for row in _rows(regions_dir / "outside.csv"):
             if row.get("region") != region:
                 gazetteer.add(Place(row["name"], None, row.get("kind") or "outside"))
@@ -115,10 +134,11 @@ class Gazetteer:
         return gazetteer
 
     def add(self, place: Place) -> None:
-        for form in self._case_forms(place.name):
+        for form, cases in self._case_forms(place.name).items():
             bucket = self.forms.setdefault(form, [])
             if place not in bucket:
                 bucket.append(place)
+            self.cases.setdefault(form, set()).update(cases)
             self.first_words.add(form[0])
             self.longest = max(self.longest, len(form))
         lemmas = tuple(self.morph.lemma(w) for w in _norm(place.name).split())
@@ -127,6 +147,13 @@ class Gazetteer:
             bucket.append(place)
         self.first_words.add(lemmas[0])
         self.longest = max(self.longest, len(lemmas))
+
+    def add_adjective(self, place: Place) -> None:
+        """A town's or district's adjective in every form; a later one wins («Арзамасская
+        ЦРБ» is the town's, though the district is called the same)."""
+        for form in adjective_forms(_norm(place.name)):
+            self.adjectives[form] = place
+            self.first_words.add(form)
 
     def lookup(self, words: list[str]) -> Place | None:
         """The place a span of words names (any case form or its lemmas), ambiguous or not."""
@@ -162,46 +189,47 @@ class Gazetteer:
         return any(t.is_word and t.text[:1].isupper() and len(t.text) > 2 and self._may_start(t.text)
                    for t in tokens)
 
-    def _case_forms(self, name: str) -> set[tuple[str, ...]]:
-        """Every case form of a name, tokenised as texts are («в Нижнем Новгороде»).
+    def _case_forms(self, name: str) -> dict[tuple[str, ...], set[str]]:
+        """Every case form of a name, tokenised as texts are («в Нижнем Новгороде»), with
+        the cases it stands in.
 
-        Abbreviations («НН», «Н.») stay as written; a hyphenated word is inflected whole,
-        by its last part and by every part («Ханты-Мансийске», «Павлово-на-Оке»).
+        Abbreviations («НН», «Н.») and numbers stay as written; adjectives agree with the
+        head noun, and the words after it stay as written («площади Минина», «Памяти
+        Парижской Коммуны»); a hyphenated word is inflected whole, by its last part and by
+        every part («Ханты-Мансийске», «Павлово-на-Оке»).
         """
         originals = [t.text for t in tokenize(name) if t.is_word]
         words = [_norm(w) for w in originals]
-        forms = {tuple(words)}
-        variants = []
+        variants: list[list[tuple[str, ...]]] = []
+        head_seen = False
         for original, word in zip(originals, words, strict=True):
-            if original.isupper() and len(original) <= 3:
-                variants.append([word] * len(CASES))
-            elif "-" in word:
-                parts = word.split("-")
-                whole = self._inflections(word)
-                last = ["-".join([*parts[:-1], f]) for f in self._inflections(parts[-1])]
-                every = ["-".join(fs) for fs in zip(*(self._inflections(p) for p in parts), strict=True)]
-                variants.append(list(zip(whole, last, every, strict=True)))
-            else:
-                variants.append(self._inflections(word))
-        for k in range(len(CASES)):
-            choices = [v[k] if isinstance(v[k], tuple) else (v[k],) for v in variants]
-            forms.update(itertools.product(*choices))
+            fixed = (original.isupper() and len(original) <= 3) or not word.replace("-", "").isalpha()
+            if fixed or head_seen or (len(words) > 1 and self._not_nominative(word)):
+                variants.append([(word,)] * len(CASES))
+                continue
+            variants.append(self._hyphenated(word) if "-" in word else self.decliner.inflections(word))
+            head_seen = not adjective_shaped(word.rsplit("-", 1)[-1])
+        forms: dict[tuple[str, ...], set[str]] = {tuple(words): {"nomn"}}
+        for k, case in enumerate(CASES):
+            for form in itertools.product(*(v[k] for v in variants)):
+                forms.setdefault(form, set()).add(case)
         return forms
 
-    def _inflections(self, word: str) -> list[str]:
-        """The word in each of CASES (itself where pymorphy3 cannot inflect it)."""
-        parse = self._best_parse(word) if word.isalpha() else None
-        out = []
-        for case in CASES:
-            form = parse.inflect({case}) if parse is not None else None
-            out.append(_norm(form.word) if form else word)
-        return out
+    def _not_nominative(self, word: str) -> bool:
+        """«Фёдоровского» in «Фёдоровского набережная»: a genitive complement, kept as is."""
+        return not adjective_shaped(word) and not any(p.tag.case == "nomn" for p in self.morph.parse(word))
 
-    def _best_parse(self, word: str):
-        parses = self.morph.parse(word)
-        geo = [p for p in parses if "Geox" in p.tag]
-        nominative = [p for p in parses if p.tag.case == "nomn"]
-        return (geo or nominative or parses or [None])[0]
+    def _hyphenated(self, word: str) -> list[tuple[str, ...]]:
+        """A hyphenated word's forms: inflected whole, by its last part, by every part."""
+        parts = word.split("-")
+        inflected = [self.decliner.inflections(p) for p in parts]
+        out = []
+        for k in range(len(CASES)):
+            forms = set(self.decliner.inflections(word)[k])
+            forms.update("-".join([*parts[:-1], f]) for f in inflected[-1][k])
+            forms.update("-".join(combo) for combo in itertools.product(*(i[k] for i in inflected)))
+            out.append(tuple(sorted(forms)))
+        return out
 
     def _mark_common_words(self) -> None:
         """Single-word names that are also ordinary words need a place marker."""

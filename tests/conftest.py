@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 import pytest
 from click.testing import CliRunner
 
+from monitor.catalog.organisations import sync_from_settings
 from monitor.clock import FrozenClock
 from monitor.context import Context
 from monitor.demo import DEMO_CONFIG
 from monitor.settings import load_settings
 from monitor.store import open_db
-from monitor.store.catalog import sync_from_settings
 from nlp import Pipeline
 
 # A Monday morning in Нижний Новгород (07:00 UTC = 10:00 MSK).

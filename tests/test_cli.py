@@ -48,9 +48,9 @@ def test_a_secret_in_the_config_file_is_refused(runner, tmp_path):
 
 
 def test_users_add_creates_a_login(runner, tmp_path, monkeypatch):
+    from monitor.catalog.users import authenticate
     from monitor.demo import DEMO_CONFIG
     from monitor.store import open_db
-    from monitor.users import authenticate
 
     db = tmp_path / "t.db"
     monkeypatch.setenv("TSUR_NEW_USER_PASSWORD", "correct horse")

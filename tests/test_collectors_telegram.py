@@ -161,7 +161,7 @@ def test_a_revoked_bot_token_marks_the_bot_failing_with_an_alert(ctx, tg):
 
 
 def test_messages_of_a_paused_chat_are_not_stored(ctx, tg):
-    from monitor.sources import set_paused
+    from monitor.catalog.sources import set_paused
 
     set_paused(ctx.db, f"telegram:{VYKSA}", True)
     tg.message(VYKSA, "в паузе")
@@ -187,9 +187,9 @@ def test_a_10_mb_message_is_stored_cut_for_labelling(ctx, tg):
 
 
 def test_webhook_updates_are_stored_once_and_drained_by_collect(tmp_path, tg, clock, pipeline):
+    from monitor.catalog.organisations import sync_from_settings
     from monitor.context import Context
     from monitor.store import open_db
-    from monitor.store.catalog import sync_from_settings
     from monitor.web.app import create_app
 
     settings = tg_settings(tmp_path, tg, TSUR_TELEGRAM_WEBHOOK_URL="https://cur.example/telegram/webhook",

@@ -173,7 +173,7 @@ def test_a_10_mb_comment_is_stored_cut_for_labelling_with_the_full_text_in_raw(c
 
 
 def test_keyword_search_collects_posts_from_walls_nobody_polls(ctx, vk, runner, tmp_path):
-    from monitor.sources import add_source
+    from monitor.catalog.sources import add_source
 
     add_source(ctx.db, ctx.settings, ctx.clock.now(), "vk", "Дзержинск вода", search=True,
                municipality="Дзержинск")
@@ -195,9 +195,9 @@ def test_keyword_search_collects_posts_from_walls_nobody_polls(ctx, vk, runner, 
 
 @pytest.fixture
 def lp_ctx(tmp_path, vk, clock, pipeline):
+    from monitor.catalog.organisations import sync_from_settings
     from monitor.context import Context
     from monitor.store import open_db
-    from monitor.store.catalog import sync_from_settings
 
     settings = make_settings(tmp_path, vk, long_poll=True)
     db = open_db(settings.database)

@@ -7,15 +7,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from monitor.collectors.post import Post
-from monitor.corrections import (
+from monitor.demo import seed_users
+from monitor.ingest import ingest
+from monitor.retraining.corrections import (
     CorrectionError,
     gathered_since,
     low_confidence,
     post_labels,
     record_review,
 )
-from monitor.demo import seed_users
-from monitor.ingest import ingest
 from monitor.web import auth
 from monitor.web.app import create_app
 

@@ -15,7 +15,7 @@ from test_web import login
 
 from monitor.clock import iso
 from monitor.demo import seed_users
-from monitor.exports import REPORTS, read_xlsx
+from monitor.reports.exports import REPORTS, read_xlsx
 from monitor.web import auth
 from monitor.web.app import create_app
 
@@ -119,7 +119,7 @@ def test_the_queue_shows_a_banner_for_an_open_spike(app):
     queue = client_for(web).get("/").text
     assert "Всплеск обращений: 9 сообщений" in queue and f'href="/incidents/{mass}"' in queue
     nn_official = {"login": "nn", "organisation": "adm-nn"}
-    from monitor.users import create_user
+    from monitor.catalog.users import create_user
 
     create_user(ctx.db, nn_official["login"], "official-nn-1", "official", ctx.clock.now(),
                 organisation=nn_official["organisation"])

@@ -1,5 +1,6 @@
 """The README is what a new user reads first: keep it true."""
 
+import re
 from pathlib import Path
 
 import click
@@ -40,3 +41,27 @@ def test_ci_runs_the_readme_test_command():
     command = "pip install -e '.[dev]' && pytest -q"
     assert command in README and command in ci
     assert "pip install -e . && tsur demo" in README
+
+
+LAYOUT = README.split("\n## Layout\n", 1)[1].split("\n## ", 1)[0]
+MONITOR_LAYOUT = LAYOUT.split("- `monitor/`", 1)[1].split("\n- `", 1)[0]
+
+
+def test_the_layout_names_every_package_of_monitor_and_no_other():
+    named = set(re.findall(r"^  - `(\w+)/`", MONITOR_LAYOUT, re.M))
+    packages = {p.parent.name for p in (ROOT / "monitor").glob("*/__init__.py")}
+    assert named == packages, (f"README Layout names {sorted(named - packages)} that do not "
+                               f"exist and misses {sorted(packages - named)}")
+
+
+def test_the_layout_names_every_top_module_of_monitor_and_no_other():
+    top_line = next(line for line in MONITOR_LAYOUT.split("\n  - ") if "`cli.py`" in line)
+    named = set(re.findall(r"`(\w+\.py)`", top_line))
+    modules = {p.name for p in (ROOT / "monitor").glob("*.py")} - {"__init__.py"}
+    assert named == modules
+
+
+def test_every_file_the_layout_names_in_nlp_exists():
+    nlp_line = LAYOUT.split("- `nlp/`", 1)[1].split("\n- `", 1)[0]
+    named = re.findall(r"`(\w+\.py)`", nlp_line)
+    assert named and all((ROOT / "nlp" / name).exists() for name in named)

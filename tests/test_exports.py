@@ -12,9 +12,11 @@ import pytest
 from openpyxl import load_workbook
 from test_lifecycle import make_incident, wf  # noqa: F401 (the workflow fixture)
 
+from monitor.catalog.organisations import organisation_id
 from monitor.cli import cli
 from monitor.demo import DEMO_CONFIG
-from monitor.exports import (
+from monitor.incidents.lifecycle import act
+from monitor.reports.exports import (
     REPORTS,
     Scope,
     build,
@@ -29,8 +31,6 @@ from monitor.exports import (
     to_xlsx,
     volume,
 )
-from monitor.incidents.lifecycle import act
-from monitor.store.catalog import organisation_id
 
 H = timedelta(hours=1)
 MONDAY_10 = datetime(2026, 11, 16, 7, 0, tzinfo=UTC)  # 10:00 MSK

@@ -7,9 +7,9 @@ import pytest
 
 from monitor.cli import cli
 from monitor.collectors.post import Post
-from monitor.corrections import export_id, export_reviews, record_review
 from monitor.demo import DEMO_CONFIG
 from monitor.ingest import ingest
+from monitor.retraining.corrections import export_id, export_reviews, record_review
 from nlp.data import labelled_files, read_labelled, split, split_of
 
 SOURCE = "vk:-100003"

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from monitor.catalog.organisations import organisation_id
 from monitor.context import Context
 from monitor.incidents.lifecycle import (
     ANSWERED,
@@ -25,7 +26,6 @@ from monitor.incidents.lifecycle import (
     act,
     open_incident,
 )
-from monitor.store.catalog import organisation_id
 from nlp import Labels
 
 H = timedelta(hours=1)
@@ -46,8 +46,8 @@ class FixedPipeline:
 
 @pytest.fixture
 def wf(settings, clock):
+    from monitor.catalog.organisations import sync_from_settings
     from monitor.store import open_db
-    from monitor.store.catalog import sync_from_settings
 
     db = open_db(settings.database)
     sync_from_settings(db, settings, clock.now())

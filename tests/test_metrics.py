@@ -11,7 +11,7 @@ from test_lifecycle import make_incident, wf  # noqa: F401 (the workflow fixture
 
 from monitor.cli import cli
 from monitor.incidents.lifecycle import act
-from monitor.incidents.metrics import aggregate, per_incident
+from monitor.reports.metrics import aggregate, per_incident
 
 H = timedelta(hours=1)
 

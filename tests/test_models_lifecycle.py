@@ -11,10 +11,10 @@ from fastapi.testclient import TestClient
 
 from monitor.cli import cli
 from monitor.collectors.post import Post
-from monitor.corrections import record_review
 from monitor.demo import DEMO_CONFIG, seed_users
 from monitor.ingest import ingest
-from monitor.models import PipelineHolder, compare
+from monitor.retraining.corrections import record_review
+from monitor.retraining.models import PipelineHolder, compare
 from monitor.settings import DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR
 from monitor.web import auth
 from monitor.web.app import create_app
@@ -250,7 +250,7 @@ def test_training_chooses_the_critical_threshold_on_the_training_split(trained):
 
 def test_a_hot_swapped_pipeline_keeps_its_versions_critical_threshold(trained, pipeline):
     """A promotion picked up by the running service must not fall back to the default."""
-    from monitor.models import load_like
+    from monitor.retraining.models import load_like
     from nlp.registry import read_manifest
 
     folder, _, candidates = trained

@@ -10,15 +10,15 @@ from datetime import timedelta
 import httpx
 import pytest
 
+from monitor.catalog.organisations import organisation_id, sync_from_settings
 from monitor.cli import cli
 from monitor.clock import iso
+from monitor.commands.incidents import run_once as worker_pass
 from monitor.context import Context
 from monitor.incidents.lifecycle import act, open_incident
-from monitor.incidents.worker import run_once as worker_pass
 from monitor.replies import ReplyError, confirm_published, publish_one, retry, run_once, sweep_stuck
 from monitor.replies.canned import CannedError, address_in, fill, for_topic, load
 from monitor.store import open_db
-from monitor.store.catalog import organisation_id, sync_from_settings
 from nlp import Labels
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.vk import FakeVK

@@ -7,12 +7,12 @@ from dataclasses import replace
 import pytest
 from test_lifecycle import make_incident, wf  # noqa: F401 (the workflow fixture)
 
+from monitor.catalog.organisations import organisation_id
+from monitor.catalog.users import create_user
 from monitor.context import Context
 from monitor.incidents.lifecycle import act
 from monitor.incidents.routing import route
 from monitor.settings import RoutingRule
-from monitor.store.catalog import organisation_id
-from monitor.users import create_user
 
 
 @pytest.mark.parametrize("topic, municipality, org, why", [

@@ -9,13 +9,13 @@ import sys
 import pytest
 from fastapi.testclient import TestClient
 
+from monitor.catalog.sources import SourceProblem, add_source, health, source_key
 from monitor.cli import cli
 from monitor.collectors import registry
 from monitor.collectors.post import Post
 from monitor.demo import DEMO_CONFIG
 from monitor.ingest import ingest
 from monitor.settings import load_settings
-from monitor.sources import SourceProblem, add_source, health, source_key
 from tests.fakes.vk import FakeVK
 
 
@@ -102,7 +102,7 @@ def test_list_shows_health_lag_and_messages_today(ctx, runner, settings, clock):
 
 
 def test_a_removed_source_keeps_its_posts(ctx, clock):
-    from monitor.sources import remove_source
+    from monitor.catalog.sources import remove_source
 
     ingest(ctx, [Post("vk:-100002", "-100002_1", "vk_post", "Пост", clock.now())])
     assert remove_source(ctx.db, "vk:-100002", clock.now()) is False
@@ -157,7 +157,7 @@ def test_vk_callback_confirms_checks_the_secret_and_stores_each_event_once(ctx, 
 def test_a_public_channel_gets_one_key_whatever_its_spelling():
     import pytest
 
-    from monitor.sources import SourceProblem, source_key
+    from monitor.catalog.sources import SourceProblem, source_key
 
     keys = {source_key("tgweb", v) for v in ("Gorodets_Live", "@gorodets_live",
                                                    "https://t.me/s/GORODETS_LIVE")}

@@ -10,16 +10,16 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from monitor.catalog.organisations import sync_from_settings
 from monitor.clock import parse_time
 from monitor.collectors.post import Post
+from monitor.commands.incidents import run_once
 from monitor.context import Context
 from monitor.demo import DEMO_STREAM, replay
-from monitor.incidents.worker import run_once
+from monitor.incidents.spikes import banner
 from monitor.ingest import ingest
 from monitor.settings import ConfigError, Spikes, settings_from_dict
-from monitor.spikes import banner
 from monitor.store import open_db
-from monitor.store.catalog import sync_from_settings
 from tests.fakes.telegram import FakeTelegram
 
 MODERATORS = -1009000000001
@@ -228,12 +228,12 @@ def test_a_message_is_in_one_spike_and_a_replayed_batch_adds_nothing(sctx):
 
 
 def test_a_failing_detection_never_loses_the_batch(sctx, monkeypatch):
-    import monitor.spikes
+    import monitor.incidents.spikes
 
     def broken(ctx, post_ids):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(monitor.spikes, "detect", broken)
+    monkeypatch.setattr(monitor.incidents.spikes, "detect", broken)
     feed(sctx, WATER[:10])
     assert sctx.db["posts"].count == 10 and spikes(sctx) == []
 

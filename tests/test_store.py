@@ -69,7 +69,7 @@ def test_incident_history_is_append_only(ctx):
 
 
 def test_an_admins_linked_account_survives_a_restart_with_the_config(ctx):
-    from monitor.store.catalog import sync_from_settings
+    from monitor.catalog.organisations import sync_from_settings
 
     ctx.db.execute("UPDATE organisations SET vk_group_id = 555 WHERE key = 'adm-dzr'")
     ctx.db.execute("UPDATE organisations SET vk_group_id = NULL WHERE key = 'adm-nn'")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from monitor.catalog.organisations import source_by_key
 from monitor.cli import cli
 from monitor.clock import iso
 from monitor.collectors.base import SourceError
@@ -24,7 +25,6 @@ from monitor.demo import DEMO_CONFIG
 from monitor.ingest import ingest
 from monitor.settings import ConfigError
 from monitor.store import open_db
-from monitor.store.catalog import source_by_key
 from tests.fakes.tgweb import TgWebFake
 
 PAGES = Path(__file__).parent / "fakes" / "tgweb_pages"

@@ -9,10 +9,10 @@ import pytest
 from conftest import MONDAY_MORNING
 from fastapi.testclient import TestClient
 
+from monitor.catalog.organisations import sync_from_settings
 from monitor.context import Context
 from monitor.demo import seed_users
 from monitor.store import open_db
-from monitor.store.catalog import sync_from_settings
 from monitor.web import auth
 from monitor.web.admin import source_health
 from monitor.web.app import create_app
@@ -340,7 +340,7 @@ def test_audit_page_lists_and_filters_changes_and_escapes_them(app, admin, web_c
 
 
 def test_audit_log_is_append_only(web_ctx):
-    from monitor import audit
+    from monitor.catalog import audit
 
     audit.record(web_ctx.db, "admin", "user_create", "user:x", {}, web_ctx.clock.now())
     with pytest.raises(Exception, match="append-only"):

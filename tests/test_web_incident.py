@@ -13,13 +13,13 @@ import pytest
 from fastapi.testclient import TestClient
 from test_web_security import assert_inert
 
+from monitor.catalog.organisations import organisation_id, sync_from_settings
 from monitor.clock import iso
 from monitor.context import Context
 from monitor.demo import seed_users
 from monitor.incidents.lifecycle import act, open_incident
 from monitor.replies import run_once
 from monitor.store import open_db
-from monitor.store.catalog import organisation_id, sync_from_settings
 from monitor.web import auth
 from monitor.web.app import create_app
 from nlp import Labels

@@ -10,15 +10,17 @@ import httpx
 import pytest
 from test_lifecycle import make_incident
 
+from monitor.catalog.organisations import sync_from_settings
 from monitor.cli import cli
 from monitor.clock import parse_time
+from monitor.commands.incidents import run_once
 from monitor.context import Context
 from monitor.demo import DEMO_CONFIG
 from monitor.incidents.lifecycle import act
-from monitor.incidents.worker import handle_due, run_once
-from monitor.notify import NotifyError, send_one
+from monitor.incidents.outbox import queue_notification
+from monitor.incidents.worker import handle_due
+from monitor.replies.notify import NotifyError, send_one
 from monitor.store import open_db
-from monitor.store.catalog import sync_from_settings
 from tests.fakes.telegram import FakeTelegram
 
 MSK = timezone(timedelta(hours=3))
@@ -171,9 +173,7 @@ def test_notifications_go_through_the_bot_once(wctx, fake):
 
 
 def test_too_many_requests_waits_for_retry_after(wctx, fake):
-    from monitor import notify
-
-    notify.queue(wctx.db, MODERATORS, "проверка", wctx.clock.now())
+    queue_notification(wctx.db, MODERATORS, "проверка", wctx.clock.now())
     fake.inject("sendMessage", "error", 429, extra={"retry_after": 30})
     with httpx.Client() as client:
         assert send_one(wctx, client) is True
@@ -186,10 +186,8 @@ def test_too_many_requests_waits_for_retry_after(wctx, fake):
 
 
 def test_a_kicked_bot_fails_the_row_and_a_dropped_answer_is_not_resent(wctx, fake):
-    from monitor import notify
-
-    notify.queue(wctx.db, MODERATORS, "первое", wctx.clock.now())
-    notify.queue(wctx.db, MODERATORS, "второе", wctx.clock.now())
+    queue_notification(wctx.db, MODERATORS, "первое", wctx.clock.now())
+    queue_notification(wctx.db, MODERATORS, "второе", wctx.clock.now())
     fake.inject("sendMessage", "error", 403)
     fake.inject("sendMessage", "drop")
     with httpx.Client() as client:
@@ -201,10 +199,8 @@ def test_a_kicked_bot_fails_the_row_and_a_dropped_answer_is_not_resent(wctx, fak
 
 
 def test_without_a_token_notifications_stay_queued(wctx):
-    from monitor import notify
-
     ctx = replace(wctx, settings=replace(wctx.settings, environ={}))
-    notify.queue(ctx.db, MODERATORS, "проверка", ctx.clock.now())
+    queue_notification(ctx.db, MODERATORS, "проверка", ctx.clock.now())
     with httpx.Client() as client, pytest.raises(NotifyError, match="TSUR_TELEGRAM_BOT_TOKEN"):
         send_one(ctx, client)
     assert ctx.db["notifications"].get(1)["status"] == "pending"

@@ -19,10 +19,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from monitor.catalog.organisations import ensure_source, source_by_key, sync_from_settings
+from monitor.catalog.sources import active_sources, record_failure, record_success
 from monitor.clock import iso, parse_time
 from monitor.ingest import IngestReport, ingest
-from monitor.sources import active_sources, record_failure, record_success
-from monitor.store.catalog import ensure_source, source_by_key, sync_from_settings
 
 from . import registry
 from .base import Batch, SourceError

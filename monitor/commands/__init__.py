@@ -1,6 +1,18 @@
 """Command modules per feature; each exposes COMMANDS (click commands or groups)."""
 
-from . import channels, collectors, nlp, regions, replies, reports, retraining, webadmin, workflow
+from . import (
+    bench,
+    catalog,
+    channels,
+    collectors,
+    incidents,
+    nlp,
+    replies,
+    reports,
+    retraining,
+    store,
+    web,
+)
 
-COMMAND_MODULES = (collectors, workflow, nlp, reports, channels, webadmin, retraining, regions,
-                   replies)
+COMMAND_MODULES = (web, collectors, nlp, store, catalog, incidents, reports, channels, bench,
+                   retraining, replies)

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+from zoneinfo import ZoneInfo
+
 import click
+
+from monitor.collectors.base import SourceError
+from monitor.collectors.tgweb import make_collector, source_key
+from monitor.settings import ConfigError
 
 
 @click.group("channels")
@@ -23,13 +31,7 @@ def preview(obj, channel, pages):
 
     Example: tsur channels preview https://t.me/s/gorodets_live --pages 2
     """
-    import asyncio
-    import dataclasses
-    from zoneinfo import ZoneInfo
 
-    from monitor.collectors.base import SourceError
-    from monitor.collectors.tgweb import make_collector, source_key
-    from monitor.settings import ConfigError
 
     settings = obj.settings
     try:

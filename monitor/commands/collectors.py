@@ -1,12 +1,30 @@
-"""`tsur sources …` and `tsur collect`: what is read, and reading it."""
+"""`tsur sources …`, `tsur collect` and `tsur replay`: what is read, and reading it."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+import sys
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 
+from monitor.catalog.organisations import sync_from_settings
+from monitor.catalog.sources import (
+    SourceProblem,
+    add_source,
+    health,
+    remove_source,
+    set_paused,
+    vk_screen_name,
+)
+from monitor.collectors.base import SourceError
+from monitor.collectors.runner import JsonFormatter, Runner, TextFormatter
+from monitor.collectors.vk.client import VkClient
 from monitor.commands.common import open_context
+from monitor.demo import replay
 
 PLATFORM_CHOICE = click.Choice(["vk", "telegram", "tgweb"])
 
@@ -33,8 +51,6 @@ def sources_add(obj, platform, ident, name, role, municipality, organisation, se
 
     Example: tsur sources add vk club100002 --name "Подслушано Нижний Новгород" --municipality "Нижний Новгород"
     """
-    from monitor.sources import SourceProblem, add_source, vk_screen_name
-    from monitor.store.catalog import sync_from_settings
 
     ctx = open_context(obj.settings, db_path)
     sync_from_settings(ctx.db, ctx.settings, ctx.clock.now())
@@ -51,8 +67,6 @@ def sources_add(obj, platform, ident, name, role, municipality, organisation, se
 
 def _resolve_vk(settings, screen_name: str) -> str:
     """A VK screen name → -<community id> (or the user id) through utils.resolveScreenName."""
-    from monitor.collectors.base import SourceError
-    from monitor.collectors.vk.client import VkClient
 
     token = settings.secret("TSUR_VK_TOKEN")
     if not token:
@@ -85,10 +99,7 @@ def sources_list(obj, include_removed, as_json, db_path):
 
     Example: tsur sources list
     """
-    from zoneinfo import ZoneInfo
 
-    from monitor.sources import health
-    from monitor.store.catalog import sync_from_settings
 
     ctx = open_context(obj.settings, db_path)
     sync_from_settings(ctx.db, ctx.settings, ctx.clock.now())
@@ -135,7 +146,6 @@ def _clip(text: str, width: int) -> str:
 
 
 def _change(obj, db_path, key, action):
-    from monitor.sources import SourceProblem
 
     ctx = open_context(obj.settings, db_path)
     try:
@@ -153,7 +163,6 @@ def sources_pause(obj, key, db_path):
 
     Example: tsur sources pause vk:-100002
     """
-    from monitor.sources import set_paused
 
     _change(obj, db_path, key, lambda ctx, k: set_paused(ctx.db, k, True))
     click.echo(f"paused {key}")
@@ -168,7 +177,6 @@ def sources_resume(obj, key, db_path):
 
     Example: tsur sources resume vk:-100002
     """
-    from monitor.sources import set_paused
 
     _change(obj, db_path, key, lambda ctx, k: set_paused(ctx.db, k, False))
     click.echo(f"resumed {key}")
@@ -185,7 +193,6 @@ def sources_remove(obj, key, db_path):
 
     Example: tsur sources remove vk:-100010
     """
-    from monitor.sources import remove_source
 
     deleted = _change(obj, db_path, key, lambda ctx, k: remove_source(ctx.db, k, ctx.clock.now()))
     click.echo(f"removed {key}" + ("" if deleted else " (its posts stay)"))
@@ -206,11 +213,7 @@ def collect(obj, once, log_format, db_path):
 
     Example: TSUR_VK_TOKEN=… TSUR_TELEGRAM_BOT_TOKEN=… tsur --config tsur.toml collect
     """
-    import asyncio
-    import logging
-    import sys
 
-    from monitor.collectors.runner import JsonFormatter, Runner, TextFormatter
 
     ctx = open_context(obj.settings, db_path, pipeline=True)
     handler = logging.StreamHandler(sys.stderr)
@@ -235,4 +238,25 @@ def collect(obj, once, log_format, db_path):
         sys.exit(1)
 
 
-COMMANDS: list = [sources, collect]
+@click.command("replay")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), help="Default: the configured database.")
+@click.option("--rebase/--no-rebase", default=False, show_default=True,
+              help="Move timestamps so the last message arrives now.")
+@click.pass_obj
+def replay_command(obj, path, db_path, rebase):
+    """Ingest a JSONL file of posts as a collector would (idempotent).
+
+    Example: tsur replay data/demo/stream.jsonl --db tsur.db
+    """
+    ctx = open_context(obj.settings, db_path, pipeline=True)
+    sync_from_settings(ctx.db, ctx.settings, ctx.clock.now())
+    report, bad = replay(ctx, Path(path), rebase=rebase,
+                         on_bad_line=lambda b: click.echo(f"{path}: {b}", err=True))
+    click.echo(str(report))
+    if bad:
+        click.echo(f"{len(bad)} bad line(s) skipped", err=True)
+        sys.exit(1)
+
+
+COMMANDS: list = [sources, collect, replay_command]

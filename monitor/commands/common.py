@@ -6,7 +6,9 @@ import csv
 
 import click
 
+from monitor.context import Context
 from monitor.settings import ConfigError, load_settings
+from nlp import ModelError
 
 BATCH = 256
 
@@ -28,8 +30,6 @@ class Obj:
 
 
 def open_context(settings, db_path=None, pipeline=False):
-    from monitor.context import Context
-    from nlp import ModelError
 
     ctx = Context.open(settings, db_path=db_path)
     if pipeline:

@@ -1,13 +1,23 @@
-"""`tsur bench nlp`, and the demo stream as a labelled evaluation set."""
+"""`tsur classify`, `tsur train`, `tsur evaluate`, and the demo stream as a labelled set."""
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
 
-from monitor.commands.common import Obj
+from monitor.clock import SystemClock
+from monitor.commands.common import BATCH, municipalities
+from monitor.demo import DEMO_CONFIG, DEMO_DIR, DEMO_STREAM
+from monitor.ingest.threads import thread_root
+from monitor.settings import load_settings
+from nlp import ModelError, Pipeline
+from nlp.data import holdout_files, labelled_files, read_labelled, split
+from nlp.evaluate import evaluate as run
+from nlp.evaluate import format_report
+from nlp.train import train as train_models
 
 
 def demo_records() -> list[dict]:
@@ -16,9 +26,6 @@ def demo_records() -> list[dict]:
     The page municipality of each post comes from the demo configuration's sources,
     as it would in production.
     """
-    from monitor.demo import DEMO_CONFIG, DEMO_DIR, DEMO_STREAM
-    from monitor.settings import load_settings
-    from monitor.threads import thread_root
 
     pages = {s.key: s.municipality for s in load_settings(DEMO_CONFIG).sources}
     with open(DEMO_DIR / "expected.jsonl", encoding="utf-8") as f:
@@ -40,76 +47,144 @@ def demo_records() -> list[dict]:
     return records
 
 
-def _texts(settings, data_path: str | None) -> list[str]:
-    from nlp.data import labelled_files
-
-    paths = [Path(data_path)] if data_path else labelled_files(settings.data_dir)
-    texts = []
-    for path in paths:
-        with open(path, encoding="utf-8") as f:
-            for line in f:
-                try:
-                    record = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(record, dict) and isinstance(record.get("text"), str):
-                    texts.append(record["text"])
-    return texts
-
-
-@click.command("nlp")
-@click.option("--data", "data_path", type=click.Path(exists=True, dir_okay=False),
-              help="JSONL with a text field (default: every file of data/labelled).")
-@click.option("--baseline-sample", default=300, show_default=True, type=int,
-              help="Messages for the natasha baseline (it is slow).")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the figures as JSON.")
+@click.command()
+@click.option("--input", "source", type=click.File("r", encoding="utf-8"), default="-",
+              help="JSONL in (default stdin).")
+@click.option("--output", "target", type=click.File("w", encoding="utf-8"), default="-",
+              help="JSONL out (default stdout).")
+@click.option("--explain", is_flag=True, help="Add the explanation of each label.")
 @click.pass_obj
-def bench_nlp(obj: Obj, data_path, baseline_sample, json_path):
-    """Messages/s of the full pipeline and of natasha's full Doc pipeline, on one core.
+def classify(obj, source, target, explain):
+    """Label messages: JSON Lines in the exchange format of data/labels.md.
 
-    Both run in this process, pinned to one CPU core, timed in CPU seconds: the pipeline
-    twice over every message in batches as `tsur classify` sends them (first pass with
-    cold caches, then warm as in a running service), natasha (segment, morph, NER) over
-    an evenly spaced sample. Prints both and the ratio (warm pipeline / natasha).
+    Each input line is {"id", "text", "source", "source_municipality"} and, for a
+    reply in a thread, optionally "context": the text of the post it answers; each
+    output line adds kind, topic, municipality, urgency and scores. A bad line is reported
+    on stderr with its number and skipped; the exit code is then 1.
 
-    Example: tsur bench nlp --json bench.json
+    Example: tsur classify < in.jsonl > out.jsonl
     """
-    from nlp import ModelError, Pipeline
-    from nlp.bench import bench as run
-    from nlp.bench import pin_to_one_core
-
     settings = obj.settings
-    texts = _texts(settings, data_path)
-    if not texts:
-        raise click.ClickException("no messages to measure on: give --data a JSONL file with a text field")
-    click.echo(pin_to_one_core())
     try:
         pipeline = Pipeline.load(settings.models_dir, region=settings.region,
                                  regions_dir=settings.data_dir / "regions")
     except ModelError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"measuring {len(texts)} messages; natasha baseline on {min(baseline_sample, len(texts))}…")
-    figures = run(pipeline, texts, baseline_sample=baseline_sample)
-    click.echo(f"pipeline (tsur), first pass: {figures['pipeline_cold_msg_per_s']:>8.1f} messages/s (cold caches)")
-    click.echo(f"pipeline (tsur):            {figures['pipeline_msg_per_s']:>9.1f} messages/s (warm caches)")
-    click.echo(f"natasha Doc (segment, morph, NER): {figures['natasha_msg_per_s']:>6.1f} messages/s")
-    click.echo(f"ratio:                      {figures['ratio']:>9.1f}×")
-    targets = (("≥ 1000 messages/s", figures["pipeline_msg_per_s"] >= 1000),
-               ("≥ 10× natasha", figures["ratio"] >= 10))
-    for name, met in targets:
-        click.echo(f"   {'ok ' if met else 'MISS'} {name}")
+    bad = 0
+    batch: list[dict] = []
+
+    def flush():
+        labels = pipeline.label([r.get("text") or "" for r in batch],
+                                source_municipality=[r.get("source_municipality") for r in batch],
+                                context=[r.get("context") if isinstance(r.get("context"), str) else None
+                                         for r in batch],
+                                explain=explain)
+        for record, label in zip(batch, labels, strict=True):
+            out = {**record, "kind": label.kind, "topic": label.topic,
+                   "municipality": label.municipality, "urgency": label.urgency,
+                   "scores": label.scores}
+            if explain:
+                out["explanations"] = label.explanations
+            target.write(json.dumps(out, ensure_ascii=False) + "\n")
+        target.flush()
+        batch.clear()
+
+    for number, line in enumerate(source, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict):
+                raise ValueError("expected a JSON object")
+            if not isinstance(record.get("text", ""), str):
+                raise ValueError("text must be a string")
+        except ValueError as error:
+            bad += 1
+            click.echo(f"line {number}: {error}; skipped", err=True)
+            continue
+        batch.append(record)
+        if len(batch) >= BATCH:
+            flush()
+    if batch:
+        flush()
+    if bad:
+        click.echo(f"{bad} bad line(s) skipped", err=True)
+        sys.exit(1)
+
+
+@click.command()
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--promote/--no-promote", default=None,
+              help="Make the new versions production (default: only if none exists).")
+@click.pass_obj
+def train(obj, seed, promote):
+    """Train the kind, topic and urgency models on data/labelled (train split).
+
+    The fixed test split, data/holdout/*.jsonl and the demo stream are evaluated,
+    never trained on; their figures go into each version's metrics.json and model card.
+
+    Example: tsur train --seed 0 --promote
+    """
+    settings = obj.settings
+    known = municipalities(settings)
+    records, problems = read_labelled(labelled_files(settings.data_dir), known)
+    for problem in problems:
+        click.echo(f"skipped {problem}", err=True)
+    if not records:
+        raise click.ClickException(f"no labelled messages in {settings.data_dir / 'labelled'}")
+    train_records, test_records = split(records)
+    holdout, holdout_problems = read_labelled(holdout_files(settings.data_dir), known)
+    for problem in holdout_problems:
+        click.echo(f"skipped {problem}", err=True)
+    others = {"holdout": holdout, "demo": demo_records() if settings.region == "52" else []}
+    click.echo(f"{len(train_records)} training messages, {len(test_records)} held out for evaluation"
+               f" (+ {len(holdout)} holdout, {len(others['demo'])} demo)")
+    steps = ["lemmatising", "choosing the critical threshold", "training kind", "training topic", "training urgency"]
+    with click.progressbar(length=len(steps), label="training", show_pos=True) as bar:
+        def progress(step):
+            bar.label = step
+            bar.update(1)
+        created = train_models(train_records, test_records, settings.models_dir,
+                               now=SystemClock().now(), seed=seed, promote=promote,
+                               others=others, progress=progress)
+    for task, version in created.items():
+        click.echo(f"{task}: {settings.models_dir / task / version}")
+
+
+@click.command()
+@click.option("--data", "data_path", type=click.Path(exists=True, dir_okay=False),
+              help="Labelled JSONL to evaluate on (default: the fixed test split of data/labelled).")
+@click.option("--demo", is_flag=True, help="Evaluate on the bundled demo stream and its expected labels.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the report as JSON.")
+@click.pass_obj
+def evaluate(obj, data_path, demo, json_path):
+    """Print precision/recall/F1, confusion matrices and municipality accuracy.
+
+    Example: tsur evaluate --data data/holdout/unseen.jsonl --json evaluation.json
+    """
+    settings = obj.settings
+    problems = []
+    if demo:
+        records = demo_records()
+    elif data_path:
+        records, problems = read_labelled([data_path], municipalities(settings))
+    else:
+        records, problems = read_labelled(labelled_files(settings.data_dir), municipalities(settings))
+        records = split(records)[1]
+    for problem in problems:
+        click.echo(f"skipped {problem}", err=True)
+    if not records:
+        raise click.ClickException("no labelled messages to evaluate on")
+    try:
+        pipeline = Pipeline.load(settings.models_dir, region=settings.region,
+                                 regions_dir=settings.data_dir / "regions")
+    except ModelError as error:
+        raise click.ClickException(str(error)) from None
+    report = run(pipeline, records)
+    click.echo(format_report(report))
     if json_path:
-        Path(json_path).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+        Path(json_path).write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
         click.echo(f"wrote {json_path}")
 
 
-try:  # `tsur bench` is one group shared by the features that measure something
-    from monitor.commands.webadmin import bench
-except ImportError:  # pragma: no cover - the web feature is absent
-    @click.group()
-    def bench():
-        """Measure throughput (figures printed, never asserted by tests)."""
-
-bench.add_command(bench_nlp)
-
-COMMANDS: list = [bench]
+COMMANDS: list = [classify, train, evaluate]

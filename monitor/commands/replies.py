@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import click
+import httpx
+
+from monitor.commands.loop import run_loop
+from monitor.replies import TIMEOUT, ReplyError, Tally, retry, run_once
 
 from .common import open_context
 
@@ -33,7 +37,6 @@ def send(obj, once, interval, db_path):
 
     Example: TSUR_VK_TOKEN_ADM_DZR=… tsur --config tsur.toml replies send --once
     """
-    from monitor.replies import run
 
     ctx = open_context(obj.settings, db_path)
 
@@ -41,7 +44,10 @@ def send(obj, once, interval, db_path):
         if once or tally.handled:
             click.echo(f"replies: {tally}")
 
-    tally = run(ctx, once=once, interval=interval, report=report)
+    tally = Tally()
+    with httpx.Client(timeout=TIMEOUT) as client:
+        run_loop(lambda should_stop: run_once(ctx, client, tally, should_stop), tally,
+                 once=once, interval=interval, report=report)
     if not once:
         click.echo(f"stopped: {tally}")
 
@@ -77,7 +83,6 @@ def retry_reply(obj, reply_id, db_path):
 
     Example: tsur --config tsur.toml replies retry 42
     """
-    from monitor.replies import ReplyError, retry
 
     ctx = open_context(obj.settings, db_path)
     row = ctx.db.execute("SELECT incident_id FROM reply_outbox WHERE id = ?", [reply_id]).fetchone()

@@ -9,6 +9,9 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from monitor.reports import exports
+from monitor.reports.metrics import aggregate
+
 from .common import open_context
 
 
@@ -62,7 +65,6 @@ def report(obj, by, measures, since, until, csv_path, json_path, report_name, fm
 
     Example: tsur report --report all --format xlsx -o report.xlsx
     """
-    from monitor.incidents.metrics import aggregate
 
     settings = obj.settings
     start = _day(since, settings, "--since")
@@ -109,7 +111,6 @@ def _viewer(ctx, organisation: str | None) -> dict | None:
 
 def _export(ctx, viewer, name, by, measures, start, end, fmt, output) -> None:
     """Any report: printed as a table, or written as CSV, JSON or XLSX."""
-    from monitor import exports
 
     scope = exports.Scope(viewer, ctx.clock.now(), ctx.settings.timezone, since=start, until=end)
     if name == "all":

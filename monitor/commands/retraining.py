@@ -8,7 +8,23 @@ from pathlib import Path
 
 import click
 
+from monitor.clock import SystemClock, iso
 from monitor.commands.common import Obj, municipalities
+from monitor.retraining.corrections import CorrectionError, export_reviews
+from monitor.retraining.models import check_version, compare, format_comparison
+from monitor.store import open_db
+from nlp import Pipeline
+from nlp.data import labelled_files, read_labelled, split
+from nlp.labels import TASKS
+from nlp.registry import (
+    ModelError,
+    promote,
+    read_manifest,
+    read_metrics,
+    read_registry,
+    rollback,
+    versions,
+)
 
 
 def _actor() -> str:
@@ -20,7 +36,6 @@ def _actor() -> str:
 
 def _existing_db(settings, db_path):
     """The configured database if it exists (these commands never create one)."""
-    from monitor.store import open_db
 
     path = Path(db_path) if db_path else settings.database
     if not path.exists():
@@ -29,7 +44,6 @@ def _existing_db(settings, db_path):
 
 
 def _labelled(settings) -> list[dict]:
-    from nlp.data import labelled_files, read_labelled
 
     records, problems = read_labelled(labelled_files(settings.data_dir), municipalities(settings))
     for problem in problems:
@@ -77,7 +91,6 @@ def labels_export(obj: Obj, db_path, output, recent, since, on_conflict, correct
 
     Example: tsur labels export --db tsur.db --output training.jsonl
     """
-    from monitor.corrections import CorrectionError, export_reviews
 
     settings = obj.settings
     db = _existing_db(settings, db_path)
@@ -127,8 +140,6 @@ def models_list(obj: Obj):
 
     Example: tsur models list
     """
-    from nlp.labels import TASKS
-    from nlp.registry import ModelError, read_manifest, read_metrics, read_registry, versions
 
     settings = obj.settings
     try:
@@ -148,7 +159,6 @@ def models_list(obj: Obj):
 
 
 def _pairs(values: tuple[str, ...]) -> dict[str, str]:
-    from nlp.labels import TASKS
 
     chosen = {}
     for value in values:
@@ -177,12 +187,6 @@ def models_compare(obj: Obj, candidate, db_path, recent_path, json_path):
 
     Example: tsur models compare --db tsur.db
     """
-    from monitor.clock import SystemClock, iso
-    from monitor.corrections import export_reviews
-    from monitor.models import compare, format_comparison
-    from nlp import Pipeline
-    from nlp.data import read_labelled, split
-    from nlp.registry import ModelError, read_registry
 
     settings = obj.settings
     try:
@@ -228,9 +232,6 @@ def models_promote(obj: Obj, chosen):
 
     Example: tsur models promote kind=20261123.3
     """
-    from monitor.clock import SystemClock
-    from monitor.models import check_version
-    from nlp.registry import ModelError, promote, read_registry
 
     settings = obj.settings
     try:
@@ -259,8 +260,6 @@ def models_rollback(obj: Obj):
 
     Example: tsur models rollback
     """
-    from monitor.clock import SystemClock
-    from nlp.registry import ModelError, read_registry, rollback
 
     settings = obj.settings
     try:

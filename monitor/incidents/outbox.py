@@ -4,7 +4,9 @@ The workflow only queues: an approved reply, an acknowledgement, a question to t
 author or the request to rate a solution becomes a `pending` row. The publisher
 (monitor.replies, VK / Telegram) claims a row with `claim`, posts it, and records
 `mark_published` or `mark_failed`; a row claimed once is never handed out again, so
-nothing is posted twice even if the publisher dies mid-way.
+nothing is posted twice even if the publisher dies mid-way. Notifications to the
+moderators' Telegram chats are queued here too (`queue_notification`) and sent by
+monitor.replies.notify.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from sqlite_utils import Database
 from monitor.clock import iso
 
 PENDING, SENDING, PUBLISHED, FAILED = "pending", "sending", "published", "failed"
+NOTICE_PENDING = "pending"  # a notification waiting for monitor.replies.notify
+MAX_TEXT = 4096
 PURPOSES = ("acknowledgement", "interim", "answer", "info_request", "info_reminder",
             "feedback_question")
 
@@ -61,3 +65,14 @@ def mark_published(db: Database, reply_id: int, external_id: str, now: datetime)
 def mark_failed(db: Database, reply_id: int, error: str) -> None:
     with db.atomic():
         db["reply_outbox"].update(reply_id, {"status": FAILED, "error": error[:1000]})
+
+
+def queue_notification(db: Database, chat_id: int, text: str, now: datetime, *,
+                       once_key: str | None = None, incident_id: int | None = None) -> int | None:
+    """Queue a message to a moderators' or a supervisor's Telegram chat; one with a
+    `once_key` already queued is ignored (None)."""
+    cursor = db.execute(
+        "INSERT OR IGNORE INTO notifications (once_key, incident_id, chat_id, text, status,"
+        " attempts, created_at) VALUES (?, ?, ?, ?, ?, 0, ?)",
+        [once_key, incident_id, int(chat_id), text[:MAX_TEXT], NOTICE_PENDING, iso(now)])
+    return cursor.lastrowid if cursor.rowcount == 1 else None

@@ -5,7 +5,7 @@ Each step does one unit of work and says whether more may be waiting:
 conditional UPDATE), records what is due as events that happen once (a unique key
 per target and due moment; `occurred_at` is the computed moment, not the moment the
 worker noticed), escalates a breach to the organisation's supervisor and the ЦУР and
-queues Telegram notifications; `send_one` (monitor.notify) sends one of those.
+queues Telegram notifications; `send_one` (monitor.replies.notify) sends one of those.
 `run` drains both, publishes the replies waiting in the outbox (monitor.replies),
 then sleeps in one-second slices until stopped.
 """
@@ -14,21 +14,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-import httpx
-
-from monitor import notify
 from monitor.clock import iso, parse_time
-from monitor.loop import run_loop
-from monitor.replies import Tally as ReplyTally
-from monitor.replies import run_once as publish_replies
 
 from .deadlines import DUE_COLUMNS, Planned, planned, recompute, recorded_keys
 from .lifecycle import Event, act, get_row, record_event
-from .outbox import queue_reply
+from .outbox import queue_notification, queue_reply
 
 log = logging.getLogger(__name__)
 ACTOR = "system:worker"
@@ -38,18 +31,6 @@ TARGET_TITLES = {"first_reply": "первый ответ", "executor": "пере
                  "draft": "черновик ответа", "resolve": "итоговый ответ"}
 REMINDER = ("Здравствуйте! Напоминаем: чтобы мы могли передать ваше обращение исполнителю, "
             "уточните, пожалуйста, адрес и подробности проблемы.")
-
-
-@dataclass
-class Tally:
-    checked: int = 0
-    notifications: int = 0
-    errors: int = 0
-    replies: int = 0  # replies to residents handled by monitor.replies
-
-    def __str__(self) -> str:
-        return (f"{self.checked} incidents checked, {self.notifications} notifications handled, "
-                f"{self.errors} errors, {self.replies} replies handled")
 
 
 def handle_due(ctx) -> bool:
@@ -113,7 +94,7 @@ def _breach(ctx, incident, action: Planned, now) -> None:
             f"Эскалация: {', '.join(escalated_to)}")
     _tell_moderators(ctx, incident, action.once_key, text)
     if org and org.supervisor_chat_id:
-        notify.queue(db, org.supervisor_chat_id, _describe(ctx, incident, text), now,
+        queue_notification(db, org.supervisor_chat_id, _describe(ctx, incident, text), now,
                      once_key=f"{action.once_key}:supervisor", incident_id=incident["id"])
 
 
@@ -153,34 +134,6 @@ def _describe(ctx, incident, text: str) -> str:
 def _tell_moderators(ctx, incident, once_key: str, text: str) -> None:
     chat = ctx.settings.workflow.moderators_chat_id
     if chat:
-        notify.queue(ctx.db, chat, _describe(ctx, incident, text), ctx.clock.now(),
+        queue_notification(ctx.db, chat, _describe(ctx, incident, text), ctx.clock.now(),
                      once_key=once_key, incident_id=incident["id"])
 
-
-def run_once(ctx, client: httpx.Client, tally: Tally | None = None,
-             should_stop: Callable[[], bool] = lambda: False) -> Tally:
-    """Drain every due check, then every sendable notification."""
-    tally = tally or Tally()
-    while not should_stop() and handle_due(ctx):
-        tally.checked += 1
-    while not should_stop():
-        try:
-            if not notify.send_one(ctx, client):
-                break
-        except notify.NotifyError as error:
-            log.warning("%s", error)
-            tally.errors += 1
-            break
-        tally.notifications += 1
-    replies = publish_replies(ctx, client, ReplyTally(), should_stop)
-    tally.replies += replies.handled
-    return tally
-
-
-def run(ctx, *, once: bool = False, interval: float = 10.0,
-        report: Callable[[Tally], None] = lambda t: None) -> Tally:
-    """The worker loop; SIGTERM / SIGINT finish the current step and stop."""
-    tally = Tally()
-    with httpx.Client(timeout=httpx.Timeout(10.0, connect=5.0)) as client:
-        return run_loop(lambda should_stop: run_once(ctx, client, tally, should_stop), tally,
-                        once=once, interval=interval, report=report)

@@ -6,7 +6,8 @@ again), gives it an idempotency key, sends it from the organisation's account an
 stores the outcome with the platform's own reason. Only a reply the platform accepted
 counts: the incident's `first_reply_at` and `answered_at` are set from the moment of
 acceptance and cleared again when the reply that set them at approval failed, in the
-same transaction as the recomputed deadlines. `run` drains the steps and sleeps.
+same transaction as the recomputed deadlines. `run_once` drains the steps; the loop
+around it is assembled by the commands (monitor.commands.replies, monitor.commands.incidents).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from monitor.clock import iso
 from monitor.incidents import outbox
 from monitor.incidents.deadlines import recompute
 from monitor.incidents.lifecycle import Event, record_event
-from monitor.loop import run_loop
 
 from . import telegram, vk
 from .outcome import FAILED, PUBLISHED, RETRY, UNKNOWN, Outcome
@@ -207,11 +207,3 @@ def run_once(ctx, client: httpx.Client, tally: Tally | None = None,
         pass
     return tally
 
-
-def run(ctx, *, once: bool = False, interval: float = 10.0,
-        report: Callable[[Tally], None] = lambda t: None) -> Tally:
-    """The publishing loop; SIGTERM / SIGINT finish the current reply and stop."""
-    tally = Tally()
-    with httpx.Client(timeout=TIMEOUT) as client:
-        return run_loop(lambda should_stop: run_once(ctx, client, tally, should_stop), tally,
-                        once=once, interval=interval, report=report)

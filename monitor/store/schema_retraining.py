@@ -60,7 +60,7 @@ def retraining_002_model_comparisons(db: Database) -> None:
             "by": str,  # who ran it (OS user or web login)
             "candidate": str,  # JSON task → version
             "production": str,
-            "report": str,  # JSON, monitor.models.compare
+            "report": str,  # JSON, monitor.retraining.models.compare
         },
         pk="id",
         not_null={"at", "candidate", "production", "report"},

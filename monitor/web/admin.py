@@ -10,11 +10,17 @@ import secrets
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
-from monitor import audit
+from monitor.catalog import audit
+from monitor.catalog.sources import (
+    SourceProblem,
+    add_source,
+    municipalities,
+    remove_source,
+    set_paused,
+)
+from monitor.catalog.users import ROLES, UserError, _hasher, create_user
 from monitor.clock import parse_time
 from monitor.incidents.routing import CUR_KEY
-from monitor.sources import SourceProblem, add_source, municipalities, remove_source, set_paused
-from monitor.users import ROLES, UserError, _hasher, create_user
 from nlp.labels import TOPICS
 
 from .auth import check_csrf, current_user, render, request_context, revoke_sessions

@@ -13,10 +13,10 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.middleware.sessions import SessionMiddleware
 
+from monitor.catalog.users import ROLE_TITLES
 from monitor.clock import parse_time
 from monitor.incidents.deadlines import status as deadline_status
 from monitor.incidents.lifecycle import REJECT_REASONS, STATUS_TITLES
-from monitor.users import ROLE_TITLES
 from nlp.labels import KINDS, TOPICS, URGENCIES
 
 from . import admin, auth, callbacks, dashboard, incidents, labels, live, models_page

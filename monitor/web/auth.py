@@ -13,10 +13,10 @@ from datetime import timedelta
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
-from monitor import audit
+from monitor.catalog import audit
+from monitor.catalog.users import authenticate, get_user
 from monitor.clock import iso
 from monitor.store import open_db
-from monitor.users import authenticate, get_user
 
 router = APIRouter()
 MAX_FAILURES = 5

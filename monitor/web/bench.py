@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
+from monitor.catalog.users import create_user
 from monitor.clock import iso
-from monitor.users import create_user
 from nlp.labels import TOPICS
 
 MODEL_VERSION = "bench"

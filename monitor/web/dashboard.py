@@ -1,7 +1,7 @@
 """The dashboard for the ЦУР's heads: volume, response times, recurring problems, the
 heat map and the map — and every figure as CSV or XLSX. Moderators, admins and data
 scientists see everything; an official sees their organisation only (the scope is in
-the queries of monitor.exports, never in the template)."""
+the queries of monitor.reports.exports, never in the template)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 
-from monitor import exports
-from monitor.incidents.metrics import MEASURES
-from monitor.spikes import banner
+from monitor.incidents.spikes import banner
+from monitor.reports import exports
+from monitor.reports.metrics import MEASURES
 
 from . import svg
 from .auth import current_user, render, request_context

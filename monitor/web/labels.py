@@ -10,8 +10,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
-from monitor.corrections import LABELS, CorrectionError, low_confidence, post_labels, record_review
-from monitor.regions import municipality_keys
+from monitor.catalog.regions import municipality_keys
+from monitor.retraining.corrections import (
+    LABELS,
+    CorrectionError,
+    low_confidence,
+    post_labels,
+    record_review,
+)
 
 from .auth import check_csrf, current_user, render, request_context
 

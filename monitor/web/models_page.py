@@ -9,9 +9,9 @@ import json
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
-from monitor import audit
-from monitor.corrections import gathered_since
-from monitor.models import FIGURES, check_version, last_trained_at
+from monitor.catalog import audit
+from monitor.retraining.corrections import gathered_since
+from monitor.retraining.models import FIGURES, check_version, last_trained_at
 from nlp.labels import TASKS
 from nlp.registry import (
     ModelError,

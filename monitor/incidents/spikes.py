@@ -38,7 +38,6 @@ from datetime import datetime, timedelta
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from monitor import notify
 from monitor.clock import iso, parse_time
 from monitor.incidents.lifecycle import (
     OPEN_STATUSES,
@@ -48,6 +47,7 @@ from monitor.incidents.lifecycle import (
     act,
     record_event,
 )
+from monitor.incidents.outbox import queue_notification
 from monitor.incidents.repeats import Similarity
 from monitor.incidents.repeats import _soft_match as soft_match  # the repeats' word vectors
 from monitor.incidents.repeats import _vectors as word_vectors
@@ -302,7 +302,7 @@ def _alert(ctx, spike: dict, mass: dict) -> None:
     chat = ctx.settings.workflow.moderators_chat_id
     if not chat:
         return
-    notify.queue(ctx.db, chat, alert_text(ctx, spike, mass), ctx.clock.now(),
+    queue_notification(ctx.db, chat, alert_text(ctx, spike, mass), ctx.clock.now(),
                  once_key=f"spike:{spike['id']}", incident_id=mass["id"])
 
 

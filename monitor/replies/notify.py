@@ -1,6 +1,6 @@
 """Notifications to the moderators' (and supervisors') Telegram chats through the bot.
 
-The workflow queues rows in `notifications`; `send_one` claims one row with a
+The workflow queues rows in `notifications` (monitor.incidents.outbox); `send_one` claims one row with a
 conditional UPDATE and sends it with the Bot API's sendMessage. A claimed row is
 never handed out again: it ends `sent`, or goes back to `pending` only when Telegram
 answered that it did not take the message (an error code, a refused connection),
@@ -15,24 +15,14 @@ import httpx
 from sqlite_utils import Database
 
 from monitor.clock import iso
+from monitor.incidents.outbox import NOTICE_PENDING as PENDING
 
-PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+SENDING, SENT, FAILED = "sending", "sent", "failed"
 MAX_ATTEMPTS = 5
-MAX_TEXT = 4096
 
 
 class NotifyError(Exception):
     """Notifications cannot be sent at all (no token); the message says what to set."""
-
-
-def queue(db: Database, chat_id: int, text: str, now: datetime, *, once_key: str | None = None,
-          incident_id: int | None = None) -> int | None:
-    """Queue a message; one with a `once_key` already queued is ignored (None)."""
-    cursor = db.execute(
-        "INSERT OR IGNORE INTO notifications (once_key, incident_id, chat_id, text, status,"
-        " attempts, created_at) VALUES (?, ?, ?, ?, ?, 0, ?)",
-        [once_key, incident_id, int(chat_id), text[:MAX_TEXT], PENDING, iso(now)])
-    return cursor.lastrowid if cursor.rowcount == 1 else None
 
 
 def _claim_next(db: Database, now: datetime) -> dict | None:

@@ -1,4 +1,4 @@
-"""`tsur region add`: a new region from CSV files, no code change."""
+"""`tsur region add` (a new region from CSV files, no code change) and `tsur users add`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,11 @@ from pathlib import Path
 
 import click
 
-from monitor.commands.common import Obj
+from monitor.catalog.organisations import sync_from_settings
+from monitor.catalog.regions import RegionError, add_region, read_region
+from monitor.catalog.users import UserError, create_user
+from monitor.commands.common import Obj, open_context
+from nlp.places import Gazetteer
 
 
 @click.group()
@@ -37,8 +41,6 @@ def region_add(obj: Obj, code, municipalities, settlements, coords, timezone, na
 
     Example: tsur region add 33 vladimirskaya.csv --settlements vladimirskaya.settlements.csv --timezone Europe/Moscow
     """
-    from monitor.regions import RegionError, add_region, read_region
-    from nlp.places import Gazetteer
 
     regions_dir = obj.settings.data_dir / "regions"
     try:
@@ -60,4 +62,31 @@ def region_add(obj: Obj, code, municipalities, settlements, coords, timezone, na
     click.echo(f'use it: [region] code = "{code}" in tsur.toml')
 
 
-COMMANDS: list = [region]
+@click.group()
+def users():
+    """People who log in to the web UI."""
+
+
+@users.command("add")
+@click.argument("login")
+@click.option("--role", type=click.Choice(["admin", "moderator", "official", "data_scientist"]), required=True)
+@click.option("--organisation", help="Organisation key (required for officials).")
+@click.option("--name", help="Full name shown in the UI.")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), help="Default: the configured database.")
+@click.password_option(envvar="TSUR_NEW_USER_PASSWORD")
+@click.pass_obj
+def users_add(obj, login, role, organisation, name, db_path, password):
+    """Create a user; the password is asked twice (or read from $TSUR_NEW_USER_PASSWORD).
+
+    Example: tsur users add ivanova --role moderator --name "Ольга Иванова"
+    """
+    ctx = open_context(obj.settings, db_path)
+    sync_from_settings(ctx.db, ctx.settings, ctx.clock.now())
+    try:
+        create_user(ctx.db, login, password, role, ctx.clock.now(), name=name, organisation=organisation)
+    except UserError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"user {login} ({role}) created")
+
+
+COMMANDS: list = [region, users]

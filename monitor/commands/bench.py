@@ -1,13 +1,19 @@
-"""`tsur bench web`: speed figures of the web UI over a big synthetic database."""
+"""`tsur bench nlp` and `tsur bench web`: speed figures of the pipeline and of the web UI."""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
 import click
 
-from .common import open_context
+from monitor.commands.common import Obj, open_context
+from monitor.web.bench import measure, populate
+from nlp import ModelError, Pipeline
+from nlp.bench import bench as run
+from nlp.bench import pin_to_one_core
+from nlp.data import labelled_files
 
 
 @click.group()
@@ -35,8 +41,6 @@ def bench_web(obj, db_path, incidents, municipalities, requests, fresh, reuse):
     Example: tsur bench web --fresh            (1,000,000 incidents, 50 municipalities)
     Example: tsur bench web --incidents 20000 --requests 50 --db /tmp/b.db --fresh
     """
-    from monitor.web.bench import measure, populate
-
     path = Path(db_path)
     if fresh and reuse:
         raise click.UsageError("--fresh and --reuse exclude each other")
@@ -82,6 +86,64 @@ def bench_web(obj, db_path, incidents, municipalities, requests, fresh, reuse):
     for t in timings:
         click.echo(f"{t.page:<18} {t.role:<10} {t.p50_ms:>8.1f} {t.p95_ms:>8.1f} {t.max_ms:>8.1f}")
     ctx.db.close()
+
+
+def _texts(settings, data_path: str | None) -> list[str]:
+
+    paths = [Path(data_path)] if data_path else labelled_files(settings.data_dir)
+    texts = []
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(record, dict) and isinstance(record.get("text"), str):
+                    texts.append(record["text"])
+    return texts
+
+
+@bench.command("nlp")
+@click.option("--data", "data_path", type=click.Path(exists=True, dir_okay=False),
+              help="JSONL with a text field (default: every file of data/labelled).")
+@click.option("--baseline-sample", default=300, show_default=True, type=int,
+              help="Messages for the natasha baseline (it is slow).")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the figures as JSON.")
+@click.pass_obj
+def bench_nlp(obj: Obj, data_path, baseline_sample, json_path):
+    """Messages/s of the full pipeline and of natasha's full Doc pipeline, on one core.
+
+    Both run in this process, pinned to one CPU core, timed in CPU seconds: the pipeline
+    twice over every message in batches as `tsur classify` sends them (first pass with
+    cold caches, then warm as in a running service), natasha (segment, morph, NER) over
+    an evenly spaced sample. Prints both and the ratio (warm pipeline / natasha).
+
+    Example: tsur bench nlp --json bench.json
+    """
+    settings = obj.settings
+    texts = _texts(settings, data_path)
+    if not texts:
+        raise click.ClickException("no messages to measure on: give --data a JSONL file with a text field")
+    click.echo(pin_to_one_core())
+    try:
+        pipeline = Pipeline.load(settings.models_dir, region=settings.region,
+                                 regions_dir=settings.data_dir / "regions")
+    except ModelError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"measuring {len(texts)} messages; natasha baseline on {min(baseline_sample, len(texts))}…")
+    figures = run(pipeline, texts, baseline_sample=baseline_sample)
+    click.echo(f"pipeline (tsur), first pass: {figures['pipeline_cold_msg_per_s']:>8.1f} messages/s (cold caches)")
+    click.echo(f"pipeline (tsur):            {figures['pipeline_msg_per_s']:>9.1f} messages/s (warm caches)")
+    click.echo(f"natasha Doc (segment, morph, NER): {figures['natasha_msg_per_s']:>6.1f} messages/s")
+    click.echo(f"ratio:                      {figures['ratio']:>9.1f}×")
+    targets = (("≥ 1000 messages/s", figures["pipeline_msg_per_s"] >= 1000),
+               ("≥ 10× natasha", figures["ratio"] >= 10))
+    for name, met in targets:
+        click.echo(f"   {'ok ' if met else 'MISS'} {name}")
+    if json_path:
+        Path(json_path).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+        click.echo(f"wrote {json_path}")
 
 
 COMMANDS: list = [bench]

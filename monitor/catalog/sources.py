@@ -1,7 +1,7 @@
 """Sources: the pages, communities, chats and searches tsur reads, and their health.
 
 A source is a row of the `sources` table, whether declared in tsur.toml (synced by
-monitor.store.catalog) or added with `tsur sources add`. Its key is
+monitor.catalog.organisations) or added with `tsur sources add`. Its key is
 `<platform>:<id>`: `vk:-100001` (a community wall), `vk:search:<query>` (keyword
 search across VK), `telegram:-1001…` (a channel or chat the bot is in),
 `tgweb:<channel>` (a public channel read through t.me/s/).
@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
+from monitor.catalog.organisations import PLATFORMS, organisation_id, source_by_key
 from monitor.clock import iso, parse_time
-from monitor.store.catalog import PLATFORMS, organisation_id, source_by_key
 
 ROLES = ("official", "watched")
 STATUSES = ("ok", "failing", "no_access", "quota")
@@ -197,7 +197,7 @@ def record_failure(db: Database, key: str, now: datetime, error, retry_at: datet
 
     Returns the new status.
     """
-    from monitor.store.catalog import ensure_source
+    from monitor.catalog.organisations import ensure_source
 
     with db.atomic():
         row = ensure_source(db, key, now, name=source_name)

@@ -8,8 +8,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlite_utils import Database
 
+from monitor.catalog.organisations import organisation_id
 from monitor.clock import iso
-from monitor.store.catalog import organisation_id
 
 ROLES = ("admin", "moderator", "official", "data_scientist")
 ROLE_TITLES = {"admin": "администратор", "moderator": "модератор ЦУР", "official": "сотрудник органа",

@@ -12,14 +12,14 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from monitor.catalog.organisations import ensure_source, organisation_id
 from monitor.clock import iso
 from monitor.collectors.post import Post
 from monitor.incidents.feedback import resident_reply
 from monitor.incidents.lifecycle import open_incident
 from monitor.incidents.repeats import Similarity, find_repeat, link
 from monitor.incidents.routing import route
-from monitor.store.catalog import ensure_source, organisation_id
-from monitor.threads import thread_contexts
+from monitor.ingest.threads import thread_contexts
 from nlp import ACTIONABLE_KINDS
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ class IngestReport:
     restored: int = 0  # posts marked deleted that the platform shows again
     incidents: int = 0
     repeats: int = 0  # posts linked to an open incident instead of opening one
-    spikes: int = 0  # bursts of similar messages that became a mass incident (monitor.spikes)
+    spikes: int = 0  # bursts of similar messages that became a mass incident (monitor.incidents.spikes)
     errors: list[str] = field(default_factory=list)
 
     def add(self, other: IngestReport) -> None:
@@ -107,9 +107,9 @@ def ingest(ctx, posts: Iterable[Post], *, cursor: tuple[str, dict] | None = None
 
 
 def _detect_spikes(ctx, post_ids: list[int]) -> int:
-    """Bursts among the new posts become mass incidents (monitor.spikes); a failure
+    """Bursts among the new posts become mass incidents (monitor.incidents.spikes); a failure
     there is logged and rolled back alone, never losing the batch."""
-    from monitor.spikes import detect
+    from monitor.incidents.spikes import detect
 
     try:
         with ctx.db.atomic():

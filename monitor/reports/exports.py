@@ -4,7 +4,7 @@ The dashboard draws these tables, `tsur report` prints them and the downloads ca
 them: one source, so a chart, a terminal and a spreadsheet never disagree. Every
 query goes through the viewer (an official sees only their organisation's
 incidents; the count of all collected messages is left out for them). Response
-times come from monitor.incidents.metrics; this module adds the incoming volume,
+times come from monitor.reports.metrics; this module adds the incoming volume,
 the top recurring problems, the municipality × topic heat map and the open
 incidents per municipality for the map.
 
@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from monitor.clock import iso, parse_time
 from monitor.incidents.lifecycle import OPEN_STATUSES, STATUS_TITLES
-from monitor.incidents.metrics import BUCKETS, MEASURES, _scope, aggregate, per_incident
+from monitor.reports.metrics import BUCKETS, MEASURES, _scope, aggregate, per_incident
 from nlp.labels import TOPICS
 
 TIME_GROUPS = ("day", "week", "month", "organisation", "municipality", "topic", "channel")
@@ -113,7 +113,7 @@ def volume(db, scope: Scope) -> Table:
 
 
 def times(db, scope: Scope, by: str, measures=tuple(MEASURES)) -> Table:
-    """Response times grouped `by` (monitor.incidents.metrics.aggregate, unchanged)."""
+    """Response times grouped `by` (monitor.reports.metrics.aggregate, unchanged)."""
     rows = []
     for measure in measures:
         rows += [a.as_row() for a in aggregate(db, scope.viewer, measure, by, now=scope.now,
@@ -190,7 +190,7 @@ def open_by_municipality(db, scope: Scope, coords: dict[str, tuple[float, float]
 
 
 def incidents(db, scope: Scope) -> Table:
-    """Every incident opened in the period with its three times (monitor.incidents.metrics)."""
+    """Every incident opened in the period with its three times (monitor.reports.metrics)."""
     rows = per_incident(db, scope.viewer, since=scope.since, until=scope.until)
     for row in rows:
         row["opened_at"] = _local(row["opened_at"], scope.timezone)

@@ -1,0 +1,1 @@
+"""The catalog: sources, users, organisations, the audit log, regions."""

@@ -1,0 +1,87 @@
+"""`tsur demo` and `tsur serve`: the web UI over a replayed or the configured database."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import uvicorn
+
+from monitor.catalog.organisations import sync_from_settings
+from monitor.commands.common import open_context
+from monitor.demo import DEMO_CONFIG, DEMO_STREAM, prepare, replay
+from monitor.settings import load_settings
+from monitor.web.app import create_app
+
+
+@click.command()
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), default="tsur-demo.db",
+              show_default=True, help="SQLite file to create or reuse.")
+@click.option("--fresh", is_flag=True, help="Delete the database file first.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Replay and exit without serving the web UI.")
+@click.pass_obj
+def demo(obj, db_path, fresh, host, port, no_serve):
+    """Replay the bundled stream into a local database and serve the web UI.
+
+    Example: tsur demo   (then open http://127.0.0.1:8000)
+    """
+    settings = load_settings(obj.config_path or DEMO_CONFIG)
+    db_file = Path(db_path)
+    if fresh:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db_file}{suffix}").unlink(missing_ok=True)
+    click.echo(f"database: {db_file.resolve()}")
+    click.echo("loading models…")
+    ctx = open_context(settings, db_file, pipeline=True)
+    credentials = prepare(ctx)
+    click.echo(f"replaying {DEMO_STREAM.name} ({ctx.pipeline.version})")
+
+    shown = [0]
+
+    def progress(n, report):
+        if n - shown[0] >= 100:
+            shown[0] = n
+            click.echo(f"  {n} messages: {report}")
+
+    report, bad = replay(ctx, DEMO_STREAM, progress=progress,
+                         on_bad_line=lambda b: click.echo(f"  skipped {b}", err=True))
+    click.echo(f"done: {report}")
+    if no_serve:
+        sys.exit(1 if bad else 0)
+    _serve(ctx, host, port, credentials)
+
+
+@click.command()
+@click.option("--host", default=None, help="Default: [web] host of tsur.toml.")
+@click.option("--port", default=None, type=int, help="Default: [web] port of tsur.toml.")
+@click.pass_obj
+def serve(obj, host, port):
+    """Serve the web UI over the configured database.
+
+    Example: TSUR_SECRET_KEY=… tsur --config tsur.toml serve
+    """
+    settings = obj.settings
+    ctx = open_context(settings)
+
+    sync_from_settings(ctx.db, settings, ctx.clock.now())
+    _serve(ctx, host or settings.host, port or settings.port, [])
+
+
+def _serve(ctx, host, port, credentials):
+
+
+    app = create_app(ctx)
+    click.echo("")
+    click.echo(f"tsur web UI: http://{host}:{port}")
+    for c in credentials:
+        org = f" ({c.organisation})" if c.organisation else ""
+        click.echo(f"  {c.role:<15} login {c.login:<11} password {c.password}{org}")
+    click.echo("Stop with Ctrl-C.")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+    click.echo("stopped.")
+
+
+COMMANDS: list = [demo, serve]

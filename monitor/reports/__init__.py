@@ -1,0 +1,1 @@
+"""Reports: response-time aggregates, ratings, CSV/XLSX/JSON exports."""

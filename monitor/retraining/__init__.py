@@ -1,0 +1,1 @@
+"""Retraining: moderators' label corrections, training data exports, model versions."""
