@@ -81,6 +81,16 @@ def holdout_files(data_dir: str | Path) -> list[Path]:
     return sorted((Path(data_dir) / "holdout").glob("*.jsonl"))
 
 
+# The registers holdout: residents' real registers (calm reports, formal appeals, work
+# orders, telegraphic phrases) by writers who never opened the training files. Never
+# trained on; the decision thresholds and the choice of model are made on it.
+TUNING_FILE = "registers.jsonl"
+
+
+def tuning_file(data_dir: str | Path) -> Path:
+    return Path(data_dir) / "holdout" / TUNING_FILE
+
+
 def split(records: list[dict]) -> tuple[list[dict], list[dict]]:
     train = [r for r in records if split_of(r["id"]) == "train"]
     test = [r for r in records if split_of(r["id"]) == "test"]

@@ -21,6 +21,7 @@ import scipy.sparse as sp
 from sklearn.utils import murmurhash3_32
 
 from .text import Morph, Token, tokenize
+from .vectors import WordVectors
 
 FEATURES = "lemma12-char25-v2"
 LEMMA_FEATURES = 2**16
@@ -45,6 +46,8 @@ class Batch:
     term_rows: np.ndarray
     term_columns: np.ndarray
     term_names: list[str]
+    # Averaged word vectors (nlp/vectors.py), one row per text, when the featuriser has them.
+    vectors: np.ndarray | None = None
 
     @cached_property
     def sublinear(self) -> sp.csr_matrix:
@@ -70,8 +73,9 @@ def column(term: str) -> int:
 class Featurizer:
     """Texts → hashed counts; built once (it holds the caches) and handed around."""
 
-    def __init__(self, morph: Morph):
+    def __init__(self, morph: Morph, vectors: WordVectors | None = None):
         self.morph = morph
+        self.vectors = vectors
         self._word = lru_cache(maxsize=400_000)(self._word_terms)
         self._pair = lru_cache(maxsize=400_000)(self._pair_terms)
         self._chars = lru_cache(maxsize=400_000)(self._char_columns)
@@ -121,4 +125,5 @@ class Featurizer:
         names = [term for terms in all_terms for term in terms]
         columns = np.fromiter((c for terms in all_terms for c in terms.values()), dtype=np.int64, count=len(names))
         rows = np.repeat(np.arange(len(all_terms), dtype=np.int64), [len(terms) for terms in all_terms])
-        return Batch(counts, all_tokens, rows, columns, names)
+        vectors = self.vectors.transform(all_tokens) if self.vectors is not None else None
+        return Batch(counts, all_tokens, rows, columns, names, vectors)

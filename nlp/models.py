@@ -1,10 +1,18 @@
 """One text classifier per task (kind, topic, urgency) and its explanations.
 
-Input: the hashed counts of `features.Featurizer`, computed once for all three tasks.
-Each task's scikit-learn Pipeline weighs them by TF-IDF and feeds a linear SVM
-calibrated by cross-validation, so the probabilities a moderator sees mean something;
-the SVM's weights say which of the message's own words decided, which is the
-explanation.
+Input: the hashed counts of `features.Featurizer`, computed once for all three tasks,
+weighed by TF-IDF, and optionally the message's averaged word vectors (nlp/vectors.py)
+beside them. Two families of linear model are available:
+
+- `logreg`: multinomial logistic regression. Its probabilities are soft where the text
+  is unlike the training data, so a threshold on P(other) can make `other` a decision
+  the model has to be sure of (nlp/decision.py). The default.
+- `svm`: a linear SVM calibrated by cross-validation (sigmoid). Sharper on text like the
+  training data, overconfident on text unlike it.
+
+Both are linear, so the weights say which of the message's own words decided: that is
+the explanation. A model file holds a dict {"tfidf", "clf", "vector_weight"} (older
+versions: a scikit-learn Pipeline of TF-IDF and the calibrated SVM, still loaded).
 """
 
 from __future__ import annotations
@@ -13,71 +21,114 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfTransformer
+from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import normalize
 from sklearn.svm import LinearSVC
 
-from .features import Batch
+from .features import N_FEATURES, Batch
 
-# Regularisation of the SVM per task (chosen on cross-validation of the train split).
-C_BY_TASK = {"kind": 0.5, "topic": 0.5, "urgency": 0.5}
+FAMILIES = ("logreg", "svm")
+DEFAULT_FAMILY = "logreg"
+# Regularisation per family (chosen on cross-validation of the train split).
+C_BY_FAMILY = {"logreg": 20.0, "svm": 0.5}
+# How much the averaged word vector (unit length) counts beside the TF-IDF row (unit
+# length too); 0 leaves the vectors out.
+VECTOR_WEIGHT = 0.5
 
 
-def build_pipeline(seed: int = 0, c: float = 0.5) -> Pipeline:
-    svm = LinearSVC(C=c, class_weight="balanced", random_state=seed)
-    # ensemble=False keeps one SVM fitted on all data (a third of the size of an
-    # ensemble) and calibrates it on cross-validated decisions.
-    calibrated = CalibratedClassifierCV(svm, cv=3, ensemble=False)
-    return Pipeline([("tfidf", TfidfTransformer(sublinear_tf=True)), ("clf", calibrated)])
+def build_estimator(family: str, c: float, seed: int = 0):
+    if family == "svm":
+        svm = LinearSVC(C=c, class_weight="balanced", random_state=seed)
+        # ensemble=False keeps one SVM fitted on all data and calibrates it on
+        # cross-validated decisions.
+        return CalibratedClassifierCV(svm, cv=3, ensemble=False)
+    if family == "logreg":
+        return LogisticRegression(C=c, class_weight="balanced", max_iter=3000, tol=1e-3, random_state=seed)
+    raise ValueError(f"unknown model family {family!r}: one of {FAMILIES}")
+
+
+def _sublinear(counts) -> sp.csr_matrix:
+    counts = sp.csr_matrix(counts)
+    counts.sort_indices()
+    return sp.csr_matrix((np.log(counts.data) + 1.0, counts.indices, counts.indptr), shape=counts.shape)
 
 
 class TextClassifier:
-    """A fitted pipeline for one task, with its label set and explanations.
+    """A fitted model for one task, with its label set and explanations.
 
-    Prediction does by hand what the Pipeline's steps do (sublinear TF-IDF, the SVM's
-    decision, one sigmoid calibrator per class), on the whole batch at once: the same
-    numbers without scikit-learn's per-call validation, which costs more than the
-    arithmetic on a batch of short messages. A test keeps it equal to `predict_proba`.
+    Prediction does by hand what scikit-learn's steps do (sublinear TF-IDF, the linear
+    decision, softmax or one sigmoid calibrator per class), on the whole batch at once:
+    the same numbers without scikit-learn's per-call validation, which costs more than
+    the arithmetic on a batch of short messages. A test keeps it equal to `predict_proba`.
     """
 
-    def __init__(self, task: str, pipeline: Pipeline):
+    def __init__(self, task: str, stored, other_threshold: float | None = None):
         self.task = task
-        self.pipeline = pipeline
-        self.classes = [str(c) for c in pipeline.classes_]
-        self.tfidf = pipeline.named_steps["tfidf"]
-        self.clf = pipeline.named_steps["clf"]
-        calibrated = self.clf.calibrated_classifiers_[0]
-        self.svm = calibrated.estimator
-        self._weights = self.svm.coef_
-        self._calibrators = calibrated.calibrators
-        self._calibrated_columns = np.searchsorted(calibrated.classes, self.svm.classes_)
-        self._fast = (
-            len(self.clf.calibrated_classifiers_) == 1 and calibrated.method in ("sigmoid", "isotonic")
-            and self.tfidf.sublinear_tf and self.tfidf.norm == "l2" and len(self.classes) > 2
-        )
+        self.stored = stored
+        # `other` only when its probability reaches this (None: the likeliest class wins).
+        self.other_threshold = other_threshold
+        if isinstance(stored, Pipeline):  # a version written before the dict format
+            stored = {"tfidf": stored.named_steps["tfidf"], "clf": stored.named_steps["clf"], "vector_weight": 0.0}
+        self.tfidf = stored["tfidf"]
+        self.clf = stored["clf"]
+        self.vector_weight = float(stored.get("vector_weight") or 0.0)
+        self.classes = [str(c) for c in self.clf.classes_]
+        if isinstance(self.clf, CalibratedClassifierCV):
+            self.family = "svm"
+            calibrated = self.clf.calibrated_classifiers_[0]
+            linear = calibrated.estimator
+            self._calibrators = calibrated.calibrators
+            self._calibrated_columns = np.searchsorted(calibrated.classes, linear.classes_)
+            fast = len(self.clf.calibrated_classifiers_) == 1 and calibrated.method in ("sigmoid", "isotonic")
+        else:
+            self.family = "logreg"
+            linear = self.clf
+            fast = getattr(linear, "multi_class", "auto") in ("auto", "multinomial")
+        self._weights_all = linear.coef_
+        self._weights = linear.coef_[:, :N_FEATURES]  # the words' part: explanations
+        self._intercept = linear.intercept_
+        self._fast = (fast and self.tfidf.sublinear_tf and self.tfidf.norm == "l2" and len(self.classes) > 2)
 
     @classmethod
-    def fit(cls, task: str, counts, labels: list[str], seed: int = 0) -> TextClassifier:
-        pipeline = build_pipeline(seed, C_BY_TASK.get(task, 0.5))
-        pipeline.fit(counts, labels)
-        return cls(task, pipeline)
+    def fit(cls, task: str, batch: Batch, labels: list[str], seed: int = 0, family: str = DEFAULT_FAMILY,
+            c: float | None = None, vector_weight: float = VECTOR_WEIGHT) -> TextClassifier:
+        """Fit on a featurised batch; `vector_weight` applies when the batch has vectors."""
+        tfidf = TfidfTransformer(sublinear_tf=True).fit(batch.counts)
+        weight = vector_weight if batch.vectors is not None else 0.0
+        clf = build_estimator(family, C_BY_FAMILY[family] if c is None else c, seed)
+        clf.fit(_inputs(tfidf.transform(batch.counts), batch.vectors, weight), labels)
+        return cls(task, {"tfidf": tfidf, "clf": clf, "vector_weight": weight})
 
-    def probabilities(self, counts, sublinear=None):
-        """The TF-IDF weighted rows and the calibrated probability of every class.
-
-        `sublinear`: `Batch.sublinear` of these counts, if already computed."""
+    def weighted(self, counts, sublinear=None) -> sp.csr_matrix:
+        """The TF-IDF rows (L2-normalised), by hand on the fast path."""
         if not self._fast:
             weighted = self.tfidf.transform(counts).tocsr()
             weighted.sort_indices()
-            return weighted, self.clf.predict_proba(weighted)
-        if sublinear is None:
-            counts = sp.csr_matrix(counts)
-            counts.sort_indices()
-            sublinear = sp.csr_matrix((np.log(counts.data) + 1.0, counts.indices, counts.indptr), shape=counts.shape)
+            return weighted
+        sublinear = _sublinear(counts) if sublinear is None else sublinear
         data = sublinear.data * self.tfidf.idf_[sublinear.indices]
-        weighted = normalize(sp.csr_matrix((data, sublinear.indices, sublinear.indptr), shape=sublinear.shape),
-                             copy=False)
-        decision = weighted @ self._weights.T + self.svm.intercept_
+        return normalize(sp.csr_matrix((data, sublinear.indices, sublinear.indptr), shape=sublinear.shape),
+                         copy=False)
+
+    def probabilities(self, counts, sublinear=None, vectors=None):
+        """The TF-IDF weighted rows and the probability of every class.
+
+        `sublinear`: `Batch.sublinear` of these counts, if already computed; `vectors`:
+        the batch's averaged word vectors (needed when the model was trained with them)."""
+        if self.vector_weight and vectors is None:
+            raise ValueError(f"the {self.task} model needs word vectors: build the Featurizer with WordVectors")
+        weighted = self.weighted(counts, sublinear)
+        if not self._fast:
+            return weighted, self.clf.predict_proba(_inputs(weighted, vectors, self.vector_weight))
+        decision = weighted @ self._weights.T + self._intercept
+        if self.vector_weight:
+            decision += self.vector_weight * (vectors @ self._weights_all[:, N_FEATURES:].T)
+        if self.family == "logreg":
+            decision -= decision.max(axis=1, keepdims=True)
+            probabilities = np.exp(decision)
+            probabilities /= probabilities.sum(axis=1, keepdims=True)
+            return weighted, probabilities
         probabilities = np.zeros((counts.shape[0], len(self.classes)))
         for column, calibrator, values in zip(self._calibrated_columns, self._calibrators, decision.T, strict=True):
             probabilities[:, column] = calibrator.predict(values)
@@ -87,10 +138,23 @@ class TextClassifier:
         probabilities[(probabilities > 1.0) & (probabilities <= 1.0 + 1e-5)] = 1.0
         return weighted, probabilities
 
+    def decide(self, probabilities: np.ndarray) -> np.ndarray:
+        """The chosen column per row: the likeliest class, except that `other` must be sure.
+
+        A missed complaint is a resident nobody answers, a false alarm costs a moderator
+        a second: when `other` is likeliest but below `other_threshold`, the likeliest
+        of the rest is chosen instead."""
+        return decide(probabilities, self.classes, self.other_threshold)
+
+    def predict_proba(self, counts, vectors=None):
+        """scikit-learn's own prediction, for tests that hold the hand-rolled one to it."""
+        weighted = self.tfidf.transform(counts)
+        return self.clf.predict_proba(_inputs(weighted, vectors, self.vector_weight))
+
     def predict(self, batch: Batch, explain: bool = True):
         """For each text: (label, probability, explanation words), and all probabilities."""
-        weighted, probabilities = self.probabilities(batch.counts, batch.sublinear)
-        best = probabilities.argmax(axis=1)
+        weighted, probabilities = self.probabilities(batch.counts, batch.sublinear, batch.vectors)
+        best = self.decide(probabilities)
         words = self.explain(weighted, best, batch) if explain else [[] for _ in best]
         results = [(self.classes[column], float(probabilities[i, column]), words[i])
                    for i, column in enumerate(best)]
@@ -120,3 +184,24 @@ class TextClassifier:
             chosen = order[starts[i] : min(starts[i] + top, starts[i + 1])]
             words.append([names[k] for k in chosen if push[k] > 0])
         return words
+
+
+def _inputs(weighted, vectors, weight: float):
+    """The model's input rows: TF-IDF, then the weighted word vectors when it uses them."""
+    if not weight:
+        return weighted
+    return sp.hstack([weighted, sp.csr_matrix(weight * np.asarray(vectors))], format="csr")
+
+
+def decide(probabilities: np.ndarray, classes: list[str], other_threshold: float | None) -> np.ndarray:
+    """Argmax per row, with `other` chosen only at `other_threshold` or above."""
+    best = probabilities.argmax(axis=1)
+    if other_threshold is None or "other" not in classes or not len(best):
+        return best
+    other = classes.index("other")
+    unsure = (best == other) & (probabilities[:, other] < other_threshold)
+    if unsure.any():
+        rest = probabilities.copy()
+        rest[:, other] = -1.0
+        best = np.where(unsure, rest.argmax(axis=1), best)
+    return best

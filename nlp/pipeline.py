@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from natasha import NewsNERTagger
+
 from .features import FEATURES, Featurizer
 from .labels import TASKS
 from .models import TextClassifier
@@ -21,6 +23,7 @@ from .places import Gazetteer
 from .registry import ModelError, load_model, production_versions
 from .rules import danger_signal
 from .text import Morph, clean
+from .vectors import VECTORS, WordVectors, news_embedding
 
 DEFAULT_REGIONS_DIR = Path(__file__).resolve().parents[1] / "data" / "regions"
 # A complaint whose probability of `critical` reaches this is raised to `critical`,
@@ -44,6 +47,20 @@ class Labels:
         return asdict(self)
 
 
+def load_classifier(models_dir: str | Path, task: str, version: str) -> tuple[TextClassifier, dict]:
+    """One classifier version and its manifest: checksum, trusted types, the feature set
+    it was trained with, and the `other` threshold `tsur train` chose for it."""
+    stored, manifest = load_model(Path(models_dir) / task / version)
+    if manifest.get("features") != FEATURES:
+        raise ModelError(f"model {task} {version} was trained with features {manifest.get('features')!r}, "
+                         f"this code computes {FEATURES!r}: retrain with `tsur train`")
+    if manifest.get("vectors") not in (None, VECTORS):
+        raise ModelError(f"model {task} {version} was trained with word vectors {manifest['vectors']!r}, "
+                         f"this code computes {VECTORS!r}: retrain with `tsur train`")
+    threshold = (manifest.get("other_threshold") or {}).get("value")
+    return TextClassifier(task, stored, threshold), manifest
+
+
 def critical_threshold_of(manifest: dict) -> float:
     """The threshold `tsur train` chose for an urgency model (its manifest), or the default."""
     return (manifest.get("critical_threshold") or {}).get("value", CRITICAL_PROBABILITY)
@@ -52,14 +69,19 @@ def critical_threshold_of(manifest: dict) -> float:
 class Pipeline:
     def __init__(self, classifiers: dict[str, TextClassifier], gazetteer: Gazetteer, morph: Morph,
                  versions: dict[str, str], ner: LocationTagger | None = None,
-                 critical_threshold: float = CRITICAL_PROBABILITY):
+                 critical_threshold: float = CRITICAL_PROBABILITY, vectors: WordVectors | None = None):
+        """`vectors`: shared word vectors; loaded here when a classifier needs them and
+        none are given."""
         missing = set(TASKS) - set(classifiers)
         if missing:
             raise ValueError(f"pipeline needs classifiers for {sorted(missing)}")
         self.classifiers = classifiers
         self.gazetteer = gazetteer
         self.morph = morph
-        self.featurizer = Featurizer(morph)
+        if vectors is None and any(c.vector_weight for c in classifiers.values()):
+            vectors = WordVectors(morph)
+        self.vectors = vectors
+        self.featurizer = Featurizer(morph, vectors if any(c.vector_weight for c in classifiers.values()) else None)
         self.versions = versions
         self.critical_threshold = critical_threshold
         self.ner = ner
@@ -84,18 +106,15 @@ class Pipeline:
         for task in TASKS:
             if task not in versions:
                 raise ModelError(f"{models_dir}/registry.json names no production model for {task!r}")
-            pipeline, manifest = load_model(models_dir / task / versions[task])
-            if manifest.get("features") != FEATURES:
-                raise ModelError(
-                    f"model {task} {versions[task]} was trained with features "
-                    f"{manifest.get('features')!r}, this code computes {FEATURES!r}: retrain with `tsur train`"
-                )
-            classifiers[task] = TextClassifier(task, pipeline)
+            classifiers[task], manifest = load_classifier(models_dir, task, versions[task])
             if task == "urgency":
                 threshold = critical_threshold_of(manifest)
         gazetteer = Gazetteer.load(regions_dir or DEFAULT_REGIONS_DIR, region, morph)
-        tagger = LocationTagger() if ner else None
-        pipeline = cls(classifiers, gazetteer, morph, {t: versions[t] for t in TASKS}, tagger, threshold)
+        # natasha's NER and the word vectors share one copy of navec's embeddings.
+        embedding = news_embedding() if ner or any(c.vector_weight for c in classifiers.values()) else None
+        tagger = LocationTagger(NewsNERTagger(embedding)) if ner else None
+        pipeline = cls(classifiers, gazetteer, morph, {t: versions[t] for t in TASKS}, tagger, threshold,
+                       WordVectors(morph, embedding) if embedding is not None else None)
         gc.freeze()
         return pipeline
 

@@ -10,14 +10,16 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import sklearn
 
 from .evaluate import task_report
-from .features import FEATURES, Featurizer
+from .features import FEATURES, Batch, Featurizer
 from .labels import TASKS
-from .models import C_BY_TASK, TextClassifier
+from .models import C_BY_FAMILY, DEFAULT_FAMILY, VECTOR_WEIGHT, TextClassifier, decide
 from .registry import new_version, read_registry, save_model, write_registry
 from .text import Morph, clean
+from .vectors import VECTORS, WordVectors
 
 
 def data_fingerprint(records: list[dict]) -> str:
@@ -27,55 +29,74 @@ def data_fingerprint(records: list[dict]) -> str:
     return digest.hexdigest()[:16]
 
 
+def featurizer_for(vector_weight: float) -> Featurizer:
+    morph = Morph()
+    return Featurizer(morph, WordVectors(morph) if vector_weight else None)
+
+
 def train(train_records: list[dict], test_records: list[dict], models_dir: str | Path, *,
           now: datetime, seed: int = 0, promote: bool | None = None,
-          others: dict[str, list[dict]] | None = None,
+          others: dict[str, list[dict]] | None = None, tuning: list[dict] | None = None,
+          family: str = DEFAULT_FAMILY, vector_weight: float = VECTOR_WEIGHT,
           progress: Callable[[str], None] = lambda step: None) -> dict[str, str]:
     """Fit one classifier per task, evaluate it on the test split, save a new version.
 
-    `others` are further evaluation sets (the holdout, the demo stream), never trained
-    on; their figures go into metrics.json and the model card. `promote=None` promotes
-    only when no production version exists yet. Returns the new version of each task.
+    `tuning` is the set the decision thresholds are chosen on (the registers holdout:
+    never trained on); without it `other` is simply the likeliest class. `others` are
+    further evaluation sets (the holdout, the demo stream), never trained on; their
+    figures go into metrics.json and the model card. `promote=None` promotes only when
+    no production version exists yet. Returns the new version of each task.
     """
     models_dir = Path(models_dir)
-    featurizer = Featurizer(Morph())
+    featurizer = featurizer_for(vector_weight)
     progress("lemmatising")
 
-    def counts(records):
-        return featurizer.transform([clean(r["text"]) for r in records]).counts
+    def featurised(records):
+        return featurizer.transform([clean(r["text"]) for r in records])
 
-    train_counts = counts(train_records)
-    evaluation = {"test": (test_records, counts(test_records))}
-    evaluation.update({name: (records, counts(records)) for name, records in (others or {}).items() if records})
+    train_batch = featurised(train_records)
+    evaluation = {"test": (test_records, featurised(test_records))}
+    evaluation.update({name: (records, featurised(records)) for name, records in (others or {}).items() if records})
+    tuning_batch = featurised(tuning) if tuning else None
     fingerprint = data_fingerprint(train_records)
     progress("choosing the critical threshold (5-fold cross-validation)")
     cleaned_train = [clean(r["text"]) for r in train_records]
-    threshold = critical_threshold(train_counts, train_records, cleaned_train, seed)
+    threshold = critical_threshold(train_batch, train_records, cleaned_train, seed, family)
     created = {}
     for task in TASKS:
         progress(f"training {task}")
-        classifier = TextClassifier.fit(task, train_counts, [r[task] for r in train_records], seed)
+        classifier = TextClassifier.fit(task, train_batch, [r[task] for r in train_records], seed, family)
+        sure_other = None
+        if tuning_batch is not None and task in OTHER_CHOOSERS:
+            _, probabilities = classifier.probabilities(tuning_batch.counts, vectors=tuning_batch.vectors)
+            sure_other = OTHER_CHOOSERS[task](probabilities, classifier.classes, tuning)
+            classifier.other_threshold = sure_other["value"]
         metrics = {}
-        for name, (records, counted) in evaluation.items():
-            _, probabilities = classifier.probabilities(counted)
-            predicted = [classifier.classes[i] for i in probabilities.argmax(axis=1)]
+        for name, (records, batch) in evaluation.items():
+            _, probabilities = classifier.probabilities(batch.counts, vectors=batch.vectors)
+            predicted = [classifier.classes[i] for i in classifier.decide(probabilities)]
             metrics[name] = task_report(task, [r[task] for r in records], predicted)
         version = new_version(models_dir, task, now)
         folder = models_dir / task / version
-        manifest = save_model(folder, classifier.pipeline, {
+        manifest = save_model(folder, classifier.stored, {
             "task": task,
             "version": version,
             "created_at": now.isoformat(),
             "seed": seed,
             "features": FEATURES,
-            "C": C_BY_TASK.get(task),
+            "family": family,
+            "C": C_BY_FAMILY[family],
+            "vectors": VECTORS if classifier.vector_weight else None,
+            "vector_weight": classifier.vector_weight,
             "classes": classifier.classes,
             "train_messages": len(train_records),
             "test_messages": len(test_records),
+            "tuning_messages": len(tuning or []),
             "evaluation_sets": {name: len(records) for name, (records, _) in evaluation.items()},
             "data_fingerprint": fingerprint,
             "sklearn": sklearn.__version__,
             "python": platform.python_version(),
+            **({"other_threshold": sure_other} if sure_other else {}),
             **({"critical_threshold": threshold} if task == "urgency" else {}),
         })
         (folder / "metrics.json").write_text(json.dumps(metrics, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
@@ -93,6 +114,58 @@ def train(train_records: list[dict], test_records: list[dict], models_dir: str |
     return created
 
 
+# --- `other` only when the model is sure: thresholds chosen on the tuning set ------
+
+# Real appeals all need a reaction; on them 16–30 % were called `other`. The goal on
+# real text is 0.97; the tuning set is a few hundred messages, so aim half a point higher.
+NEEDS_REACTION_RECALL_GOAL = 0.975
+OTHER_THRESHOLDS = tuple(round(0.5 + 0.01 * k, 2) for k in range(50))  # 0.50 … 0.99
+
+
+def needs_reaction_threshold(probabilities: np.ndarray, classes: list[str], records: list[dict]) -> dict:
+    """The lowest P(other) that makes a message `other` while the recall of messages
+    needing a reaction (complaint, question, suggestion) reaches the goal.
+
+    Lower thresholds keep more true `other` (precision); the first that reaches the
+    goal is taken, or the highest when none does."""
+    gold = np.array([r["kind"] in REACTION_KINDS for r in records])
+    chosen = None
+    for threshold in OTHER_THRESHOLDS:
+        predicted = np.array([classes[i] in REACTION_KINDS for i in decide(probabilities, classes, threshold)])
+        recall = float((predicted & gold).sum() / max(gold.sum(), 1))
+        precision = float((predicted & gold).sum() / max(predicted.sum(), 1))
+        chosen = {"value": threshold, "recall": round(recall, 3), "precision": round(precision, 3),
+                  "goal": NEEDS_REACTION_RECALL_GOAL, "chosen_on": len(records)}
+        if recall >= NEEDS_REACTION_RECALL_GOAL:
+            break
+    return chosen
+
+
+def topic_other_threshold(probabilities: np.ndarray, classes: list[str], records: list[dict]) -> dict:
+    """The P(other) that makes a topic `other` with the best topic accuracy on the
+    messages needing a reaction (the ones a moderator routes); ties go to the higher
+    threshold, so `other` stays rare."""
+    needing = [i for i, r in enumerate(records) if r["kind"] in REACTION_KINDS]
+    gold = [records[i]["topic"] for i in needing]
+    best = None
+    for threshold in OTHER_THRESHOLDS:
+        predicted = [classes[c] for c in decide(probabilities[needing], classes, threshold)]
+        accuracy = sum(g == p for g, p in zip(gold, predicted, strict=True)) / max(len(gold), 1)
+        if best is None or accuracy >= best["accuracy"]:
+            best = {"value": threshold, "accuracy": round(accuracy, 3), "chosen_on": len(needing)}
+    return best
+
+
+REACTION_KINDS = frozenset({"complaint", "question", "suggestion"})
+OTHER_CHOOSERS = {"kind": needs_reaction_threshold, "topic": topic_other_threshold}
+
+
+def rows(batch: Batch, index) -> Batch:
+    """The rows `index` of a featurised batch (counts and vectors; what fitting reads)."""
+    vectors = batch.vectors[index] if batch.vectors is not None else None
+    return Batch(batch.counts[index], [], np.zeros(0, np.int64), np.zeros(0, np.int64), [], vectors)
+
+
 # The target is 0.95 on the test split; a test split holds about 130 critical messages,
 # so one message moves recall by almost a point: aim a point higher out of fold.
 CRITICAL_RECALL_GOAL = 0.96
@@ -102,7 +175,8 @@ CRITICAL_PRECISION_FLOOR = 0.6
 THRESHOLDS = tuple(round(0.5 - 0.01 * k, 2) for k in range(41))  # 0.50, 0.49 … 0.10
 
 
-def critical_threshold(counts, records: list[dict], cleaned: list[str], seed: int = 0) -> dict:
+def critical_threshold(batch: Batch, records: list[dict], cleaned: list[str], seed: int = 0,
+                       family: str = DEFAULT_FAMILY) -> dict:
     """The probability of `critical` at which a complaint is raised to critical.
 
     Chosen on the training split alone: out-of-fold kind and urgency predictions of 5
@@ -111,7 +185,6 @@ def critical_threshold(counts, records: list[dict], cleaned: list[str], seed: in
     of `critical` reaches CRITICAL_RECALL_GOAL, but none whose precision falls below
     CRITICAL_PRECISION_FLOOR. The test split never takes part, so its figures stay honest.
     """
-    import numpy as np
     from sklearn.model_selection import StratifiedKFold
 
     from .rules import danger_signal
@@ -122,11 +195,12 @@ def critical_threshold(counts, records: list[dict], cleaned: list[str], seed: in
     probability = np.zeros(len(records))
     likeliest = np.zeros(len(records), bool)  # `critical` is the likeliest urgency anyway
     for fit, held in StratifiedKFold(5, shuffle=True, random_state=seed).split(cleaned, urgency):
-        kinds = TextClassifier.fit("kind", counts[fit], list(kind[fit]), seed)
-        urgencies = TextClassifier.fit("urgency", counts[fit], list(urgency[fit]), seed)
-        _, p = kinds.probabilities(counts[held])
+        kinds = TextClassifier.fit("kind", rows(batch, fit), list(kind[fit]), seed, family)
+        urgencies = TextClassifier.fit("urgency", rows(batch, fit), list(urgency[fit]), seed, family)
+        held_out = rows(batch, held)
+        _, p = kinds.probabilities(held_out.counts, vectors=held_out.vectors)
         complaint[held] = p.argmax(axis=1) == kinds.classes.index("complaint")
-        _, p = urgencies.probabilities(counts[held])
+        _, p = urgencies.probabilities(held_out.counts, vectors=held_out.vectors)
         probability[held] = p[:, urgencies.classes.index("critical")]
         likeliest[held] = p.argmax(axis=1) == urgencies.classes.index("critical")
     rule = np.array([danger_signal(text) is not None for text in cleaned])
@@ -146,6 +220,12 @@ def critical_threshold(counts, records: list[dict], cleaned: list[str], seed: in
             "goal": CRITICAL_RECALL_GOAL, "precision_floor": CRITICAL_PRECISION_FLOOR}
 
 
+FAMILY_TEXT = {
+    "svm": "a linear SVM (C={c}) with balanced class weights, calibrated by 3-fold cross-validation (sigmoid).",
+    "logreg": "multinomial logistic regression (C={c}) with balanced class weights.",
+}
+
+
 def model_card(task: str, manifest: dict, metrics: dict, records: list[dict]) -> str:
     counts = Counter(r[task] for r in records)
     test = metrics["test"]
@@ -159,8 +239,14 @@ def model_card(task: str, manifest: dict, metrics: dict, records: list[dict]) ->
         "",
         "## Model",
         "TF-IDF over hashed pymorphy3 lemmas (1–2-grams) and character 2–5-grams of each word",
-        f"(nlp/features.py, features `{manifest['features']}`), a linear SVM (C={manifest['C']}) with",
-        "balanced class weights, calibrated by 3-fold cross-validation (sigmoid).",
+        f"(nlp/features.py, features `{manifest['features']}`)"
+        + (f", plus natasha's navec word vectors averaged per message (`{manifest['vectors']}`, weight"
+           f" {manifest['vector_weight']})" if manifest.get("vectors") else "") + ";",
+        FAMILY_TEXT[manifest.get("family", "svm")].format(c=manifest["C"]),
+        *([f"`other` only when P(other) ≥ {manifest['other_threshold']['value']}, chosen on the"
+           f" {manifest['tuning_messages']} messages of the registers holdout (never trained on): "
+           + ", ".join(f"{k} {v}" for k, v in manifest["other_threshold"].items() if k not in ("value",))
+           + "."] if manifest.get("other_threshold") else []),
         f"Seed {manifest['seed']}, scikit-learn {manifest['sklearn']}, SHA-256 `{manifest['sha256'][:16]}…`.",
         "",
         "## Data",

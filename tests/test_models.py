@@ -106,8 +106,8 @@ def test_the_hand_rolled_prediction_equals_scikit_learns(pipeline):
     batch = pipeline.featurizer.transform(texts)
     for classifier in pipeline.classifiers.values():
         assert classifier._fast
-        weighted, probabilities = classifier.probabilities(batch.counts)
-        expected = classifier.pipeline.predict_proba(batch.counts)
+        weighted, probabilities = classifier.probabilities(batch.counts, vectors=batch.vectors)
+        expected = classifier.predict_proba(batch.counts, batch.vectors)
         np.testing.assert_allclose(probabilities, expected, rtol=1e-9, atol=1e-12)
         np.testing.assert_allclose(weighted.toarray(), classifier.tfidf.transform(batch.counts).toarray())
 

@@ -14,9 +14,10 @@ from monitor.demo import DEMO_CONFIG, DEMO_DIR, DEMO_STREAM
 from monitor.ingest.threads import thread_root
 from monitor.settings import load_settings
 from nlp import ModelError, Pipeline
-from nlp.data import holdout_files, labelled_files, read_labelled, split
+from nlp.data import holdout_files, labelled_files, read_labelled, split, tuning_file
 from nlp.evaluate import evaluate as run
 from nlp.evaluate import format_report
+from nlp.models import DEFAULT_FAMILY, FAMILIES
 from nlp.train import train as train_models
 
 
@@ -116,12 +117,16 @@ def classify(obj, source, target, explain):
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--promote/--no-promote", default=None,
               help="Make the new versions production (default: only if none exists).")
+@click.option("--family", type=click.Choice(FAMILIES), default=DEFAULT_FAMILY, show_default=True,
+              help="Linear model: logistic regression or the calibrated SVM.")
 @click.pass_obj
-def train(obj, seed, promote):
+def train(obj, seed, promote, family):
     """Train the kind, topic and urgency models on data/labelled (train split).
 
     The fixed test split, data/holdout/*.jsonl and the demo stream are evaluated,
     never trained on; their figures go into each version's metrics.json and model card.
+    The thresholds that make `other` a sure decision are chosen on the registers
+    holdout (data/holdout/registers.jsonl) when it exists.
 
     Example: tsur train --seed 0 --promote
     """
@@ -133,12 +138,17 @@ def train(obj, seed, promote):
     if not records:
         raise click.ClickException(f"no labelled messages in {settings.data_dir / 'labelled'}")
     train_records, test_records = split(records)
-    holdout, holdout_problems = read_labelled(holdout_files(settings.data_dir), known)
-    for problem in holdout_problems:
-        click.echo(f"skipped {problem}", err=True)
-    others = {"holdout": holdout, "demo": demo_records() if settings.region == "52" else []}
+    others = {}
+    for path in holdout_files(settings.data_dir):
+        others[path.stem], holdout_problems = read_labelled([path], known)
+        for problem in holdout_problems:
+            click.echo(f"skipped {problem}", err=True)
+    others["demo"] = demo_records() if settings.region == "52" else []
+    tuning = others.get(tuning_file(settings.data_dir).stem)
     click.echo(f"{len(train_records)} training messages, {len(test_records)} held out for evaluation"
-               f" (+ {len(holdout)} holdout, {len(others['demo'])} demo)")
+               f" (+ " + ", ".join(f"{len(v)} {k}" for k, v in others.items()) + ")")
+    if not tuning:
+        click.echo(f"no {tuning_file(settings.data_dir)}: `other` will be simply the likeliest class", err=True)
     steps = ["lemmatising", "choosing the critical threshold", "training kind", "training topic", "training urgency"]
     with click.progressbar(length=len(steps), label="training", show_pos=True) as bar:
         def progress(step):
@@ -146,7 +156,7 @@ def train(obj, seed, promote):
             bar.update(1)
         created = train_models(train_records, test_records, settings.models_dir,
                                now=SystemClock().now(), seed=seed, promote=promote,
-                               others=others, progress=progress)
+                               others=others, tuning=tuning, family=family, progress=progress)
     for task, version in created.items():
         click.echo(f"{task}: {settings.models_dir / task / version}")
 
