@@ -1,7 +1,8 @@
 """natasha's NER as the fallback of the gazetteer for place names.
 
 The gazetteer decides alone whenever it can: it is fast and knows the region. NER runs
-only when the gazetteer found no place and the text holds a capitalised word that
+only when the gazetteer found no place at all (a text naming only a destination or a
+comparison leaves the decision to the page) and the text holds a capitalised word that
 could be one of the region's names (a sentence-initial «Бор», a case form the
 generator missed), and only on a few words around it. Its LOC spans are mapped back through the gazetteer, so NER never
 invents a municipality: a LOC the gazetteer does not know (a street, a foreign town)
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from natasha import NewsEmbedding, NewsNERTagger
 
-from .places import Gazetteer, PlaceMatch, after_street_word
+from .places import Gazetteer, PlaceMatch
 from .text import Token
 
 
@@ -45,8 +46,8 @@ class LocationTagger:
         results = [(None, None)] * len(items)
         owners, pieces = [], []
         for i, (text, tokens) in enumerate(items):
-            if not gazetteer.has_candidate(tokens):
-                continue
+            if not gazetteer.has_candidate(tokens) or gazetteer.find(text, tokens):
+                continue  # nothing to look for, or the places named are all elsewhere («еду в Нижний»)
             for start, stop in _windows(tokens, gazetteer.named_spans(text, tokens)):
                 owners.append((i, start))
                 pieces.append(text[start:stop])
@@ -91,8 +92,8 @@ def _map_back(text: str, tokens: list[Token], spans, gazetteer: Gazetteer):
     words = [t for t in tokens if t.is_word]
     for start, stop in spans:
         inside = [k for k, t in enumerate(words) if t.start >= start and t.stop <= stop]
-        if inside and after_street_word(text, words, inside[0]):
-            continue  # «река Тёша», «ул. Володарского»: NER's LOC, but not a place to route to
+        if inside and gazetteer.names_no_place(text, words, inside[0], len(inside)):
+            continue  # «река Тёша», «на Кирова», «врач Павлова»: NER's LOC or PER, not a place to route to
         place = gazetteer.lookup([words[k].text for k in inside])
         if place is not None:
             matches.append(PlaceMatch(place, start, stop, text[start:stop], "ner"))

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import csv
 import itertools
+import json
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import mentions
@@ -25,6 +26,8 @@ MAX_NGRAM = 4
 PLACE_MARKERS = frozenset(
     ["г", "гор", "город", "городе", "города", "городу", "городом", "пос", "поселок", "поселке", "поселка", "п", "рп", "пгт", "с", "село", "селе", "села", "д", "деревня", "деревне", "деревни", "мкр", "микрорайон", "микрорайоне", "округ", "округе", "округа", "район", "районе", "района", "р-н", "р-не", "городской", "городского"]
 )
+SETTLEMENT_MARKERS = frozenset(["пос", "поселок", "поселке", "поселка", "п", "рп", "пгт", "с", "село", "селе", "села",
+                                "д", "деревня", "деревне", "деревни"])
 # Words before a name that make it a street, a river or a namesake, not the place:
 # «ул. Володарского» is no Володарский округ, «река Тёша» no town.
 NOT_A_PLACE_BEFORE = frozenset(
@@ -35,9 +38,10 @@ NOT_A_PLACE_BEFORE = frozenset(
 )
 PREPOSITIONS = frozenset(["в", "во", "на", "из", "под", "по", "с", "со", "у", "до", "от", "к", "около", "возле", "за"])
 # Lemmas of the nouns that make a town's adjective mean the town: «Борская ЦРБ» → Бор.
-INSTITUTIONS = frozenset("""црб црбы больница поликлиника роддом госпиталь администрация район округ водоканал
-теплосеть электросеть суд прокуратура полиция отдел управление мфц загс школа гимназия лицей
-техникум колледж автостанция автовокзал""".split())
+INSTITUTIONS = frozenset(["црб", "црбы", "больница", "поликлиника", "роддом", "госпиталь", "администрация", "район", "округ", "водоканал", "теплосеть", "электросеть", "суд", "прокуратура", "полиция", "отдел", "управление", "мфц", "загс", "школа", "гимназия", "лицей", "техникум", "колледж", "автостанция", "автовокзал"])
+# Adjectives that may stand between: «Арзамасская городская больница».
+INSTITUTION_KINDS = frozenset(["городской", "районный", "центральный", "областной", "детский", "муниципальный",
+                               "поселковый", "межрайонный"])
 # After «на» or «по» a name only in the genitive is a street named after it: «на Горького».
 STREET_PREPOSITIONS = frozenset(["на", "по"])
 GENITIVE = frozenset(["gent", "gen2"])
@@ -160,8 +164,20 @@ class Gazetteer:
         key = tuple(_norm(w) for w in words)
         if not key:
             return None
-        places = self.forms.get(key) or self.lemma_forms.get(tuple(self.morph.lemma(w) for w in key))
+        places = self.forms.get(key)
+        if not places:
+            # A form the generator missed, by its lemmas; but not a street named after an
+            # adjective-shaped place in another gender («на Советской», «Октябрьской»).
+            places = [p for p in self.lemma_forms.get(tuple(self.morph.lemma(w) for w in key), ())
+                      if not adjective_shaped(_norm(p.name).split()[-1])]
         return places[0] if places else None
+
+    def names_no_place(self, text: str, tokens: list[Token], i: int, n: int) -> bool:
+        """Whether words i..i+n-1 (word tokens) are a street, a person or a building though
+        they spell a place: «ул. Горького», «на Кирова», «врач Павлова», «гостиница "Арзамас"»."""
+        words = [_norm(t.text) for t in tokens]
+        cases = frozenset(self.cases.get(tuple(words[i: i + n]), ()))
+        return after_street_word(text, tokens, i) or self._names_no_place(text, tokens, words, i, n, cases)
 
     def named_spans(self, text: str, tokens: list[Token]) -> list[tuple[Token, Token]]:
         """(first, last) word token of every run of words that `lookup` knows as a place.
@@ -247,32 +263,86 @@ class Gazetteer:
                 ]
 
     def find(self, text: str, tokens: list[Token] | None = None) -> list[PlaceMatch]:
-        """Every place named in the text, longest match first, left to right."""
+        """Every place named in the text, longest match first, left to right, with its role."""
         tokens = [t for t in (tokens or tokenize(text)) if t.is_word]
-        words = [_norm(t.text) for t in tokens]
+        words = [self._base(_norm(t.text)) for t in tokens]
         matches: list[PlaceMatch] = []
         i = 0
         while i < len(words):
-            if words[i] not in self.first_words:  # no name starts here: most words
+            found = self._match_at(text, tokens, words, i) if words[i] in self.first_words else None
+            if found is None:  # no name starts here: most words
                 i += 1
                 continue
-            for n in range(min(MAX_NGRAM, len(words) - i), 0, -1):
-                places = self.forms.get(tuple(words[i : i + n]))
-                if not places:
-                    continue
-                if after_street_word(text, tokens, i):
-                    break
-                start, stop = tokens[i].start, tokens[i + n - 1].stop
-                place = places[0]
-                if place.ambiguous and not self._marked(text, tokens, words, i, n):
-                    continue
-                if place.kind != "region" and self._in_other_region(words, i + n):
-                    place = Place(place.name, None, "outside")
-                matches.append(PlaceMatch(place, start, stop, text[start:stop]))
-                i += n - 1
-                break
-            i += 1
+            match, n = found
+            if matches and match.place.kind == "district" and matches[-1].place.kind not in ("district", "municipality") \
+                    and not text[matches[-1].stop: match.start].strip(" ,"):
+                matches.pop()  # «деревня Лукино Семёновского округа»: the district says which Лукино
+            if matches and match.role == mentions.PROBLEM and matches[-1].role != mentions.PROBLEM \
+                    and mentions.joined(text, matches[-1].stop, match.start):
+                match = replace(match, role=matches[-1].role)  # «рожать в Городец или Нижний»
+            matches.append(match)
+            i += n
         return matches
+
+    def _match_at(self, text: str, tokens: list[Token], words: list[str], i: int):
+        """(the match starting at word i, its length in words), or None."""
+        if after_street_word(text, tokens, i):
+            return None
+        for n in range(min(MAX_NGRAM, len(words) - i), 0, -1):
+            form = tuple(words[i : i + n])
+            places = self.forms.get(form)
+            if n == 1 and (adjective := self._institution_adjective(words, i)) is not None:
+                places, form = [adjective], (words[i],)
+            if not places:
+                continue
+            place = self._preferred(places, words[i - 1] if i > 0 else "")
+            if place.ambiguous and place.kind != "adjective" and not self._marked(text, tokens, words, i, n):
+                continue
+            cases = frozenset(self.cases.get(form, ()))
+            if place.kind != "adjective" and self._names_no_place(text, tokens, words, i, n, cases):
+                return None
+            if place.kind != "region" and self._in_other_region(words, i + n):
+                place = Place(place.name, None, "outside")
+            elif i > 0 and words[i - 1] == "под" and place.municipality in self.surrounding \
+                    and place.kind in ("municipality", "center"):
+                place = Place(place.name, self.surrounding[place.municipality], "surroundings")
+            start, stop = tokens[i].start, tokens[i + n - 1].stop
+            role = mentions.role(text, tokens, words, i, n, cases, self.morph)
+            return PlaceMatch(place, start, stop, text[start:stop], role=role), n
+        return None
+
+    def _base(self, word: str) -> str:
+        """«щербинки-1» → «щербинки»: a numbered part of a known place («Арзамас-16» is a name)."""
+        if "-" in word and word not in self.first_words:
+            base, _, number = word.rpartition("-")
+            if number.isdigit() and base in self.first_words:
+                return base
+        return word
+
+    @staticmethod
+    def _preferred(places: list[Place], before: str) -> Place:
+        """The first place of a name, or after «посёлок», «село»… the settlement of that name
+        («посёлок Ветлужский» is not Ветлужский округ)."""
+        if before in SETTLEMENT_MARKERS:
+            return next((p for p in places if p.kind not in ("municipality", "district", "center")), places[0])
+        return places[0]
+
+    def _institution_adjective(self, words: list[str], i: int) -> Place | None:
+        """«Борская ЦРБ», «Лысковской районной больницы»: a town's adjective before an institution."""
+        place = self.adjectives.get(words[i])
+        if place is None or i + 1 >= len(words):
+            return None
+        k = i + 2 if i + 2 < len(words) and self.morph.lemma(words[i + 1]) in INSTITUTION_KINDS else i + 1
+        noun = words[k] if words[k] in INSTITUTIONS else self.morph.lemma(words[k])
+        if noun not in INSTITUTIONS or (place.ambiguous and noun in ("район", "округ")):
+            return None
+        return place
+
+    def _names_no_place(self, text, tokens, words, i, n, cases) -> bool:
+        """A street named after the place («на Горького»), a person or a building."""
+        if i > 0 and words[i - 1] in STREET_PREPOSITIONS and cases and cases <= GENITIVE:
+            return True
+        return mentions.is_person_or_building(text, tokens, words, i, n, cases, self.morph)
 
     def _in_other_region(self, words: list[str], after: int) -> bool:
         """«Первомайск Оренбургской области»: the next words name another region."""
@@ -300,18 +370,26 @@ class Gazetteer:
     def resolve(self, text: str, tokens: list[Token] | None = None):
         """The municipality the text is about, the decisive match, and all matches.
 
+        The places of the best role decide (nlp.mentions.DECIDING_ORDER: «у нас в …», the
+        problem, a destination, an origin); when every place named is a distance or a
+        comparison the text decides nothing: (None, None, matches), and the page's
+        municipality is used.
         Inside-region places outvote outside ones; the most mentioned municipality wins,
         ties going to the first mention.
         """
         matches = self.find(text, tokens)
-        inside = [m for m in matches if m.place.municipality is not None]
-        if len(inside) < len(matches) and all(
+        deciding = next(([m for m in matches if m.role == role] for role in mentions.DECIDING_ORDER
+                         if any(m.role == role for m in matches)), [])
+        if not deciding:
+            return None, None, matches
+        inside = [m for m in deciding if m.place.municipality is not None]
+        if len(inside) < len(deciding) and all(
             m.place.ambiguous and m.place.kind in ("district", "microdistrict") for m in inside
         ):
             # «в Тольятти, Автозаводский район»: a district name shared with the outside place.
             inside = []
         if not inside:
-            return None, (matches[0] if matches else None), matches
+            return None, deciding[0], matches
         counts = Counter(m.place.municipality for m in inside)
         best = max(counts.values())
         decisive = next(m for m in inside if counts[m.place.municipality] == best)
@@ -331,3 +409,34 @@ def _rows(path: Path):
         return []
     with open(path, encoding="utf-8") as f:
         return list(csv.DictReader(f))
+
+
+def _adjective_name(name: str) -> bool:
+    """«Белая», «Октябрьский», «Советский»: a one-word name shaped like an adjective is
+    also a hotel, a shop, a company or a street, so it needs a place marker."""
+    return " " not in name.strip() and adjective_shaped(_norm(name))
+
+
+def _surrounding_districts(rows: list[dict]) -> dict[str, str]:
+    """Town key → the district named after it («Арзамас» → «Арзамасский»): «под Арзамасом»."""
+    districts = [r for r in rows if r["key"].endswith(("ский", "цкий"))]
+    out = {}
+    for row in rows:
+        if row in districts:
+            continue
+        stem = row["key"].rstrip("аеиоуыя")
+        for district in districts:
+            if district.get("center") == row["key"] or district["key"].startswith(stem) \
+                    and len(district["key"]) - len(stem) <= 5:
+                out[row["key"]] = district["key"]
+    return out
+
+
+def _own_region_names(regions_dir: Path, stem: str) -> list[str]:
+    """The region's own name as `tsur region add --name` recorded it («Владимирская область»)."""
+    path = regions_dir / f"{stem}.region.json"
+    try:
+        name = json.loads(path.read_text(encoding="utf-8")).get("name") if path.exists() else None
+    except (OSError, ValueError):
+        return []
+    return [name] if name else []
