@@ -45,6 +45,9 @@ INSTITUTION_KINDS = frozenset(["городской", "районный", "цен
 # After «на» or «по» a name only in the genitive is a street named after it: «на Горького».
 STREET_PREPOSITIONS = frozenset(["на", "по"])
 GENITIVE = frozenset(["gent", "gen2"])
+# Nouns after an adjective-shaped name that make it a street or a building: «Арзамасское шоссе».
+STREET_NOUNS = frozenset(["улица", "шоссе", "проспект", "переулок", "бульвар", "проезд", "тракт", "площадь",
+                          "набережная", "тупик", "съезд", "собор", "храм", "церковь", "монастырь"])
 # Lemmas of the nouns that make «<прилагательное> …» a region: «Оренбургской области».
 REGION_NOUNS = frozenset(["область", "обл", "край", "республика"])
 _ADJECTIVE_ENDING = re.compile(r"(ая|ой|ую|ий|ый|ого|ому|ом|ые|их|ими)$")
@@ -339,8 +342,12 @@ class Gazetteer:
         return place
 
     def _names_no_place(self, text, tokens, words, i, n, cases) -> bool:
-        """A street named after the place («на Горького»), a person or a building."""
+        """A street named after the place («на Горького», «Арзамасское шоссе»), a person or
+        a building."""
         if i > 0 and words[i - 1] in STREET_PREPOSITIONS and cases and cases <= GENITIVE:
+            return True
+        if i + n < len(words) and self.morph.lemma(words[i + n]) in STREET_NOUNS \
+                and adjective_shaped(self.morph.lemma(words[i + n - 1])):
             return True
         return mentions.is_person_or_building(text, tokens, words, i, n, cases, self.morph)
 

@@ -139,3 +139,113 @@ def test_ner_is_not_run_when_no_words_could_name_a_place(pipeline, monkeypatch):
 def test_streets_rivers_and_namesakes_are_not_places(pipeline, text, municipality):
     [labels] = pipeline.label([text], source_municipality="Дзержинск")
     assert labels.municipality == municipality
+
+
+@pytest.mark.parametrize("text, municipality", [
+    ("у Чкаловской лестницы разбита плитка, ноги ломаем", "Нижний Новгород"),
+    ("на площади Минина опять перекопали всё", "Нижний Новгород"),
+    ("на пл. Горького не убирают снег", "Нижний Новгород"),
+    ("возле Мытного рынка стихийная свалка", "Нижний Новгород"),
+    ("в парке Швейцария упало дерево на дорожку", "Нижний Новгород"),
+    ("на Нижне-Волжской набережной не горят фонари", "Нижний Новгород"),
+    ("в ГКБ №13 нет мест, лежим в коридоре", "Нижний Новгород"),
+    ("в больнице № 33 опять не работает лифт", "Нижний Новгород"),
+    ("на Верхних Печёрах третий день без воды", "Нижний Новгород"),
+    ("на Бурнаковке затопило подвал", "Нижний Новгород"),
+    ("в Американском посёлке не ходит автобус", "Нижний Новгород"),
+    ("у Московского вокзала опять раскопали тротуар", "Нижний Новгород"),
+    ("в Дубёнках не чистят дороги", "Нижний Новгород"),
+    ("Щербинки-2, дом 5: нет света с утра", "Нижний Новгород"),
+    ("у Гребного канала валяются покрышки", "Нижний Новгород"),
+    ("в Ольгино не вывозят мусор", "Нижний Новгород"),
+    ("в Кстово закрыли поликлинику на ремонт", "Нижний Новгород"),
+    ("в Правдинске опять нет горячей воды", "Балахнинский"),
+    ("в Заволжье сломали детскую площадку", "Городецкий"),
+    ("в Дзерже опять воняет", "Дзержинск"),
+    ("из Дзера до города не доехать", "Дзержинск"),
+])
+def test_micro_districts_landmarks_and_clippings_of_the_big_towns(pipeline, text, municipality):
+    [labels] = pipeline.label([text], source_municipality="Шахунья")
+    assert labels.municipality == municipality
+
+
+@pytest.mark.parametrize("text, municipality", [
+    ("в Решётихе опять отключили свет", "Володарский"),
+    ("из Мухтолова не ходит автобус", "Ардатовский"),
+    ("в Тумботине размыло дорогу", "Павловский"),
+    ("в Сяве нет аптеки", "Шахунья"),
+    ("в Красных Баках горит свалка", "Краснобаковский"),
+    ("из Шаток в район не уехать", "Шатковский"),
+    ("в Шатках нет воды", "Шатковский"),
+    ("в Пильне закрыли почту", "Пильнинский"),
+    ("из Вачи пишу, дорога разбита", "Вачский"),
+    ("в Семёнове не убирают снег", "Семёновский"),
+    ("в Большой Ельне нет газа", "Нижний Новгород"),
+    ("в Починках нет педиатра", "Починковский"),
+])
+def test_names_pymorphy_reads_as_adjectives_or_surnames_are_declined_by_their_ending(pipeline, text, municipality):
+    [labels] = pipeline.label([text], source_municipality="Выкса")
+    assert labels.municipality == municipality
+
+
+@pytest.mark.parametrize("text, municipality", [
+    ("Борская ЦРБ закрыла хирургию на лето", "Бор"),
+    ("в Кстовской больнице нет анализов", "Нижний Новгород"),
+    ("Выксунская ЦРБ не берёт трубку", "Выкса"),
+    ("Арзамасская городская больница — очереди по три часа", "Арзамас"),
+    ("в Лысковской районной больнице нет рентгена", "Лысковский"),
+    ("администрация Арзамасского района не отвечает", "Арзамасский"),
+    ("на Арзамасском шоссе яма", "Кулебаки"),  # a road named after the town: the page decides
+    ("ул. Арзамасская не чищена", "Кулебаки"),
+])
+def test_a_towns_adjective_before_an_institution_means_the_town(pipeline, text, municipality):
+    [labels] = pipeline.label([text], source_municipality="Кулебаки")
+    assert labels.municipality == municipality
+
+
+@pytest.mark.parametrize("text, municipality", [
+    ("я из Арзамаса, а у нас в Выксе нет воды", "Выкса"),
+    ("в Шатках нет аптеки, до Арзамаса 60 км", "Шатковский"),
+    ("в 40 км от Арзамаса, в Шатках, нет скорой", "Шатковский"),
+    ("езжу на работу в Нижний, а в Бору опять нет воды", "Бор"),
+    ("автобус до Арзамаса из Шатков не пришёл", "Шатковский"),
+    ("в Кулебаках дороги хуже, чем в Выксе", "Кулебаки"),
+    ("в отличие от Дзержинска, у нас в Володарске тротуаров нет", "Володарский"),
+    ("в Дзержинске давно сделали, а у нас в Володарске даже тротуара нет", "Володарский"),
+    ("сестра из Сарова ездила в Дивеево, там в поликлинике нет окулиста", "Дивеевский"),
+    ("рожать теперь в Городец или Нижний, в Чкаловске роддом закрыли", "Чкаловск"),
+    ("я из Арзамаса, у нас во дворе яма", "Арзамас"),  # the only place: the writer's own
+    ("сделайте как в Дзержинске!", "Навашинский"),  # a comparison only: the page decides
+])
+def test_the_place_of_the_problem_wins_over_origins_destinations_distances_and_comparisons(
+        pipeline, text, municipality):
+    [labels] = pipeline.label([text], source_municipality="Навашинский")
+    assert labels.municipality == municipality
+
+
+@pytest.mark.parametrize("text, municipality", [
+    ("депутат Семёнов обещал отремонтировать дорогу", "Выкса"),
+    ("врач Павлова не принимает вторую неделю", "Выкса"),
+    ("в гостинице «Арзамас» нет горячей воды", "Выкса"),
+    ("ветклиника «Бор» выбрасывает отходы в общий контейнер", "Выкса"),
+    ("Семёнов И. П., участковый, не выходит на связь", "Выкса"),
+    ("на Горького 15 течёт крыша", "Выкса"),  # a street named after Горький, not the city
+    ("на Советской яма", "Выкса"),
+    ("на Октябрьской нет света третий день", "Выкса"),
+    ("на Кирова прорвало трубу", "Выкса"),
+    ("магазины Дзержинска закрываются в восемь", "Дзержинск"),  # the town's shops: a place
+])
+def test_people_buildings_and_streets_named_like_places_are_no_places(pipeline, text, municipality):
+    [labels] = pipeline.label([text], source_municipality="Выкса")
+    assert labels.municipality == municipality
+
+
+@pytest.mark.parametrize("text, municipality", [
+    ("под Арзамасом устроили свалку", "Арзамасский"),  # the district named after the town
+    ("в Арзамасе устроили свалку", "Арзамас"),
+    ("посёлок Ветлужский, ул. Лесная: упала опора", "Краснобаковский"),  # the settlement, not the okrug
+    ("деревня Лукино Семёновского округа без света", "Семёновский"),  # the district says which Лукино
+])
+def test_surroundings_settlements_and_their_districts(pipeline, text, municipality):
+    [labels] = pipeline.label([text], source_municipality=None)
+    assert labels.municipality == municipality
