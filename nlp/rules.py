@@ -2,7 +2,7 @@
 
 Rules are named and ordered so an explanation can name the one that fired. They
 only ever raise urgency, and only for complaints: a news repost about a fire is
-`other` and stays `low`. Patterns run over lower-cased text with ё→е. A rule may
+`other` and stays `low`; thanks for a danger already dealt with raise nothing. Patterns run over lower-cased text with ё→е. A rule may
 carry an `unless` pattern, looked for in a window around the match: «горит фонарь»
 is light, not fire.
 """
@@ -24,22 +24,33 @@ class Rule:
     # Strings one of which every match contains (`required_strings`): a text with none
     # of them is passed over without running the regular expression.
     clues: tuple[str, ...] | None = None
+    # Looked for in the whole sentence of a match: «фонарь у третьего подъезда наконец горит».
+    unless_in_sentence: re.Pattern | None = None
 
     def search(self, text: str):
         if self.clues is not None and not any(clue in text for clue in self.clues):
             return None
         for match in self.pattern.finditer(text):
-            if self.unless is None:
-                return match
             window = text[max(0, match.start() - WINDOW): match.end() + WINDOW]
-            if not self.unless.search(window):
-                return match
+            if self.unless is not None and self.unless.search(window):
+                continue
+            if self.unless_in_sentence is not None and self.unless_in_sentence.search(_sentence(text, match)):
+                continue
+            return match
         return None
 
 
-def _rule(name: str, pattern: str, example: str, unless: str | None = None) -> Rule:
+def _sentence(text: str, match: re.Match) -> str:
+    start = max(text.rfind(end, 0, match.start()) for end in ".!?\n") + 1
+    stops = [i for i in (text.find(end, match.end()) for end in ".!?\n") if i >= 0]
+    return text[start: min(stops, default=len(text))]
+
+
+def _rule(name: str, pattern: str, example: str, unless: str | None = None,
+          unless_in_sentence: str | None = None) -> Rule:
     compiled = re.compile(pattern)
-    return Rule(name, compiled, example, re.compile(unless) if unless else None, required_strings(compiled))
+    return Rule(name, compiled, example, re.compile(unless) if unless else None, required_strings(compiled),
+                re.compile(unless_in_sentence) if unless_in_sentence else None)
 
 
 def required_strings(pattern: re.Pattern) -> tuple[str, ...] | None:
@@ -97,6 +108,10 @@ def _required(items) -> set[str] | None:
 
 
 _W = r"\W+(?:\w+\W+){0,%d}"  # up to N words in between
+_NOT_A_FIRE = (r"не гор|фонар|свет(?!ом)|ламп|газ\w* еле|конфорк|техник|светофор|горит зелен|горит красн|сроки|"
+               r"глаза горят|душа|пожарн\w* (част|безопасн|выход|лестниц|гидрант|инспекц|проверк|сигнализац)|"
+               r"горящ\w* (путевк|тур)|план горит|\bогонь\w* (салют|праздн)|вечный огонь|пожарск|"
+               r"был пожар|после пожара|год\w* назад|месяц\w* назад|неделю назад")
 
 CRITICAL_RULES = (
     _rule("запах газа",
@@ -107,14 +122,21 @@ CRITICAL_RULES = (
           "в подъезде сильно пахнет газом",
           unless=r"не пахнет|проверк|был запах|провел|подвел|подключ|счетчик|тариф|\bоплат|\bплат[аеиуы]\b|газифик"),
     _rule("пожар",
-          r"\bпожар(а|е|ом|ы|ов|ище)?\b|\bгорит\b|\bгорят\b|\bзагорел\w*|\bполыха\w*|задымл\w*"
+          r"\bгорит\b|\bгорят\b|\bзагорел\w*|\bполыха\w*",
+          "горит сарай, дым валит",
+          unless=_NOT_A_FIRE,
+          # A lamp, a traffic light or a deadline «горит» anywhere in its sentence.
+          unless_in_sentence=r"фонар|ламп|светофор|табло|индикатор|гирлянд|вывеск|подсветк|прожектор|\bфар[аыу]?\b"
+                             r"|экран|огон[её]?к|огнями|иллюминац|(зелен|красн|желт)\w* (уже )?горит|горит (уже )?(зелен|красн|желт)"
+                             r"|окна горят|горят окна|глаза горят|горят глаза|\bсрок|дедлайн|\bплан\b|путевк|\bтур\b|отпуск"
+                             r"|\bдуша\b|сердце|щеки|уши горят"),
+    _rule("пожар",
+          r"\bпожар(а|е|ом|ы|ов|ище)?\b|задымл\w*"
           r"|\bогонь\b|\bпламя\b|\bдым\w*\W+(\w+\W+)?(из|в|во|на|по)\W+(подъезд|квартир|окн|подвал|двор|этаж|мусоропровод)"
           r"|(весь|все|полный)\W+(подъезд|этаж|дом)\W+в\W+дыму|гарью",
-          "горит сарай, дым валит",
-          unless=r"не гор|фонар|свет(?!ом)|ламп|газ\w* еле|конфорк|техник|светофор|горит зелен|горит красн|сроки|"
-                 r"глаза горят|душа|пожарн\w* (част|безопасн|выход|лестниц|гидрант|инспекц|проверк|сигнализац)|"
-                 r"горящ\w* (путевк|тур)|план горит|\bогонь\w* (салют|праздн)|вечный огонь|пожарск|"
-                 r"был пожар|после пожара|год\w* назад|месяц\w* назад|неделю назад"),
+          "пожар в подъезде, всё в дыму",
+          # «концерт — огонь!», «площадка просто огонь 🔥»: praise, not fire.
+          unless=_NOT_A_FIRE + r"|(просто|вообще|прям\w*|ваще|реально|[—-])\s*огонь|огонь\s*[!)🔥👍❤]"),
     _rule("провод",
           r"(оборван\w*|оборвал\w*|лежит|лежат|висит|висят|искрит\w*|искр\w*|болта\w*|голы\w*)\W+(\w+\W+)?провод"
           r"|провод\w*\W+(\w+\W+)?(оборван|на земле|по земле|искрит|лежит|лежат|висит|висят|до земли|под напряжением)"
@@ -195,7 +217,20 @@ CRITICAL_RULES = (
 )
 
 
+# Thanks for a danger already dealt with («потушили быстро, спасибо пожарным», «наконец-то
+# убрали сосульки, молодцы») raise nothing; polite closings are no thanks, and sarcasm or a
+# danger still going on («спасибо за очередной пожар», «до сих пор пахнет») still count.
+THANKS = re.compile(r"спасибо|благодар\w*|молодц\w*|наконец-то|\bнаконец\b|респект|низкий поклон")
+POLITE = re.compile(r"заранее спасибо|спасибо заранее|спасибо за (ответ|внимание|понимание)|(буду|будем) благодар\w*"
+                    r"|благодарю за внимание|с благодарностью")
+STILL = re.compile(r"спасибо(,)? за (очередн|наш|эт|так|нов)|спасибо(,)? что (опять|снова)|до сих пор|прямо сейчас"
+                   r"|\bсейчас\b|срочно|помогите|\bопять\b|\bснова\b|никто не|(уже|второй|третий|который|весь|целый)"
+                   r" (день|час|сутки|недел)|\w+ сутки|!!!")
+
+
 def danger_signal(text: str) -> Rule | None:
-    """The first critical rule whose pattern occurs in the text, if any."""
+    """The first critical rule whose pattern occurs in the text, if any (none in thanks)."""
     lowered = text.lower().replace("ё", "е")
+    if THANKS.search(POLITE.sub(" ", lowered)) and not STILL.search(lowered):
+        return None
     return next((rule for rule in CRITICAL_RULES if rule.search(lowered)), None)
