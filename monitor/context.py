@@ -10,8 +10,10 @@ from sqlite_utils import Database
 
 from monitor.clock import Clock, SystemClock
 from monitor.incidents.calendar import RegionCalendar
+from monitor.retraining.models import PipelineHolder
 from monitor.settings import Settings
 from monitor.store import open_db
+from nlp import Pipeline
 
 
 @dataclass
@@ -37,13 +39,11 @@ class Context:
         return replace(self, db=open_db(self.db_path or self.settings.database, upgrade=False))
 
     def load_pipeline(self):
-        from nlp import Pipeline
 
         self.pipeline = Pipeline.load(
             self.settings.models_dir, region=self.settings.region,
             regions_dir=self.settings.data_dir / "regions",
         )
-        from monitor.retraining.models import PipelineHolder
 
         self.models = PipelineHolder(self.settings.models_dir, self.pipeline)
         return self.pipeline

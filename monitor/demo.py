@@ -15,10 +15,10 @@ from pathlib import Path
 from monitor.catalog.organisations import sync_from_settings
 from monitor.catalog.users import create_user
 from monitor.clock import FrozenClock
-from monitor.collectors.post import Post
 from monitor.collectors.replay import BadLine, read_posts, stream_end
 from monitor.context import Context
 from monitor.ingest import IngestReport, ingest
+from monitor.ingest.post import Post
 
 DEMO_DIR = Path(__file__).resolve().parents[1] / "data" / "demo"
 DEMO_CONFIG = DEMO_DIR / "tsur.toml"

@@ -6,6 +6,7 @@ can be committed and shared; `ENVIRONMENT` lists every variable tsur reads.
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -236,10 +237,14 @@ def settings_from_dict(raw: dict, environ: dict | None = None, path: Path | None
 
 
 def _region_timezone(data_dir: Path, code: str) -> str | None:
-    """The zone `tsur region add --timezone` recorded beside the region's CSV files."""
-    from monitor.catalog.regions import region_timezone
-
-    return region_timezone(data_dir / "regions", code)
+    """The zone `tsur region add --timezone` recorded beside the region's CSV files
+    (None: not recorded)."""
+    for path in sorted((data_dir / "regions").glob(f"{code}-*.region.json")):
+        try:
+            return json.loads(path.read_text(encoding="utf-8")).get("timezone") or None
+        except (OSError, ValueError):
+            return None
+    return None
 
 
 def _merge_deadlines(raw: dict) -> dict:

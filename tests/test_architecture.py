@@ -1,4 +1,5 @@
-"""nlp/ is a pure library: it never reaches for the service, a database or the network."""
+"""Where code lives and which way imports point: nlp/ is a pure library, monitor/ has no
+import cycles and imports its own modules at the top."""
 
 import ast
 from pathlib import Path
@@ -28,3 +29,113 @@ def test_nlp_module_imports_nothing_forbidden(path):
 
 def test_nlp_modules_are_checked():
     assert len(list(NLP.glob("*.py"))) >= 5
+
+
+# --- monitor/: imports point one way --------------------------------------------------
+
+MONITOR = NLP.parent / "monitor"
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(NLP.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {_module_name(p): p for p in MONITOR.rglob("*.py")}
+
+
+def _imports_of(path: Path):
+    """(imported module, node) for every import of a monitor module, a module taken
+    from a package (`from . import x`) counting as that module."""
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            targets = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(parts + ([node.module] if node.module else []))
+            subs = [f"{base}.{a.name}" for a in node.names if f"{base}.{a.name}" in MODULES]
+            targets = subs if len(subs) == len(node.names) else [base, *subs]
+        else:
+            continue
+        for target in targets:
+            while target and target not in MODULES:
+                target = target.rpartition(".")[0]
+            if target and target != name:
+                yield target, node
+
+
+def _graph(unit=lambda m: m) -> dict[str, set[str]]:
+    graph: dict[str, set[str]] = {unit(m): set() for m in MODULES}
+    for name, path in MODULES.items():
+        for target, _ in _imports_of(path):
+            if unit(target) != unit(name):
+                graph[unit(name)].add(unit(target))
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one node (Tarjan)."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(node):
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in graph[node]:
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in graph:
+        if node not in index:
+            visit(node)
+    return found
+
+
+def _feature(module: str) -> str:
+    """monitor.incidents.lifecycle -> monitor.incidents; monitor.clock stays itself."""
+    return ".".join(module.split(".")[:2])
+
+
+def test_no_two_monitor_modules_import_each_other():
+    assert _cycles(_graph()) == []
+
+
+def test_no_two_monitor_packages_import_each_other():
+    assert _cycles(_graph(_feature)) == []
+
+
+@pytest.mark.parametrize("path", sorted(MONITOR.rglob("*.py")), ids=_module_name)
+def test_monitor_imports_its_own_modules_at_the_top_only(path):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    top = {node.lineno for node in tree.body}
+    hidden = [f"line {node.lineno}" for _, node in _imports_of(path) if node.lineno not in top]
+    assert not hidden, f"{path.name}: imports inside functions at {hidden}"
+
+
+def test_the_lower_packages_never_import_the_upper_ones():
+    upper = {"monitor.web", "monitor.commands", "monitor.cli"}
+    for name, path in MODULES.items():
+        if _feature(name) in upper:
+            continue
+        bad = {t for t, _ in _imports_of(path) if _feature(t) in upper}
+        assert not bad, f"{name} imports {sorted(bad)}"
+    incidents = [t for n, p in MODULES.items() if _feature(n) == "monitor.incidents"
+                 for t, _ in _imports_of(p) if _feature(t) == "monitor.replies"]
+    assert not incidents, "incidents/ queues into its outbox; replies/ sends, never the reverse"

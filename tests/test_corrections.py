@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from monitor.collectors.post import Post
 from monitor.demo import seed_users
 from monitor.ingest import ingest
+from monitor.ingest.post import Post
 from monitor.retraining.corrections import (
     CorrectionError,
     gathered_since,

@@ -7,10 +7,11 @@ from datetime import timedelta
 import pytest
 from test_lifecycle import make_incident, wf  # noqa: F401 (the workflow fixture)
 
-from monitor.collectors.post import Post
-from monitor.incidents.feedback import parse_feedback, record_feedback
+from monitor.incidents.feedback import record_feedback
 from monitor.incidents.lifecycle import act
 from monitor.ingest import ingest
+from monitor.ingest.post import Post
+from nlp.feedback import parse_feedback
 
 
 @pytest.mark.parametrize("text, solved, rating", [

@@ -1,7 +1,7 @@
 from datetime import timedelta
 
-from monitor.collectors.post import Post
 from monitor.ingest import ingest
+from monitor.ingest.post import Post
 
 
 def post(ctx, text, external_id="-100003_10_1", source="vk:-100003", channel="vk_comment"):

@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 
 from monitor.cli import cli
-from monitor.collectors.post import Post
 from monitor.demo import DEMO_CONFIG
 from monitor.ingest import ingest
+from monitor.ingest.post import Post
 from monitor.retraining.corrections import export_id, export_reviews, record_review
 from nlp.data import labelled_files, read_labelled, split, split_of
 

@@ -9,7 +9,8 @@ import pytest
 
 from monitor.catalog.organisations import organisation_id
 from monitor.context import Context
-from monitor.incidents.lifecycle import (
+from monitor.incidents.lifecycle import TRANSITIONS, act
+from monitor.incidents.states import (
     ANSWERED,
     ASSIGNED,
     CLOSED,
@@ -21,9 +22,7 @@ from monitor.incidents.lifecycle import (
     REJECTED,
     RESOLVED,
     STATUSES,
-    TRANSITIONS,
     TransitionError,
-    act,
     open_incident,
 )
 from nlp import Labels

@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from monitor.cli import cli
-from monitor.collectors.post import Post
 from monitor.demo import DEMO_CONFIG, seed_users
 from monitor.ingest import ingest
+from monitor.ingest.post import Post
 from monitor.retraining.corrections import record_review
 from monitor.retraining.models import PipelineHolder, compare
 from monitor.settings import DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR

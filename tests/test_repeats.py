@@ -7,10 +7,11 @@ from datetime import timedelta
 import pytest
 from test_lifecycle import make_incident, wf  # noqa: F401 (the workflow fixture)
 
-from monitor.collectors.post import Post
-from monitor.incidents.lifecycle import TransitionError, act
+from monitor.incidents.lifecycle import act
 from monitor.incidents.repeats import Place, Similarity, place_relation
+from monitor.incidents.states import TransitionError
 from monitor.ingest import ingest
+from monitor.ingest.post import Post
 from nlp import Labels
 
 N = iter(range(1, 10_000))

@@ -1,8 +1,8 @@
 import json
 from datetime import UTC, datetime, timedelta
 
-from monitor.collectors.post import Post
 from monitor.collectors.replay import BadLine, read_posts
+from monitor.ingest.post import Post
 
 
 def write(tmp_path, lines):

@@ -15,7 +15,8 @@ from monitor.cli import cli
 from monitor.clock import iso
 from monitor.commands.incidents import run_once as worker_pass
 from monitor.context import Context
-from monitor.incidents.lifecycle import act, open_incident
+from monitor.incidents.lifecycle import act
+from monitor.incidents.states import open_incident
 from monitor.replies import ReplyError, confirm_published, publish_one, retry, run_once, sweep_stuck
 from monitor.replies.canned import CannedError, address_in, fill, for_topic, load
 from monitor.store import open_db

@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from monitor.catalog.sources import SourceProblem, add_source, health, source_key
 from monitor.cli import cli
 from monitor.collectors import registry
-from monitor.collectors.post import Post
 from monitor.demo import DEMO_CONFIG
 from monitor.ingest import ingest
+from monitor.ingest.post import Post
 from monitor.settings import load_settings
 from tests.fakes.vk import FakeVK
 

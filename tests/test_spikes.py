@@ -12,12 +12,12 @@ import pytest
 
 from monitor.catalog.organisations import sync_from_settings
 from monitor.clock import parse_time
-from monitor.collectors.post import Post
 from monitor.commands.incidents import run_once
 from monitor.context import Context
 from monitor.demo import DEMO_STREAM, replay
 from monitor.incidents.spikes import banner
 from monitor.ingest import ingest
+from monitor.ingest.post import Post
 from monitor.settings import ConfigError, Spikes, settings_from_dict
 from monitor.store import open_db
 from tests.fakes.telegram import FakeTelegram

@@ -1,5 +1,12 @@
+import sqlite3
+from pathlib import Path
+
 from monitor.store import applied_migrations, migrations, open_db, pending_migrations
-from monitor.store.schema import m001_initial
+from monitor.store.schema import MIGRATIONS, m001_initial
+
+# A database made by tsur before the migrations were listed explicitly (and before the
+# second `w002_*` was renamed): its schema and its record of applied migrations.
+BEFORE_THE_LIST = Path(__file__).parent / "data" / "schema-before-migration-list.sql"
 
 
 def test_fresh_database_has_every_table_in_wal_mode(tmp_path):
@@ -57,8 +64,8 @@ def test_incident_history_is_append_only(ctx):
 
     import pytest
 
-    from monitor.collectors.post import Post
     from monitor.ingest import ingest
+    from monitor.ingest.post import Post
 
     ingest(ctx, [Post("vk:-100003", "-100003_1_2", "vk_comment", "Третий день нет воды на Гайдара, УК молчит",
                       ctx.clock.now())])
@@ -77,3 +84,32 @@ def test_an_admins_linked_account_survives_a_restart_with_the_config(ctx):
     ids = dict(ctx.db.execute("SELECT key, vk_group_id FROM organisations").fetchall())
     assert ids["adm-dzr"] == 555  # the admin's edit stays
     assert ids["adm-nn"] == 100001  # the config fills what is empty
+
+
+def _schema(db) -> set:
+    return {r[0] for r in db.execute(
+        "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name != '_sqlite_migrations'")}
+
+
+def test_a_database_made_before_the_migration_list_upgrades_without_rerunning(tmp_path, runner):
+    from monitor.cli import cli
+
+    path = tmp_path / "before.db"
+    con = sqlite3.connect(path)
+    con.executescript(BEFORE_THE_LIST.read_text(encoding="utf-8"))
+    con.close()
+
+    result = runner.invoke(cli, ["db", "upgrade", "--db", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "up to date" in result.output
+    db = open_db(path, upgrade=False)
+    assert set(applied_migrations(db)) == {m.__name__ for m in MIGRATIONS}
+    assert _schema(db) == _schema(open_db(tmp_path / "fresh.db"))
+
+
+def test_migration_names_are_unique_and_numbered_once_per_feature():
+    names = [m.__name__ for m in MIGRATIONS]
+    assert len(set(names)) == len(names)
+    prefixes = [n.split("_", 1)[0] if not n.startswith(("collectors", "retraining", "web"))
+                else "_".join(n.split("_", 2)[:2]) for n in names]
+    assert len(set(prefixes)) == len(prefixes), "two migrations share a number"

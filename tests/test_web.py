@@ -4,9 +4,9 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from monitor.collectors.post import Post
 from monitor.demo import seed_users
 from monitor.ingest import ingest
+from monitor.ingest.post import Post
 from monitor.web import auth
 from monitor.web.app import create_app
 

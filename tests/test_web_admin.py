@@ -358,8 +358,8 @@ def test_admin_link_is_shown_only_to_admins(app, admin):
 def test_admin_adds_a_routing_rule_that_ingest_follows_then_deletes_it(admin, web_ctx, pipeline):
     from datetime import timedelta
 
-    from monitor.collectors.post import Post
     from monitor.ingest import ingest
+    from monitor.ingest.post import Post
 
     refused = post(admin, "/admin/routing", {"organisation": "minobr"}, page="/admin/routing")
     assert refused.status_code == 400 and "тема" in refused.text

@@ -17,7 +17,8 @@ from monitor.catalog.organisations import organisation_id, sync_from_settings
 from monitor.clock import iso
 from monitor.context import Context
 from monitor.demo import seed_users
-from monitor.incidents.lifecycle import act, open_incident
+from monitor.incidents.lifecycle import act
+from monitor.incidents.states import open_incident
 from monitor.replies import run_once
 from monitor.store import open_db
 from monitor.web import auth

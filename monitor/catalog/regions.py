@@ -177,16 +177,6 @@ def add_region(regions_dir: Path, region: Region, *, replace: bool = False) -> R
     return region
 
 
-def region_timezone(regions_dir: Path, code: str) -> str | None:
-    """The time zone written by `tsur region add` for a region (None: not recorded)."""
-    for path in sorted(Path(regions_dir).glob(f"{code}-*.region.json")):
-        try:
-            return json.loads(path.read_text(encoding="utf-8")).get("timezone") or None
-        except (OSError, ValueError):
-            return None
-    return None
-
-
 _KEYS: dict = {}
 
 

@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from monitor.catalog.organisations import PLATFORMS, organisation_id, source_by_key
+from monitor.catalog import channels
+from monitor.catalog.organisations import PLATFORMS, ensure_source, organisation_id, source_by_key
 from monitor.clock import iso, parse_time
 
 ROLES = ("official", "watched")
@@ -86,10 +87,8 @@ def source_key(platform: str, ident: str, *, search: bool = False) -> str:
                 "(-100…): add the bot, post a message, and the chat appears in "
                 "`tsur sources list`. Public channels without the bot: use platform tgweb")
         return f"telegram:{ident}"
-    from monitor.collectors.tgweb import source_key
-
     try:  # one parser of channel names and links, and one canonical (lower-case) key
-        return source_key(ident)
+        return channels.source_key(ident)
     except ValueError as error:
         raise SourceProblem(str(error)) from None
 
@@ -197,7 +196,6 @@ def record_failure(db: Database, key: str, now: datetime, error, retry_at: datet
 
     Returns the new status.
     """
-    from monitor.catalog.organisations import ensure_source
 
     with db.atomic():
         row = ensure_source(db, key, now, name=source_name)

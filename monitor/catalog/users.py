@@ -12,8 +12,6 @@ from monitor.catalog.organisations import organisation_id
 from monitor.clock import iso
 
 ROLES = ("admin", "moderator", "official", "data_scientist")
-ROLE_TITLES = {"admin": "администратор", "moderator": "модератор ЦУР", "official": "сотрудник органа",
-               "data_scientist": "аналитик данных"}
 _hasher = PasswordHasher()
 
 

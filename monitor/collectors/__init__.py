@@ -1,5 +1,5 @@
-"""Collectors: each reads one kind of source and yields Posts."""
+"""Collectors: each reads one kind of source and yields Posts (monitor.ingest.post)."""
 
-from .post import CHANNELS, Post
+from monitor.ingest.post import CHANNELS, Post
 
 __all__ = ["CHANNELS", "Post"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from .post import Post
+from monitor.ingest.post import Post
 
 
 @dataclass

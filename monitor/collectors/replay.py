@@ -14,8 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from monitor.clock import parse_time
-
-from .post import Post
+from monitor.ingest.post import Post
 
 REQUIRED = ("source", "external_id", "channel", "created_at", "text")
 

@@ -17,29 +17,34 @@ transaction as the change.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlite_utils import Database
 
 from monitor.clock import iso
+from monitor.titles import STATUS_TITLES
 
 from . import outbox
-
-NEW, CONFIRMED, ASSIGNED, DRAFT_REVIEW = "new", "confirmed", "assigned", "draft_review"
-ANSWERED, IN_PROGRESS, NEEDS_INFO = "answered", "in_progress", "needs_info"
-RESOLVED, CLOSED, REJECTED = "resolved", "closed", "rejected"
-
-STATUSES = (NEW, CONFIRMED, ASSIGNED, DRAFT_REVIEW, ANSWERED, IN_PROGRESS, NEEDS_INFO,
-            RESOLVED, CLOSED, REJECTED)
-OPEN_STATUSES = (NEW, CONFIRMED, ASSIGNED, DRAFT_REVIEW, ANSWERED, IN_PROGRESS, NEEDS_INFO)
-
-STATUS_TITLES = {
-    NEW: "новый", CONFIRMED: "подтверждён", ASSIGNED: "назначен", DRAFT_REVIEW: "черновик на проверке",
-    ANSWERED: "дан ответ", IN_PROGRESS: "в работе", NEEDS_INFO: "ждём автора",
-    RESOLVED: "решён", CLOSED: "закрыт", REJECTED: "отклонён",
-}
+from .deadlines import recompute
+from .repeats import link_by_hand, unlink
+from .routing import pick_official
+from .states import (
+    ANSWERED,
+    ASSIGNED,
+    CLOSED,
+    CONFIRMED,
+    DRAFT_REVIEW,
+    IN_PROGRESS,
+    NEEDS_INFO,
+    NEW,
+    REJECTED,
+    RESOLVED,
+    STATUSES,
+    Event,
+    TransitionError,
+    get_row,
+    record_event,
+)
 
 REJECT_REASONS = {
     "spam": "спам или реклама",
@@ -70,15 +75,6 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "unlink_repeat": (STATUSES, SAME),
 }
 
-ACTION_TITLES = {
-    "confirm": "подтвердить", "reject": "отклонить", "assign": "направить в организацию",
-    "acknowledge": "первый ответ автору", "submit_draft": "отправить черновик ответа",
-    "return_draft": "вернуть черновик на доработку", "approve_final": "утвердить итоговый ответ",
-    "approve_interim": "утвердить промежуточный ответ", "ask_info": "запросить уточнение у автора",
-    "info_received": "уточнение получено", "resolve": "проблема решена", "close": "закрыть",
-    "reopen": "переоткрыть", "link_repeat": "отметить как повтор",
-    "unlink_repeat": "отвязать повтор",
-}
 
 # What each action needs in **data, with the sentence that says so.
 REQUIRED = {
@@ -91,44 +87,10 @@ REQUIRED = {
     "unlink_repeat": ("post_id", "unlink_repeat needs the post to unlink"),
 }
 
+FEEDBACK_QUESTION = ("Здравствуйте! По вашему обращению сообщили, что проблема решена. "
+                     "Это так? Ответьте, пожалуйста, «да» или «нет» и оцените работу от 1 до 5.")
 DEFAULT_QUESTION = ("Здравствуйте! Чтобы передать обращение исполнителю, уточните, пожалуйста, "
                     "адрес (улица, дом) и суть проблемы.")
-
-
-class TransitionError(Exception):
-    """An action the incident's current state does not allow, or one missing its data."""
-
-
-@dataclass(frozen=True)
-class Event:
-    incident_id: int
-    event: str
-    actor: str
-    occurred_at: datetime
-    old_status: str | None
-    new_status: str | None
-    data: dict
-    once_key: str | None = None
-
-
-def record_event(db: Database, event: Event) -> int | None:
-    """Append an event; one with a `once_key` already recorded is ignored (None)."""
-    row = {
-        "incident_id": event.incident_id,
-        "occurred_at": iso(event.occurred_at),
-        "actor": event.actor,
-        "event": event.event,
-        "old_status": event.old_status,
-        "new_status": event.new_status,
-        "data": json.dumps(event.data, ensure_ascii=False),
-        "once_key": event.once_key,
-    }
-    if event.once_key is None:
-        return db["incident_events"].insert(row).last_pk
-    cursor = db.execute(
-        f"INSERT OR IGNORE INTO incident_events ({', '.join(row)}) VALUES"
-        f" ({', '.join('?' * len(row))})", list(row.values()))
-    return cursor.lastrowid if cursor.rowcount == 1 else None
 
 
 def _previous_status(db: Database, incident_id: int, status: str) -> str | None:
@@ -158,44 +120,12 @@ def next_status(db: Database, incident: dict, action: str) -> str:
     return target
 
 
-def open_incident(ctx, post_id: int, labels, organisation_id: int | None, route_reason: str,
-                  actor: str = "system:ingest") -> int:
-    """Open a `new` incident for a labelled post; the caller holds the transaction."""
-    from .deadlines import recompute
-
-    now = ctx.clock.now()
-    incident_id = ctx.db["incidents"].insert({
-        "post_id": post_id,
-        "status": NEW,
-        "kind": labels.kind,
-        "topic": labels.topic,
-        "municipality": labels.municipality,
-        "urgency": labels.urgency,
-        "organisation_id": organisation_id,
-        "opened_at": iso(now),
-        "updated_at": iso(now),
-    }).last_pk
-    record_event(ctx.db, Event(incident_id, "opened", actor, now, None, NEW,
-                               {"route": route_reason, "organisation_id": organisation_id}))
-    recompute(ctx, incident_id)
-    return incident_id
-
-
-def get_row(db: Database, incident_id: int) -> dict:
-    rows = list(db["incidents"].rows_where("id = ?", [incident_id]))
-    if not rows:
-        raise TransitionError(f"incident {incident_id} does not exist")
-    return rows[0]
-
-
 def act(ctx, incident_id: int, action: str, actor: str, **data) -> dict:
     """Apply a moderator's, official's or resident's action; returns the updated row.
 
     Everything — the status, the event, drafts, queued replies and the recomputed
     deadlines — is written in one transaction or not at all.
     """
-    from .deadlines import recompute
-
     db = ctx.db
     now = ctx.clock.now()
     data = {k: v for k, v in data.items() if v not in (None, "")}
@@ -223,8 +153,6 @@ def act(ctx, incident_id: int, action: str, actor: str, **data) -> dict:
 
 
 def _assign(ctx, incident, now, actor, data) -> dict:
-    from .routing import pick_official
-
     db = ctx.db
     try:
         org_id = int(data["organisation_id"])
@@ -324,16 +252,12 @@ def _reopen(ctx, incident, now, actor, data) -> dict:
 
 
 def _link_repeat(ctx, incident, now, actor, data) -> dict:
-    from .repeats import link_by_hand
-
     link_by_hand(ctx, incident, data, now, actor)
     data["reason"] = "duplicate"
     return {}
 
 
 def _unlink_repeat(ctx, incident, now, actor, data) -> dict:
-    from .repeats import unlink
-
     unlink(ctx, incident, data, now, actor)
     return {}
 
@@ -346,9 +270,17 @@ EFFECTS = {
 }
 
 
-def _after_resolve(ctx, incident, now, actor, data) -> None:
-    from .feedback import ask_for_feedback
+def ask_for_feedback(ctx, incident: dict, now: datetime) -> int:
+    """Queue «was it solved?» to the resident (the answer is read by
+    monitor.incidents.feedback); the caller holds the transaction."""
+    mode = ctx.settings.workflow.feedback_mode
+    reply_id = outbox.queue_reply(ctx.db, incident, "feedback_question", FEEDBACK_QUESTION, now,
+                                  mode=mode)
+    ctx.db["incidents"].update(incident["id"], {"feedback_asked_at": iso(now)})
+    return reply_id
 
+
+def _after_resolve(ctx, incident, now, actor, data) -> None:
     ask_for_feedback(ctx, incident, now)
 
 

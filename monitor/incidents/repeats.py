@@ -15,50 +15,36 @@ and unlink a repeat (it gets back its own incident).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
 import numpy as np
+from natasha import NewsEmbedding
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
 
 from monitor.clock import iso
+from nlp.streets import STOP, Place, default_morph, places
 from nlp.text import Morph, clean, tokenize
+
+from .deadlines import recompute
+from .routing import route
+from .states import (
+    NEW,
+    OPEN_STATUSES,
+    REJECTED,
+    Event,
+    TransitionError,
+    open_incident,
+    record_event,
+)
 
 # Linking thresholds on the problem similarity (0..1), by what the addresses say.
 SAME_PLACE = 0.27  # both name the same street (and house, when both give one)
 NO_PLACE = 0.75  # at least one names no street: only a near-identical complaint
 MAX_CANDIDATES = 200
 
-STOP = frozenset(
-    ["и", "в", "во", "на", "не", "что", "это", "как", "так", "но", "а", "или", "у", "к", "по", "с", "со", "за", "из", "от", "до", "для", "о", "об", "же", "ли", "бы", "уже", "еще", "ещё", "там", "тут", "здесь", "мы", "вы", "они", "он", "она", "оно", "я", "мой", "наш", "ваш", "весь", "все", "всё", "этот", "тот", "который", "быть", "есть", "нет", "очень", "просто", "когда", "где", "куда", "почему", "день", "два", "три", "год", "месяц", "неделя", "сутки", "уважаемый", "администрация", "пожалуйста", "просить", "помочь", "сделать", "город", "дом", "д", "ул", "пр", "пер", "улица", "проспект", "переулок", "бульвар", "шоссе", "площадь", "набережная", "проезд", "мкр", "микрорайон"]  # noqa: SIM905
-)
-
-_TYPE = (r"(?:ул(?:\.|ица|ице|ицу|ицы|ицей)|пр(?:\.|-т|осп\.|оспект\w*)|пер(?:\.|еул\w*)"
-         r"|б-р|бульвар\w*|шоссе|пл(?:\.|ощад\w*)|наб(?:\.|ережн\w*)|проезд\w*"
-         r"|мкр\.?|микрорайон\w*)")
-_HOUSE = r"(?:,?\s*(?:д(?:ом)?\.?|№)?\s*(\d{1,4}\s?[а-яА-Я]?)\b)?"
-_NAME = r"([А-ЯЁ0-9][а-яё0-9-]*)"
-# (pattern, group of the street name, group of the house number)
-STREET_PATTERNS = [
-    (re.compile(_TYPE + r"\s+" + _NAME + _HOUSE), 1, 2),  # ул. Гайдара, 12 / проспекте Ленина
-    (re.compile(r"([А-ЯЁ][а-яё-]+(?:ий|ый|ой|ом|ая|ое|ому))\s+" + _TYPE + _HOUSE), 1, 2),
-    (re.compile(r"\b(?:дом\w*|д\.)\s*(\d{1,4}\s?[а-я]?)\s+по\s+(?:" + _TYPE + r"\s*)?"
-                r"([А-ЯЁ][а-яё-]+)"), 2, 1),  # дом 5 по ул. Чкалова
-    (re.compile(r"(?<![\w-])([А-ЯЁ][а-яё-]+),?\s*(?:д(?:ом)?\.?\s*)?(\d{1,4}\s?[а-я]?)\b"),
-     1, 2),  # Гайдара 12 — only a surname-like word (see _street_like)
-    (re.compile(r"\b(?:[Нн]а|[Пп]о|[Уу]|[Оо]коло|[Вв]озле|[Нн]апротив)\s+([А-ЯЁ][а-яё-]+)"),
-     1, None),
-]
-_NEEDS_SURNAME = {3, 4}  # patterns without a street type: the name must look like a person's
-
-
-@dataclass(frozen=True)
-class Place:
-    street: str
-    house: str | None
 
 
 @dataclass(frozen=True)
@@ -72,28 +58,10 @@ class Similarity:
     """Lemmas and places of texts; built once per ingest (the morphology is cached)."""
 
     def __init__(self, morph: Morph | None = None):
-        self.morph = morph or _default_morph()
+        self.morph = morph or default_morph()
 
     def places(self, text: str) -> set[Place]:
-        found = set()
-        for i, (pattern, name_group, house_group) in enumerate(STREET_PATTERNS):
-            for m in pattern.finditer(text):
-                name = m.group(name_group)
-                house = m.group(house_group) if house_group else None
-                if i in _NEEDS_SURNAME and not self._street_like(name, geo=house is not None):
-                    continue
-                street = self.morph.lemma(name.lower())
-                if street in STOP or len(street) < 3:
-                    continue
-                found.add(Place(street, re.sub(r"\s", "", house.lower()) if house else None))
-        with_house = {p.street for p in found if p.house}
-        return {p for p in found if p.house or p.street not in with_house}
-
-    def _street_like(self, word: str, geo: bool) -> bool:
-        """«Гайдара», «Чкалова 5»: streets named after people (or places, with a house
-        number), told by pymorphy's tags; «Автобус 101» is not one."""
-        marks = ("Surn", "Name", "Geox") if geo else ("Surn", "Name")
-        return any(m in p.tag for p in self.morph.parse(word.lower())[:3] for m in marks)
+        return places(text, self.morph)
 
     def problem(self, text: str, places: set[Place]) -> str:
         """Lemmas of the text without the address: what is wrong, not where."""
@@ -118,24 +86,18 @@ class Similarity:
                 continue
             sims = cosine_similarity(matrix[0], matrix[1:])[0]
             best = [max(b, float(s) * weight) for b, s in zip(best, sims, strict=True)]
-        mine = _vectors(text)
-        return [max(b, _soft_match(mine, _vectors(o))) for b, o in zip(best, others, strict=True)]
-
-
-@lru_cache(maxsize=1)
-def _default_morph() -> Morph:
-    return Morph()
+        mine = vectors(text)
+        return [max(b, soft_match(mine, vectors(o))) for b, o in zip(best, others, strict=True)]
 
 
 @lru_cache(maxsize=1)
 def _embedding():
     """natasha's Navec news embedding (shipped with natasha): «вода» is near «водоснабжение»."""
-    from natasha import NewsEmbedding
 
     return NewsEmbedding()
 
 
-def _vectors(lemmas: str) -> np.ndarray:
+def vectors(lemmas: str) -> np.ndarray:
     emb = _embedding()
     rows = [np.asarray(emb[w], dtype=float) for w in lemmas.split() if w in emb]
     if not rows:
@@ -144,7 +106,7 @@ def _vectors(lemmas: str) -> np.ndarray:
     return matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
 
 
-def _soft_match(a: np.ndarray, b: np.ndarray) -> float:
+def soft_match(a: np.ndarray, b: np.ndarray) -> float:
     """Each word's best partner on the other side, averaged both ways (0..1)."""
     if not len(a) or not len(b):
         return 0.0
@@ -170,7 +132,6 @@ def place_relation(a: set[Place], b: set[Place]) -> str:
 def find_repeat(ctx, similarity: Similarity, text: str, topic: str, municipality: str | None,
                 now: datetime) -> Match | None:
     """The open incident this text repeats, if any (same municipality and topic)."""
-    from .lifecycle import OPEN_STATUSES
 
     if not municipality or not text.strip():
         return None
@@ -215,7 +176,6 @@ def link(ctx, incident_id: int, post_id: int, score: float | None, actor: str, r
 
 def link_by_hand(ctx, incident: dict, data: dict, now: datetime, actor: str) -> None:
     """A moderator says `incident` repeats incident `repeat_of` (lifecycle rejects it)."""
-    from .lifecycle import OPEN_STATUSES, TransitionError
 
     try:
         target_id = int(data["repeat_of"])
@@ -235,9 +195,6 @@ def link_by_hand(ctx, incident: dict, data: dict, now: datetime, actor: str) -> 
 
 def unlink(ctx, incident: dict, data: dict, now: datetime, actor: str) -> None:
     """Undo a repeat: the post gets its own incident back (restored or newly opened)."""
-    from .deadlines import recompute
-    from .lifecycle import NEW, REJECTED, Event, TransitionError, open_incident, record_event
-    from .routing import route
 
     db = ctx.db
     try:

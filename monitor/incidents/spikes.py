@@ -34,24 +34,20 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from monitor.clock import iso, parse_time
-from monitor.incidents.lifecycle import (
-    OPEN_STATUSES,
-    TRANSITIONS,
-    Event,
-    TransitionError,
-    act,
-    record_event,
-)
+from monitor.incidents.deadlines import recompute
+from monitor.incidents.lifecycle import TRANSITIONS, act
 from monitor.incidents.outbox import queue_notification
 from monitor.incidents.repeats import Similarity
-from monitor.incidents.repeats import _soft_match as soft_match  # the repeats' word vectors
-from monitor.incidents.repeats import _vectors as word_vectors
-from monitor.web.titles import TOPIC_TITLES  # plain names; imports nothing of the web
+from monitor.incidents.repeats import soft_match as soft_match  # the repeats' word vectors
+from monitor.incidents.repeats import vectors as word_vectors
+from monitor.incidents.states import OPEN_STATUSES, Event, TransitionError, record_event
+from monitor.titles import TOPIC_TITLES  # plain names; imports nothing of the web
 from nlp import ACTIONABLE_KINDS
 
 log = logging.getLogger(__name__)
@@ -263,7 +259,6 @@ def _create(ctx, municipality: str, topic: str, burst: Burst) -> int | None:
                             "threshold": conf.threshold(topic),
                             **({"urgency": [mass["urgency"], raised]} if raised else {})}))
     if raised:
-        from monitor.incidents.deadlines import recompute
 
         recompute(ctx, mass_id)
     _alert(ctx, db["spikes"].get(spike_id), mass)
@@ -307,7 +302,6 @@ def _alert(ctx, spike: dict, mass: dict) -> None:
 
 
 def alert_text(ctx, spike: dict, mass: dict) -> str:
-    from zoneinfo import ZoneInfo
 
     zone = ZoneInfo(ctx.settings.timezone)
     first = parse_time(spike["first_at"]).astimezone(zone)

@@ -18,17 +18,17 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from monitor.clock import iso, parse_time
+from monitor.titles import TARGET_TITLES
 
 from .deadlines import DUE_COLUMNS, Planned, planned, recompute, recorded_keys
-from .lifecycle import Event, act, get_row, record_event
+from .lifecycle import act
 from .outbox import queue_notification, queue_reply
+from .states import Event, get_row, record_event
 
 log = logging.getLogger(__name__)
 ACTOR = "system:worker"
 RETRY_LATER = timedelta(hours=1)  # an incident whose check raised is looked at again then
 
-TARGET_TITLES = {"first_reply": "первый ответ", "executor": "передача исполнителю",
-                 "draft": "черновик ответа", "resolve": "итоговый ответ"}
 REMINDER = ("Здравствуйте! Напоминаем: чтобы мы могли передать ваше обращение исполнителю, "
             "уточните, пожалуйста, адрес и подробности проблемы.")
 

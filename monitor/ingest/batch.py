@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 
 from monitor.catalog.organisations import ensure_source, organisation_id
 from monitor.clock import iso
-from monitor.collectors.post import Post
+from monitor.incidents import spikes
 from monitor.incidents.feedback import resident_reply
-from monitor.incidents.lifecycle import open_incident
 from monitor.incidents.repeats import Similarity, find_repeat, link
 from monitor.incidents.routing import route
+from monitor.incidents.states import open_incident
+from monitor.ingest.post import Post
 from monitor.ingest.threads import thread_contexts
 from nlp import ACTIONABLE_KINDS
 
@@ -109,11 +110,9 @@ def ingest(ctx, posts: Iterable[Post], *, cursor: tuple[str, dict] | None = None
 def _detect_spikes(ctx, post_ids: list[int]) -> int:
     """Bursts among the new posts become mass incidents (monitor.incidents.spikes); a failure
     there is logged and rolled back alone, never losing the batch."""
-    from monitor.incidents.spikes import detect
-
     try:
         with ctx.db.atomic():
-            return len(detect(ctx, post_ids).created)
+            return len(spikes.detect(ctx, post_ids).created)
     except Exception:
         log.exception("spike detection failed for a batch of %d posts", len(post_ids))
         return 0

@@ -5,8 +5,10 @@ its fate; `run_once` drains them; moderators `retry` a failed reply or `confirm_
 whose answer was lost. Canned answers per topic live in data/replies/canned.toml.
 """
 
+from monitor.titles import FAILURE_TITLES
+
 from .moderation import ReplyError, confirm_published, replies_of, retry
-from .outcome import FAILURE_TITLES, Outcome
+from .outcome import Outcome
 from .publisher import TIMEOUT, Tally, publish_one, run_once, sweep_stuck
 
 __all__ = ["FAILURE_TITLES", "Outcome", "ReplyError", "Tally", "confirm_published", "publish_one",

@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from nlp.labels import TOPICS
+from nlp.streets import first_address
 
 PLACEHOLDERS = {"address": "[адрес]", "municipality": "[муниципалитет]",
                 "organisation": "[организация]", "incident": "[номер]"}
@@ -75,19 +76,7 @@ def for_topic(settings, topic: str) -> list[Canned]:
 
 def address_in(text: str) -> str | None:
     """The first street (and house) named in the text, as the resident wrote it."""
-    from monitor.incidents.repeats import _NEEDS_SURNAME, STREET_PATTERNS, Similarity
-
-    similarity = Similarity()
-    found = []  # (no house, position, text): a street with its house wins
-    for i, (pattern, name_group, house_group) in enumerate(STREET_PATTERNS):
-        for m in pattern.finditer(text or ""):
-            name = m.group(name_group)
-            house = m.group(house_group) if house_group else None
-            if i in _NEEDS_SURNAME and not similarity._street_like(name, geo=house is not None):
-                continue
-            shown = name if house_group is None else m.group(0).strip(" ,.")  # «на Гайдара»
-            found.append((house is None, m.start(), shown))
-    return min(found)[2] if found else None
+    return first_address(text or "")
 
 
 def fill(canned: Canned, incident: dict) -> str:

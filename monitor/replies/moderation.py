@@ -8,20 +8,12 @@ the lost attempt had in fact been published.
 from __future__ import annotations
 
 from monitor.incidents import outbox
+from monitor.titles import FAILURE_TITLES, PURPOSE_TITLES, REPLY_STATUS_TITLES
 
-from .outcome import FAILED, FAILURE_TITLES, UNKNOWN
+from .outcome import FAILED, UNKNOWN
 from .publisher import _event, sync_reply_times
 
 RETRYABLE = (FAILED, UNKNOWN)
-STATUS_TITLES = {
-    outbox.PENDING: "ждёт отправки", outbox.SENDING: "отправляется",
-    outbox.PUBLISHED: "опубликован", FAILED: "не отправлен", UNKNOWN: "неизвестно, дошёл ли",
-}
-PURPOSE_TITLES = {
-    "acknowledgement": "первый ответ", "interim": "промежуточный ответ", "answer": "итоговый ответ",
-    "info_request": "вопрос автору", "info_reminder": "напоминание автору",
-    "feedback_question": "вопрос о решении",
-}
 
 
 class ReplyError(Exception):
@@ -46,7 +38,7 @@ def retry(ctx, incident_id: int, reply_id: int, actor: str) -> None:
             f" WHERE id = ? AND status IN ({', '.join('?' * len(RETRYABLE))})",
             [outbox.PENDING, reply_id, *RETRYABLE]).rowcount
         if changed != 1:
-            raise ReplyError(f"reply {reply_id} is «{STATUS_TITLES.get(row['status'], row['status'])}»;"
+            raise ReplyError(f"reply {reply_id} is «{REPLY_STATUS_TITLES.get(row['status'], row['status'])}»;"
                              " only a reply that failed or whose fate is unknown can be sent again")
         _event(db, incident_id, "reply_retry", now, {"reply_id": reply_id,
                                                      "previous_error": (row["error"] or "")[:500]},
@@ -59,7 +51,7 @@ def confirm_published(ctx, incident_id: int, reply_id: int, actor: str) -> None:
     with db.atomic():
         row = _row(db, incident_id, reply_id)
         if row["status"] != UNKNOWN:
-            raise ReplyError(f"reply {reply_id} is «{STATUS_TITLES.get(row['status'], row['status'])}»;"
+            raise ReplyError(f"reply {reply_id} is «{REPLY_STATUS_TITLES.get(row['status'], row['status'])}»;"
                              " only a reply whose fate is unknown can be confirmed")
         db["reply_outbox"].update(reply_id, {"status": outbox.PUBLISHED, "error": None,
                                              "published_at": row["claimed_at"] or now.isoformat()})
@@ -71,7 +63,7 @@ def replies_of(db, incident_id: int) -> list[dict]:
     """The incident's replies, oldest first, with titles for the page."""
     rows = list(db["reply_outbox"].rows_where("incident_id = ?", [incident_id], order_by="id"))
     for row in rows:
-        row["status_title"] = STATUS_TITLES.get(row["status"], row["status"])
+        row["status_title"] = REPLY_STATUS_TITLES.get(row["status"], row["status"])
         row["purpose_title"] = PURPOSE_TITLES.get(row["purpose"], row["purpose"])
         row["failure_title"] = FAILURE_TITLES.get(row.get("failure") or "", None)
         row["retryable"] = row["status"] in RETRYABLE

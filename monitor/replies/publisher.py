@@ -23,7 +23,7 @@ import httpx
 from monitor.clock import iso
 from monitor.incidents import outbox
 from monitor.incidents.deadlines import recompute
-from monitor.incidents.lifecycle import Event, record_event
+from monitor.incidents.states import Event, record_event
 
 from . import telegram, vk
 from .outcome import FAILED, PUBLISHED, RETRY, UNKNOWN, Outcome

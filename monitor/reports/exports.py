@@ -24,16 +24,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from monitor.clock import iso, parse_time
-from monitor.incidents.lifecycle import OPEN_STATUSES, STATUS_TITLES
+from monitor.incidents.states import OPEN_STATUSES
 from monitor.reports.metrics import BUCKETS, MEASURES, _scope, aggregate, per_incident
+from monitor.titles import GROUP_TITLES, STATUS_TITLES
 from nlp.labels import TOPICS
 
 TIME_GROUPS = ("day", "week", "month", "organisation", "municipality", "topic", "channel")
-GROUP_TITLES = {"day": "день", "week": "неделя", "month": "месяц", "organisation": "организация",
-                "municipality": "муниципалитет", "topic": "тема", "channel": "канал",
-                "all": "всего"}
-MEASURE_TITLES = {"first_reply": "первый ответ", "executor": "передача исполнителю",
-                  "resolve": "решение"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 

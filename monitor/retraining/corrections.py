@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlite_utils import Database
 
 from monitor.clock import iso
+from nlp.data import split_of, validate
 from nlp.labels import KINDS, TOPICS, URGENCIES
 
 LABELS = ("kind", "topic", "municipality", "urgency")
@@ -214,7 +215,6 @@ def export_reviews(db: Database, *, labelled: list[dict] = (), since: str | None
     The id's hash (nlp.data.split_of) puts a record in the train share or in the
     recent-corrections evaluation set, never both.
     """
-    from nlp.data import split_of, validate
 
     if on_conflict not in ("latest", "skip"):
         raise CorrectionError("on_conflict must be latest or skip")

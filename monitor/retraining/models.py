@@ -14,16 +14,18 @@ import logging
 import threading
 from pathlib import Path
 
-from nlp.registry import ModelError, production_versions
+from nlp.evaluate import evaluate
+from nlp.features import FEATURES
+from nlp.labels import TASKS
+from nlp.models import TextClassifier
+from nlp.pipeline import Pipeline, critical_threshold_of
+from nlp.registry import ModelError, load_model, production_versions, read_manifest, versions
 
 log = logging.getLogger("tsur.models")
 
 
 def check_version(models_dir: str | Path, task: str, version: str):
     """Load one classifier version: checksum, trusted types and feature set must match."""
-    from nlp.features import FEATURES
-    from nlp.models import TextClassifier
-    from nlp.registry import load_model
 
     pipeline, manifest = load_model(Path(models_dir) / task / version)
     if manifest.get("features") != FEATURES:
@@ -36,8 +38,6 @@ def check_version(models_dir: str | Path, task: str, version: str):
 def load_like(base, models_dir: str | Path, versions: dict[str, str]):
     """A Pipeline with the given classifier versions, sharing `base`'s gazetteer,
     morphology and NER (they do not depend on the version, and take seconds to build)."""
-    from nlp.labels import TASKS
-    from nlp.pipeline import Pipeline
 
     models_dir = Path(models_dir)
     classifiers = {}
@@ -51,8 +51,6 @@ def load_like(base, models_dir: str | Path, versions: dict[str, str]):
 
 def critical_threshold(models_dir: Path, version: str) -> float:
     """The threshold `tsur train` chose for this urgency version (its manifest)."""
-    from nlp.pipeline import critical_threshold_of
-    from nlp.registry import read_manifest
 
     return critical_threshold_of(read_manifest(models_dir, "urgency", version))
 
@@ -115,7 +113,6 @@ FIGURES = ("kind_macro_f1", "topic_macro_f1", "complaint_f1", "critical_recall",
 def compare(base, models_dir: str | Path, candidate: dict[str, str], production: dict[str, str],
             sets: dict[str, list[dict]]) -> dict:
     """Evaluate both versions on the same sets of labelled records, side by side."""
-    from nlp.evaluate import evaluate
 
     pipelines = {"candidate": load_like(base, models_dir, candidate),
                  "production": load_like(base, models_dir, production)}
@@ -154,8 +151,6 @@ def format_comparison(report: dict) -> str:
 
 def last_trained_at(models_dir: str | Path) -> str | None:
     """When the newest version of any task was trained (UTC ISO), from the manifests."""
-    from nlp.labels import TASKS
-    from nlp.registry import read_manifest, versions
 
     times = [read_manifest(models_dir, task, v).get("created_at") for task in TASKS
              for v in versions(models_dir, task)]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from .schema import migrations
+from .schema import migrations, rename_applied
 
 
 def open_db(path: str | Path | None, *, upgrade: bool = True,
@@ -27,6 +27,7 @@ def open_db(path: str | Path | None, *, upgrade: bool = True,
         db.enable_wal()
     db.execute("PRAGMA foreign_keys = ON")
     db.execute("PRAGMA busy_timeout = 5000")
+    rename_applied(db)
     if upgrade:
         migrations.apply(db)
     return db

@@ -1,16 +1,14 @@
 """Migrations for collectors and sources (health, cursors, platform state).
 
-Append new named functions at the end; never edit one that has been applied.
+Add a new function here and at the end of MIGRATIONS in monitor/store/schema.py;
+never edit one that has been applied.
 """
 
 from __future__ import annotations
 
 from sqlite_utils import Database
 
-from .schema import migrations
 
-
-@migrations()
 def collectors_001_source_health(db: Database) -> None:
     """What `tsur sources list` shows and what the runner needs to pace a source.
 

@@ -1,16 +1,14 @@
 """Migrations for the retraining loop (label corrections by moderators).
 
-Append new named functions at the end; never edit one that has been applied.
+Add a new function here and at the end of MIGRATIONS in monitor/store/schema.py;
+never edit one that has been applied.
 """
 
 from __future__ import annotations
 
 from sqlite_utils import Database
 
-from .schema import migrations
 
-
-@migrations()
 def retraining_001_label_corrections(db: Database) -> None:
     """One row per label per review of a post by a moderator.
 
@@ -49,7 +47,6 @@ def retraining_001_label_corrections(db: Database) -> None:
     )
 
 
-@migrations()
 def retraining_002_model_comparisons(db: Database) -> None:
     """Each `tsur models compare` run: the versions compared and the full report (JSON),
     so the data scientists' page shows it without re-evaluating in a web request."""

@@ -1,16 +1,14 @@
 """Migrations for the web UI (audit log, linked accounts, queue indexes).
 
-Append new named functions at the end; never edit one that has been applied.
+Add a new function here and at the end of MIGRATIONS in monitor/store/schema.py;
+never edit one that has been applied.
 """
 
 from __future__ import annotations
 
 from sqlite_utils import Database
 
-from .schema import migrations
 
-
-@migrations()
 def web_001_audit(db: Database) -> None:
     """Who changed what in the web UI and when; append-only like incident history."""
     db["audit"].create(
@@ -37,7 +35,6 @@ def web_001_audit(db: Database) -> None:
     )
 
 
-@migrations()
 def web_002_linked_account_env(db: Database) -> None:
     """The NAMES of the environment variables that hold an organisation's tokens
     (the tokens themselves are never stored)."""
@@ -45,7 +42,6 @@ def web_002_linked_account_env(db: Database) -> None:
     db["organisations"].add_column("telegram_token_env", str)
 
 
-@migrations()
 def web_003_queue_indexes(db: Database) -> None:
     """One index per queue filter: an equality on one column walks its index in id
     order (SQLite appends the rowid), so `ORDER BY id DESC LIMIT 51` needs no sort."""
@@ -54,7 +50,6 @@ def web_003_queue_indexes(db: Database) -> None:
                                      if_not_exists=True)
 
 
-@migrations()
 def web_004_incident_counts(db: Database) -> None:
     """Per-status counters of the queue, kept by triggers: counting a million incidents
     on every queue page costs ~0.3 s, reading ~150 counter rows costs nothing.
@@ -84,7 +79,6 @@ def web_004_incident_counts(db: Database) -> None:
     )
 
 
-@migrations()
 def web_005_sessions(db: Database) -> None:
     """Server-side record of web logins, so that logout, a disabled account or a reset
     password ends a session even if someone kept a copy of its signed cookie.
@@ -98,7 +92,6 @@ def web_005_sessions(db: Database) -> None:
     db["web_sessions"].create_index(["user_id"])
 
 
-@migrations()
 def web_006_deadline_order(db: Database) -> None:
     """The queue's default order (soonest deadline, then urgency) as an index on the
     same expressions, alone and per organisation (an official's queue)."""
@@ -109,7 +102,6 @@ def web_006_deadline_order(db: Database) -> None:
                f" ON incidents (organisation_id, {order})")
 
 
-@migrations()
 def web_007_routing_rules(db: Database) -> None:
     """Routing rules edited by admins in the web UI; checked before those of tsur.toml."""
     db["routing_rules"].create(

@@ -13,14 +13,14 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.middleware.sessions import SessionMiddleware
 
-from monitor.catalog.users import ROLE_TITLES
 from monitor.clock import parse_time
 from monitor.incidents.deadlines import status as deadline_status
-from monitor.incidents.lifecycle import REJECT_REASONS, STATUS_TITLES
+from monitor.incidents.lifecycle import REJECT_REASONS
+from monitor.titles import KIND_TITLES, ROLE_TITLES, STATUS_TITLES, TOPIC_TITLES, URGENCY_TITLES
 from nlp.labels import KINDS, TOPICS, URGENCIES
 
 from . import admin, auth, callbacks, dashboard, incidents, labels, live, models_page
-from .titles import KIND_TITLES, TOPIC_TITLES, URGENCY_TITLES
+from .auth import safe_url
 
 HERE = Path(__file__).parent
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -91,9 +91,3 @@ def templates(ctx) -> Jinja2Templates:
         timezone=ctx.settings.timezone,
     )
     return Jinja2Templates(env=env)
-
-
-def safe_url(value) -> str | None:
-    """A link from a platform shown only if it is http(s): never `javascript:` or `data:`."""
-    text = str(value or "").strip()
-    return text if text.lower().startswith(("https://", "http://")) else None

@@ -186,3 +186,9 @@ def logout(request: Request, ctx=Depends(request_context)):
                          {"ip": _client(request)}, ctx.clock.now())
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
+
+
+def safe_url(value) -> str | None:
+    """A link from a platform shown only if it is http(s): never `javascript:` or `data:`."""
+    text = str(value or "").strip()
+    return text if text.lower().startswith(("https://", "http://")) else None

@@ -18,8 +18,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
+from fastapi.testclient import TestClient
+
 from monitor.catalog.users import create_user
 from monitor.clock import iso
+from monitor.web.app import create_app
 from nlp.labels import TOPICS
 
 MODEL_VERSION = "bench"
@@ -217,9 +220,7 @@ def _pages(role: str, rng: random.Random, names: list[str], own: list[int],
 def measure(ctx, requests: int = 200, *, seed: int = 2,
             progress: Callable[[str], None] = lambda s: None) -> list[Timing]:
     """Time the pages through the real app, in-process, as a moderator and an official."""
-    from fastapi.testclient import TestClient
 
-    from monitor.web.app import create_app
 
     rng = random.Random(seed)
     db = ctx.db

@@ -15,16 +15,15 @@ from fastapi.responses import Response
 from monitor.incidents.spikes import banner
 from monitor.reports import exports
 from monitor.reports.metrics import MEASURES
+from monitor.titles import CHANNEL_TITLES, MEASURE_TITLES, TOPIC_TITLES
 
 from . import svg
 from .auth import current_user, render, request_context
-from .titles import TOPIC_TITLES
 
 router = APIRouter()
 DEFAULT_DAYS = 30
 PERIODS = ("day", "week", "month")
 GROUPS = ("organisation", "municipality", "topic", "channel")
-CHANNEL_TITLES = {"vk_post": "пост ВК", "vk_comment": "комментарий ВК", "telegram": "Telegram"}
 MIME = {"csv": "text/csv; charset=utf-8",
         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
@@ -75,7 +74,7 @@ def dashboard(request: Request, user: dict = Depends(current_user), ctx=Depends(
     return render(
         request, "dashboard/index.html", user=user, query=query, volume=volume,
         by_period=by_period, groups=groups, recurring=recurring, heat=heat, open_now=open_now,
-        charts=charts, measures=exports.MEASURE_TITLES, periods=PERIODS,
+        charts=charts, measures=MEASURE_TITLES, periods=PERIODS,
         group_titles=exports.GROUP_TITLES, channel_titles=CHANNEL_TITLES,
         no_coords=[r for r in open_now.rows if r["lat"] is None],
         reports=exports.REPORTS, export_query=urlencode(query),

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse
 
 from monitor.clock import iso, parse_time
 from monitor.incidents.deadlines import DUE_COLUMNS, met_at, statuses
-from monitor.incidents.lifecycle import ACTION_TITLES, STATUSES, TransitionError, act
+from monitor.incidents.lifecycle import act
 from monitor.incidents.queries import (
     FILTERS,
     FLAGS,
@@ -20,10 +20,12 @@ from monitor.incidents.queries import (
     get_incident,
     list_incidents,
 )
+from monitor.incidents.states import STATUSES, TransitionError
 from monitor.replies import ReplyError, confirm_published, replies_of, retry
 from monitor.replies.canned import CannedError, fill, for_topic
+from monitor.titles import CLOCK_TITLES, EVENT_TITLES, TARGET_TITLES
 
-from .auth import check_csrf, current_user, render, request_context
+from .auth import check_csrf, current_user, render, request_context, safe_url
 
 router = APIRouter()
 
@@ -40,19 +42,6 @@ BULK_ACTIONS = {"confirm": "подтвердить", "assign": "направит
                 "reject": "отклонить"}
 BULK_LIMIT = 200  # incidents in one bulk request
 
-TARGET_TITLES = {"first_reply": "первый ответ", "executor": "передача исполнителю",
-                 "draft": "черновик ответа", "resolve": "итоговый ответ"}
-CLOCK_TITLES = {"on_time": "в срок", "due_soon": "скоро срок", "overdue": "просрочен",
-                "met": "выполнен", "met_late": "выполнен с опозданием",
-                "paused": "на паузе: ждём автора", "none": "не начат"}
-EVENT_TITLES = {
-    **ACTION_TITLES, "opened": "открыт", "deadline_warning": "предупреждение о сроке",
-    "deadline_breached": "срок нарушен", "escalated": "эскалация", "info_reminder":
-    "напоминание автору", "feedback": "оценка жителя", "repeat_linked": "привязан повтор",
-    "reply_published": "ответ опубликован", "reply_failed": "ответ не отправлен",
-    "reply_unknown": "неизвестно, дошёл ли ответ", "reply_retry": "ответ отправлен повторно",
-    "reply_confirmed": "публикация ответа подтверждена",
-}
 
 
 def _filters(request: Request) -> dict:
@@ -124,8 +113,6 @@ def _page(request, ctx, user, incident_id: int, *, status_code=200, error=None,
         incident = get_incident(ctx.db, user, incident_id)
     except NotVisible:
         raise HTTPException(404, "Инцидент не найден") from None
-    from .app import safe_url  # (app imports this module)
-
     allowed = sorted(a for a, roles in ACTION_ROLES.items() if user["role"] in roles)
     replies = replies_of(ctx.db, incident_id)
     thread = incident["thread"]

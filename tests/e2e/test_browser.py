@@ -20,10 +20,10 @@ from cdp import Browser, find_chromium
 from conftest import MONDAY_MORNING
 
 from monitor.clock import FrozenClock
-from monitor.collectors.post import Post
 from monitor.context import Context
 from monitor.demo import DEMO_CONFIG, DEMO_STREAM, prepare, replay
 from monitor.ingest import ingest
+from monitor.ingest.post import Post
 from monitor.settings import load_settings
 from monitor.store import open_db
 from monitor.web import auth

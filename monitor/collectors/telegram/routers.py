@@ -10,7 +10,7 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.types import Message
 
-from monitor.collectors.post import Post
+from monitor.ingest.post import Post
 
 MAX_TEXT = 100_000
 GROUPS = {"group", "supergroup"}

@@ -7,21 +7,14 @@ https://t.me/<username>/<post id>.
 
 from __future__ import annotations
 
+from monitor.catalog.channels import PLATFORM, channel_name, source_key
 from monitor.settings import env
 
-from .channel import channel_name
 from .collector import USER_AGENT, TgWebCollector, TgWebOptions, options_from_settings
 from .page import Page, WebPost, parse_page
 
-PLATFORM = "tgweb"
-
 __all__ = ["PLATFORM", "USER_AGENT", "Page", "TgWebCollector", "TgWebOptions", "WebPost",
            "channel_name", "make_collector", "parse_page", "source_key"]
-
-
-def source_key(value: str) -> str:
-    """The source key for a channel given in any accepted form: ``tgweb:<username>``."""
-    return f"{PLATFORM}:{channel_name(value)}"
 
 
 def make_collector(source_row: dict, settings) -> TgWebCollector:

@@ -29,7 +29,7 @@ from importlib import metadata
 import httpx
 
 from monitor.collectors.base import Batch, SourceError
-from monitor.collectors.post import Post
+from monitor.ingest.post import Post
 from monitor.settings import ConfigError
 
 from .page import Page, WebPost, parse_page

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from monitor.collectors.post import Post
+from monitor.ingest.post import Post
 
 MAX_TEXT = 100_000  # characters labelled and shown; the full text stays in `raw`
 

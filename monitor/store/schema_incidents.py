@@ -1,16 +1,14 @@
 """Migrations for the incident workflow (deadlines, drafts, repeats, notifications).
 
-Append new named functions at the end; never edit one that has been applied.
+Add a new function here and at the end of MIGRATIONS in monitor/store/schema.py;
+never edit one that has been applied.
 """
 
 from __future__ import annotations
 
 from sqlite_utils import Database
 
-from .schema import migrations
 
-
-@migrations()
 def w001_workflow(db: Database) -> None:
     """Deadline inputs and stored moments, drafts, repeats, the two outboxes."""
     incidents = db["incidents"]
@@ -134,7 +132,6 @@ def w001_workflow(db: Database) -> None:
     db["incident_repeats"].create_index(["post_id"])
 
 
-@migrations()
 def w002_spikes(db: Database) -> None:
     """Spike alerts: a burst of similar messages grouped under one mass incident."""
     db["spikes"].create(
@@ -168,8 +165,7 @@ def w002_spikes(db: Database) -> None:
     db["spike_members"].create_index(["spike_id"])
 
 
-@migrations()
-def w002_reply_publishing(db: Database) -> None:
+def w003_reply_publishing(db: Database) -> None:
     """What publishing a reply needs: an idempotency key sent to the platform (VK
     `guid`), attempts and the earliest next try for transient errors, the kind of a
     failure (token, comments closed, deleted…) and where the published reply lives.
@@ -188,8 +184,7 @@ def w002_reply_publishing(db: Database) -> None:
     outbox.create_index(["guid"], unique=True)
 
 
-@migrations()
-def w003_thread_and_author_indexes(db: Database) -> None:
+def w004_thread_and_author_indexes(db: Database) -> None:
     """The incident page shows the thread around a post and its author's other
     messages: both are looked up by index, not by scanning a source's posts."""
     db["posts"].create_index(["source_id", "parent_external_id"], if_not_exists=True)

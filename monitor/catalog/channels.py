@@ -74,3 +74,11 @@ def _from_link(text: str) -> str:
 def _explain(problem: str) -> str:
     return (f"{problem}; give a public channel as @name, name, t.me/name, "
             "https://t.me/s/name or a post link https://t.me/name/123")
+
+
+PLATFORM = "tgweb"
+
+
+def source_key(value: str) -> str:
+    """The source key for a channel given in any accepted form: ``tgweb:<username>``."""
+    return f"{PLATFORM}:{channel_name(value)}"
