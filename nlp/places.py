@@ -95,6 +95,7 @@ class Gazetteer:
         self.longest = 1  # words in the longest name
         self.municipalities: dict[str, dict] = {}
         self.own_region_stems: set[str] = set()
+        self.own_region_names: list[str] = []  # «Нижегородская область»: never a place outside
 
     @classmethod
     def load(cls, regions_dir: str | Path, region: str, morph: Morph | None = None) -> Gazetteer:
@@ -108,7 +109,9 @@ class Gazetteer:
         rows = _rows(main[0])
         for row in rows:
             gazetteer.municipalities[row["key"]] = row
-            gazetteer.add(Place(row["key"], row["key"], "municipality"))
+            # A town named like an adjective («Советский») needs a place marker, like a centre.
+            gazetteer.add(Place(row["key"], row["key"], "municipality",
+                                row.get("center") == row["key"] and _adjective_name(row["key"])))
             if row.get("center"):
                 gazetteer.add(Place(row["center"], row["key"], "center", _adjective_name(row["center"])))
             if row["key"].endswith(("ский", "цкий")):
@@ -123,13 +126,14 @@ class Gazetteer:
             place = Place(row["alias"], row["municipality"], row.get("kind") or "alias",
                           "ambiguous" in (row.get("note") or ""))
             gazetteer.add_adjective(place) if place.kind == "adjective" else gazetteer.add(place)
-        for name in _own_region_names(regions_dir, stem):
-            gazetteer.own_region_stems.add(_stem(name.split()[0]))
+        own = _own_region_names(regions_dir, stem)
         for row in _rows(regions_dir / "outside.csv"):
             if row.get("region") != region:
                 gazetteer.add(Place(row["name"], None, row.get("kind") or "outside"))
             elif row.get("kind") == "region":
-                gazetteer.own_region_stems.add(_stem(row["name"].split()[0]))
+                own.append(row["name"])
+        gazetteer.own_region_names = list(dict.fromkeys(own))
+        gazetteer.own_region_stems = {_stem(name.split()[0]) for name in own}
         for other in regions_dir.glob("*-*.csv"):
             # Another region's municipalities and their centres are places outside this one.
             if other.name.count(".") == 1 and not other.name.startswith(f"{region}-"):
@@ -198,6 +202,12 @@ class Gazetteer:
                 if self.lookup(texts[i : i + n]) is not None:
                     spans.append((words[i], words[i + n - 1]))
         return spans
+
+    def adjective_names(self) -> list[str]:
+        """The region's own names shaped like adjectives («Белая», «Октябрьский»): they count
+        as places only with a marker («в Белой», «пос. Октябрьский»), not as a shop or a hotel."""
+        return sorted({p.name for places in self.forms.values() for p in places
+                       if p.municipality and p.ambiguous and _adjective_name(p.name)})
 
     def _may_start(self, word: str) -> bool:
         word = _norm(word)

@@ -43,7 +43,9 @@ def test_a_region_added_from_csv_detects_its_places_in_any_case_form(runner, tmp
     gazetteer = Gazetteer.load(data_dir / "regions", "33")
     for text, municipality in [
         ("В Покрове третий день нет воды", "Петушинский"),
-        ("Под Ковровом разбили дорогу", "Ковров"),
+        ("Под Ковровом разбили дорогу", "Ковровский"),  # the district around the town
+        ("В Коврове разбили дорогу", "Ковров"),
+        ("Покров Петушинского района Владимирской области: нет воды", "Петушинский"),
         ("В Гусь-Хрустальном не вывозят мусор", "Гусь-Хрустальный"),
         ("Автобус из Суздаля опять не пришёл", "Суздальский"),
         ("В Мстёре закрыли ФАП", "Вязниковский"),
@@ -100,3 +102,56 @@ def test_bad_input_gets_a_clear_error(runner, tmp_path, data_dir, args, message)
     args = [{"HEADER": str(header), "VLADIMIR": str(VLADIMIR)}.get(a, a) for a in args]
     result = add(runner, config(tmp_path, data_dir), *args)
     assert result.exit_code == 1 and message in result.output, result.output
+
+
+ADJECTIVE_REGION = """key,name,kind,center,note
+Энск,городской округ город Энск,городской округ,Энск,
+Белореченский,Белореченский муниципальный округ,муниципальный округ,Белая,
+Октябрьский,городской округ город Октябрьский,городской округ,Октябрьский,
+"""
+
+
+@pytest.fixture
+def adjective_region(runner, tmp_path, data_dir):
+    """Region 99 with adjective-shaped centres and no settlements list."""
+    csv_path = tmp_path / "99-enskaya.csv"
+    csv_path.write_text(ADJECTIVE_REGION, encoding="utf-8")
+    result = add(runner, config(tmp_path, data_dir, "99"), "99", str(csv_path), "--name", "Энская область")
+    assert result.exit_code == 0, result.output
+    return result, Gazetteer.load(data_dir / "regions", "99")
+
+
+def test_without_settlements_region_add_warns_in_russian(adjective_region):
+    result, _ = adjective_region
+    assert "ВНИМАНИЕ: список населённых пунктов (--settlements) не задан" in result.output
+    assert "муниципалитет страницы" in result.output
+
+
+def test_the_regions_own_name_is_never_a_place_outside(adjective_region):
+    result, gazetteer = adjective_region
+    assert "название региона: Энская область" in result.output
+    assert gazetteer.resolve("Энск Энской области, третий день нет воды")[0] == "Энск"
+    assert gazetteer.resolve("Энск Оренбургской области, нет воды")[0] is None
+
+
+def test_a_region_without_a_known_name_gets_a_warning(runner, tmp_path, data_dir):
+    csv_path = tmp_path / "98-neizvestnaya.csv"
+    csv_path.write_text(ADJECTIVE_REGION, encoding="utf-8")
+    result = add(runner, config(tmp_path, data_dir, "98"), "98", str(csv_path))
+    assert result.exit_code == 0 and "название региона неизвестно" in result.output
+
+
+@pytest.mark.parametrize("text, municipality", [
+    ("в Белой третий день нет воды", "Белореченский"),
+    ("в Октябрьском прорвало трубу", "Октябрьский"),
+    ("пос. Октябрьский, ул. Мира: нет света", "Октябрьский"),
+    ("на фасаде белая краска облезла", None),
+    ("Белая машина перекрыла выезд со двора", None),
+    ("октябрьский снегопад оборвал провода", None),
+    ("гостиница «Октябрьская» не платит за вывоз мусора", None),
+    ("ООО «Белая» не вывозит мусор", None),
+])
+def test_adjective_shaped_centres_need_a_place_marker(adjective_region, text, municipality):
+    result, gazetteer = adjective_region
+    assert "Белая" in result.output and "Октябрьский" in result.output
+    assert gazetteer.resolve(text)[0] == municipality

@@ -37,7 +37,9 @@ def region_add(obj: Obj, code, municipalities, settlements, coords, timezone, na
     data/regions/<CODE>-<slug>.csv (+ .settlements.csv, .coords.csv, .region.json with
     the time zone), and the gazetteer is built from them once to prove it loads. Then
     set `[region] code = "CODE"` in tsur.toml: municipality detection, case forms
-    included, works for the region with no code change.
+    included, works for the region with no code change. It says which names are shaped
+    like adjectives (they need a place marker) and warns when the region's name is unknown
+    or no settlements are given (villages then fall to the page's municipality).
 
     Example: tsur region add 33 vladimirskaya.csv --settlements vladimirskaya.settlements.csv --timezone Europe/Moscow
     """
@@ -59,7 +61,28 @@ def region_add(obj: Obj, code, municipalities, settlements, coords, timezone, na
     inside = sum(1 for places in gazetteer.forms.values() if any(p.municipality for p in places))
     click.echo(f"region {code}: {len(parsed.municipalities)} municipalities, "
                f"{len(parsed.settlements)} settlements, {inside} name forms; time zone {parsed.timezone}")
+    _report_names(gazetteer, bool(parsed.settlements))
     click.echo(f'use it: [region] code = "{code}" in tsur.toml')
+
+
+def _report_names(gazetteer, has_settlements: bool) -> None:
+    """What the moderators must know about the region's names, said loudly in Russian."""
+    if gazetteer.own_region_names:
+        click.echo(f"название региона: {', '.join(gazetteer.own_region_names)} — не считается местом "
+                   "за пределами региона («…района Энской области»)")
+    else:
+        click.secho("ВНИМАНИЕ: название региона неизвестно — задайте --name «… область», иначе "
+                    "«…района Энской области» будет принято за место за пределами региона.",
+                    fg="red", bold=True)
+    adjectives = gazetteer.adjective_names()
+    if adjectives:
+        click.echo(f"названия-прилагательные ({', '.join(adjectives)}) считаются местом только с "
+                   "пометкой («в Белой», «пос. Октябрьский»), а не в названиях гостиниц, магазинов, фирм")
+    if not has_settlements:
+        click.secho("ВНИМАНИЕ: список населённых пунктов (--settlements) не задан. Сёла, деревни и "
+                    "посёлки региона распознаваться не будут: сообщение о них получит муниципалитет "
+                    "страницы, на которой опубликовано, даже если оно о другом округе. Добавьте CSV "
+                    "name,municipality и повторите команду с --replace.", fg="red", bold=True)
 
 
 @click.group()
