@@ -92,6 +92,7 @@ def train(train_records: list[dict], test_records: list[dict], models_dir: str |
             "train_messages": len(train_records),
             "test_messages": len(test_records),
             "tuning_messages": len(tuning or []),
+            **corrections_used(train_records),
             "evaluation_sets": {name: len(records) for name, (records, _) in evaluation.items()},
             "data_fingerprint": fingerprint,
             "sklearn": sklearn.__version__,
@@ -112,6 +113,14 @@ def train(train_records: list[dict], test_records: list[dict], models_dir: str |
         registry["production"] = {**registry.get("production", {}), **created}
     write_registry(models_dir, registry)
     return created
+
+
+def corrections_used(records: list[dict]) -> dict:
+    """How many moderators' reviews (records with provenance) a version learnt from, and
+    the latest decision among them: later reviews are the ones still waiting."""
+    reviewed = [r["provenance"] for r in records if isinstance(r.get("provenance"), dict)]
+    return {"corrections": len(reviewed),
+            "corrections_until": max((p.get("decided_at") or "" for p in reviewed), default=None)}
 
 
 # --- `other` only when the model is sure: thresholds chosen on the tuning set ------

@@ -103,3 +103,33 @@ def test_export_of_a_missing_database_is_a_clear_error(runner, tmp_path):
     result = runner.invoke(cli, ["--config", str(DEMO_CONFIG), "labels", "export",
                                  "--db", str(tmp_path / "none.db")])
     assert result.exit_code == 1 and "does not exist" in result.output
+
+
+def test_train_learns_from_the_reviews_and_records_how_many(ctx, reviewed, runner, tmp_path):
+    """The loop from moderators to models: `tsur train` adds the train share of the
+    reviewed posts to data/labelled and the new version says how many it learnt from."""
+    from monitor.settings import DEFAULT_DATA_DIR
+    from nlp.registry import read_manifest, read_registry
+
+    data = tmp_path / "data"
+    (data / "labelled").mkdir(parents=True)
+    (data / "regions").symlink_to(DEFAULT_DATA_DIR / "regions")
+    sample = read_labelled(labelled_files(DEFAULT_DATA_DIR))[0][::12]
+    (data / "labelled" / "sample.jsonl").write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in sample), encoding="utf-8")
+    config = tmp_path / "train.toml"
+    config.write_text(DEMO_CONFIG.read_text(encoding="utf-8")
+                      + f'\n[paths]\nmodels = "{tmp_path / "models"}"\ndata = "{data}"\n', encoding="utf-8")
+    result = runner.invoke(cli, ["--config", str(config), "train", "--family", "svm",
+                                 "--db", str(ctx.settings.database)])
+    assert result.exit_code == 0, result.output
+    assert "2 to train on, 1 kept for the recent-corrections set" in result.output
+    version = read_registry(tmp_path / "models")["production"]["kind"]
+    manifest = read_manifest(tmp_path / "models", "kind", version)
+    assert manifest["corrections"] == 2
+    learnt = export_reviews(ctx.db, labelled=sample).train
+    assert manifest["corrections_until"] == max(r["provenance"]["decided_at"] for r in learnt)
+    alone = runner.invoke(cli, ["--config", str(config), "train", "--family", "svm", "--no-corrections"])
+    assert alone.exit_code == 0, alone.output
+    version = read_registry(tmp_path / "models")["candidates"]["kind"]
+    assert read_manifest(tmp_path / "models", "kind", version)["corrections"] == 0

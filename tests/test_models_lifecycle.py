@@ -36,7 +36,7 @@ def trained(tmp_path_factory, pipeline):
     write_registry(folder, {"production": production, "history": []})
     train_records, test_records = split(read_labelled(labelled_files(DEFAULT_DATA_DIR))[0])
     candidates = train(train_records[::3], test_records[::4], folder, promote=False,
-                       now=datetime(2026, 11, 20, tzinfo=UTC))
+                       now=datetime(2026, 11, 20, tzinfo=UTC), family="svm", vector_weight=0.0)
     return folder, production, candidates
 
 

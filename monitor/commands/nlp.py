@@ -12,7 +12,9 @@ from monitor.clock import SystemClock
 from monitor.commands.common import BATCH, municipalities
 from monitor.demo import DEMO_CONFIG, DEMO_DIR, DEMO_STREAM
 from monitor.ingest.threads import thread_root
+from monitor.retraining.corrections import export_reviews
 from monitor.settings import load_settings
+from monitor.store import open_db
 from nlp import ModelError, Pipeline
 from nlp.data import holdout_files, labelled_files, read_labelled, split, tuning_file
 from nlp.evaluate import evaluate as run
@@ -119,24 +121,35 @@ def classify(obj, source, target, explain):
               help="Make the new versions production (default: only if none exists).")
 @click.option("--family", type=click.Choice(FAMILIES), default=DEFAULT_FAMILY, show_default=True,
               help="Linear model: logistic regression or the calibrated SVM.")
+@click.option("--data", "data_path", type=click.Path(exists=True, dir_okay=False),
+              help="Training set written by `tsur labels export` (default: data/labelled plus the reviews).")
+@click.option("--corrections/--no-corrections", default=True, show_default=True,
+              help="Add the moderators' reviewed posts from the configured database (their train share).")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), help="Database with the reviews (default: the configured one).")
 @click.pass_obj
-def train(obj, seed, promote, family):
-    """Train the kind, topic and urgency models on data/labelled (train split).
+def train(obj, seed, promote, family, data_path, corrections, db_path):
+    """Train the kind, topic and urgency models on data/labelled and the moderators' reviews.
 
-    The fixed test split, data/holdout/*.jsonl and the demo stream are evaluated,
-    never trained on; their figures go into each version's metrics.json and model card.
-    The thresholds that make `other` a sure decision are chosen on the registers
-    holdout (data/holdout/registers.jsonl) when it exists.
+    Every message is put in the train or the test share by a hash of its id, so the
+    fixed test split never changes, and a reviewed post is either trained on or, in
+    the recent-corrections set, judged on — never both. The test split,
+    data/holdout/*.jsonl and the demo stream are evaluated, never trained on; their
+    figures go into each version's metrics.json and model card. The thresholds that
+    make `other` a sure decision are chosen on the registers holdout
+    (data/holdout/registers.jsonl) when it exists.
 
     Example: tsur train --seed 0 --promote
     """
     settings = obj.settings
     known = municipalities(settings)
-    records, problems = read_labelled(labelled_files(settings.data_dir), known)
+    paths = [Path(data_path)] if data_path else labelled_files(settings.data_dir)
+    records, problems = read_labelled(paths, known)
     for problem in problems:
         click.echo(f"skipped {problem}", err=True)
     if not records:
-        raise click.ClickException(f"no labelled messages in {settings.data_dir / 'labelled'}")
+        raise click.ClickException(f"no labelled messages in {', '.join(map(str, paths))}")
+    if corrections and not data_path:
+        records += reviewed_posts(settings, db_path, records)
     train_records, test_records = split(records)
     others = {}
     for path in holdout_files(settings.data_dir):
@@ -159,6 +172,20 @@ def train(obj, seed, promote, family):
                                others=others, tuning=tuning, family=family, progress=progress)
     for task, version in created.items():
         click.echo(f"{task}: {settings.models_dir / task / version}")
+
+
+def reviewed_posts(settings, db_path, labelled: list[dict]) -> list[dict]:
+    """The moderators' reviewed posts as labelled records (`tsur labels export`'s rules),
+    or none when there is no database yet."""
+    path = Path(db_path) if db_path else settings.database
+    if not path.exists():
+        click.echo(f"no database {path}: training on data/labelled alone")
+        return []
+    export = export_reviews(open_db(path), labelled=labelled)
+    corrected = sum(not r["provenance"]["confirmed"] for r in export.records)
+    click.echo(f"{len(export.records)} reviewed posts from {path} ({corrected} corrected):"
+               f" {len(export.train)} to train on, {len(export.recent)} kept for the recent-corrections set")
+    return export.train
 
 
 @click.command()
