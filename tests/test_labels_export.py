@@ -108,6 +108,8 @@ def test_export_of_a_missing_database_is_a_clear_error(runner, tmp_path):
 def test_train_learns_from_the_reviews_and_records_how_many(ctx, reviewed, runner, tmp_path):
     """The loop from moderators to models: `tsur train` adds the train share of the
     reviewed posts to data/labelled and the new version says how many it learnt from."""
+    from monitor.retraining.corrections import gathered_since
+    from monitor.retraining.models import learnt_until
     from monitor.settings import DEFAULT_DATA_DIR
     from nlp.registry import read_manifest, read_registry
 
@@ -129,6 +131,14 @@ def test_train_learns_from_the_reviews_and_records_how_many(ctx, reviewed, runne
     assert manifest["corrections"] == 2
     learnt = export_reviews(ctx.db, labelled=sample).train
     assert manifest["corrections_until"] == max(r["provenance"]["decided_at"] for r in learnt)
+    # /models counts as waiting only the reviews the production versions did not learn from
+    since, learnt = learnt_until(tmp_path / "models")
+    assert (since, learnt) == (manifest["corrections_until"], 2)
+    def reviews(figures):
+        return figures["confirmations"] + sum(figures["corrections"].values())
+
+    assert reviews(gathered_since(ctx.db, since)) == 0
+    assert reviews(gathered_since(ctx.db, None)) > 0
     alone = runner.invoke(cli, ["--config", str(config), "train", "--family", "svm", "--no-corrections"])
     assert alone.exit_code == 0, alone.output
     version = read_registry(tmp_path / "models")["candidates"]["kind"]

@@ -131,10 +131,12 @@ def reviews_since(db: Database, since: str | None = None) -> list[dict]:
 
 
 def gathered_since(db: Database, since: str | None) -> dict:
-    """Per label, the corrections made since `since`; and how many reviews confirmed all."""
+    """Per label, the corrections made after `since`; and how many reviews confirmed all."""
     counts: Counter = Counter()
     confirmations = 0
     for review in reviews_since(db, since):
+        if since and review["at"] <= since:
+            continue  # the review a version learnt from last: not waiting
         counts.update(review["changes"].keys())
         confirmations += not review["changes"]
     return {"corrections": {name: counts.get(name, 0) for name in LABELS},

@@ -10,29 +10,26 @@ fails to load is logged and the old pipeline keeps working.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
+from datetime import datetime
 from pathlib import Path
 
+from sqlite_utils import Database
+
+from monitor.clock import iso
 from nlp.evaluate import evaluate
-from nlp.features import FEATURES
 from nlp.labels import TASKS
-from nlp.models import TextClassifier
-from nlp.pipeline import Pipeline, critical_threshold_of
-from nlp.registry import ModelError, load_model, production_versions, read_manifest, versions
+from nlp.pipeline import Pipeline, critical_threshold_of, load_classifier
+from nlp.registry import ModelError, production_versions, read_manifest
 
 log = logging.getLogger("tsur.models")
 
 
 def check_version(models_dir: str | Path, task: str, version: str):
     """Load one classifier version: checksum, trusted types and feature set must match."""
-
-    pipeline, manifest = load_model(Path(models_dir) / task / version)
-    if manifest.get("features") != FEATURES:
-        raise ModelError(f"model {task} {version} was trained with features "
-                         f"{manifest.get('features')!r}, this code computes {FEATURES!r}: "
-                         "retrain it with `tsur train`")
-    return TextClassifier(task, pipeline)
+    return load_classifier(models_dir, task, version)[0]
 
 
 def load_like(base, models_dir: str | Path, versions: dict[str, str]):
@@ -46,7 +43,7 @@ def load_like(base, models_dir: str | Path, versions: dict[str, str]):
             raise ModelError(f"{models_dir}/registry.json names no production model for {task!r}")
         classifiers[task] = check_version(models_dir, task, versions[task])
     return Pipeline(classifiers, base.gazetteer, base.morph, {t: versions[t] for t in TASKS},
-                    base.ner, critical_threshold(models_dir, versions["urgency"]))
+                    base.ner, critical_threshold(models_dir, versions["urgency"]), base.vectors)
 
 
 def critical_threshold(models_dir: Path, version: str) -> float:
@@ -149,10 +146,33 @@ def format_comparison(report: dict) -> str:
     return "\n".join(lines)
 
 
-def last_trained_at(models_dir: str | Path) -> str | None:
-    """When the newest version of any task was trained (UTC ISO), from the manifests."""
+def learnt_until(models_dir: str | Path) -> tuple[str | None, int]:
+    """The latest review the production models learnt from (None: none) and how many
+    reviews they learnt from, from their manifests: reviews after it still wait."""
+    try:
+        chosen = production_versions(models_dir)
+    except ModelError:
+        return None, 0
+    manifests = [read_manifest(models_dir, task, v) for task, v in chosen.items()]
+    until = [m.get("corrections_until") for m in manifests]
+    if not manifests or not all(until):
+        return None, 0
+    return min(until), min(m.get("corrections", 0) for m in manifests)
 
-    times = [read_manifest(models_dir, task, v).get("created_at") for task in TASKS
-             for v in versions(models_dir, task)]
-    times = [t for t in times if t]
-    return max(times) if times else None
+
+def record_comparison(db: Database, report: dict, candidate: dict, production: dict, by: str,
+                      now: datetime) -> None:
+    """Keep a comparison for the models page (the latest one is shown)."""
+    with db.atomic():
+        db["model_comparisons"].insert({
+            "at": iso(now), "by": by, "candidate": json.dumps(candidate),
+            "production": json.dumps(production), "report": json.dumps(report, ensure_ascii=False),
+        })
+
+
+def latest_comparison(db: Database) -> dict | None:
+    row = db.execute("SELECT at, by, report FROM model_comparisons ORDER BY id DESC LIMIT 1"
+                     ).fetchone()
+    if row is None:
+        return None
+    return {"at": row[0], "by": row[1], "report": json.loads(row[2])}

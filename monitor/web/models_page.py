@@ -4,14 +4,14 @@ promote / roll back (the running service swaps models before its next batch)."""
 
 from __future__ import annotations
 
-import json
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
 from monitor.catalog import audit
 from monitor.retraining.corrections import gathered_since
-from monitor.retraining.models import FIGURES, check_version, last_trained_at
+from monitor.retraining.models import FIGURES, check_version, latest_comparison, learnt_until
 from nlp.labels import TASKS
 from nlp.registry import (
     ModelError,
@@ -24,16 +24,19 @@ from nlp.registry import (
     versions,
 )
 
-from .auth import check_csrf, current_user, render, request_context
+from .auth import CtxDep, UserDep, check_csrf, render
 
 router = APIRouter()
 SCIENTISTS = {"data_scientist", "admin"}
 
 
-def scientist(user: dict = Depends(current_user)) -> dict:
+def scientist(user: UserDep) -> dict:
     if user["role"] not in SCIENTISTS:
         raise HTTPException(403, "Раздел доступен аналитикам данных и администраторам")
     return user
+
+
+ScientistDep = Annotated[dict, Depends(scientist)]
 
 
 def _versions(models_dir, registry: dict) -> dict[str, list[dict]]:
@@ -55,39 +58,31 @@ def _versions(models_dir, registry: dict) -> dict[str, list[dict]]:
     return table
 
 
-def _latest_comparison(db) -> dict | None:
-    row = db.execute("SELECT at, by, report FROM model_comparisons ORDER BY id DESC LIMIT 1").fetchone()
-    if row is None:
-        return None
-    return {"at": row[0], "by": row[1], "report": json.loads(row[2])}
-
-
 def _page(request, ctx, user, error=None, notice=None, status_code=200):
     models_dir = ctx.settings.models_dir
     try:
         registry = read_registry(models_dir)
     except ModelError as problem:
         registry, error = {}, str(problem)
-    since = last_trained_at(models_dir)
+    since, learnt = learnt_until(models_dir)
     return render(request, "models/index.html", status_code=status_code, user=user,
                   registry=registry, table=_versions(models_dir, registry),
                   can_rollback=bool(production_stack(registry) and production_stack(registry)[-1]),
-                  comparison=_latest_comparison(ctx.db), FIGURES=FIGURES,
-                  gathered=gathered_since(ctx.db, since), since=since,
+                  comparison=latest_comparison(ctx.db), FIGURES=FIGURES,
+                  gathered=gathered_since(ctx.db, since), since=since, learnt=learnt,
                   swap_error=ctx.models.last_error if ctx.models is not None else None,
                   error=error, notice=notice)
 
 
 @router.get("/models")
-def models_index(request: Request, notice: str = "", user: dict = Depends(scientist),
-                 ctx=Depends(request_context)):
+def models_index(request: Request, ctx: CtxDep, user: ScientistDep, notice: str = ""):
     notices = {"promoted": "Кандидат стал рабочей версией; сервис подхватит её до следующей партии сообщений.",
                "rolled_back": "Возвращена прежняя рабочая версия."}
     return _page(request, ctx, user, notice=notices.get(notice))
 
 
 @router.post("/models/promote", dependencies=[Depends(check_csrf)])
-def models_promote(request: Request, user: dict = Depends(scientist), ctx=Depends(request_context)):
+def models_promote(request: Request, ctx: CtxDep, user: ScientistDep):
     models_dir = ctx.settings.models_dir
     try:
         registry = read_registry(models_dir)
@@ -106,8 +101,7 @@ def models_promote(request: Request, user: dict = Depends(scientist), ctx=Depend
 
 
 @router.post("/models/rollback", dependencies=[Depends(check_csrf)])
-def models_rollback(request: Request, user: dict = Depends(scientist),
-                    ctx=Depends(request_context)):
+def models_rollback(request: Request, ctx: CtxDep, user: ScientistDep):
     models_dir = ctx.settings.models_dir
     try:
         old = dict(read_registry(models_dir).get("production", {}))
