@@ -376,7 +376,7 @@ class Gazetteer:
         if before in PLACE_MARKERS or after in PLACE_MARKERS:
             return True
         first = tokens[i].text
-        heading = text[tokens[i + n - 1].stop :].lstrip()[:1] in (",", ":", ".", "—", "–")
+        heading = text[tokens[i + n - 1].stop :].lstrip()[:1] in (",", ":", ".", "—", "–", "(")
         if first[:1].isupper() and heading:
             return True  # «Автозавод, ул. Веденяпина 12»: a place given as a heading
         sentence_start = i == 0 or text[: tokens[i].start].rstrip()[-1:] in ".!?"
@@ -415,10 +415,15 @@ class Gazetteer:
 
 def after_street_word(text: str, words: list[Token], i: int) -> bool:
     """Whether word `i` directly follows «ул.», «улица», «река», «имени»… (a dot between
-    at most): then it names a street, a river or a person, not a place."""
-    if i == 0 or _norm(words[i - 1].text) not in NOT_A_PLACE_BEFORE:
-        return False
-    return text[words[i - 1].stop : words[i].start].strip() in ("", ".")
+    at most), or follows one with capitalised words between («ул. Маршала Казакова», «ул.
+    Героя Смирнова»): then it names a street, a river or a person, not a place."""
+    for k in range(i - 1, max(-1, i - 4), -1):
+        if _norm(words[k].text) in NOT_A_PLACE_BEFORE:
+            return text[words[k].stop : words[k + 1].start].strip() in ("", ".") and all(
+                text[words[j - 1].stop : words[j].start].strip() == "" for j in range(k + 2, i + 1))
+        if not words[k].text[:1].isupper():
+            return False
+    return False
 
 
 def _rows(path: Path):

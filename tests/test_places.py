@@ -249,3 +249,13 @@ def test_people_buildings_and_streets_named_like_places_are_no_places(pipeline, 
 def test_surroundings_settlements_and_their_districts(pipeline, text, municipality):
     [labels] = pipeline.label([text], source_municipality=None)
     assert labels.municipality == municipality
+
+
+@pytest.mark.parametrize("text", [
+    "на ул. Маршала Казакова течёт труба",  # Казаково is a village of Вачский
+    "свалка шин за гаражами на улице Героя Смирнова",
+    "во дворе по ул. Карла Маркса яма",
+])
+def test_a_street_named_after_a_person_with_a_title_is_no_place(pipeline, text):
+    [labels] = pipeline.label([text], source_municipality="Нижний Новгород")
+    assert labels.municipality == "Нижний Новгород"
