@@ -108,7 +108,7 @@ class Decliner:
             return None
         parse = self._best_parse(word)
         if (parse is None or parse.tag.POS != "NOUN" or parse.tag.case != "nomn"
-                or _PERSONAL & parse.tag.grammemes):
+                or _PERSONAL & parse.tag.grammemes or "Fixd" in parse.tag):
             return None
         plural_name = word[-1] in "иы"
         if plural_name != (parse.tag.number == "plur" or "Pltm" in parse.tag):

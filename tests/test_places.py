@@ -182,6 +182,7 @@ def test_micro_districts_landmarks_and_clippings_of_the_big_towns(pipeline, text
     ("в Семёнове не убирают снег", "Семёновский"),
     ("в Большой Ельне нет газа", "Нижний Новгород"),
     ("в Починках нет педиатра", "Починковский"),
+    ("в Моксе размыло мост", "Бутурлинский"),
 ])
 def test_names_pymorphy_reads_as_adjectives_or_surnames_are_declined_by_their_ending(pipeline, text, municipality):
     [labels] = pipeline.label([text], source_municipality="Выкса")
