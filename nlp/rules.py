@@ -219,10 +219,14 @@ CRITICAL_RULES = (
 
 # Thanks for a danger already dealt with («потушили быстро, спасибо пожарным», «наконец-то
 # убрали сосульки, молодцы») raise nothing; polite closings are no thanks, and sarcasm or a
-# danger still going on («спасибо за очередной пожар», «до сих пор пахнет») still count.
+# danger still going on («спасибо теплосетям, что батареи ледяные», «до сих пор пахнет»)
+# still count: thanks count only beside a word of the danger being dealt with.
 THANKS = re.compile(r"спасибо|благодар\w*|молодц\w*|наконец-то|\bнаконец\b|респект|низкий поклон")
 POLITE = re.compile(r"заранее спасибо|спасибо заранее|спасибо за (ответ|внимание|понимание)|(буду|будем) благодар\w*"
                     r"|благодарю за внимание|с благодарностью")
+RESOLVED = re.compile(r"потуш\w*|убрал\w*|убран\w*|\bсбил[иа]?\b|устран\w*|почин\w*|заменил\w*|отремонтир\w*"
+                      r"|\bспасл[иа]?\b|отстоял\w*|ликвидир\w*|залатал\w*|\bзакрыл[иа]?\b|наконец|вовремя|оперативн\w*"
+                      r"|быстро|\bуже (все|всё) (хорошо|нормально|в порядке)")
 STILL = re.compile(r"спасибо(,)? за (очередн|наш|эт|так|нов)|спасибо(,)? что (опять|снова)|до сих пор|прямо сейчас"
                    r"|\bсейчас\b|срочно|помогите|\bопять\b|\bснова\b|никто не|(уже|второй|третий|который|весь|целый)"
                    r" (день|час|сутки|недел)|\w+ сутки|!!!")
@@ -231,6 +235,6 @@ STILL = re.compile(r"спасибо(,)? за (очередн|наш|эт|так|
 def danger_signal(text: str) -> Rule | None:
     """The first critical rule whose pattern occurs in the text, if any (none in thanks)."""
     lowered = text.lower().replace("ё", "е")
-    if THANKS.search(POLITE.sub(" ", lowered)) and not STILL.search(lowered):
+    if THANKS.search(POLITE.sub(" ", lowered)) and RESOLVED.search(lowered) and not STILL.search(lowered):
         return None
     return next((rule for rule in CRITICAL_RULES if rule.search(lowered)), None)

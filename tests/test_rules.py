@@ -46,3 +46,8 @@ def test_thanks_are_never_raised_to_critical_by_a_rule(text):
 def test_real_dangers_still_fire_with_polite_or_sarcastic_thanks(text, rule):
     found = danger_signal(text)
     assert found is not None and found.name == rule
+
+
+def test_sarcastic_thanks_for_a_danger_still_raise_it():
+    found = danger_signal("Огромное спасибо котельной, что в минус тридцать батареи ледяные, а дома двое малышей")
+    assert found is not None and found.name == "мороз без отопления"
