@@ -44,12 +44,21 @@ def _module_name(path: Path) -> str:
 MODULES = {_module_name(p): p for p in MONITOR.rglob("*.py")}
 
 
+def _is_type_checking(node) -> bool:
+    return isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING"
+
+
 def _imports_of(path: Path):
     """(imported module, node) for every import of a monitor module, a module taken
     from a package (`from . import x`) counting as that module."""
     name = _module_name(path)
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    typing_only = {id(n) for block in tree.body if _is_type_checking(block)
+                   for n in ast.walk(block)}
+    for node in ast.walk(tree):
+        if id(node) in typing_only:  # annotations only: never imported at run time
+            continue
         if isinstance(node, ast.Import):
             targets = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -139,3 +148,28 @@ def test_the_lower_packages_never_import_the_upper_ones():
     incidents = [t for n, p in MODULES.items() if _feature(n) == "monitor.incidents"
                  for t, _ in _imports_of(p) if _feature(t) == "monitor.replies"]
     assert not incidents, "incidents/ queues into its outbox; replies/ sends, never the reverse"
+
+
+@pytest.mark.parametrize("path", sorted([*MONITOR.glob("web/*.py"), *MONITOR.glob("commands/*.py")]),
+                         ids=_module_name)
+def test_web_and_commands_hold_no_sql(path):
+    """Queries live in the domain packages; pages and commands call them."""
+    text = path.read_text(encoding="utf-8")
+    found = [s for s in ("db.execute", "db[", "db.query", "SELECT ", "INSERT ", "UPDATE ",
+                         "DELETE FROM") if s in text]
+    assert not found, f"{path.name} holds SQL: {found}"
+
+
+def test_every_ctx_parameter_is_typed_and_pages_take_it_through_one_alias():
+    untyped, repeated = [], []
+    for path in MONITOR.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                args = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+                untyped += [f"{path.name}:{node.name}" for a in args
+                            if a.arg == "ctx" and a.annotation is None]
+        if text.count("Depends(request_context)") > (path.name == "auth.py"):
+            repeated.append(path.name)
+    assert not untyped, "ctx without `: Context`"
+    assert not repeated, "use CtxDep instead of Depends(request_context)"

@@ -45,8 +45,8 @@ def test_status_counters_stay_exact_through_inserts_and_moves(tmp_path):
 
     from monitor.clock import FrozenClock
     from monitor.context import Context
+    from monitor.incidents.synthetic import populate
     from monitor.settings import load_settings
-    from monitor.web.bench import populate
 
     settings = load_settings(None, environ={"TSUR_DB": str(tmp_path / "c.db")})
     ctx = Context(open_db(settings.database), settings, FrozenClock(MONDAY_MORNING))
@@ -71,8 +71,8 @@ def test_queue_query_walks_incidents_first_whatever_the_statistics(tmp_path):
     from monitor.clock import FrozenClock
     from monitor.context import Context
     from monitor.incidents.queries import list_incidents
+    from monitor.incidents.synthetic import populate
     from monitor.settings import load_settings
-    from monitor.web.bench import populate
 
     settings = load_settings(None, environ={"TSUR_DB": str(tmp_path / "q.db")})
     ctx = Context(open_db(settings.database), settings, FrozenClock(MONDAY_MORNING))

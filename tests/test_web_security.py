@@ -13,8 +13,8 @@ import test_web_admin as admin_tests
 from fastapi.testclient import TestClient
 from test_web_admin import logged_in, token_of
 
+from monitor.catalog.sessions import SESSION_LIFETIME
 from monitor.clock import iso
-from monitor.web import auth
 from monitor.web.app import create_app, safe_url
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "monitor" / "web" / "templates"
@@ -206,7 +206,7 @@ def test_password_reset_ends_every_session_of_that_user(app, web_ctx):
 def test_a_session_ends_after_its_lifetime_on_the_server_too(app, web_ctx):
     """Even a cookie kept past its max-age is refused, and the next login prunes the row."""
     client = logged_in(app, "moderator", "moderator-demo")
-    web_ctx.clock.advance(auth.SESSION_LIFETIME + timedelta(minutes=1))
+    web_ctx.clock.advance(SESSION_LIFETIME + timedelta(minutes=1))
     assert client.get("/", follow_redirects=False).status_code == 303
     logged_in(app, "admin", "admin-demo-1")
     [(count,)] = web_ctx.db.execute("SELECT count(*) FROM web_sessions").fetchall()

@@ -44,3 +44,8 @@ def recent(db: Database, *, actor: str | None = None, action: str | None = None,
     for row in rows:
         row["details"] = json.loads(row["details"] or "{}")
     return rows
+
+
+def actions(db: Database) -> list[str]:
+    """Every action name the log holds, for the filter."""
+    return [r[0] for r in db.execute("SELECT DISTINCT action FROM audit ORDER BY 1")]

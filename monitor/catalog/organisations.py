@@ -73,3 +73,24 @@ PLATFORMS = ("vk", "telegram", "tgweb")
 def external_id_of(key: str) -> str | None:
     """What follows the platform in a source key: `vk:-100001` → `-100001`."""
     return key.split(":", 1)[1] if ":" in key else None
+
+
+def list_organisations(db: Database) -> list[dict]:
+    """Every organisation, the ЦУР first, then by name."""
+    return list(db.query("SELECT * FROM organisations ORDER BY kind = 'cur' DESC, name"))
+
+
+def organisation_by_id(db: Database, org_id: int) -> dict | None:
+    rows = list(db.query("SELECT * FROM organisations WHERE id = ?", [org_id]))
+    return rows[0] if rows else None
+
+
+def create_organisation(db: Database, row: dict) -> int:
+    """A new organisation made in the web UI (`key`, `name`, `kind`, …)."""
+    with db.atomic():
+        return db["organisations"].insert(row).last_pk
+
+
+def update_organisation(db: Database, org_id: int, changes: dict) -> None:
+    with db.atomic():
+        db["organisations"].update(org_id, changes)

@@ -174,6 +174,14 @@ def remove_source(db: Database, key: str, now: datetime) -> bool:
     return False
 
 
+def listed_sources(db: Database) -> list[dict]:
+    """Every source not removed, with its organisation's name, by platform and name."""
+    return list(db.query(
+        "SELECT s.*, o.name AS organisation_name FROM sources s"
+        " LEFT JOIN organisations o ON o.id = s.organisation_id"
+        " WHERE s.removed_at IS NULL ORDER BY s.platform, s.name"))
+
+
 def active_sources(db: Database) -> list[dict]:
     return list(db["sources"].rows_where("removed_at IS NULL AND platform != 'replay'",
                                          order_by="id"))

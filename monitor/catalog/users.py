@@ -12,6 +12,7 @@ from monitor.catalog.organisations import organisation_id
 from monitor.clock import iso
 
 ROLES = ("admin", "moderator", "official", "data_scientist")
+MIN_PASSWORD = 8
 _hasher = PasswordHasher()
 
 
@@ -23,8 +24,7 @@ def create_user(db: Database, login: str, password: str, role: str, now: datetim
                 name: str | None = None, organisation: str | None = None) -> int:
     if role not in ROLES:
         raise UserError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
-    if len(password) < 8:
-        raise UserError("a password needs at least 8 characters")
+    check_password(password)
     org_id = organisation_id(db, organisation)
     if role == "official" and org_id is None:
         raise UserError(f"an official needs an existing organisation (got {organisation!r})")
@@ -53,3 +53,48 @@ def authenticate(db: Database, login: str, password: str) -> dict | None:
 def get_user(db: Database, user_id: int) -> dict | None:
     rows = list(db["users"].rows_where("id = ? AND disabled = 0", [user_id]))
     return rows[0] if rows else None
+
+
+def check_password(password: str) -> None:
+    """The one password rule, for new users and resets alike."""
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"a password needs at least {MIN_PASSWORD} characters")
+
+
+def list_users(db: Database) -> list[dict]:
+    """Every user (disabled ones too) with their organisation's name, by login."""
+    return list(db.query(
+        "SELECT u.id, u.login, u.name, u.role, u.disabled, u.created_at, u.organisation_id,"
+        " o.name AS organisation_name FROM users u"
+        " LEFT JOIN organisations o ON o.id = u.organisation_id ORDER BY u.login"))
+
+
+def user_by_id(db: Database, user_id: int) -> dict | None:
+    """A user (disabled or not) with their organisation's name; None if there is none."""
+    rows = list(db.query(
+        "SELECT u.*, o.name AS organisation_name FROM users u"
+        " LEFT JOIN organisations o ON o.id = u.organisation_id WHERE u.id = ?", [user_id]))
+    return rows[0] if rows else None
+
+
+def set_role(db: Database, user_id: int, role: str, organisation: str | None) -> int | None:
+    """Give a user a role (an official: within an organisation); returns the organisation id."""
+    if role not in ROLES:
+        raise UserError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+    org_id = organisation_id(db, organisation) if role == "official" else None
+    if role == "official" and org_id is None:
+        raise UserError(f"an official needs an existing organisation (got {organisation!r})")
+    with db.atomic():
+        db["users"].update(user_id, {"role": role, "organisation_id": org_id})
+    return org_id
+
+
+def set_disabled(db: Database, user_id: int, disabled: bool) -> None:
+    with db.atomic():
+        db["users"].update(user_id, {"disabled": int(disabled)})
+
+
+def set_password(db: Database, user_id: int, password: str) -> None:
+    check_password(password)
+    with db.atomic():
+        db["users"].update(user_id, {"password_hash": _hasher.hash(password)})

@@ -18,6 +18,7 @@ import signal
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from monitor.catalog.organisations import ensure_source, source_by_key, sync_from_settings
 from monitor.catalog.sources import active_sources, record_failure, record_success
@@ -26,7 +27,11 @@ from monitor.ingest import IngestReport, ingest
 
 from . import registry
 from .base import Batch, SourceError
+from .inbox import events_after
 from .vk.convert import changes_from_event
+
+if TYPE_CHECKING:  # the Context type only: context.py imports this layer
+    from monitor.context import Context
 
 log = logging.getLogger("tsur.collect")
 
@@ -83,7 +88,7 @@ async def vk_events(payloads: list[dict]):
 
 
 class Runner:
-    def __init__(self, ctx, *, once: bool = False, backoff_base: float = 1.0,
+    def __init__(self, ctx: Context, *, once: bool = False, backoff_base: float = 1.0,
                  backoff_cap: float = 300.0, idle_scale: float = 1.0, plans=None):
         self.ctx, self.once = ctx, once
         self.backoff_base, self.backoff_cap, self.idle_scale = backoff_base, backoff_cap, idle_scale
@@ -273,7 +278,7 @@ class Runner:
 
     def _read_inbox(self, platform: str, after: int, limit: int):
         async def read():
-            return await self.db(_inbox_rows, self._db_ctx.db, platform, after, limit)
+            return await self.db(events_after, self._db_ctx.db, platform, after, limit)
         return read()
 
     def _store(self, key: str, batch: Batch) -> IngestReport:
@@ -292,11 +297,6 @@ class Runner:
         report = ingest(ctx, posts, cursor=(key, batch.cursor), deleted=deleted)
         record_success(db, key)
         return report
-
-
-def _inbox_rows(db, platform: str, after: int, limit: int) -> list[dict]:
-    return list(db["callback_inbox"].rows_where("platform = ? AND id > ?", [platform, after],
-                                                order_by="id", limit=limit))
 
 
 def _clear_retry(db, key: str) -> None:

@@ -15,6 +15,7 @@ import click
 import httpx
 
 from monitor.commands.loop import run_loop
+from monitor.context import Context
 from monitor.incidents.worker import handle_due
 from monitor.replies import Tally as ReplyTally
 from monitor.replies import notify
@@ -72,7 +73,7 @@ class Tally:
                 f"{self.errors} errors, {self.replies} replies handled")
 
 
-def run_once(ctx, client: httpx.Client, tally: Tally | None = None,
+def run_once(ctx: Context, client: httpx.Client, tally: Tally | None = None,
              should_stop: Callable[[], bool] = lambda: False) -> Tally:
     """Drain every due check, then every sendable notification."""
     tally = tally or Tally()
@@ -92,7 +93,7 @@ def run_once(ctx, client: httpx.Client, tally: Tally | None = None,
     return tally
 
 
-def run(ctx, *, once: bool = False, interval: float = 10.0,
+def run(ctx: Context, *, once: bool = False, interval: float = 10.0,
         report: Callable[[Tally], None] = lambda t: None) -> Tally:
     """The worker loop; SIGTERM / SIGINT finish the current step and stop."""
     tally = Tally()

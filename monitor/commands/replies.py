@@ -7,6 +7,7 @@ import httpx
 
 from monitor.commands.loop import run_loop
 from monitor.replies import TIMEOUT, ReplyError, Tally, retry, run_once
+from monitor.replies.moderation import incident_of_reply, recent_replies
 
 from .common import open_context
 
@@ -64,8 +65,7 @@ def list_replies(obj, status, limit, db_path):
     Example: tsur --config tsur.toml replies list --status unknown
     """
     ctx = open_context(obj.settings, db_path)
-    where, params = ("1 = 1", []) if status == "all" else ("status = ?", [status])
-    rows = list(ctx.db["reply_outbox"].rows_where(where, params, order_by="id desc", limit=limit))
+    rows = recent_replies(ctx.db, None if status == "all" else status, limit)
     if not rows:
         click.echo(f"no {status} replies" if status != "all" else "no replies")
     for r in rows:
@@ -85,11 +85,11 @@ def retry_reply(obj, reply_id, db_path):
     """
 
     ctx = open_context(obj.settings, db_path)
-    row = ctx.db.execute("SELECT incident_id FROM reply_outbox WHERE id = ?", [reply_id]).fetchone()
-    if row is None:
+    incident_id = incident_of_reply(ctx.db, reply_id)
+    if incident_id is None:
         raise click.ClickException(f"reply {reply_id} does not exist; see `tsur replies list`")
     try:
-        retry(ctx, row[0], reply_id, "cli")
+        retry(ctx, incident_id, reply_id, "cli")
     except ReplyError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"reply {reply_id} queued; `tsur replies send --once` or the worker sends it")

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from monitor.catalog.organisations import list_organisations, organisation_id
+from monitor.context import Context
 from monitor.reports import exports
 from monitor.reports.metrics import aggregate
 
@@ -98,18 +100,18 @@ def report(obj, by, measures, since, until, csv_path, json_path, report_name, fm
         click.echo(f"written {json_path}")
 
 
-def _viewer(ctx, organisation: str | None) -> dict | None:
+def _viewer(ctx: Context, organisation: str | None) -> dict | None:
     if not organisation:
         return None
-    row = ctx.db.execute("SELECT id FROM organisations WHERE key = ?", [organisation]).fetchone()
-    if row is None:
-        keys = ", ".join(r[0] for r in ctx.db.execute("SELECT key FROM organisations ORDER BY key"))
+    org_id = organisation_id(ctx.db, organisation)
+    if org_id is None:
+        keys = ", ".join(sorted(o["key"] for o in list_organisations(ctx.db)))
         raise click.BadParameter(f"no organisation {organisation!r}; known: {keys}",
                                  param_hint="--organisation")
-    return {"role": "official", "organisation_id": row[0]}
+    return {"role": "official", "organisation_id": org_id}
 
 
-def _export(ctx, viewer, name, by, measures, start, end, fmt, output) -> None:
+def _export(ctx: Context, viewer, name, by, measures, start, end, fmt, output) -> None:
     """Any report: printed as a table, or written as CSV, JSON or XLSX."""
 
     scope = exports.Scope(viewer, ctx.clock.now(), ctx.settings.timezone, since=start, until=end)

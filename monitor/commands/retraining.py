@@ -8,10 +8,15 @@ from pathlib import Path
 
 import click
 
-from monitor.clock import SystemClock, iso
+from monitor.clock import SystemClock
 from monitor.commands.common import Obj, municipalities
 from monitor.retraining.corrections import CorrectionError, export_reviews
-from monitor.retraining.models import check_version, compare, format_comparison
+from monitor.retraining.models import (
+    check_version,
+    compare,
+    format_comparison,
+    record_comparison,
+)
 from monitor.store import open_db
 from nlp import Pipeline
 from nlp.data import labelled_files, read_labelled, split
@@ -210,12 +215,7 @@ def models_compare(obj: Obj, candidate, db_path, recent_path, json_path):
         raise click.ClickException(str(error)) from None
     click.echo(format_comparison(report))
     if db is not None:
-        with db.atomic():
-            db["model_comparisons"].insert({
-                "at": iso(SystemClock().now()), "by": _actor(),
-                "candidate": json.dumps(chosen), "production": json.dumps(production),
-                "report": json.dumps(report, ensure_ascii=False),
-            })
+        record_comparison(db, report, chosen, production, _actor(), SystemClock().now())
     if json_path:
         Path(json_path).write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
         click.echo(f"wrote {json_path}")

@@ -10,6 +10,7 @@ import uvicorn
 
 from monitor.catalog.organisations import sync_from_settings
 from monitor.commands.common import open_context
+from monitor.context import Context
 from monitor.demo import DEMO_CONFIG, DEMO_STREAM, prepare, replay
 from monitor.settings import load_settings
 from monitor.web.app import create_app
@@ -70,7 +71,7 @@ def serve(obj, host, port):
     _serve(ctx, host or settings.host, port or settings.port, [])
 
 
-def _serve(ctx, host, port, credentials):
+def _serve(ctx: Context, host, port, credentials):
 
 
     app = create_app(ctx)

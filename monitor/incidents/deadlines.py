@@ -23,11 +23,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from monitor.clock import iso, parse_time
 from monitor.settings import DEADLINE_TARGETS, Settings
 
 from .calendar import RegionCalendar, WorkingHours
+
+if TYPE_CHECKING:  # the Context type only: context.py imports this layer
+    from monitor.context import Context
 
 DUE_SOON = timedelta(hours=1)
 ORGANISATION_TARGETS = frozenset({"draft", "resolve"})  # the organisation's own work
@@ -181,7 +185,7 @@ def recorded_keys(db, incident_id: int) -> set[str]:
         [incident_id])}
 
 
-def recompute(ctx, incident_id: int) -> dict:
+def recompute(ctx: Context, incident_id: int) -> dict:
     """Store every due moment, next_due_at and next_check_at; the caller holds the
     transaction, so the stored moments always match the inputs just written."""
     db, settings = ctx.db, ctx.settings

@@ -8,6 +8,8 @@ reopens the incident (the resident says it is not solved), «да» closes a res
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from monitor.clock import iso
 from nlp.feedback import Feedback, parse_feedback
 
@@ -15,8 +17,11 @@ from .deadlines import recompute
 from .lifecycle import act
 from .states import ANSWERED, CLOSED, NEEDS_INFO, RESOLVED, Event, get_row, record_event
 
+if TYPE_CHECKING:  # the Context type only: context.py imports this layer
+    from monitor.context import Context
 
-def record_feedback(ctx, incident_id: int, text: str, actor: str, post_id: int | None = None
+
+def record_feedback(ctx: Context, incident_id: int, text: str, actor: str, post_id: int | None = None
                     ) -> Feedback:
     """Store the resident's answer; «нет» reopens, «да» closes a resolved incident."""
     db, now = ctx.db, ctx.clock.now()
@@ -42,7 +47,7 @@ def record_feedback(ctx, incident_id: int, text: str, actor: str, post_id: int |
     return feedback
 
 
-def resident_reply(ctx, post, post_id: int, source_id: int) -> bool:
+def resident_reply(ctx: Context, post, post_id: int, source_id: int) -> bool:
     """Handle the author's reply in an incident's thread: the detail we asked for
     (`needs_info` resumes) or an answer to the feedback question. True if consumed."""
     if not post.parent_id or not post.author_id:

@@ -18,6 +18,7 @@ transaction as the change.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
@@ -25,6 +26,7 @@ from monitor.clock import iso
 from monitor.titles import STATUS_TITLES
 
 from . import outbox
+from .access import MODERATION
 from .deadlines import recompute
 from .repeats import link_by_hand, unlink
 from .routing import pick_official
@@ -45,6 +47,9 @@ from .states import (
     get_row,
     record_event,
 )
+
+if TYPE_CHECKING:  # the Context type only: context.py imports this layer
+    from monitor.context import Context
 
 REJECT_REASONS = {
     "spam": "спам или реклама",
@@ -76,6 +81,17 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
 }
 
 
+# Who may take each action (moderation: the ЦУР's moderators and admins); residents act
+# through their replies and the system through the worker, never through a page.
+ACTION_ROLES: dict[str, frozenset[str]] = {
+    "confirm": MODERATION, "reject": MODERATION, "assign": MODERATION,
+    "ask_info": MODERATION, "info_received": MODERATION, "return_draft": MODERATION,
+    "approve_final": MODERATION, "approve_interim": MODERATION, "close": MODERATION,
+    "reopen": MODERATION, "resolve": MODERATION | {"official"},
+    "submit_draft": MODERATION | {"official"},
+    "acknowledge": MODERATION, "link_repeat": MODERATION, "unlink_repeat": MODERATION,
+}
+
 # What each action needs in **data, with the sentence that says so.
 REQUIRED = {
     "reject": ("reason", "a rejection needs a reason: one of " + ", ".join(REJECT_REASONS)),
@@ -101,6 +117,15 @@ def _previous_status(db: Database, incident_id: int, status: str) -> str | None:
     return row[0] if row else None
 
 
+def may_act(role: str, action: str) -> bool:
+    """Whether a person of this role may take the action from a page."""
+    return role in ACTION_ROLES.get(action, ())
+
+
+def allowed_actions(role: str) -> list[str]:
+    return sorted(a for a, roles in ACTION_ROLES.items() if role in roles)
+
+
 def next_status(db: Database, incident: dict, action: str) -> str:
     if action not in TRANSITIONS:
         raise TransitionError(f"unknown action {action!r}; known: {', '.join(TRANSITIONS)}")
@@ -120,7 +145,7 @@ def next_status(db: Database, incident: dict, action: str) -> str:
     return target
 
 
-def act(ctx, incident_id: int, action: str, actor: str, **data) -> dict:
+def act(ctx: Context, incident_id: int, action: str, actor: str, **data) -> dict:
     """Apply a moderator's, official's or resident's action; returns the updated row.
 
     Everything — the status, the event, drafts, queued replies and the recomputed
@@ -152,7 +177,7 @@ def act(ctx, incident_id: int, action: str, actor: str, **data) -> dict:
 # --- what each action changes besides the status --------------------------------------
 
 
-def _assign(ctx, incident, now, actor, data) -> dict:
+def _assign(ctx: Context, incident, now, actor, data) -> dict:
     db = ctx.db
     try:
         org_id = int(data["organisation_id"])
@@ -185,7 +210,7 @@ def _pending_draft(db, incident_id) -> dict:
     return rows[0]
 
 
-def _submit_draft(ctx, incident, now, actor, data) -> dict:
+def _submit_draft(ctx: Context, incident, now, actor, data) -> dict:
     draft_id = ctx.db["drafts"].insert({
         "incident_id": incident["id"], "text": data.pop("text"), "author": actor,
         "status": "pending", "created_at": iso(now),
@@ -194,7 +219,7 @@ def _submit_draft(ctx, incident, now, actor, data) -> dict:
     return {"draft_at": iso(now)}
 
 
-def _return_draft(ctx, incident, now, actor, data) -> dict:
+def _return_draft(ctx: Context, incident, now, actor, data) -> dict:
     draft = _pending_draft(ctx.db, incident["id"])
     ctx.db["drafts"].update(draft["id"], {"status": "returned", "moderator": actor,
                                           "comment": data["comment"], "decided_at": iso(now)})
@@ -203,7 +228,7 @@ def _return_draft(ctx, incident, now, actor, data) -> dict:
 
 
 def _approve(kind: str):
-    def effect(ctx, incident, now, actor, data) -> dict:
+    def effect(ctx: Context, incident, now, actor, data) -> dict:
         draft = _pending_draft(ctx.db, incident["id"])
         text = data.pop("text", None) or draft["text"]
         ctx.db["drafts"].update(draft["id"], {"status": "approved", "kind": kind,
@@ -220,19 +245,19 @@ def _approve(kind: str):
     return effect
 
 
-def _acknowledge(ctx, incident, now, actor, data) -> dict:
+def _acknowledge(ctx: Context, incident, now, actor, data) -> dict:
     data["reply_id"] = outbox.queue_reply(ctx.db, incident, "acknowledgement", data.pop("text"), now)
     return {"first_reply_at": incident["first_reply_at"] or iso(now)}
 
 
-def _ask_info(ctx, incident, now, actor, data) -> dict:
+def _ask_info(ctx: Context, incident, now, actor, data) -> dict:
     text = data.pop("text", None) or data.get("comment") or DEFAULT_QUESTION
     data["reply_id"] = outbox.queue_reply(ctx.db, incident, "info_request", text, now)
     # The question is a public reply: it meets the first-reply target.
     return {"info_asked_at": iso(now), "first_reply_at": incident["first_reply_at"] or iso(now)}
 
 
-def _resolve(ctx, incident, now, actor, data) -> dict:
+def _resolve(ctx: Context, incident, now, actor, data) -> dict:
     changes = {"resolved_at": iso(now)}
     if text := data.pop("text", None):  # the final answer given together with the result
         data["reply_id"] = outbox.queue_reply(ctx.db, incident, "answer", text, now)
@@ -241,23 +266,23 @@ def _resolve(ctx, incident, now, actor, data) -> dict:
     return changes
 
 
-def _close(ctx, incident, now, actor, data) -> dict:
+def _close(ctx: Context, incident, now, actor, data) -> dict:
     return {"closed_at": iso(now)}
 
 
-def _reopen(ctx, incident, now, actor, data) -> dict:
+def _reopen(ctx: Context, incident, now, actor, data) -> dict:
     """A new cycle for the same organisation: a new draft, a new answer."""
     return {"assigned_at": iso(now), "draft_at": None, "interim_at": None, "answered_at": None,
             "resolved_at": None, "closed_at": None, "reopened": (incident["reopened"] or 0) + 1}
 
 
-def _link_repeat(ctx, incident, now, actor, data) -> dict:
+def _link_repeat(ctx: Context, incident, now, actor, data) -> dict:
     link_by_hand(ctx, incident, data, now, actor)
     data["reason"] = "duplicate"
     return {}
 
 
-def _unlink_repeat(ctx, incident, now, actor, data) -> dict:
+def _unlink_repeat(ctx: Context, incident, now, actor, data) -> dict:
     unlink(ctx, incident, data, now, actor)
     return {}
 
@@ -270,7 +295,7 @@ EFFECTS = {
 }
 
 
-def ask_for_feedback(ctx, incident: dict, now: datetime) -> int:
+def ask_for_feedback(ctx: Context, incident: dict, now: datetime) -> int:
     """Queue «was it solved?» to the resident (the answer is read by
     monitor.incidents.feedback); the caller holds the transaction."""
     mode = ctx.settings.workflow.feedback_mode
@@ -280,7 +305,7 @@ def ask_for_feedback(ctx, incident: dict, now: datetime) -> int:
     return reply_id
 
 
-def _after_resolve(ctx, incident, now, actor, data) -> None:
+def _after_resolve(ctx: Context, incident, now, actor, data) -> None:
     ask_for_feedback(ctx, incident, now)
 
 

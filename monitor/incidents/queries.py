@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from .access import may_see, visible_to
+
 PAGE_SIZE = 50
 FILTERS = ("status", "topic", "municipality", "urgency", "organisation_id")
 FLAGS = ("source", "overdue", "repeats")  # filters that are not a plain column
@@ -40,12 +42,6 @@ class Page:
     next_cursor: str | None = None  # for sort="deadline"
 
 
-def _scope(viewer: dict) -> tuple[str, list]:
-    if viewer["role"] == "official":
-        return "i.organisation_id = ?", [viewer["organisation_id"]]
-    return "1 = 1", []
-
-
 def list_incidents(db: Database, viewer: dict, filters: dict | None = None,
                    before: int | None = None, limit: int = PAGE_SIZE,
                    after: int | None = None, sort: str = "newest", cursor: str | None = None,
@@ -59,7 +55,7 @@ def list_incidents(db: Database, viewer: dict, filters: dict | None = None,
     `now`, an ISO UTC moment) and `repeats` (only incidents that gathered repeats).
     """
     filters = filters or {}
-    where, params = _scope(viewer)
+    where, params = visible_to(viewer)
     clauses = [where]
     for name in FILTERS:
         value = filters.get(name)
@@ -115,16 +111,15 @@ def _parse_cursor(cursor: str) -> tuple[str, int, int]:
 
 
 def count_by_status(db: Database, viewer: dict) -> dict[str, int]:
-    """From the trigger-kept counters (store/schema_web.py), scoped like `_scope`."""
-    if viewer["role"] == "official":
-        sql = "SELECT status, n FROM incident_counts WHERE organisation_id = ? AND n > 0"
-        return dict(db.execute(sql, [viewer["organisation_id"] or -1]).fetchall())
-    sql = "SELECT status, sum(n) FROM incident_counts GROUP BY status HAVING sum(n) > 0"
-    return dict(db.execute(sql).fetchall())
+    """From the trigger-kept counters (store/schema_web.py), scoped by `visible_to`."""
+    where, params = visible_to(viewer, "organisation_id")
+    sql = (f"SELECT status, sum(n) FROM incident_counts WHERE {where}"
+           " GROUP BY status HAVING sum(n) > 0")
+    return dict(db.execute(sql, params).fetchall())
 
 
 def get_incident(db: Database, viewer: dict, incident_id: int) -> dict:
-    where, params = _scope(viewer)
+    where, params = visible_to(viewer)
     rows = _dicts(db, f"{_BASE} WHERE i.id = ? AND {where}", [incident_id, *params])
     if not rows:
         raise NotVisible(f"incident {incident_id} not found")
@@ -169,8 +164,7 @@ FROM posts p JOIN sources s ON s.id = p.source_id LEFT JOIN incidents i ON i.pos
 def _visible_links(viewer: dict, rows: list[dict]) -> list[dict]:
     """Another incident is linked only if this viewer may open it."""
     for row in rows:
-        if row["incident_id"] and viewer["role"] == "official" and \
-                row["incident_organisation_id"] != viewer["organisation_id"]:
+        if row["incident_id"] and not may_see(viewer, row["incident_organisation_id"]):
             row["incident_id"] = row["status"] = None
     return rows
 
@@ -205,11 +199,9 @@ def author_posts(db: Database, viewer: dict, incident: dict) -> list[dict]:
     incidents of their own organisation."""
     if not incident.get("post_author_id"):
         return []
-    where = "p.author_id = ? AND p.id != ?"
-    params: list = [incident["post_author_id"], incident["post_id"]]
-    if viewer["role"] == "official":
-        where += " AND i.organisation_id = ?"
-        params.append(viewer["organisation_id"])
+    scope, params = visible_to(viewer)
+    where = f"p.author_id = ? AND p.id != ? AND {scope}"
+    params = [incident["post_author_id"], incident["post_id"], *params]
     return _dicts(db, f"{_POST} WHERE {where} ORDER BY p.created_at DESC, p.id DESC LIMIT ?",
                   [*params, AUTHOR_POSTS])
 
@@ -218,3 +210,34 @@ def _dicts(db: Database, sql: str, params: list) -> list[dict]:
     cursor = db.execute(sql, params)
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def organisation_choices(db: Database) -> list[tuple[int, str]]:
+    """(id, name) of every organisation, by name: where an incident may be sent."""
+    return db.execute("SELECT id, name FROM organisations ORDER BY name").fetchall()
+
+
+def source_choices(db: Database) -> list[tuple[str, str]]:
+    """(key, name) of every source, by name: the queue's source filter."""
+    return db.execute("SELECT key, name FROM sources ORDER BY name").fetchall()
+
+
+def municipality_choices(db: Database) -> list[str]:
+    """The municipalities incidents were opened in: the queue's municipality filter."""
+    return [r[0] for r in db.execute(
+        "SELECT DISTINCT municipality FROM incidents WHERE municipality IS NOT NULL ORDER BY 1")]
+
+
+def newest_incident_id(db: Database) -> int:
+    """The highest incident id (0 if none): live updates announce those opened after it."""
+    return db.execute("SELECT COALESCE(MAX(id), 0) FROM incidents").fetchone()[0]
+
+
+def incident_count(db: Database) -> int:
+    return db.execute("SELECT count(*) FROM incidents").fetchone()[0]
+
+
+def post_of(db: Database, incident_id: int) -> int | None:
+    """The post an incident was opened for; None if there is no such incident."""
+    row = db.execute("SELECT post_id FROM incidents WHERE id = ?", [incident_id]).fetchone()
+    return row[0] if row else None

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 from natasha import NewsEmbedding
@@ -39,6 +40,9 @@ from .states import (
     open_incident,
     record_event,
 )
+
+if TYPE_CHECKING:  # the Context type only: context.py imports this layer
+    from monitor.context import Context
 
 # Linking thresholds on the problem similarity (0..1), by what the addresses say.
 SAME_PLACE = 0.27  # both name the same street (and house, when both give one)
@@ -129,7 +133,7 @@ def place_relation(a: set[Place], b: set[Place]) -> str:
     return "different"
 
 
-def find_repeat(ctx, similarity: Similarity, text: str, topic: str, municipality: str | None,
+def find_repeat(ctx: Context, similarity: Similarity, text: str, topic: str, municipality: str | None,
                 now: datetime) -> Match | None:
     """The open incident this text repeats, if any (same municipality and topic)."""
 
@@ -159,7 +163,7 @@ def find_repeat(ctx, similarity: Similarity, text: str, topic: str, municipality
     return best
 
 
-def link(ctx, incident_id: int, post_id: int, score: float | None, actor: str, reason: str,
+def link(ctx: Context, incident_id: int, post_id: int, score: float | None, actor: str, reason: str,
          now: datetime) -> int:
     """Record a post as a repeat of an incident; the caller holds the transaction.
 
@@ -174,7 +178,7 @@ def link(ctx, incident_id: int, post_id: int, score: float | None, actor: str, r
     return repeat_id
 
 
-def link_by_hand(ctx, incident: dict, data: dict, now: datetime, actor: str) -> None:
+def link_by_hand(ctx: Context, incident: dict, data: dict, now: datetime, actor: str) -> None:
     """A moderator says `incident` repeats incident `repeat_of` (lifecycle rejects it)."""
 
     try:
@@ -193,7 +197,7 @@ def link_by_hand(ctx, incident: dict, data: dict, now: datetime, actor: str) -> 
          now)
 
 
-def unlink(ctx, incident: dict, data: dict, now: datetime, actor: str) -> None:
+def unlink(ctx: Context, incident: dict, data: dict, now: datetime, actor: str) -> None:
     """Undo a repeat: the post gets its own incident back (restored or newly opened)."""
 
     db = ctx.db

@@ -9,8 +9,12 @@ action: the event keeps the organisation it came from.
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from monitor.settings import RoutingRule, Settings
+
+if TYPE_CHECKING:  # the Context type only: context.py imports this layer
+    from monitor.context import Context
 
 CUR_KEY = "cur"
 
@@ -24,6 +28,30 @@ def rules(settings: Settings, db=None) -> list[RoutingRule]:
                   for r in db.execute("SELECT organisation_key, topic, municipality"
                                       " FROM routing_rules ORDER BY id DESC")]
     return [*edited, *settings.routing]
+
+
+def edited_rules(db) -> list[dict]:
+    """The rules admins added in the web UI, newest first, as rows."""
+    return list(db.query("SELECT * FROM routing_rules ORDER BY id DESC"))
+
+
+def rule_by_id(db, rule_id: int) -> dict | None:
+    rows = list(db.query("SELECT * FROM routing_rules WHERE id = ?", [rule_id]))
+    return rows[0] if rows else None
+
+
+def add_rule(db, topic: str | None, municipality: str | None, organisation: str, actor: str,
+             now) -> int:
+    with db.atomic():
+        return db["routing_rules"].insert({
+            "topic": topic or None, "municipality": municipality or None,
+            "organisation_key": organisation, "created_by": actor,
+            "created_at": now.isoformat()}).last_pk
+
+
+def delete_rule(db, rule_id: int) -> None:
+    with db.atomic():
+        db["routing_rules"].delete(rule_id)
 
 
 def route(settings: Settings, topic: str, municipality: str | None,
@@ -51,7 +79,7 @@ def route(settings: Settings, topic: str, municipality: str | None,
     return (cur.key if cur else None), "очередь ЦУР"
 
 
-def pick_official(ctx, organisation_id: int) -> int | None:
+def pick_official(ctx: Context, organisation_id: int) -> int | None:
     """Round-robin: the active official after the one who got this organisation's
     latest incident (by user id, wrapping round); None if it has no officials."""
     db = ctx.db

@@ -34,12 +34,14 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from monitor.clock import iso, parse_time
+from monitor.incidents.access import visible_to
 from monitor.incidents.deadlines import recompute
 from monitor.incidents.lifecycle import TRANSITIONS, act
 from monitor.incidents.outbox import queue_notification
@@ -49,6 +51,9 @@ from monitor.incidents.repeats import vectors as word_vectors
 from monitor.incidents.states import OPEN_STATUSES, Event, TransitionError, record_event
 from monitor.titles import TOPIC_TITLES  # plain names; imports nothing of the web
 from nlp import ACTIONABLE_KINDS
+
+if TYPE_CHECKING:  # the Context type only: context.py imports this layer
+    from monitor.context import Context
 
 log = logging.getLogger(__name__)
 ACTOR = "system:spikes"
@@ -93,7 +98,7 @@ class Burst:
     scores: list[float]
 
 
-def detect(ctx, post_ids: Iterable[int]) -> Outcome:
+def detect(ctx: Context, post_ids: Iterable[int]) -> Outcome:
     """Look for bursts among messages just stored: the spikes created, and those the
     messages joined. The caller holds the transaction."""
     conf = ctx.settings.spikes
@@ -116,7 +121,7 @@ def detect(ctx, post_ids: Iterable[int]) -> Outcome:
     return outcome
 
 
-def _detect_group(ctx, similarity: Similarity, municipality: str, topic: str, lo: datetime,
+def _detect_group(ctx: Context, similarity: Similarity, municipality: str, topic: str, lo: datetime,
                   hi: datetime, fresh: set[int], outcome: Outcome) -> None:
     conf = ctx.settings.spikes
     window = timedelta(minutes=conf.window_minutes)
@@ -232,7 +237,7 @@ def _home_incident(db, member: Candidate) -> tuple[int, str] | None:
     return (row[0], row[1]) if row and row[1] in OPEN_STATUSES else None
 
 
-def _create(ctx, municipality: str, topic: str, burst: Burst) -> int | None:
+def _create(ctx: Context, municipality: str, topic: str, burst: Burst) -> int | None:
     db, now, conf = ctx.db, ctx.clock.now(), ctx.settings.spikes
     homes = [h for h in (_home_incident(db, m) for m in burst.members) if h]
     if not homes:
@@ -265,7 +270,7 @@ def _create(ctx, municipality: str, topic: str, burst: Burst) -> int | None:
     return spike_id
 
 
-def _add_members(ctx, spike: dict, burst: Burst) -> None:
+def _add_members(ctx: Context, spike: dict, burst: Burst) -> None:
     """Record the messages of a burst and link their incidents to the mass incident."""
     db, now = ctx.db, ctx.clock.now()
     added = []
@@ -292,7 +297,7 @@ def _add_members(ctx, spike: dict, burst: Burst) -> None:
              iso(max(m.created_at for m in added)), spike["id"]])
 
 
-def _alert(ctx, spike: dict, mass: dict) -> None:
+def _alert(ctx: Context, spike: dict, mass: dict) -> None:
     """Tell the moderators' chat once (the once_key keeps it from being queued twice)."""
     chat = ctx.settings.workflow.moderators_chat_id
     if not chat:
@@ -301,7 +306,7 @@ def _alert(ctx, spike: dict, mass: dict) -> None:
                  once_key=f"spike:{spike['id']}", incident_id=mass["id"])
 
 
-def alert_text(ctx, spike: dict, mass: dict) -> str:
+def alert_text(ctx: Context, spike: dict, mass: dict) -> str:
 
     zone = ZoneInfo(ctx.settings.timezone)
     first = parse_time(spike["first_at"]).astimezone(zone)
@@ -317,10 +322,9 @@ def alert_text(ctx, spike: dict, mass: dict) -> str:
 def banner(db, viewer: dict, now: datetime, follow_hours: float) -> list[dict]:
     """Spikes to show over the queue: the mass incident is open and the burst recent.
     An official sees only those of their organisation."""
-    clauses, params = ["s.last_at >= ?"], [iso(now - timedelta(hours=follow_hours))]
-    if viewer.get("role") == "official":
-        clauses.append("i.organisation_id = ?")
-        params.append(viewer.get("organisation_id"))
+    scope, params = visible_to(viewer)
+    clauses = ["s.last_at >= ?", scope]
+    params = [iso(now - timedelta(hours=follow_hours)), *params]
     cursor = db.execute(
         f"SELECT s.id, s.municipality, s.topic, s.messages, s.first_at, s.last_at,"
         f" s.incident_id FROM spikes s JOIN incidents i ON i.id = s.incident_id"

@@ -10,12 +10,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
 from monitor.clock import iso
 
 from .deadlines import recompute
+
+if TYPE_CHECKING:  # the Context type only: context.py imports this layer
+    from monitor.context import Context
 
 NEW, CONFIRMED, ASSIGNED, DRAFT_REVIEW = "new", "confirmed", "assigned", "draft_review"
 ANSWERED, IN_PROGRESS, NEEDS_INFO = "answered", "in_progress", "needs_info"
@@ -62,7 +66,7 @@ def record_event(db: Database, event: Event) -> int | None:
     return cursor.lastrowid if cursor.rowcount == 1 else None
 
 
-def open_incident(ctx, post_id: int, labels, organisation_id: int | None, route_reason: str,
+def open_incident(ctx: Context, post_id: int, labels, organisation_id: int | None, route_reason: str,
                   actor: str = "system:ingest") -> int:
     """Open a `new` incident for a labelled post; the caller holds the transaction."""
     now = ctx.clock.now()

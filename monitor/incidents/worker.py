@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from monitor.clock import iso, parse_time
@@ -25,6 +26,9 @@ from .lifecycle import act
 from .outbox import queue_notification, queue_reply
 from .states import Event, get_row, record_event
 
+if TYPE_CHECKING:  # the Context type only: context.py imports this layer
+    from monitor.context import Context
+
 log = logging.getLogger(__name__)
 ACTOR = "system:worker"
 RETRY_LATER = timedelta(hours=1)  # an incident whose check raised is looked at again then
@@ -33,7 +37,7 @@ REMINDER = ("Здравствуйте! Напоминаем: чтобы мы м�
             "уточните, пожалуйста, адрес и подробности проблемы.")
 
 
-def handle_due(ctx) -> bool:
+def handle_due(ctx: Context) -> bool:
     """Process the incident whose next check is the oldest one due; False if none is."""
     db, now = ctx.db, ctx.clock.now()
     row = db.execute("SELECT id, next_check_at FROM incidents WHERE next_check_at <= ?"
@@ -55,7 +59,7 @@ def handle_due(ctx) -> bool:
     return True
 
 
-def _process(ctx, incident_id: int, now) -> None:
+def _process(ctx: Context, incident_id: int, now) -> None:
     db = ctx.db
     incident = get_row(db, incident_id)
     dues = {t: parse_time(incident[c]) if incident[c] else None for t, c in DUE_COLUMNS.items()}
@@ -66,7 +70,7 @@ def _process(ctx, incident_id: int, now) -> None:
     recompute(ctx, incident_id)
 
 
-def _warn(ctx, incident, action: Planned, now) -> None:
+def _warn(ctx: Context, incident, action: Planned, now) -> None:
     if now >= action.due:  # noticed too late to warn: the breach says it all
         return
     data = {"target": action.target, "due": iso(action.due)}
@@ -77,7 +81,7 @@ def _warn(ctx, incident, action: Planned, now) -> None:
                          f"{_local(ctx, action.due)}")
 
 
-def _breach(ctx, incident, action: Planned, now) -> None:
+def _breach(ctx: Context, incident, action: Planned, now) -> None:
     db = ctx.db
     data = {"target": action.target, "due": iso(action.due)}
     if not record_event(db, Event(incident["id"], "deadline_breached", ACTOR, action.due,
@@ -98,13 +102,13 @@ def _breach(ctx, incident, action: Planned, now) -> None:
                      once_key=f"{action.once_key}:supervisor", incident_id=incident["id"])
 
 
-def _remind(ctx, incident, action: Planned, now) -> None:
+def _remind(ctx: Context, incident, action: Planned, now) -> None:
     if record_event(ctx.db, Event(incident["id"], "info_reminder", ACTOR, action.moment,
                                   incident["status"], incident["status"], {}, action.once_key)):
         queue_reply(ctx.db, incident, "info_reminder", REMINDER, now)
 
 
-def _auto_close(ctx, incident, action: Planned, now) -> None:
+def _auto_close(ctx: Context, incident, action: Planned, now) -> None:
     act(ctx, incident["id"], "close", ACTOR,
         comment=f"никто не оспорил решение за {ctx.settings.workflow.auto_close_hours:g} ч")
 
@@ -113,25 +117,25 @@ HANDLERS: dict[str, Callable] = {"deadline_warning": _warn, "deadline_breached":
                                  "info_reminder": _remind, "auto_close": _auto_close}
 
 
-def _organisation(ctx, organisation_id):
+def _organisation(ctx: Context, organisation_id):
     if not organisation_id:
         return None
     row = ctx.db.execute("SELECT key FROM organisations WHERE id = ?", [organisation_id]).fetchone()
     return ctx.settings.organisation(row[0]) if row else None
 
 
-def _local(ctx, moment) -> str:
+def _local(ctx: Context, moment) -> str:
     return moment.astimezone(ZoneInfo(ctx.settings.timezone)).strftime("%d.%m %H:%M")
 
 
-def _describe(ctx, incident, text: str) -> str:
+def _describe(ctx: Context, incident, text: str) -> str:
     org = _organisation(ctx, incident["organisation_id"])
     return (f"Инцидент №{incident['id']} ({incident['municipality'] or 'место не указано'}, "
             f"{incident['topic']}, {incident['urgency']}; "
             f"{org.name if org else 'очередь ЦУР'}): {text}")
 
 
-def _tell_moderators(ctx, incident, once_key: str, text: str) -> None:
+def _tell_moderators(ctx: Context, incident, once_key: str, text: str) -> None:
     chat = ctx.settings.workflow.moderators_chat_id
     if chat:
         queue_notification(ctx.db, chat, _describe(ctx, incident, text), ctx.clock.now(),

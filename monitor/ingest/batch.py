@@ -11,6 +11,7 @@ import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from monitor.catalog.organisations import ensure_source, organisation_id
 from monitor.clock import iso
@@ -22,6 +23,9 @@ from monitor.incidents.states import open_incident
 from monitor.ingest.post import Post
 from monitor.ingest.threads import thread_contexts
 from nlp import ACTIONABLE_KINDS
+
+if TYPE_CHECKING:  # the Context type only: context.py imports this layer
+    from monitor.context import Context
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +56,7 @@ class IngestReport:
                 + (f", {self.spikes} spikes detected" if self.spikes else ""))
 
 
-def ingest(ctx, posts: Iterable[Post], *, cursor: tuple[str, dict] | None = None,
+def ingest(ctx: Context, posts: Iterable[Post], *, cursor: tuple[str, dict] | None = None,
            deleted: Iterable[tuple[str, str]] = ()) -> IngestReport:
     """Store, label and open incidents for a batch of posts.
 
@@ -107,7 +111,7 @@ def ingest(ctx, posts: Iterable[Post], *, cursor: tuple[str, dict] | None = None
     return report
 
 
-def _detect_spikes(ctx, post_ids: list[int]) -> int:
+def _detect_spikes(ctx: Context, post_ids: list[int]) -> int:
     """Bursts among the new posts become mass incidents (monitor.incidents.spikes); a failure
     there is logged and rolled back alone, never losing the batch."""
     try:
@@ -131,7 +135,7 @@ def _stored(db, source_id: int, external_id: str) -> dict | None:
     return rows[0] if rows else None
 
 
-def _store_new(ctx, post: Post, label, source: dict, now, similarity, report) -> None:
+def _store_new(ctx: Context, post: Post, label, source: dict, now, similarity, report) -> None:
     db = ctx.db
     post_id = db["posts"].insert({
         "source_id": source["id"],

@@ -7,11 +7,16 @@ the lost attempt had in fact been published.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from monitor.incidents import outbox
 from monitor.titles import FAILURE_TITLES, PURPOSE_TITLES, REPLY_STATUS_TITLES
 
 from .outcome import FAILED, UNKNOWN
 from .publisher import _event, sync_reply_times
+
+if TYPE_CHECKING:  # the Context type only: context.py imports this layer
+    from monitor.context import Context
 
 RETRYABLE = (FAILED, UNKNOWN)
 
@@ -28,7 +33,7 @@ def _row(db, incident_id: int, reply_id: int) -> dict:
     return rows[0]
 
 
-def retry(ctx, incident_id: int, reply_id: int, actor: str) -> None:
+def retry(ctx: Context, incident_id: int, reply_id: int, actor: str) -> None:
     """Put a failed or unknown reply back in the queue, to be sent at the next pass."""
     db, now = ctx.db, ctx.clock.now()
     with db.atomic():
@@ -45,7 +50,7 @@ def retry(ctx, incident_id: int, reply_id: int, actor: str) -> None:
                actor)
 
 
-def confirm_published(ctx, incident_id: int, reply_id: int, actor: str) -> None:
+def confirm_published(ctx: Context, incident_id: int, reply_id: int, actor: str) -> None:
     """A moderator found the reply on the platform: it counts from the moment it was sent."""
     db, now = ctx.db, ctx.clock.now()
     with db.atomic():
@@ -68,3 +73,14 @@ def replies_of(db, incident_id: int) -> list[dict]:
         row["failure_title"] = FAILURE_TITLES.get(row.get("failure") or "", None)
         row["retryable"] = row["status"] in RETRYABLE
     return rows
+
+
+def recent_replies(db, status: str | None, limit: int) -> list[dict]:
+    """The newest replies, of one status or (None) of all."""
+    where, params = ("1 = 1", []) if status is None else ("status = ?", [status])
+    return list(db["reply_outbox"].rows_where(where, params, order_by="id desc", limit=limit))
+
+
+def incident_of_reply(db, reply_id: int) -> int | None:
+    row = db.execute("SELECT incident_id FROM reply_outbox WHERE id = ?", [reply_id]).fetchone()
+    return row[0] if row else None

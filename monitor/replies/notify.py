@@ -1,21 +1,30 @@
 """Notifications to the moderators' (and supervisors') Telegram chats through the bot.
 
-The workflow queues rows in `notifications` (monitor.incidents.outbox); `send_one` claims one row with a
-conditional UPDATE and sends it with the Bot API's sendMessage. A claimed row is
-never handed out again: it ends `sent`, or goes back to `pending` only when Telegram
-answered that it did not take the message (an error code, a refused connection),
-never after a timeout that might have delivered it. Thus nothing is sent twice.
+The workflow queues rows in `notifications` (monitor.incidents.outbox); `send_one`
+claims one row with a conditional UPDATE and sends it through the one Telegram sender
+(monitor.replies.telegram, which replies to residents use too), so both agree on what
+happened (monitor.replies.outcome). A claimed row is never handed out again: it ends
+`sent`, or goes back to `pending` only when Telegram did not take the message (`retry`),
+never after a request that got no answer (`unknown`: it may have been delivered).
+Thus nothing is sent twice.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import httpx
 from sqlite_utils import Database
 
 from monitor.clock import iso
 from monitor.incidents.outbox import NOTICE_PENDING as PENDING
+
+from . import telegram
+from .outcome import PUBLISHED, RETRY, UNKNOWN
+
+if TYPE_CHECKING:  # the Context type only: context.py imports this layer
+    from monitor.context import Context
 
 SENDING, SENT, FAILED = "sending", "sent", "failed"
 MAX_ATTEMPTS = 5
@@ -38,7 +47,7 @@ def _claim_next(db: Database, now: datetime) -> dict | None:
     return db["notifications"].get(row[0]) if claimed == 1 else {}
 
 
-def send_one(ctx, client: httpx.Client) -> bool:
+def send_one(ctx: Context, client: httpx.Client) -> bool:
     """Send the oldest due notification; False when none is waiting."""
     db, now = ctx.db, ctx.clock.now()
     token = ctx.settings.secret("TSUR_TELEGRAM_BOT_TOKEN")
@@ -52,31 +61,19 @@ def send_one(ctx, client: httpx.Client) -> bool:
         return False
     if not row:  # another worker took it
         return True
-    url = f"{ctx.settings.secret('TSUR_TELEGRAM_API_URL').rstrip('/')}/bot{token}/sendMessage"
-    try:
-        response = client.post(url, json={"chat_id": row["chat_id"], "text": row["text"],
-                                          "disable_web_page_preview": True})
-    except (httpx.ConnectError, httpx.ConnectTimeout) as error:  # nothing reached Telegram
-        _retry(db, row, now, f"connection failed: {error}")
-        return True
-    except httpx.TransportError as error:  # sent, but no answer: it may have arrived
-        _finish(db, row["id"], FAILED, f"no answer, maybe delivered (not resent): {error!r}")
-        return True
-    try:
-        answer = response.json()
-    except ValueError:
-        answer = {}
-    if response.status_code == 200 and answer.get("ok"):
+    outcome = telegram.send(client, ctx.settings.secret("TSUR_TELEGRAM_API_URL"), token,
+                            {"chat_id": row["chat_id"], "text": row["text"],
+                             "disable_web_page_preview": True})
+    if outcome.result == PUBLISHED:
         with db.atomic():
             db["notifications"].update(row["id"], {"status": SENT, "sent_at": iso(now),
                                                    "error": None})
-        return True
-    description = answer.get("description") or f"HTTP {response.status_code}"
-    retry_after = (answer.get("parameters") or {}).get("retry_after")
-    if response.status_code == 429 or response.status_code >= 500:
-        _retry(db, row, now, description, retry_after)
-    else:  # 400 chat not found, 401 bad token, 403 bot kicked: a person must fix it
-        _finish(db, row["id"], FAILED, description)
+    elif outcome.result == RETRY:
+        _retry(db, row, now, outcome.reason or "", outcome.retry_after)
+    elif outcome.result == UNKNOWN:  # sent, but no answer: it may have arrived
+        _finish(db, row["id"], FAILED, f"no answer, maybe delivered (not resent): {outcome.reason}")
+    else:  # chat not found, bad token, bot kicked: a person must fix it
+        _finish(db, row["id"], FAILED, outcome.reason or outcome.kind or "refused")
     return True
 
 

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -28,6 +29,9 @@ from monitor.incidents.states import Event, record_event
 from . import telegram, vk
 from .outcome import FAILED, PUBLISHED, RETRY, UNKNOWN, Outcome
 from .targets import NotPublishable, describe, resolve, shown
+
+if TYPE_CHECKING:  # the Context type only: context.py imports this layer
+    from monitor.context import Context
 
 log = logging.getLogger("tsur.replies")
 ACTOR = "system:replies"
@@ -67,7 +71,7 @@ def _next_due(db, now: datetime) -> int | None:
     return row[0] if row else None
 
 
-def publish_one(ctx, client: httpx.Client, tally: Tally | None = None) -> bool:
+def publish_one(ctx: Context, client: httpx.Client, tally: Tally | None = None) -> bool:
     """Send the oldest due reply; False when none is waiting."""
     db, now = ctx.db, ctx.clock.now()
     reply_id = _next_due(db, now)
@@ -94,7 +98,7 @@ def publish_one(ctx, client: httpx.Client, tally: Tally | None = None) -> bool:
     return True
 
 
-def _send(ctx, client: httpx.Client, target) -> Outcome:
+def _send(ctx: Context, client: httpx.Client, target) -> Outcome:
     token = ctx.settings.secret(target.token_env)
     if not token:
         return Outcome.refused("token", f"environment variable {target.token_env} is not set: "
@@ -103,7 +107,7 @@ def _send(ctx, client: httpx.Client, target) -> Outcome:
     return send(client, ctx.settings.secret(url_var), token, target.params)
 
 
-def record(ctx, row: dict, outcome: Outcome, target=None) -> None:
+def record(ctx: Context, row: dict, outcome: Outcome, target=None) -> None:
     """Store the outcome of one attempt; events and reply times in the same transaction."""
     db = ctx.db
     now = ctx.clock.now()  # the moment the platform answered
@@ -145,7 +149,7 @@ def _event(db, incident_id: int, name: str, now: datetime, data: dict, actor: st
     record_event(db, Event(incident_id, name, actor, now, status, status, data))
 
 
-def sync_reply_times(ctx, incident_id: int) -> None:
+def sync_reply_times(ctx: Context, incident_id: int) -> None:
     """first_reply_at / answered_at = when the platform accepted the reply, or nothing.
 
     The workflow stamps them when a moderator approves; here they are replaced by the
@@ -177,7 +181,7 @@ def _accepted(db, incident_id: int, purposes: tuple, since: str | None = None):
     return row if row[0] else None
 
 
-def sweep_stuck(ctx) -> int:
+def sweep_stuck(ctx: Context) -> int:
     """Rows left `sending` by a publisher that died: `unknown`, for a moderator to check."""
     db, now = ctx.db, ctx.clock.now()
     stuck = [r[0] for r in db.execute(
@@ -198,7 +202,7 @@ def sweep_stuck(ctx) -> int:
     return len(stuck)
 
 
-def run_once(ctx, client: httpx.Client, tally: Tally | None = None,
+def run_once(ctx: Context, client: httpx.Client, tally: Tally | None = None,
              should_stop: Callable[[], bool] = lambda: False) -> Tally:
     """Every due reply, once."""
     tally = tally or Tally()

@@ -17,6 +17,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the Context type only: context.py imports this layer
+    from monitor.context import Context
 
 VK_ID = re.compile(r"^(-?\d+)_(\d+)(?:_(\d+))?$")
 TG_ID = re.compile(r"^(-?\d+)_(\d+)$")
@@ -54,7 +58,7 @@ def describe(db, reply_id: int) -> dict:
     return dict(zip(names, row, strict=True)) if row else {}
 
 
-def resolve(ctx, row: dict) -> Target:
+def resolve(ctx: Context, row: dict) -> Target:
     """The platform call for an outbox row (see `describe`); NotPublishable if none."""
     if row.get("post_deleted_at"):
         raise NotPublishable("deleted", f"the resident's message was deleted on the platform "
@@ -71,13 +75,13 @@ def resolve(ctx, row: dict) -> Target:
                                         "cannot be answered from tsur; answer by hand")
 
 
-def _organisations(ctx) -> list[dict]:
+def _organisations(ctx: Context) -> list[dict]:
     cursor = ctx.db.execute("SELECT * FROM organisations ORDER BY id")
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
 
 
-def _token_env(ctx, org: dict, field: str) -> str | None:
+def _token_env(ctx: Context, org: dict, field: str) -> str | None:
     """The env var name: edited in the admin pages (database) or declared in tsur.toml."""
     if org.get(field):
         return org[field]
@@ -85,7 +89,7 @@ def _token_env(ctx, org: dict, field: str) -> str | None:
     return getattr(declared, field, None) if declared else None
 
 
-def _vk(ctx, row: dict) -> Target:
+def _vk(ctx: Context, row: dict) -> Target:
     m = VK_ID.match(row["post_external_id"] or "")
     if not m:
         raise NotPublishable("unsupported", f"{row['post_external_id']} is a private message to "
@@ -110,7 +114,7 @@ def _vk(ctx, row: dict) -> Target:
                          f"organisation ({names}) a vk_group_id and vk_token_env")
 
 
-def _telegram(ctx, row: dict) -> Target:
+def _telegram(ctx: Context, row: dict) -> Target:
     if row["mode"] == "dm":
         author = row["author_id"] or ""
         if not author.startswith("tg:"):

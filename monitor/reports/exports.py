@@ -24,8 +24,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from monitor.clock import iso, parse_time
+from monitor.incidents.access import visible_to
 from monitor.incidents.states import OPEN_STATUSES
-from monitor.reports.metrics import BUCKETS, MEASURES, _scope, aggregate, per_incident
+from monitor.reports.metrics import BUCKETS, MEASURES, aggregate, per_incident
 from monitor.titles import GROUP_TITLES, STATUS_TITLES
 from nlp.labels import TOPICS
 
@@ -56,7 +57,7 @@ class Table:
 
 
 def _opened(scope: Scope, column: str = "i.opened_at") -> tuple[list[str], list]:
-    where, params = _scope(scope.viewer)
+    where, params = visible_to(scope.viewer)
     clauses = [where]
     if scope.since:
         clauses.append(f"{column} >= ?")
@@ -173,7 +174,7 @@ def heatmap(db, scope: Scope) -> Table:
 
 def open_by_municipality(db, scope: Scope, coords: dict[str, tuple[float, float]]) -> Table:
     """Incidents open now, per municipality, with its coordinates for the map."""
-    where, params = _scope(scope.viewer)
+    where, params = visible_to(scope.viewer)
     rows = db.execute(
         f"SELECT COALESCE(i.municipality, '—'), COUNT(*) FROM incidents i WHERE {where}"
         f" AND i.status IN ({', '.join('?' * len(OPEN_STATUSES))}) GROUP BY 1 ORDER BY 2 DESC, 1",

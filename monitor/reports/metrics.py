@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlite_utils import Database
 
 from monitor.clock import iso
+from monitor.incidents.access import visible_to
 
 MEASURES = {  # measure -> (column when met, column of its deadline)
     "first_reply": ("first_reply_at", "first_reply_due_at"),
@@ -60,12 +61,6 @@ class Aggregate:
                 "overdue_share": self.overdue_share, **self.buckets}
 
 
-def _scope(viewer: dict | None) -> tuple[str, list]:
-    if viewer and viewer.get("role") == "official":
-        return "i.organisation_id = ?", [viewer.get("organisation_id")]
-    return "1 = 1", []
-
-
 def _group_sql(by: str, timezone: str, now: datetime) -> str:
     if by not in GROUPS:
         raise ValueError(f"unknown grouping {by!r}; expected one of {', '.join(GROUPS)}")
@@ -84,7 +79,7 @@ def aggregate(db: Database, viewer: dict | None, measure: str, by: str, *, now: 
     if measure not in MEASURES:
         raise ValueError(f"unknown measure {measure!r}; expected one of {', '.join(MEASURES)}")
     met, due = MEASURES[measure]
-    where, params = _scope(viewer)
+    where, params = visible_to(viewer)
     clauses = [where, "i.status != 'rejected'", *_period(params, since, until)]
     bucket_sql = ", ".join(
         f"SUM(CASE WHEN v >= {lo}{f' AND v < {hi}' if hi else ''} THEN 1 ELSE 0 END)"
@@ -127,7 +122,7 @@ def aggregate(db: Database, viewer: dict | None, measure: str, by: str, *, now: 
 def per_incident(db: Database, viewer: dict | None, *, since: datetime | None = None,
                  until: datetime | None = None) -> list[dict]:
     """Each incident's three times in hours (None while not reached)."""
-    where, params = _scope(viewer)
+    where, params = visible_to(viewer)
     clauses = [where, *_period(params, since, until)]
     hours = ", ".join(
         f"ROUND((julianday(i.{met}) - julianday(i.opened_at)) * 24.0, 2) AS {m}_h"

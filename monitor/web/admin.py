@@ -6,24 +6,48 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
 from monitor.catalog import audit
+from monitor.catalog.organisations import create_organisation as insert_organisation
+from monitor.catalog.organisations import list_organisations, organisation_by_id
+from monitor.catalog.organisations import update_organisation as save_organisation
 from monitor.catalog.sources import (
     SourceProblem,
     add_source,
+    listed_sources,
     municipalities,
     remove_source,
     set_paused,
 )
-from monitor.catalog.users import ROLES, UserError, _hasher, create_user
+from monitor.catalog.users import (
+    MIN_PASSWORD,
+    ROLES,
+    UserError,
+    check_password,
+    create_user,
+    list_users,
+    set_disabled,
+    set_password,
+    set_role,
+    user_by_id,
+)
 from monitor.clock import parse_time
-from monitor.incidents.routing import CUR_KEY
+from monitor.context import Context
+from monitor.incidents.routing import CUR_KEY, add_rule, edited_rules, rule_by_id
+from monitor.incidents.routing import delete_rule as drop_rule
 from nlp.labels import TOPICS
 
-from .auth import check_csrf, current_user, render, request_context, revoke_sessions
+from .auth import (
+    CtxDep,
+    UserDep,
+    check_csrf,
+    render,
+    revoke_sessions,
+)
 
 router = APIRouter(prefix="/admin")
 
@@ -32,42 +56,33 @@ ORG_KINDS = {"administration": "администрация", "ministry": "мин
 ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]{1,99}$")
 LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,49}$")
 NOT_A_TOKEN = {"TSUR_SECRET_KEY", "TSUR_CONFIG", "TSUR_DB"}
-MIN_PASSWORD = 8
 
 
 class FormError(Exception):
     """A form value that cannot be accepted; the message is shown to the admin."""
 
 
-def admin_user(user: dict = Depends(current_user)) -> dict:
+def admin_user(user: UserDep) -> dict:
     if user["role"] != "admin":
         raise HTTPException(403, "Раздел доступен только администратору")
     return user
 
 
-def _rows(db, sql: str, params=()) -> list[dict]:
-    cursor = db.execute(sql, list(params))
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
-def _organisations(db) -> list[dict]:
-    return _rows(db, "SELECT * FROM organisations ORDER BY kind = 'cur' DESC, name")
+AdminDep = Annotated[dict, Depends(admin_user)]
 
 
 def _org_by_id(db, org_id: int) -> dict:
-    rows = _rows(db, "SELECT * FROM organisations WHERE id = ?", [org_id])
-    if not rows:
+    org = organisation_by_id(db, org_id)
+    if org is None:
         raise HTTPException(404, "Организация не найдена")
-    return rows[0]
+    return org
 
 
 def _user_by_id(db, user_id: int) -> dict:
-    rows = _rows(db, "SELECT u.*, o.name AS organisation_name FROM users u "
-                     "LEFT JOIN organisations o ON o.id = u.organisation_id WHERE u.id = ?", [user_id])
-    if not rows:
+    target = user_by_id(db, user_id)
+    if target is None:
         raise HTTPException(404, "Пользователь не найден")
-    return rows[0]
+    return target
 
 
 def _ip(request: Request) -> str:
@@ -75,24 +90,21 @@ def _ip(request: Request) -> str:
 
 
 @router.get("")
-def admin_home(user: dict = Depends(admin_user)):
+def admin_home(user: AdminDep):
     return RedirectResponse("/admin/users", status_code=303)
 
 
 # --- users and roles ----------------------------------------------------------------
 
 
-def _users_page(request, ctx, user, *, error=None, form=None, status_code=200, notice=None):
-    users = _rows(ctx.db, "SELECT u.id, u.login, u.name, u.role, u.disabled, u.created_at, "
-                          "o.name AS organisation_name, u.organisation_id FROM users u "
-                          "LEFT JOIN organisations o ON o.id = u.organisation_id ORDER BY u.login")
-    return render(request, "admin/users.html", status_code=status_code, user=user, users=users,
-                  organisations=_organisations(ctx.db), roles=ROLES, error=error,
+def _users_page(request, ctx: Context, user, *, error=None, form=None, status_code=200, notice=None):
+    return render(request, "admin/users.html", status_code=status_code, user=user,
+                  users=list_users(ctx.db), organisations=list_organisations(ctx.db), roles=ROLES, error=error,
                   form=form or {}, notice=notice, section="users")
 
 
 @router.get("/users")
-def users_page(request: Request, user: dict = Depends(admin_user), ctx=Depends(request_context)):
+def users_page(request: Request, ctx: CtxDep, user: AdminDep):
     return _users_page(request, ctx, user)
 
 
@@ -101,10 +113,10 @@ def _organisation_key(db, raw: str, role: str) -> str | None:
         if role == "official":
             raise FormError("Сотруднику органа нужна организация.")
         return None
-    rows = _rows(db, "SELECT key FROM organisations WHERE id = ?", [_int(raw, "Организация")])
-    if not rows:
+    org = organisation_by_id(db, _int(raw, "Организация"))
+    if org is None:
         raise FormError("Такой организации нет.")
-    return rows[0]["key"]
+    return org["key"]
 
 
 def _int(raw: str, field: str, *, positive: bool = False) -> int:
@@ -118,10 +130,9 @@ def _int(raw: str, field: str, *, positive: bool = False) -> int:
 
 
 @router.post("/users", dependencies=[Depends(check_csrf)])
-def create_user_form(request: Request, login: str = Form(""), name: str = Form(""),
-                     role: str = Form(""), organisation_id: str = Form(""),
-                     password: str = Form(""), user: dict = Depends(admin_user),
-                     ctx=Depends(request_context)):
+def create_user_form(request: Request, ctx: CtxDep, user: AdminDep, login: str = Form(""),
+                     name: str = Form(""), role: str = Form(""), organisation_id: str = Form(""),
+                     password: str = Form("")):
     form = {"login": login, "name": name, "role": role, "organisation_id": organisation_id}
     login = login.strip().lower()
     try:
@@ -130,8 +141,7 @@ def create_user_form(request: Request, login: str = Form(""), name: str = Form("
                             "подчёркивание.")
         if role not in ROLES:
             raise FormError("Выберите роль.")
-        if len(password) < MIN_PASSWORD:
-            raise FormError(f"Пароль: не короче {MIN_PASSWORD} символов.")
+        check_password(password)
         org_key = _organisation_key(ctx.db, organisation_id, role) if role == "official" else None
         with ctx.db.atomic():
             new_id = create_user(ctx.db, login, password, role, ctx.clock.now(),
@@ -149,13 +159,14 @@ def _russian(error: Exception) -> str:
         return "Такой логин уже есть."
     if "needs an existing organisation" in text:
         return "Сотруднику органа нужна существующая организация."
+    if "a password needs" in text:
+        return f"Пароль: не короче {MIN_PASSWORD} символов."
     return text
 
 
 @router.post("/users/{user_id}/role", dependencies=[Depends(check_csrf)])
-def change_role(request: Request, user_id: int, role: str = Form(""),
-                organisation_id: str = Form(""), user: dict = Depends(admin_user),
-                ctx=Depends(request_context)):
+def change_role(request: Request, ctx: CtxDep, user: AdminDep, user_id: int, role: str = Form(""),
+                organisation_id: str = Form("")):
     target = _user_by_id(ctx.db, user_id)
     try:
         if role not in ROLES:
@@ -165,10 +176,8 @@ def change_role(request: Request, user_id: int, role: str = Form(""),
         org_key = _organisation_key(ctx.db, organisation_id, role) if role == "official" else None
     except FormError as error:
         return _users_page(request, ctx, user, error=str(error), status_code=400)
-    org_id = _rows(ctx.db, "SELECT id FROM organisations WHERE key = ?", [org_key])[0]["id"] \
-        if org_key else None
     with ctx.db.atomic():
-        ctx.db["users"].update(user_id, {"role": role, "organisation_id": org_id})
+        org_id = set_role(ctx.db, user_id, role, org_key)
         audit.record(ctx.db, user["login"], "user_role", f"user:{target['login']}",
                      {"old": {"role": target["role"], "organisation_id": target["organisation_id"]},
                       "new": {"role": role, "organisation_id": org_id}}, ctx.clock.now())
@@ -176,25 +185,23 @@ def change_role(request: Request, user_id: int, role: str = Form(""),
 
 
 @router.post("/users/{user_id}/disable", dependencies=[Depends(check_csrf)])
-def disable_user(request: Request, user_id: int, user: dict = Depends(admin_user),
-                 ctx=Depends(request_context)):
+def disable_user(request: Request, ctx: CtxDep, user: AdminDep, user_id: int):
     return _set_disabled(request, ctx, user, user_id, True)
 
 
 @router.post("/users/{user_id}/enable", dependencies=[Depends(check_csrf)])
-def enable_user(request: Request, user_id: int, user: dict = Depends(admin_user),
-                ctx=Depends(request_context)):
+def enable_user(request: Request, ctx: CtxDep, user: AdminDep, user_id: int):
     return _set_disabled(request, ctx, user, user_id, False)
 
 
-def _set_disabled(request, ctx, user, user_id: int, disabled: bool):
+def _set_disabled(request, ctx: Context, user, user_id: int, disabled: bool):
     target = _user_by_id(ctx.db, user_id)
     if target["id"] == user["id"] and disabled:
         return _users_page(request, ctx, user, status_code=400,
                            error="Нельзя отключить собственную учётную запись.")
     if bool(target["disabled"]) != disabled:
         with ctx.db.atomic():
-            ctx.db["users"].update(user_id, {"disabled": int(disabled)})
+            set_disabled(ctx.db, user_id, disabled)
             if disabled:
                 revoke_sessions(ctx.db, user_id, ctx.clock.now())
             audit.record(ctx.db, user["login"], "user_disable" if disabled else "user_enable",
@@ -203,17 +210,18 @@ def _set_disabled(request, ctx, user, user_id: int, disabled: bool):
 
 
 @router.post("/users/{user_id}/password", dependencies=[Depends(check_csrf)])
-def reset_password(request: Request, user_id: int, password: str = Form(""),
-                   user: dict = Depends(admin_user), ctx=Depends(request_context)):
+def reset_password(request: Request, ctx: CtxDep, user: AdminDep, user_id: int,
+                   password: str = Form("")):
     """A typed password, or a generated one shown once on this page and never again."""
     target = _user_by_id(ctx.db, user_id)
     generated = not password
     password = password or secrets.token_urlsafe(12)
-    if len(password) < MIN_PASSWORD:
-        return _users_page(request, ctx, user, status_code=400,
-                           error=f"Пароль: не короче {MIN_PASSWORD} символов.")
+    try:
+        check_password(password)
+    except UserError as error:
+        return _users_page(request, ctx, user, status_code=400, error=_russian(error))
     with ctx.db.atomic():
-        ctx.db["users"].update(user_id, {"password_hash": _hasher.hash(password)})
+        set_password(ctx.db, user_id, password)
         ended = revoke_sessions(ctx.db, user_id, ctx.clock.now())
         audit.record(ctx.db, user["login"], "user_password_reset", f"user:{target['login']}",
                      {"generated": generated, "sessions_ended": ended}, ctx.clock.now())
@@ -226,14 +234,14 @@ def reset_password(request: Request, user_id: int, password: str = Form(""),
 # --- organisations and linked accounts ----------------------------------------------
 
 
-def _env_state(ctx, name: str | None) -> str | None:
+def _env_state(ctx: Context, name: str | None) -> str | None:
     """Whether the named variable is set; its value never leaves the server."""
     if not name:
         return None
     return "set" if ctx.settings.secret(name) else "unset"
 
 
-def _with_env(ctx, orgs: list[dict]) -> list[dict]:
+def _with_env(ctx: Context, orgs: list[dict]) -> list[dict]:
     for org in orgs:
         org["vk_token_state"] = _env_state(ctx, org.get("vk_token_env"))
         org["telegram_token_state"] = _env_state(
@@ -244,14 +252,13 @@ def _with_env(ctx, orgs: list[dict]) -> list[dict]:
 
 
 @router.get("/organisations")
-def organisations_page(request: Request, user: dict = Depends(admin_user),
-                       ctx=Depends(request_context)):
+def organisations_page(request: Request, ctx: CtxDep, user: AdminDep):
     return _organisations_page(request, ctx, user)
 
 
-def _organisations_page(request, ctx, user, *, error=None, form=None, status_code=200):
+def _organisations_page(request, ctx: Context, user, *, error=None, form=None, status_code=200):
     return render(request, "admin/organisations.html", status_code=status_code, user=user,
-                  organisations=_with_env(ctx, _organisations(ctx.db)), kinds=ORG_KINDS,
+                  organisations=_with_env(ctx, list_organisations(ctx.db)), kinds=ORG_KINDS,
                   error=error, form=form or {}, section="organisations")
 
 
@@ -289,34 +296,32 @@ def _org_fields(name: str, municipality: str, kind: str) -> dict:
 
 
 @router.post("/organisations", dependencies=[Depends(check_csrf)])
-def create_organisation(request: Request, key: str = Form(""), name: str = Form(""),
-                        municipality: str = Form(""), kind: str = Form(""),
-                        user: dict = Depends(admin_user), ctx=Depends(request_context)):
+def create_organisation(request: Request, ctx: CtxDep, user: AdminDep, key: str = Form(""),
+                        name: str = Form(""), municipality: str = Form(""), kind: str = Form("")):
     form = {"key": key, "name": name, "municipality": municipality, "kind": kind}
     key = key.strip().lower()
     try:
         if not re.match(r"^[a-z0-9][a-z0-9-]{1,49}$", key):
             raise FormError("Ключ: 2–50 символов, латинские строчные буквы, цифры и дефис.")
-        if _rows(ctx.db, "SELECT id FROM organisations WHERE key = ?", [key]):
+        if any(o["key"] == key for o in list_organisations(ctx.db)):
             raise FormError("Организация с таким ключом уже есть.")
         row = {"key": key, **_org_fields(name, municipality, kind), "topics": "[]"}
     except FormError as error:
         return _organisations_page(request, ctx, user, error=str(error), form=form, status_code=400)
     with ctx.db.atomic():
-        org_id = ctx.db["organisations"].insert(row).last_pk
+        org_id = insert_organisation(ctx.db, row)
         audit.record(ctx.db, user["login"], "organisation_create", f"organisation:{key}",
                      {"id": org_id, "name": row["name"], "kind": row["kind"]}, ctx.clock.now())
     return RedirectResponse(f"/admin/organisations/{org_id}", status_code=303)
 
 
 @router.get("/organisations/{org_id}")
-def organisation_page(request: Request, org_id: int, user: dict = Depends(admin_user),
-                      ctx=Depends(request_context)):
+def organisation_page(request: Request, ctx: CtxDep, user: AdminDep, org_id: int):
     org = _with_env(ctx, [_org_by_id(ctx.db, org_id)])[0]
     return _organisation_page(request, ctx, user, org, org)
 
 
-def _organisation_page(request, ctx, user, org, form, *, error=None, status_code=200):
+def _organisation_page(request, ctx: Context, user, org, form, *, error=None, status_code=200):
     configured = ctx.settings.organisation(org["key"]) is not None
     return render(request, "admin/organisation.html", status_code=status_code, user=user, org=org,
                   form=form, kinds=ORG_KINDS, error=error, section="organisations",
@@ -324,11 +329,10 @@ def _organisation_page(request, ctx, user, org, form, *, error=None, status_code
 
 
 @router.post("/organisations/{org_id}", dependencies=[Depends(check_csrf)])
-def update_organisation(request: Request, org_id: int, name: str = Form(""),
-                        municipality: str = Form(""), kind: str = Form(""),
+def update_organisation(request: Request, ctx: CtxDep, user: AdminDep, org_id: int,
+                        name: str = Form(""), municipality: str = Form(""), kind: str = Form(""),
                         vk_group_id: str = Form(""), vk_token_env: str = Form(""),
-                        telegram_chat_id: str = Form(""), telegram_token_env: str = Form(""),
-                        user: dict = Depends(admin_user), ctx=Depends(request_context)):
+                        telegram_chat_id: str = Form(""), telegram_token_env: str = Form("")):
     org = _with_env(ctx, [_org_by_id(ctx.db, org_id)])[0]
     form = {"name": name, "municipality": municipality, "kind": kind, "vk_group_id": vk_group_id,
             "vk_token_env": vk_token_env, "telegram_chat_id": telegram_chat_id,
@@ -346,7 +350,7 @@ def update_organisation(request: Request, org_id: int, name: str = Form(""),
     changes = {k: {"old": org.get(k), "new": v} for k, v in row.items() if org.get(k) != v}
     if changes:
         with ctx.db.atomic():
-            ctx.db["organisations"].update(org_id, row)
+            save_organisation(ctx.db, org_id, row)
             audit.record(ctx.db, user["login"], "organisation_update", f"organisation:{org['key']}",
                          changes, ctx.clock.now())
     return RedirectResponse(f"/admin/organisations/{org_id}", status_code=303)
@@ -366,27 +370,24 @@ def source_health(source: dict) -> str:
 
 
 @router.get("/sources")
-def sources_page(request: Request, user: dict = Depends(admin_user), ctx=Depends(request_context)):
+def sources_page(request: Request, ctx: CtxDep, user: AdminDep):
     return _sources_page(request, ctx, user)
 
 
-def _sources_page(request, ctx, user, *, error=None, form=None, status_code=200):
-    sources = _rows(ctx.db, "SELECT s.*, o.name AS organisation_name FROM sources s "
-                            "LEFT JOIN organisations o ON o.id = s.organisation_id "
-                            "WHERE s.removed_at IS NULL ORDER BY s.platform, s.name")
+def _sources_page(request, ctx: Context, user, *, error=None, form=None, status_code=200):
+    sources = listed_sources(ctx.db)
     for source in sources:
         source["health"] = source_health(source)
     return render(request, "admin/sources.html", status_code=status_code, user=user,
                   sources=sources, section="sources", error=error, form=form or {},
-                  organisations=_organisations(ctx.db),
+                  organisations=list_organisations(ctx.db),
                   municipalities=sorted(municipalities(ctx.settings)))
 
 
 @router.post("/sources", dependencies=[Depends(check_csrf)])
-def create_source(request: Request, platform: str = Form(""), ident: str = Form(""),
-                  name: str = Form(""), role: str = Form("watched"), municipality: str = Form(""),
-                  organisation: str = Form(""), user: dict = Depends(admin_user),
-                  ctx=Depends(request_context)):
+def create_source(request: Request, ctx: CtxDep, user: AdminDep, platform: str = Form(""),
+                  ident: str = Form(""), name: str = Form(""), role: str = Form("watched"),
+                  municipality: str = Form(""), organisation: str = Form("")):
     form = {"platform": platform, "ident": ident, "name": name, "role": role,
             "municipality": municipality, "organisation": organisation}
     if platform not in ("vk", "telegram", "tgweb"):
@@ -405,8 +406,7 @@ def create_source(request: Request, platform: str = Form(""), ident: str = Form(
 
 
 @router.post("/sources/{action}", dependencies=[Depends(check_csrf)])
-def change_source(request: Request, action: str, key: str = Form(""),
-                  user: dict = Depends(admin_user), ctx=Depends(request_context)):
+def change_source(request: Request, ctx: CtxDep, user: AdminDep, action: str, key: str = Form("")):
     """Pause, resume or remove a source (its cursor, posts and incidents stay)."""
     if action not in ("pause", "resume", "remove"):
         raise HTTPException(404, "Нет такого действия")
@@ -424,14 +424,14 @@ def change_source(request: Request, action: str, key: str = Form(""),
 
 
 @router.get("/routing")
-def routing_page(request: Request, user: dict = Depends(admin_user), ctx=Depends(request_context)):
+def routing_page(request: Request, ctx: CtxDep, user: AdminDep):
     return _routing_page(request, ctx, user)
 
 
-def _routing_page(request, ctx, user, *, error=None, form=None, status_code=200):
-    names = {o["key"]: o["name"] for o in _organisations(ctx.db)}
+def _routing_page(request, ctx: Context, user, *, error=None, form=None, status_code=200):
+    names = {o["key"]: o["name"] for o in list_organisations(ctx.db)}
     settings = ctx.settings
-    edited = _rows(ctx.db, "SELECT * FROM routing_rules ORDER BY id DESC")
+    edited = edited_rules(ctx.db)
     return render(request, "admin/routing.html", status_code=status_code, user=user,
                   rules=settings.routing, edited=edited, names=names,
                   organisations=settings.organisations, config_path=settings.path,
@@ -440,9 +440,8 @@ def _routing_page(request, ctx, user, *, error=None, form=None, status_code=200)
 
 
 @router.post("/routing", dependencies=[Depends(check_csrf)])
-def create_rule(request: Request, topic: str = Form(""), municipality: str = Form(""),
-                organisation: str = Form(""), user: dict = Depends(admin_user),
-                ctx=Depends(request_context)):
+def create_rule(request: Request, ctx: CtxDep, user: AdminDep, topic: str = Form(""),
+                municipality: str = Form(""), organisation: str = Form("")):
     form = {"topic": topic, "municipality": municipality, "organisation": organisation}
     problem = None
     if not topic and not municipality:
@@ -451,42 +450,38 @@ def create_rule(request: Request, topic: str = Form(""), municipality: str = For
         problem = f"Неизвестная тема {topic!r}."
     elif municipality and municipality not in municipalities(ctx.settings):
         problem = f"Неизвестный муниципалитет {municipality!r}."
-    elif organisation not in {o["key"] for o in _organisations(ctx.db)}:
+    elif organisation not in {o["key"] for o in list_organisations(ctx.db)}:
         problem = "Выберите организацию."
     if problem:
         return _routing_page(request, ctx, user, error=problem, form=form, status_code=400)
     now = ctx.clock.now()
     with ctx.db.atomic():
-        rule_id = ctx.db["routing_rules"].insert({
-            "topic": topic or None, "municipality": municipality or None,
-            "organisation_key": organisation, "created_by": user["login"],
-            "created_at": now.isoformat()}).last_pk
+        rule_id = add_rule(ctx.db, topic, municipality, organisation, user["login"], now)
         audit.record(ctx.db, user["login"], "routing_rule_add", f"routing_rule:{rule_id}", form, now)
     return RedirectResponse("/admin/routing", status_code=303)
 
 
 @router.post("/routing/{rule_id}/delete", dependencies=[Depends(check_csrf)])
-def delete_rule(request: Request, rule_id: int, user: dict = Depends(admin_user),
-                ctx=Depends(request_context)):
-    rows = _rows(ctx.db, "SELECT * FROM routing_rules WHERE id = ?", [rule_id])
-    if not rows:
+def delete_rule(request: Request, ctx: CtxDep, user: AdminDep, rule_id: int):
+    found = rule_by_id(ctx.db, rule_id)
+    if found is None:
         raise HTTPException(404, "Нет такого правила")
     with ctx.db.atomic():
-        ctx.db["routing_rules"].delete(rule_id)
-        rule = {k: rows[0][k] for k in ("topic", "municipality", "organisation_key")}
+        drop_rule(ctx.db, rule_id)
+        rule = {k: found[k] for k in ("topic", "municipality", "organisation_key")}
         audit.record(ctx.db, user["login"], "routing_rule_delete", f"routing_rule:{rule_id}",
                      rule, ctx.clock.now())
     return RedirectResponse("/admin/routing", status_code=303)
 
 
 @router.get("/audit")
-def audit_page(request: Request, actor: str = "", action: str = "", before: int | None = None,
-               user: dict = Depends(admin_user), ctx=Depends(request_context)):
+def audit_page(request: Request, ctx: CtxDep, user: AdminDep, actor: str = "", action: str = "",
+               before: int | None = None):
     rows = audit.recent(ctx.db, actor=actor or None, action=action or None, before=before,
                         limit=101)
     more = len(rows) > 100
     rows = rows[:100]
-    actions = [r[0] for r in ctx.db.execute("SELECT DISTINCT action FROM audit ORDER BY 1")]
+    actions = audit.actions(ctx.db)
     return render(request, "admin/audit.html", user=user, rows=rows, actions=actions,
                   actor=actor, action=action, next_before=rows[-1]["id"] if more else None,
                   section="audit")

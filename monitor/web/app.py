@@ -13,7 +13,9 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.middleware.sessions import SessionMiddleware
 
+from monitor.catalog.sessions import SESSION_LIFETIME
 from monitor.clock import parse_time
+from monitor.context import Context
 from monitor.incidents.deadlines import status as deadline_status
 from monitor.incidents.lifecycle import REJECT_REASONS
 from monitor.titles import KIND_TITLES, ROLE_TITLES, STATUS_TITLES, TOPIC_TITLES, URGENCY_TITLES
@@ -28,14 +30,14 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 
 
-def create_app(ctx, secret_key: str | None = None) -> FastAPI:
+def create_app(ctx: Context, secret_key: str | None = None) -> FastAPI:
     app = FastAPI(title="tsur", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.ctx = ctx
     app.state.templates = templates(ctx)
     key = secret_key or ctx.settings.secret("TSUR_SECRET_KEY") or secrets.token_urlsafe(32)
     secure = (ctx.settings.secret("TSUR_SECURE_COOKIES") or "").lower() in ("1", "true", "yes")
     app.add_middleware(SessionMiddleware, secret_key=key, session_cookie="tsur_session", same_site="strict",
-                       https_only=secure, max_age=int(auth.SESSION_LIFETIME.total_seconds()))
+                       https_only=secure, max_age=int(SESSION_LIFETIME.total_seconds()))
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
@@ -65,7 +67,7 @@ def create_app(ctx, secret_key: str | None = None) -> FastAPI:
     return app
 
 
-def templates(ctx) -> Jinja2Templates:
+def templates(ctx: Context) -> Jinja2Templates:
     zone = ZoneInfo(ctx.settings.timezone)
     env = Environment(loader=FileSystemLoader(HERE / "templates"),
                       autoescape=select_autoescape(default=True, default_for_string=True))

@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 import time
 from collections import defaultdict, deque
+from collections.abc import Iterator
 from dataclasses import replace
-from datetime import timedelta
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
-from monitor.catalog import audit
+from monitor.catalog import audit, sessions
 from monitor.catalog.users import authenticate, get_user
-from monitor.clock import iso
+from monitor.context import Context
 from monitor.store import open_db
 
 router = APIRouter()
 MAX_FAILURES = 5
-# A login lasts a working day and a half; the cookie and the server-side row both end then.
-SESSION_LIFETIME = timedelta(hours=12)
 FAILURE_WINDOW = 300.0  # seconds
 
 
@@ -68,7 +66,7 @@ async def check_csrf(request: Request) -> None:
         raise HTTPException(403, "Форма устарела или подделана (CSRF). Обновите страницу.")
 
 
-def request_context(request: Request):
+def request_context(request: Request) -> Iterator[Context]:
     """A Context with its own database connection for this request.
 
     FastAPI may run this setup, the endpoint and the teardown in different pool
@@ -83,20 +81,13 @@ def request_context(request: Request):
         ctx.db.close()
 
 
-def _session_key(sid: str) -> str:
-    return hashlib.sha256(sid.encode()).hexdigest()
+CtxDep = Annotated[Context, Depends(request_context)]  # the request's Context
 
 
 def start_session(request: Request, db, user: dict, now) -> None:
-    """A fresh session (new id, new CSRF token) recorded server-side.
-
-    Sessions past SESSION_HOURS are deleted here: their cookies are refused anyway, so
-    the table holds only the sessions that could still be used."""
+    """A fresh session (new id, new CSRF token) recorded server-side."""
     sid = secrets.token_urlsafe(32)
-    with db.atomic():
-        db.execute("DELETE FROM web_sessions WHERE created_at < ?", [iso(now - SESSION_LIFETIME)])
-        db["web_sessions"].insert({"id": _session_key(sid), "user_id": user["id"],
-                                   "created_at": iso(now), "ip": _client(request)})
+    sessions.start(db, sid, user["id"], _client(request), now)
     request.session.clear()
     request.session.update({"user_id": user["id"], "sid": sid})
     csrf_token(request)
@@ -104,25 +95,20 @@ def start_session(request: Request, db, user: dict, now) -> None:
 
 def revoke_sessions(db, user_id: int, now, sid: str | None = None) -> int:
     """End one session (logout) or every session of a user (disabled, password reset)."""
-    sql = "UPDATE web_sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL"
-    params = [iso(now), user_id]
-    if sid is not None:
-        sql += " AND id = ?"
-        params.append(_session_key(sid))
-    with db.atomic():
-        return db.execute(sql, params).rowcount
+    return sessions.revoke(db, user_id, now, sid)
 
 
-def current_user(request: Request, ctx=Depends(request_context)) -> dict:
+def current_user(request: Request, ctx: CtxDep) -> dict:
     user_id, sid = request.session.get("user_id"), request.session.get("sid")
     user = get_user(ctx.db, user_id) if user_id and sid else None
-    live = user is not None and ctx.db.execute(
-        "SELECT 1 FROM web_sessions WHERE id = ? AND user_id = ? AND revoked_at IS NULL AND created_at >= ?",
-        [_session_key(sid), user_id, iso(ctx.clock.now() - SESSION_LIFETIME)]).fetchone()
+    live = user is not None and sessions.is_live(ctx.db, sid, user_id, ctx.clock.now())
     if not live:
         request.session.clear()
         raise LoginRequired()
     return user
+
+
+UserDep = Annotated[dict, Depends(current_user)]  # the logged-in user, or a redirect
 
 
 def _client(request: Request) -> str:
@@ -151,8 +137,8 @@ def login_form(request: Request, next: str = "/"):
 
 
 @router.post("/login", dependencies=[Depends(check_csrf)])
-def login(request: Request, login: str = Form(...), password: str = Form(...), next: str = Form("/"),
-          ctx=Depends(request_context)):
+def login(request: Request, ctx: CtxDep, login: str = Form(...), password: str = Form(...),
+          next: str = Form("/")):
     ip = _client(request)
     key = (ip, login.lower())
     now = time.monotonic()
@@ -176,7 +162,7 @@ def login(request: Request, login: str = Form(...), password: str = Form(...), n
 
 
 @router.post("/logout", dependencies=[Depends(check_csrf)])
-def logout(request: Request, ctx=Depends(request_context)):
+def logout(request: Request, ctx: CtxDep):
     user_id = request.session.get("user_id")
     user = get_user(ctx.db, user_id) if user_id else None
     if user is not None:

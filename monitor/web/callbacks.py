@@ -16,7 +16,9 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from monitor.clock import iso
+from monitor.catalog.organisations import source_by_key
+from monitor.collectors.inbox import store_event
+from monitor.context import Context
 
 router = APIRouter()
 
@@ -47,7 +49,7 @@ def _with_db(request: Request, handler, *args):
         ctx.db.close()
 
 
-def _vk_event(ctx, event: dict):
+def _vk_event(ctx: Context, event: dict):
     settings = ctx.settings
     group_id = _int(event.get("group_id"))
     if group_id is None or not _known_group(ctx, group_id):
@@ -77,7 +79,7 @@ def _vk_event(ctx, event: dict):
     return PlainTextResponse("ok")
 
 
-def _telegram_update(ctx, update: dict | None, sent: str):
+def _telegram_update(ctx: Context, update: dict | None, sent: str):
     secret = ctx.settings.secret("TSUR_TELEGRAM_WEBHOOK_SECRET")
     if not secret:
         return JSONResponse({"ok": False, "description": "webhook not configured"}, status_code=404)
@@ -100,21 +102,15 @@ async def _json(request: Request) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-def _store(ctx, platform: str, group_id: int | None, event_id: str, payload: dict) -> None:
-    with ctx.db.atomic():
-        ctx.db.execute(
-            "INSERT OR IGNORE INTO callback_inbox (platform, group_id, event_id, payload, "
-            "received_at) VALUES (?, ?, ?, ?, ?)",
-            [platform, group_id, event_id, json.dumps(payload, ensure_ascii=False),
-             iso(ctx.clock.now())])
+def _store(ctx: Context, platform: str, group_id: int | None, event_id: str, payload: dict) -> None:
+    store_event(ctx.db, platform, group_id, event_id, payload, ctx.clock.now())
 
 
-def _known_group(ctx, group_id: int) -> bool:
+def _known_group(ctx: Context, group_id: int) -> bool:
     if any(o.vk_group_id == group_id for o in ctx.settings.organisations):
         return True
-    row = ctx.db.execute("SELECT 1 FROM sources WHERE key = ? AND removed_at IS NULL",
-                         [f"vk:-{group_id}"]).fetchone()
-    return row is not None
+    source = source_by_key(ctx.db, f"vk:-{group_id}")
+    return source is not None and source["removed_at"] is None
 
 
 def _int(value) -> int | None:

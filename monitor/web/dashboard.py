@@ -9,16 +9,17 @@ from datetime import datetime, time, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
+from monitor.context import Context
 from monitor.incidents.spikes import banner
 from monitor.reports import exports
 from monitor.reports.metrics import MEASURES
 from monitor.titles import CHANNEL_TITLES, MEASURE_TITLES, TOPIC_TITLES
 
 from . import svg
-from .auth import current_user, render, request_context
+from .auth import CtxDep, UserDep, render
 
 router = APIRouter()
 DEFAULT_DAYS = 30
@@ -28,7 +29,7 @@ MIME = {"csv": "text/csv; charset=utf-8",
         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-def _scope(request: Request, ctx, user: dict) -> tuple[exports.Scope, dict]:
+def _scope(request: Request, ctx: Context, user: dict) -> tuple[exports.Scope, dict]:
     """The viewer and the period of the query string (local days, `until` included)."""
     zone = ZoneInfo(ctx.settings.timezone)
     now = ctx.clock.now()
@@ -60,7 +61,7 @@ def _scope(request: Request, ctx, user: dict) -> tuple[exports.Scope, dict]:
 
 
 @router.get("/dashboard")
-def dashboard(request: Request, user: dict = Depends(current_user), ctx=Depends(request_context)):
+def dashboard(request: Request, ctx: CtxDep, user: UserDep):
     scope, query = _scope(request, ctx, user)
     db, settings = ctx.db, ctx.settings
     volume = exports.volume(db, scope)
@@ -109,8 +110,7 @@ def _charts(volume, by_period, groups, heat, open_now, coords) -> dict:
 
 
 @router.get("/dashboard/export/{filename}")
-def export(filename: str, request: Request, user: dict = Depends(current_user),
-           ctx=Depends(request_context)):
+def export(ctx: CtxDep, user: UserDep, filename: str, request: Request):
     """/dashboard/export/<report>.csv|xlsx, or all.xlsx: every report, a sheet each."""
     name, _, fmt = filename.rpartition(".")
     if fmt not in MIME or not name:

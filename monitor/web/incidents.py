@@ -3,14 +3,17 @@ at once) and the fate of its replies to the resident."""
 
 from __future__ import annotations
 
+from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
 from monitor.clock import iso, parse_time
+from monitor.context import Context
+from monitor.incidents.access import MODERATION
 from monitor.incidents.deadlines import DUE_COLUMNS, met_at, statuses
-from monitor.incidents.lifecycle import act
+from monitor.incidents.lifecycle import act, allowed_actions, may_act
 from monitor.incidents.queries import (
     FILTERS,
     FLAGS,
@@ -19,25 +22,20 @@ from monitor.incidents.queries import (
     count_by_status,
     get_incident,
     list_incidents,
+    municipality_choices,
+    newest_incident_id,
+    organisation_choices,
+    source_choices,
 )
 from monitor.incidents.states import STATUSES, TransitionError
 from monitor.replies import ReplyError, confirm_published, replies_of, retry
 from monitor.replies.canned import CannedError, fill, for_topic
 from monitor.titles import CLOCK_TITLES, EVENT_TITLES, TARGET_TITLES
 
-from .auth import check_csrf, current_user, render, request_context, safe_url
+from .auth import CtxDep, UserDep, check_csrf, render, safe_url
 
 router = APIRouter()
 
-MODERATION = {"moderator", "admin"}
-ACTION_ROLES = {
-    "confirm": MODERATION, "reject": MODERATION, "assign": MODERATION,
-    "ask_info": MODERATION, "info_received": MODERATION, "return_draft": MODERATION,
-    "approve_final": MODERATION, "approve_interim": MODERATION, "close": MODERATION,
-    "reopen": MODERATION, "resolve": MODERATION | {"official"},
-    "submit_draft": MODERATION | {"official"},
-    "acknowledge": MODERATION, "link_repeat": MODERATION, "unlink_repeat": MODERATION,
-}
 BULK_ACTIONS = {"confirm": "подтвердить", "assign": "направить в организацию",
                 "reject": "отклонить"}
 BULK_LIMIT = 200  # incidents in one bulk request
@@ -48,14 +46,9 @@ def _filters(request: Request) -> dict:
     return {name: request.query_params.get(name, "") for name in (*FILTERS, *FLAGS)}
 
 
-def _organisations(db) -> list:
-    return list(db.execute("SELECT id, name FROM organisations ORDER BY name").fetchall())
-
-
 @router.get("/")
-def queue(request: Request, before: int | None = None, cursor: str | None = None,
-          sort: str = "deadline", user: dict = Depends(current_user),
-          ctx=Depends(request_context)):
+def queue(request: Request, ctx: CtxDep, user: UserDep, before: int | None = None,
+          cursor: str | None = None, sort: str = "deadline"):
     db = ctx.db
     filters = _filters(request)
     sort = sort if sort in SORTS else "deadline"
@@ -71,15 +64,12 @@ def queue(request: Request, before: int | None = None, cursor: str | None = None
         next_url = f"/?{urlencode({**active, 'sort': sort, 'before': page.next_before})}"
     else:
         next_url = None
-    sources = db.execute("SELECT key, name FROM sources ORDER BY name").fetchall()
     # Live updates announce incidents opened after this page was rendered, in any order.
-    newest_id = db.execute("SELECT COALESCE(MAX(id), 0) FROM incidents").fetchone()[0]
-    municipalities = [r[0] for r in db.execute(
-        "SELECT DISTINCT municipality FROM incidents WHERE municipality IS NOT NULL ORDER BY 1")]
+    newest_id = newest_incident_id(db)
     return render(request, "queue.html", user=user, page=page, filters=filters,
                   counts=count_by_status(db, user), statuses=STATUSES, next_url=next_url,
-                  municipalities=municipalities, organisations=_organisations(db),
-                  bulk_actions=BULK_ACTIONS, sort=sort, sorts=SORTS, sources=sources,
+                  municipalities=municipality_choices(db), organisations=organisation_choices(db),
+                  bulk_actions=BULK_ACTIONS, sort=sort, sorts=SORTS, sources=source_choices(db),
                   newest_id=newest_id)
 
 
@@ -107,13 +97,13 @@ def _duration(delta) -> str:
     return f"осталось {text}" if delta.total_seconds() >= 0 else f"просрочен на {text}"
 
 
-def _page(request, ctx, user, incident_id: int, *, status_code=200, error=None,
+def _page(request, ctx: Context, user, incident_id: int, *, status_code=200, error=None,
           canned: str | None = None):
     try:
         incident = get_incident(ctx.db, user, incident_id)
     except NotVisible:
         raise HTTPException(404, "Инцидент не найден") from None
-    allowed = sorted(a for a, roles in ACTION_ROLES.items() if user["role"] in roles)
+    allowed = allowed_actions(user["role"])
     replies = replies_of(ctx.db, incident_id)
     thread = incident["thread"]
     for row in [incident, *replies, *incident["author_posts"], *(p for rows in thread.values()
@@ -128,7 +118,7 @@ def _page(request, ctx, user, incident_id: int, *, status_code=200, error=None,
         chosen = next((a for a in answers if a.key == canned), None)
         draft = fill(chosen, incident) if chosen else ""
     return render(request, "incident.html", status_code=status_code, user=user,
-                  incident=incident, organisations=_organisations(ctx.db), allowed=allowed,
+                  incident=incident, organisations=organisation_choices(ctx.db), allowed=allowed,
                   error=error, clocks=_clocks(incident, ctx.clock.now()),
                   replies=replies, canned=answers, draft=draft,
                   chosen=canned, canned_error=canned_error, EVENT_TITLES=EVENT_TITLES,
@@ -136,12 +126,12 @@ def _page(request, ctx, user, incident_id: int, *, status_code=200, error=None,
 
 
 @router.get("/incidents/{incident_id}")
-def incident_page(request: Request, incident_id: int, canned: str | None = None,
-                  user: dict = Depends(current_user), ctx=Depends(request_context)):
+def incident_page(request: Request, ctx: CtxDep, user: UserDep, incident_id: int,
+                  canned: str | None = None):
     return _page(request, ctx, user, incident_id, canned=canned)
 
 
-def _visible(ctx, user, incident_id: int) -> None:
+def _visible(ctx: Context, user, incident_id: int) -> None:
     try:
         get_incident(ctx.db, user, incident_id)
     except NotVisible:
@@ -149,12 +139,12 @@ def _visible(ctx, user, incident_id: int) -> None:
 
 
 @router.post("/incidents/{incident_id}/act", dependencies=[Depends(check_csrf)])
-def incident_action(request: Request, incident_id: int, action: str = Form(...),
-                    reason: str = Form(""), organisation_id: str = Form(""), comment: str = Form(""),
-                    text: str = Form(""), repeat_of: str = Form(""), post_id: str = Form(""),
-                    user: dict = Depends(current_user), ctx=Depends(request_context)):
+def incident_action(request: Request, ctx: CtxDep, user: UserDep, incident_id: int,
+                    action: str = Form(...), reason: str = Form(""),
+                    organisation_id: str = Form(""), comment: str = Form(""), text: str = Form(""),
+                    repeat_of: str = Form(""), post_id: str = Form("")):
     _visible(ctx, user, incident_id)
-    if user["role"] not in ACTION_ROLES.get(action, set()):
+    if not may_act(user["role"], action):
         raise HTTPException(403, "Это действие недоступно вашей роли")
     data = {k: v for k, v in {"reason": reason, "organisation_id": organisation_id,
                               "comment": comment, "text": text, "repeat_of": repeat_of,
@@ -166,16 +156,18 @@ def incident_action(request: Request, incident_id: int, action: str = Form(...),
     return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
 
 
-def _moderator(user: dict = Depends(current_user)) -> dict:
+def _moderator(user: UserDep) -> dict:
     if user["role"] not in MODERATION:
         raise HTTPException(403, "Это действие доступно модераторам ЦУР")
     return user
 
 
+ModeratorDep = Annotated[dict, Depends(_moderator)]
+
+
 @router.post("/incidents/{incident_id}/replies/{reply_id}/retry",
              dependencies=[Depends(check_csrf)])
-def reply_retry(request: Request, incident_id: int, reply_id: int,
-                user: dict = Depends(_moderator), ctx=Depends(request_context)):
+def reply_retry(request: Request, ctx: CtxDep, user: ModeratorDep, incident_id: int, reply_id: int):
     """Send a failed reply again, or one whose fate is unknown after checking the platform."""
     _visible(ctx, user, incident_id)
     try:
@@ -187,8 +179,8 @@ def reply_retry(request: Request, incident_id: int, reply_id: int,
 
 @router.post("/incidents/{incident_id}/replies/{reply_id}/confirm",
              dependencies=[Depends(check_csrf)])
-def reply_confirm(request: Request, incident_id: int, reply_id: int,
-                  user: dict = Depends(_moderator), ctx=Depends(request_context)):
+def reply_confirm(request: Request, ctx: CtxDep, user: ModeratorDep, incident_id: int,
+                  reply_id: int):
     """The moderator found the reply on the platform: it counts as published."""
     _visible(ctx, user, incident_id)
     try:
@@ -204,9 +196,9 @@ def _back(target: str) -> str:
 
 
 @router.post("/incidents/bulk", dependencies=[Depends(check_csrf)])
-def bulk_action(request: Request, action: str = Form(""), ids: list[str] = Form(default=[]),
-                organisation_id: str = Form(""), reason: str = Form(""), back: str = Form("/"),
-                user: dict = Depends(_moderator), ctx=Depends(request_context)):
+def bulk_action(request: Request, ctx: CtxDep, user: ModeratorDep, action: str = Form(""),
+                ids: list[str] = Form(default=[]), organisation_id: str = Form(""),
+                reason: str = Form(""), back: str = Form("/")):
     """The same action on several incidents: each is acted on by itself, with its own
     event; one the state does not allow is reported and the others go ahead."""
     if action not in BULK_ACTIONS:

@@ -7,10 +7,14 @@ The incident page links to /incidents/{id}/labels; posts that opened no incident
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
 from monitor.catalog.regions import municipality_keys
+from monitor.context import Context
+from monitor.incidents.queries import post_of
 from monitor.retraining.corrections import (
     LABELS,
     CorrectionError,
@@ -19,27 +23,30 @@ from monitor.retraining.corrections import (
     record_review,
 )
 
-from .auth import check_csrf, current_user, render, request_context
+from .auth import CtxDep, UserDep, check_csrf, render
 
 router = APIRouter()
 REVIEWERS = {"moderator", "admin"}
 PAGE = 50
 
 
-def reviewer(user: dict = Depends(current_user)) -> dict:
+def reviewer(user: UserDep) -> dict:
     if user["role"] not in REVIEWERS:
         raise HTTPException(403, "Исправлять метки могут модераторы ЦУР и администраторы")
     return user
 
 
-def _incident_post(ctx, incident_id: int) -> int:
-    row = ctx.db.execute("SELECT post_id FROM incidents WHERE id = ?", [incident_id]).fetchone()
-    if row is None:
+ReviewerDep = Annotated[dict, Depends(reviewer)]
+
+
+def _incident_post(ctx: Context, incident_id: int) -> int:
+    post_id = post_of(ctx.db, incident_id)
+    if post_id is None:
         raise HTTPException(404, "Инцидент не найден")
-    return row[0]
+    return post_id
 
 
-def _page(request, ctx, user, post_id: int, action: str, back: str, error=None, saved=False,
+def _page(request, ctx: Context, user, post_id: int, action: str, back: str, error=None, saved=False,
           status_code=200):
     post = post_labels(ctx.db, post_id)
     if post is None:
@@ -49,7 +56,7 @@ def _page(request, ctx, user, post_id: int, action: str, back: str, error=None, 
                   municipalities=sorted(municipality_keys(ctx.settings)))
 
 
-def _save(request, ctx, user, post_id, values, action, back):
+def _save(request, ctx: Context, user, post_id, values, action, back):
     try:
         record_review(ctx.db, post_id, values, user["login"], ctx.clock.now(),
                       municipalities=municipality_keys(ctx.settings))
@@ -59,40 +66,38 @@ def _save(request, ctx, user, post_id, values, action, back):
 
 
 @router.get("/incidents/{incident_id}/labels")
-def incident_labels(request: Request, incident_id: int, saved: int = 0,
-                    user: dict = Depends(reviewer), ctx=Depends(request_context)):
+def incident_labels(request: Request, ctx: CtxDep, user: ReviewerDep, incident_id: int,
+                    saved: int = 0):
     return _page(request, ctx, user, _incident_post(ctx, incident_id),
                  f"/incidents/{incident_id}/labels", f"/incidents/{incident_id}", saved=bool(saved))
 
 
 @router.post("/incidents/{incident_id}/labels", dependencies=[Depends(check_csrf)])
-def incident_labels_save(request: Request, incident_id: int, kind: str = Form(...),
-                         topic: str = Form(...), municipality: str = Form(""),
-                         urgency: str = Form(...), user: dict = Depends(reviewer),
-                         ctx=Depends(request_context)):
+def incident_labels_save(request: Request, ctx: CtxDep, user: ReviewerDep, incident_id: int,
+                         kind: str = Form(...), topic: str = Form(...),
+                         municipality: str = Form(""), urgency: str = Form(...)):
     values = {"kind": kind, "topic": topic, "municipality": municipality, "urgency": urgency}
     return _save(request, ctx, user, _incident_post(ctx, incident_id), values,
                  f"/incidents/{incident_id}/labels", f"/incidents/{incident_id}")
 
 
 @router.get("/posts/{post_id}/labels")
-def post_labels_page(request: Request, post_id: int, saved: int = 0,
-                     user: dict = Depends(reviewer), ctx=Depends(request_context)):
+def post_labels_page(request: Request, ctx: CtxDep, user: ReviewerDep, post_id: int,
+                     saved: int = 0):
     return _page(request, ctx, user, post_id, f"/posts/{post_id}/labels", "/labels/queue",
                  saved=bool(saved))
 
 
 @router.post("/posts/{post_id}/labels", dependencies=[Depends(check_csrf)])
-def post_labels_save(request: Request, post_id: int, kind: str = Form(...), topic: str = Form(...),
-                     municipality: str = Form(""), urgency: str = Form(...),
-                     user: dict = Depends(reviewer), ctx=Depends(request_context)):
+def post_labels_save(request: Request, ctx: CtxDep, user: ReviewerDep, post_id: int,
+                     kind: str = Form(...), topic: str = Form(...), municipality: str = Form(""),
+                     urgency: str = Form(...)):
     values = {"kind": kind, "topic": topic, "municipality": municipality, "urgency": urgency}
     return _save(request, ctx, user, post_id, values, f"/posts/{post_id}/labels", "/labels/queue")
 
 
 @router.get("/labels/queue")
-def queue(request: Request, offset: int = 0, user: dict = Depends(reviewer),
-          ctx=Depends(request_context)):
+def queue(request: Request, ctx: CtxDep, user: ReviewerDep, offset: int = 0):
     offset = max(offset, 0)
     rows = low_confidence(ctx.db, limit=PAGE + 1, offset=offset)
     more = len(rows) > PAGE

@@ -13,13 +13,14 @@ import asyncio
 import json
 import time
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from monitor.context import Context
 from monitor.incidents.queries import FILTERS, list_incidents
 
-from .auth import current_user
+from .auth import UserDep
 
 router = APIRouter(prefix="/live")
 
@@ -29,7 +30,7 @@ RETRY_MS = 5000
 CAP = 99  # «99+ новых инцидентов» is enough to say "reload"
 
 
-def new_incidents(ctx, viewer: dict, filters: dict, after: int) -> dict:
+def new_incidents(ctx: Context, viewer: dict, filters: dict, after: int) -> dict:
     """How many incidents newer than `after` this viewer would see with these filters."""
     forked = ctx.fork()
     try:
@@ -46,7 +47,7 @@ def _event(name: str, data: dict) -> str:
 
 
 @router.get("/queue")
-async def queue_events(request: Request, after: int = 0, user: dict = Depends(current_user)):
+async def queue_events(request: Request, user: UserDep, after: int = 0):
     filters = {name: request.query_params.get(name, "") for name in FILTERS}
     state = request.app.state
     interval = getattr(state, "live_interval", INTERVAL)

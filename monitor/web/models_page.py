@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
 from monitor.catalog import audit
+from monitor.context import Context
 from monitor.retraining.corrections import gathered_since
 from monitor.retraining.models import FIGURES, check_version, latest_comparison, learnt_until
 from nlp.labels import TASKS
@@ -58,7 +59,7 @@ def _versions(models_dir, registry: dict) -> dict[str, list[dict]]:
     return table
 
 
-def _page(request, ctx, user, error=None, notice=None, status_code=200):
+def _page(request, ctx: Context, user, error=None, notice=None, status_code=200):
     models_dir = ctx.settings.models_dir
     try:
         registry = read_registry(models_dir)

@@ -22,6 +22,9 @@ from urllib.parse import parse_qsl, urlsplit
 FAULT_KINDS = ("error", "status", "slow", "drop", "malformed")
 
 
+POLL_INTERVAL = 0.05  # seconds between serve_forever polls: a stopped fake ends at once
+
+
 @dataclass
 class Fault:
     """One injected misbehaviour: `times` answers to `method` (None: until cleared).
@@ -110,8 +113,9 @@ class LoopbackServer:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
+        # A short poll: shutdown() waits for the loop to notice, and hundreds of tests stop a fake.
         self._thread = threading.Thread(target=self._server.serve_forever, name=self.name,
-                                        daemon=True)
+                                        kwargs={"poll_interval": POLL_INTERVAL}, daemon=True)
         self._thread.start()
         return self
 

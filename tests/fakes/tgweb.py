@@ -19,6 +19,8 @@ from pathlib import Path
 from string import Template
 from urllib.parse import parse_qs, urlsplit
 
+from tests.fakes import POLL_INTERVAL
+
 PAGES = Path(__file__).with_name("tgweb_pages")
 PAGE_SIZE = 20
 LAYOUTS = ("real", "no_date", "renamed_wrap", "renamed_history", "renamed_text")
@@ -154,7 +156,7 @@ class TgWebFake:
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": POLL_INTERVAL},
                          daemon=True).start()
         return self
 
