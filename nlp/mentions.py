@@ -79,8 +79,8 @@ def role(text: str, tokens, words: list[str], i: int, n: int, cases: frozenset, 
     if before in ("в", "во", "у", "на") and k >= 0 and words[k] == "как" and clause_ends \
             and not _starts_sentence(text, tokens, k):
             return ELSEWHERE  # «сделайте как в Дзержинске!», not «как в Выксе записаться?»
-    if before in ("в", "во", "на") and window[-2:] == ["у", "нас"]:
-        return HOME
+    if before in ("в", "во", "на") and window[-2:] == ["у", "нас"] or window[-1:] == ["в"] and before == "черте":
+        return HOME  # «а у нас в Володарске», «в черте Арзамаса»
     near = words[max(0, i - 3): i - 1]
     if before in ("из", "с", "со") and (ORIGIN_WORDS.intersection(near) or RELATIVES.intersection(lemmas[-2:])):
         return ORIGIN

@@ -260,3 +260,13 @@ def test_surroundings_settlements_and_their_districts(pipeline, text, municipali
 def test_a_street_named_after_a_person_with_a_title_is_no_place(pipeline, text):
     [labels] = pipeline.label([text], source_municipality="Нижний Новгород")
     assert labels.municipality == "Нижний Новгород"
+
+
+@pytest.mark.parametrize("text, municipality", [
+    ("берег Тёши в черте Арзамаса завален мусором", "Арзамас"),
+    ("свалка в Мещерском лесу у кольцевой", "Нижний Новгород"),
+    ("от НОРСИ опять воняет на весь район", "Нижний Новгород"),
+])
+def test_within_a_town_and_more_landmarks(pipeline, text, municipality):
+    [labels] = pipeline.label([text], source_municipality="Навашинский")
+    assert labels.municipality == municipality
