@@ -183,6 +183,9 @@ def test_micro_districts_landmarks_and_clippings_of_the_big_towns(pipeline, text
     ("в Большой Ельне нет газа", "Нижний Новгород"),
     ("в Починках нет педиатра", "Починковский"),
     ("в Моксе размыло мост", "Бутурлинский"),
+    ("в Досчатом нет воды", "Выкса"),  # «-ое»: an adjective in form
+    ("из Шиморского не ходит автобус", "Выкса"),
+    ("в Ждановском отключили свет", "Нижний Новгород"),  # «-ый»
 ])
 def test_names_pymorphy_reads_as_adjectives_or_surnames_are_declined_by_their_ending(pipeline, text, municipality):
     [labels] = pipeline.label([text], source_municipality="Выкса")
@@ -235,6 +238,9 @@ def test_the_place_of_the_problem_wins_over_origins_destinations_distances_and_c
     ("на Октябрьской нет света третий день", "Выкса"),
     ("на Кирова прорвало трубу", "Выкса"),
     ("магазины Дзержинска закрываются в восемь", "Дзержинск"),  # the town's shops: a place
+    ("у Спасского собора сломали лавку", "Выкса"),  # Спасский округ is no cathedral
+    ("в кинотеатре «Арзамас» не работает вентиляция", "Выкса"),
+    ("ТЦ «Нижний» закрыл парковку", "Выкса"),
 ])
 def test_people_buildings_and_streets_named_like_places_are_no_places(pipeline, text, municipality):
     [labels] = pipeline.label([text], source_municipality="Выкса")
