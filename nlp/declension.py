@@ -10,6 +10,10 @@ by its ending, as a resident would: «в Решётихе», «из Шаток»
 
 from __future__ import annotations
 
+import itertools
+
+from .text import tokenize
+
 CASES = ("nomn", "gent", "datv", "accs", "ablt", "loct", "loc2", "gen2")
 # Nominative endings of adjectives, and whether they are masculine, neuter, feminine or plural.
 ADJECTIVE_ENDINGS = {"ый": "m", "ий": "m", "ой": "m", "ое": "n", "ее": "n", "ая": "f", "яя": "f",
@@ -128,4 +132,46 @@ class Decliner:
         for case in CASES:
             form = parse.inflect({case})
             out.append(((form.word.replace("ё", "е") if form else word),))
+        return out
+
+    def name_forms(self, name: str) -> dict[tuple[str, ...], set[str]]:
+        """Every case form of a name, tokenised as texts are («в Нижнем Новгороде»), with
+        the cases it stands in.
+
+        Abbreviations («НН», «Н.») and numbers stay as written; adjectives agree with the
+        head noun, and the words after it stay as written («площади Минина», «Памяти
+        Парижской Коммуны»); a hyphenated word is inflected whole, by its last part and by
+        every part («Ханты-Мансийске», «Павлово-на-Оке»).
+        """
+        originals = [t.text for t in tokenize(name) if t.is_word]
+        words = [w.lower().replace("ё", "е") for w in originals]
+        variants: list[list[tuple[str, ...]]] = []
+        head_seen = False
+        for original, word in zip(originals, words, strict=True):
+            fixed = (original.isupper() and len(original) <= 3) or not word.replace("-", "").isalpha()
+            if fixed or head_seen or (len(words) > 1 and self._not_nominative(word)):
+                variants.append([(word,)] * len(CASES))
+                continue
+            variants.append(self._hyphenated(word) if "-" in word else self.inflections(word))
+            head_seen = not adjective_shaped(word.rsplit("-", 1)[-1])
+        forms: dict[tuple[str, ...], set[str]] = {tuple(words): {"nomn"}}
+        for k, case in enumerate(CASES):
+            for form in itertools.product(*(v[k] for v in variants)):
+                forms.setdefault(form, set()).add(case)
+        return forms
+
+    def _not_nominative(self, word: str) -> bool:
+        """«Фёдоровского» in «Фёдоровского набережная»: a genitive complement, kept as is."""
+        return not adjective_shaped(word) and not any(p.tag.case == "nomn" for p in self.morph.parse(word))
+
+    def _hyphenated(self, word: str) -> list[tuple[str, ...]]:
+        """A hyphenated word's forms: inflected whole, by its last part, by every part."""
+        parts = word.split("-")
+        inflected = [self.inflections(p) for p in parts]
+        out = []
+        for k in range(len(CASES)):
+            forms = set(self.inflections(word)[k])
+            forms.update("-".join([*parts[:-1], f]) for f in inflected[-1][k])
+            forms.update("-".join(combo) for combo in itertools.product(*(i[k] for i in inflected)))
+            out.append(tuple(sorted(forms)))
         return out

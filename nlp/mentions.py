@@ -6,12 +6,15 @@ where a bus goes («автобус до Выксы», «езжу в Нижний
 decides; a destination or an origin only when no other place is named, a distance or a
 comparison never. And a name right after a title, a profession or a
 kind of building or organisation is a person or a building («депутат Семёнов», «врач
-Павлова», «гостиница "Арзамас"»), not a place at all.
+Павлова», «гостиница "Арзамас"»), and a name after «ул.» or «на» in the genitive is a
+street named after it («ул. Володарского», «на Горького»), not a place at all.
 """
 
 from __future__ import annotations
 
 import re
+
+from .declension import adjective_shaped
 
 HOME, PROBLEM, DESTINATION, ORIGIN, ELSEWHERE = "home", "problem", "destination", "origin", "elsewhere"
 
@@ -36,6 +39,20 @@ _DISTANCE_BEFORE = re.compile(r"\d+\s*(?:км|километр\w*)\s+(?:от|д�
 _INITIALS_BEFORE = re.compile(r"(?:^|\s)[А-ЯЁ]\.\s?(?:[А-ЯЁ]\.)?\s*$")
 _INITIALS_AFTER = re.compile(r"^\s+[А-ЯЁ]\.\s?[А-ЯЁ]\.")
 SENTENCE_END = ".!?"
+# Words before a name that make it a street, a river or a namesake, not the place:
+# «ул. Володарского» is no Володарский округ, «река Тёша» no town.
+NOT_A_PLACE_BEFORE = frozenset(
+    ["ул", "улица", "улице", "улицу", "улицы", "улицей", "пр", "пр-т", "пр-кт", "просп", "проспект", "проспекте",
+     "проспекта", "пер", "переулок", "переулке", "переулка", "б-р", "бульвар", "бульваре", "бульвара", "ш",
+     "пл", "площадь", "площади", "проезд", "проезде", "тупик", "река", "реке",
+     "реки", "реку", "рекой", "им", "имени"]
+)
+# After «на» or «по» a name only in the genitive is a street named after it: «на Горького».
+STREET_PREPOSITIONS = frozenset(["на", "по"])
+GENITIVE = frozenset(["gent", "gen2"])
+# Nouns after an adjective-shaped name that make it a street or a building: «Арзамасское шоссе».
+STREET_NOUNS = frozenset(["улица", "шоссе", "проспект", "переулок", "бульвар", "проезд", "тракт", "площадь",
+                          "набережная", "тупик", "съезд", "собор", "храм", "церковь", "монастырь"])
 
 
 def is_person_or_building(text: str, tokens, words: list[str], i: int, n: int, cases: frozenset, morph) -> bool:
@@ -105,3 +122,27 @@ def joined(text: str, previous_stop: int, start: int) -> bool:
     """Whether two names are joined by «и», «или», a comma: «в Городец или Нижний»."""
     between = text[previous_stop:start].strip(" ,").lower()
     return between in ("", "и", "или", "либо", "и в", "или в", "либо в")
+
+
+def after_street_word(text: str, words, i: int) -> bool:
+    """Whether word `i` directly follows «ул.», «улица», «река», «имени»… (a dot between
+    at most), or follows one with capitalised words between («ул. Маршала Казакова», «ул.
+    Героя Смирнова»): then it names a street, a river or a person, not a place."""
+    for k in range(i - 1, max(-1, i - 4), -1):
+        if words[k].text.lower().replace("ё", "е") in NOT_A_PLACE_BEFORE:
+            return text[words[k].stop : words[k + 1].start].strip() in ("", ".") and all(
+                text[words[j - 1].stop : words[j].start].strip() == "" for j in range(k + 2, i + 1))
+        if not words[k].text[:1].isupper():
+            return False
+    return False
+
+
+def names_no_place(text: str, tokens, words: list[str], i: int, n: int, cases: frozenset, morph) -> bool:
+    """Whether a name that spells a place is a street named after it («на Горького»,
+    «Арзамасское шоссе»), a person or a building."""
+    if i > 0 and words[i - 1] in STREET_PREPOSITIONS and cases and cases <= GENITIVE:
+        return True
+    if i + n < len(words) and morph.lemma(words[i + n]) in STREET_NOUNS \
+            and adjective_shaped(morph.lemma(words[i + n - 1])):
+        return True
+    return is_person_or_building(text, tokens, words, i, n, cases, morph)

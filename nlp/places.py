@@ -2,15 +2,16 @@
 
 The gazetteer is data (``data/regions/<code>-*.csv``): municipalities, their
 settlements, city districts and colloquial names. Every name is expanded into its
-case forms with pymorphy3 («Нижний Новгород» → «в Нижнем Новгороде»), so matching is
-a dictionary look-up of token n-grams, longest first. A name that is also an ordinary
-word («бор») counts only where the text marks it as a place.
+case forms (nlp.declension: pymorphy3, or the name's ending where its reading fails), so
+matching is a dictionary look-up of token n-grams, longest first. A name that is also an
+ordinary word («бор») or shaped like an adjective («Белая») counts only where the text
+marks it as a place; a town's adjective counts before an institution («Борская ЦРБ»).
+What each name does in the message (nlp.mentions) decides which one wins.
 """
 
 from __future__ import annotations
 
 import csv
-import itertools
 import json
 import re
 from collections import Counter
@@ -18,7 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import mentions
-from .declension import CASES, Decliner, adjective_forms, adjective_shaped
+from .declension import Decliner, adjective_forms, adjective_shaped
 from .text import Morph, Token, tokenize
 
 MAX_NGRAM = 4
@@ -28,26 +29,12 @@ PLACE_MARKERS = frozenset(
 )
 SETTLEMENT_MARKERS = frozenset(["пос", "поселок", "поселке", "поселка", "п", "рп", "пгт", "с", "село", "селе", "села",
                                 "д", "деревня", "деревне", "деревни"])
-# Words before a name that make it a street, a river or a namesake, not the place:
-# «ул. Володарского» is no Володарский округ, «река Тёша» no town.
-NOT_A_PLACE_BEFORE = frozenset(
-    ["ул", "улица", "улице", "улицу", "улицы", "улицей", "пр", "пр-т", "пр-кт", "просп", "проспект", "проспекте",
-     "проспекта", "пер", "переулок", "переулке", "переулка", "б-р", "бульвар", "бульваре", "бульвара", "ш",
-     "пл", "площадь", "площади", "проезд", "проезде", "тупик", "река", "реке",
-     "реки", "реку", "рекой", "им", "имени"]
-)
 PREPOSITIONS = frozenset(["в", "во", "на", "из", "под", "по", "с", "со", "у", "до", "от", "к", "около", "возле", "за"])
 # Lemmas of the nouns that make a town's adjective mean the town: «Борская ЦРБ» → Бор.
 INSTITUTIONS = frozenset(["црб", "црбы", "больница", "поликлиника", "роддом", "госпиталь", "администрация", "район", "округ", "водоканал", "теплосеть", "электросеть", "суд", "прокуратура", "полиция", "отдел", "управление", "мфц", "загс", "школа", "гимназия", "лицей", "техникум", "колледж", "автостанция", "автовокзал"])
 # Adjectives that may stand between: «Арзамасская городская больница».
 INSTITUTION_KINDS = frozenset(["городской", "районный", "центральный", "областной", "детский", "муниципальный",
                                "поселковый", "межрайонный"])
-# After «на» or «по» a name only in the genitive is a street named after it: «на Горького».
-STREET_PREPOSITIONS = frozenset(["на", "по"])
-GENITIVE = frozenset(["gent", "gen2"])
-# Nouns after an adjective-shaped name that make it a street or a building: «Арзамасское шоссе».
-STREET_NOUNS = frozenset(["улица", "шоссе", "проспект", "переулок", "бульвар", "проезд", "тракт", "площадь",
-                          "набережная", "тупик", "съезд", "собор", "храм", "церковь", "монастырь"])
 # Lemmas of the nouns that make «<прилагательное> …» a region: «Оренбургской области».
 REGION_NOUNS = frozenset(["область", "обл", "край", "республика"])
 _ADJECTIVE_ENDING = re.compile(r"(ая|ой|ую|ий|ый|ого|ому|ом|ые|их|ими)$")
@@ -145,7 +132,7 @@ class Gazetteer:
         return gazetteer
 
     def add(self, place: Place) -> None:
-        for form, cases in self._case_forms(place.name).items():
+        for form, cases in self.decliner.name_forms(place.name).items():
             bucket = self.forms.setdefault(form, [])
             if place not in bucket:
                 bucket.append(place)
@@ -184,7 +171,8 @@ class Gazetteer:
         they spell a place: «ул. Горького», «на Кирова», «врач Павлова», «гостиница "Арзамас"»."""
         words = [_norm(t.text) for t in tokens]
         cases = frozenset(self.cases.get(tuple(words[i: i + n]), ()))
-        return after_street_word(text, tokens, i) or self._names_no_place(text, tokens, words, i, n, cases)
+        return mentions.after_street_word(text, tokens, i) or mentions.names_no_place(
+            text, tokens, words, i, n, cases, self.morph)
 
     def named_spans(self, text: str, tokens: list[Token]) -> list[tuple[Token, Token]]:
         """(first, last) word token of every run of words that `lookup` knows as a place.
@@ -196,7 +184,7 @@ class Gazetteer:
         texts = [t.text for t in words]
         spans = []
         for i in range(len(words)):
-            if not self._may_start(texts[i]) or after_street_word(text, words, i):
+            if not self._may_start(texts[i]) or mentions.after_street_word(text, words, i):
                 continue
             for n in range(1, min(self.longest, len(words) - i) + 1):
                 if self.lookup(texts[i : i + n]) is not None:
@@ -217,48 +205,6 @@ class Gazetteer:
         """Whether a capitalised word could start one of the gazetteer's names."""
         return any(t.is_word and t.text[:1].isupper() and len(t.text) > 2 and self._may_start(t.text)
                    for t in tokens)
-
-    def _case_forms(self, name: str) -> dict[tuple[str, ...], set[str]]:
-        """Every case form of a name, tokenised as texts are («в Нижнем Новгороде»), with
-        the cases it stands in.
-
-        Abbreviations («НН», «Н.») and numbers stay as written; adjectives agree with the
-        head noun, and the words after it stay as written («площади Минина», «Памяти
-        Парижской Коммуны»); a hyphenated word is inflected whole, by its last part and by
-        every part («Ханты-Мансийске», «Павлово-на-Оке»).
-        """
-        originals = [t.text for t in tokenize(name) if t.is_word]
-        words = [_norm(w) for w in originals]
-        variants: list[list[tuple[str, ...]]] = []
-        head_seen = False
-        for original, word in zip(originals, words, strict=True):
-            fixed = (original.isupper() and len(original) <= 3) or not word.replace("-", "").isalpha()
-            if fixed or head_seen or (len(words) > 1 and self._not_nominative(word)):
-                variants.append([(word,)] * len(CASES))
-                continue
-            variants.append(self._hyphenated(word) if "-" in word else self.decliner.inflections(word))
-            head_seen = not adjective_shaped(word.rsplit("-", 1)[-1])
-        forms: dict[tuple[str, ...], set[str]] = {tuple(words): {"nomn"}}
-        for k, case in enumerate(CASES):
-            for form in itertools.product(*(v[k] for v in variants)):
-                forms.setdefault(form, set()).add(case)
-        return forms
-
-    def _not_nominative(self, word: str) -> bool:
-        """«Фёдоровского» in «Фёдоровского набережная»: a genitive complement, kept as is."""
-        return not adjective_shaped(word) and not any(p.tag.case == "nomn" for p in self.morph.parse(word))
-
-    def _hyphenated(self, word: str) -> list[tuple[str, ...]]:
-        """A hyphenated word's forms: inflected whole, by its last part, by every part."""
-        parts = word.split("-")
-        inflected = [self.decliner.inflections(p) for p in parts]
-        out = []
-        for k in range(len(CASES)):
-            forms = set(self.decliner.inflections(word)[k])
-            forms.update("-".join([*parts[:-1], f]) for f in inflected[-1][k])
-            forms.update("-".join(combo) for combo in itertools.product(*(i[k] for i in inflected)))
-            out.append(tuple(sorted(forms)))
-        return out
 
     def _mark_common_words(self) -> None:
         """Single-word names that are also ordinary words need a place marker."""
@@ -299,7 +245,7 @@ class Gazetteer:
 
     def _match_at(self, text: str, tokens: list[Token], words: list[str], i: int):
         """(the match starting at word i, its length in words), or None."""
-        if after_street_word(text, tokens, i):
+        if mentions.after_street_word(text, tokens, i):
             return None
         for n in range(min(MAX_NGRAM, len(words) - i), 0, -1):
             form = tuple(words[i : i + n])
@@ -312,7 +258,7 @@ class Gazetteer:
             if place.ambiguous and place.kind != "adjective" and not self._marked(text, tokens, words, i, n):
                 continue
             cases = frozenset(self.cases.get(form, ()))
-            if place.kind != "adjective" and self._names_no_place(text, tokens, words, i, n, cases):
+            if place.kind != "adjective" and mentions.names_no_place(text, tokens, words, i, n, cases, self.morph):
                 return None
             if place.kind != "region" and self._in_other_region(words, i + n):
                 place = Place(place.name, None, "outside")
@@ -351,15 +297,6 @@ class Gazetteer:
             return None
         return place
 
-    def _names_no_place(self, text, tokens, words, i, n, cases) -> bool:
-        """A street named after the place («на Горького», «Арзамасское шоссе»), a person or
-        a building."""
-        if i > 0 and words[i - 1] in STREET_PREPOSITIONS and cases and cases <= GENITIVE:
-            return True
-        if i + n < len(words) and self.morph.lemma(words[i + n]) in STREET_NOUNS \
-                and adjective_shaped(self.morph.lemma(words[i + n - 1])):
-            return True
-        return mentions.is_person_or_building(text, tokens, words, i, n, cases, self.morph)
 
     def _in_other_region(self, words: list[str], after: int) -> bool:
         """«Первомайск Оренбургской области»: the next words name another region."""
@@ -411,19 +348,6 @@ class Gazetteer:
         best = max(counts.values())
         decisive = next(m for m in inside if counts[m.place.municipality] == best)
         return decisive.place.municipality, decisive, matches
-
-
-def after_street_word(text: str, words: list[Token], i: int) -> bool:
-    """Whether word `i` directly follows «ул.», «улица», «река», «имени»… (a dot between
-    at most), or follows one with capitalised words between («ул. Маршала Казакова», «ул.
-    Героя Смирнова»): then it names a street, a river or a person, not a place."""
-    for k in range(i - 1, max(-1, i - 4), -1):
-        if _norm(words[k].text) in NOT_A_PLACE_BEFORE:
-            return text[words[k].stop : words[k + 1].start].strip() in ("", ".") and all(
-                text[words[j - 1].stop : words[j].start].strip() == "" for j in range(k + 2, i + 1))
-        if not words[k].text[:1].isupper():
-            return False
-    return False
 
 
 def _rows(path: Path):
