@@ -82,3 +82,13 @@ PLATFORM = "tgweb"
 def source_key(value: str) -> str:
     """The source key for a channel given in any accepted form: ``tgweb:<username>``."""
     return f"{PLATFORM}:{channel_name(value)}"
+
+
+def message_url(chat_id: int, username: str | None, message_id: int) -> str | None:
+    """The t.me link of a message in a public channel or supergroup; None in a private chat."""
+    if username:
+        return f"https://t.me/{username}/{message_id}"
+    digits = str(chat_id)
+    if digits.startswith("-100"):
+        return f"https://t.me/c/{digits[4:]}/{message_id}"
+    return None

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 from monitor.settings import Settings
 
-from .telegram import BOT_SOURCE, TelegramCollector
 from .vk.client import VkClient
 from .vk.longpoll import LongPollCollector
 from .vk.search import SearchCollector
@@ -70,6 +69,9 @@ def build(rows: list[dict], settings: Settings, clock, *, once: bool = False) ->
     plans.append(Plan(VK_CALLBACK_SOURCE, "VK Callback API (events pushed to /vk/callback)"))
     token = settings.secret("TSUR_TELEGRAM_BOT_TOKEN")
     if token:
+        # Lazy on purpose (declared in tests/test_architecture.py): aiogram takes seconds to
+        # import, and only a configured bot needs it.
+        from .telegram import BOT_SOURCE, TelegramCollector
 
         collector = TelegramCollector(token, settings.secret("TSUR_TELEGRAM_API_URL"),
                                       wait=0 if once else 25)

@@ -11,7 +11,6 @@ import click
 from monitor.commands.common import Obj, open_context
 from monitor.incidents.queries import incident_count
 from monitor.incidents.synthetic import populate
-from monitor.web.bench import measure
 from nlp import ModelError, Pipeline
 from nlp.bench import bench as run
 from nlp.bench import pin_to_one_core
@@ -49,6 +48,10 @@ def bench_web(obj, db_path, incidents, municipalities, requests, fresh, reuse):
     if fresh:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
+    # Lazy on purpose (declared in tests/test_architecture.py): the web stack is for the
+    # commands that serve or time pages only.
+    from monitor.web.bench import measure
+
     ctx = open_context(obj.settings, path)
     filled = incident_count(ctx.db)
     if filled and not reuse:

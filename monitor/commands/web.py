@@ -6,14 +6,12 @@ import sys
 from pathlib import Path
 
 import click
-import uvicorn
 
 from monitor.catalog.organisations import sync_from_settings
 from monitor.commands.common import open_context
 from monitor.context import Context
 from monitor.demo import DEMO_CONFIG, DEMO_STREAM, prepare, replay
 from monitor.settings import load_settings
-from monitor.web.app import create_app
 
 
 @click.command()
@@ -73,6 +71,12 @@ def serve(obj, host, port):
 
 def _serve(ctx: Context, host, port, credentials):
 
+
+    # Lazy on purpose (declared in tests/test_architecture.py): the web stack is for
+    # `serve` and `demo` only, and every other command starts faster without it.
+    import uvicorn
+
+    from monitor.web.app import create_app
 
     app = create_app(ctx)
     click.echo("")

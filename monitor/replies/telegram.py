@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import httpx
 
-from monitor.collectors.telegram.routers import message_url
+from monitor.catalog.channels import message_url
 
 from .outcome import FAILED, RETRY, UNKNOWN, Outcome, json_answer
 

@@ -14,8 +14,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from fastapi.testclient import TestClient
-
 from monitor.context import Context
 from monitor.incidents.synthetic import MODERATOR, OFFICIAL, PASSWORD, sample
 from monitor.web.app import create_app
@@ -69,6 +67,8 @@ def _pages(role: str, rng: random.Random, names: list[str], own: list[int],
 def measure(ctx: Context, requests: int = 200, *, seed: int = 2,
             progress: Callable[[str], None] = lambda s: None) -> list[Timing]:
     """Time the pages through the real app, in-process, as a moderator and an official."""
+    from fastapi.testclient import TestClient  # only here: importing it warns on every command
+
     rng = random.Random(seed)
     picked = sample(ctx.db, requests)
     app = create_app(ctx, secret_key="bench")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.types import Message
 
+from monitor.catalog.channels import message_url
 from monitor.ingest.post import Post
 
 MAX_TEXT = 100_000
@@ -109,12 +110,3 @@ def post_from_message(message: Message, bot_source: str, event: str) -> Post:
         text=text, created_at=message.date, author_id=author_id, author_name=author_name,
         url=None if private else message_url(chat.id, chat.username, message.message_id),
         parent_id=f"{chat.id}_{reply.message_id}" if reply else None, raw=raw)
-
-
-def message_url(chat_id: int, username: str | None, message_id: int) -> str | None:
-    if username:
-        return f"https://t.me/{username}/{message_id}"
-    digits = str(chat_id)
-    if digits.startswith("-100"):
-        return f"https://t.me/c/{digits[4:]}/{message_id}"
-    return None
