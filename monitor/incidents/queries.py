@@ -16,7 +16,7 @@ FLAGS = ("source", "overdue", "repeats")  # filters that are not a plain column
 SORTS = {"deadline": "срок и срочность", "newest": "сначала новые"}
 # The queue order of the `deadline` sort: the soonest deadline first, then the more
 # urgent, incidents without a running deadline last. The same expressions are indexed
-# (store/schema_web.py), so a page is an index walk, not a sort.
+# (store/schema_incidents.py), so a page is an index walk, not a sort.
 DUE_KEY = "COALESCE(i.next_due_at, '9999')"
 URGENCY_RANK = ("CASE i.urgency WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2"
                 " ELSE 3 END")
@@ -111,7 +111,7 @@ def _parse_cursor(cursor: str) -> tuple[str, int, int]:
 
 
 def count_by_status(db: Database, viewer: dict) -> dict[str, int]:
-    """From the trigger-kept counters (store/schema_web.py), scoped by `visible_to`."""
+    """From the trigger-kept counters (store/schema_incidents.py), scoped by `visible_to`."""
     where, params = visible_to(viewer, "organisation_id")
     sql = (f"SELECT status, sum(n) FROM incident_counts WHERE {where}"
            " GROUP BY status HAVING sum(n) > 0")

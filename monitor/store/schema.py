@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from .schema_catalog import web_001_audit, web_002_linked_account_env, web_005_sessions
 from .schema_collectors import collectors_001_source_health
 from .schema_core import m001_initial, m002_post_versions
 from .schema_incidents import (
@@ -17,17 +18,12 @@ from .schema_incidents import (
     w002_spikes,
     w003_reply_publishing,
     w004_thread_and_author_indexes,
-)
-from .schema_retraining import retraining_001_label_corrections, retraining_002_model_comparisons
-from .schema_web import (
-    web_001_audit,
-    web_002_linked_account_env,
     web_003_queue_indexes,
     web_004_incident_counts,
-    web_005_sessions,
     web_006_deadline_order,
     web_007_routing_rules,
 )
+from .schema_retraining import retraining_001_label_corrections, retraining_002_model_comparisons
 
 MIGRATIONS = [
     m001_initial,
