@@ -163,6 +163,12 @@ def test_streets_rivers_and_namesakes_are_not_places(pipeline, text, municipalit
     ("в Заволжье сломали детскую площадку", "Городецкий"),
     ("в Дзерже опять воняет", "Дзержинск"),
     ("из Дзера до города не доехать", "Дзержинск"),
+    ("в Арзе опять перекопали центр", "Арзамас"),
+    ("в Новинках нет ни одной школы", "Нижний Новгород"),
+    ("на Стрелке сломали ограждение", "Нижний Новгород"),
+    ("новинки в магазине у дома дорогие", "Шахунья"),  # ambiguous names need a marker
+    ("стрелка на указателе отвалилась", "Шахунья"),
+    ("солнечный луч не попадает во двор из-за стройки", "Шахунья"),
 ])
 def test_micro_districts_landmarks_and_clippings_of_the_big_towns(pipeline, text, municipality):
     [labels] = pipeline.label([text], source_municipality="Шахунья")
