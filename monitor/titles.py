@@ -21,6 +21,9 @@ STATUS_TITLES = {
     "answered": "дан ответ", "in_progress": "в работе", "needs_info": "ждём автора",
     "resolved": "решён", "closed": "закрыт", "rejected": "отклонён",
 }
+ORGANISATION_KIND_TITLES = {"administration": "администрация", "ministry": "министерство",
+                            "cur": "ЦУР", "service": "служба"}
+SORT_TITLES = {"deadline": "срок и срочность", "newest": "сначала новые"}
 ACTION_TITLES = {
     "confirm": "подтвердить", "reject": "отклонить", "assign": "направить в организацию",
     "acknowledge": "первый ответ автору", "submit_draft": "отправить черновик ответа",

@@ -8,12 +8,14 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from monitor.titles import SORT_TITLES
+
 from .access import may_see, visible_to
 
 PAGE_SIZE = 50
 FILTERS = ("status", "topic", "municipality", "urgency", "organisation_id")
 FLAGS = ("source", "overdue", "repeats")  # filters that are not a plain column
-SORTS = {"deadline": "срок и срочность", "newest": "сначала новые"}
+SORTS = SORT_TITLES  # the queue orders and their names
 # The queue order of the `deadline` sort: the soonest deadline first, then the more
 # urgent, incidents without a running deadline last. The same expressions are indexed
 # (store/schema_incidents.py), so a page is an index walk, not a sort.

@@ -39,6 +39,7 @@ from monitor.clock import parse_time
 from monitor.context import Context
 from monitor.incidents.routing import CUR_KEY, add_rule, edited_rules, rule_by_id
 from monitor.incidents.routing import delete_rule as drop_rule
+from monitor.titles import ORGANISATION_KIND_TITLES
 from nlp.labels import TOPICS
 
 from .auth import (
@@ -51,8 +52,7 @@ from .auth import (
 
 router = APIRouter(prefix="/admin")
 
-ORG_KINDS = {"administration": "администрация", "ministry": "министерство",
-             "cur": "ЦУР", "service": "служба"}
+ORG_KINDS = ORGANISATION_KIND_TITLES
 ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]{1,99}$")
 LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,49}$")
 NOT_A_TOKEN = {"TSUR_SECRET_KEY", "TSUR_CONFIG", "TSUR_DB"}

@@ -30,14 +30,13 @@ from monitor.incidents.queries import (
 from monitor.incidents.states import STATUSES, TransitionError
 from monitor.replies import ReplyError, confirm_published, replies_of, retry
 from monitor.replies.canned import CannedError, fill, for_topic
-from monitor.titles import CLOCK_TITLES, EVENT_TITLES, TARGET_TITLES
+from monitor.titles import ACTION_TITLES, CLOCK_TITLES, EVENT_TITLES, TARGET_TITLES
 
 from .auth import CtxDep, UserDep, check_csrf, render, safe_url
 
 router = APIRouter()
 
-BULK_ACTIONS = {"confirm": "подтвердить", "assign": "направить в организацию",
-                "reject": "отклонить"}
+BULK_ACTIONS = {action: ACTION_TITLES[action] for action in ("confirm", "assign", "reject")}
 BULK_LIMIT = 200  # incidents in one bulk request
 
 
