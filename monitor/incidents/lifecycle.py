@@ -12,7 +12,9 @@
 `info_received` puts it back where it was. Every change is an append-only row in
 incident_events with actor and time; an action that the current state does not
 allow is refused with a message saying why. Deadlines are recomputed in the same
-transaction as the change.
+transaction as the change. Beside the transitions: what each action changes besides the
+status (its effects) and who may take it from a page (`ACTION_ROLES`); the states and
+events themselves are in monitor.incidents.states.
 """
 
 from __future__ import annotations
