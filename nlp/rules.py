@@ -235,6 +235,9 @@ STILL = re.compile(r"спасибо(,)? за (очередн|наш|эт|так|
 def danger_signal(text: str) -> Rule | None:
     """The first critical rule whose pattern occurs in the text, if any (none in thanks)."""
     lowered = text.lower().replace("ё", "е")
+    rule = next((rule for rule in CRITICAL_RULES if rule.search(lowered)), None)
+    if rule is None:  # most texts: the thanks check below is never needed
+        return None
     if THANKS.search(POLITE.sub(" ", lowered)) and RESOLVED.search(lowered) and not STILL.search(lowered):
         return None
-    return next((rule for rule in CRITICAL_RULES if rule.search(lowered)), None)
+    return rule
