@@ -1,11 +1,12 @@
 """Hashed counts of lemmas and character n-grams, computed once for all three tasks.
 
 Columns: lemma unigrams and bigrams (what a message is about, whatever the case form)
-in the first block, character 2–5-grams of each whitespace-separated word padded with
+in the first block, character 2–5-grams of each word token in lower case, padded with
 spaces (typos, slang, word pieces pymorphy3 does not know) in the second. Hashing keeps
 no vocabulary, so a model file stays small. Residents repeat the same few thousand
-words, so the columns of a word are computed once and cached: featurising a batch is
-then mostly list look-ups, which is what makes the pipeline fast on one core.
+words, so everything a word contributes (lemma, columns, word-vector row) is computed
+once and cached: featurising a batch is then mostly list look-ups, which is what makes
+the pipeline fast on one core.
 
 The featuriser is code, not part of a model file: a model's manifest records the
 `FEATURES` version it was trained with, and loading refuses a mismatch.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -23,7 +25,7 @@ from sklearn.utils import murmurhash3_32
 from .text import Morph, Token, tokenize
 from .vectors import WordVectors
 
-FEATURES = "lemma12-char25-v2"
+FEATURES = "lemma12-char25-v3"
 LEMMA_FEATURES = 2**16
 CHAR_FEATURES = 2**17
 N_FEATURES = LEMMA_FEATURES + CHAR_FEATURES
@@ -70,6 +72,16 @@ def column(term: str) -> int:
     return abs(murmurhash3_32(term, seed=0)) % LEMMA_FEATURES
 
 
+class WordTerms(NamedTuple):
+    """What one word token contributes, computed once per distinct token."""
+
+    lemma: str
+    lemma_column: int
+    shown: bool  # may explain a label
+    columns: np.ndarray  # its lemma column and its character n-gram columns
+    vector_row: int  # its row in WordVectors' table, -1 if none (or no vectors)
+
+
 class Featurizer:
     """Texts → hashed counts; built once (it holds the caches) and handed around."""
 
@@ -78,43 +90,53 @@ class Featurizer:
         self.vectors = vectors
         self._word = lru_cache(maxsize=400_000)(self._word_terms)
         self._pair = lru_cache(maxsize=400_000)(self._pair_terms)
-        self._chars = lru_cache(maxsize=400_000)(self._char_columns)
 
-    def _word_terms(self, token: str) -> tuple[str, int, bool]:
-        """A word token's lemma, its column and whether it may explain a label."""
-        lemma = self.morph.lemma(token.lower())
-        return lemma, column(lemma), explainable(lemma)
+    def _word_terms(self, token: str) -> WordTerms:
+        """A word token's lemma, its columns, whether it may explain a label, its vector."""
+        lower = token.lower()
+        lemma = self.morph.lemma(lower)
+        lemma_column = column(lemma)
+        padded = f" {lower} "
+        low, high = CHAR_NGRAMS
+        grams = [padded[i : i + n] for n in range(low, high + 1) for i in range(len(padded) - n + 1)]
+        columns = np.fromiter((lemma_column, *(LEMMA_FEATURES + abs(murmurhash3_32(g, seed=0)) % CHAR_FEATURES
+                                               for g in grams)), dtype=np.int32, count=len(grams) + 1)
+        row = self.vectors.row(lower) if self.vectors is not None else -1
+        return WordTerms(lemma, lemma_column, explainable(lemma), columns, row)
 
     @staticmethod
     def _pair_terms(first: str, second: str) -> tuple[str, int, bool]:
-        """The same for the bigram of two lemmas."""
+        """The bigram of two lemmas, its column and whether it may explain a label."""
         bigram = f"{first} {second}"
         return bigram, column(bigram), explainable(bigram)
 
-    @staticmethod
-    def _char_columns(word: str) -> np.ndarray:
-        padded = f" {word} "
-        low, high = CHAR_NGRAMS
-        grams = [padded[i : i + n] for n in range(low, high + 1) for i in range(len(padded) - n + 1)]
-        return np.fromiter((LEMMA_FEATURES + abs(murmurhash3_32(g, seed=0)) % CHAR_FEATURES for g in grams),
-                           dtype=np.int32, count=len(grams))
-
     def transform(self, cleaned: list[str]) -> Batch:
-        """Counts for texts already passed through `text.clean`."""
+        """Counts for texts already passed through `text.clean`.
+
+        Per text this is list look-ups of cached word records; the arithmetic (summing
+        duplicate columns, averaging vectors) runs once for the whole batch."""
         pieces: list[np.ndarray] = []
         indptr = [0]
-        all_tokens, all_terms = [], []
-        word, pair, chars = self._word, self._pair, self._chars
-        for text in cleaned:
+        all_tokens, vector_rows = [], []
+        term_rows: list[int] = []
+        term_columns: list[int] = []
+        term_names: list[str] = []
+        word, pair = self._word, self._pair
+        for number, text in enumerate(cleaned):
             tokens = tokenize(text)
-            terms = [word(t.text) for t in tokens if t.is_word]
-            lemmas = [lemma for lemma, _, _ in terms]
-            terms += [pair(a, b) for a, b in zip(lemmas, lemmas[1:], strict=False)]
-            row = [np.fromiter((c for _, c, _ in terms), dtype=np.int32, count=len(terms))]
-            row += [chars(w) for w in text.lower().split()]
+            words = [word(t.text) for t in tokens if t.is_word]
+            pairs = [pair(a.lemma, b.lemma) for a, b in zip(words, words[1:], strict=False)]
+            row = [w.columns for w in words]
+            if pairs:
+                row.append(np.fromiter((c for _, c, _ in pairs), dtype=np.int32, count=len(pairs)))
             pieces += row
             indptr.append(indptr[-1] + sum(map(len, row)))
-            all_terms.append({term: c for term, c, shown in terms if shown})
+            shown = {w.lemma: w.lemma_column for w in words if w.shown}
+            shown.update((name, c) for name, c, visible in pairs if visible)
+            term_rows += [number] * len(shown)
+            term_names += shown
+            term_columns += shown.values()
+            vector_rows.append([w.vector_row for w in words])
             all_tokens.append(tokens)
         indices = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int32)
         counts = sp.csr_matrix(
@@ -122,8 +144,6 @@ class Featurizer:
             shape=(len(cleaned), N_FEATURES),
         )
         counts.sum_duplicates()
-        names = [term for terms in all_terms for term in terms]
-        columns = np.fromiter((c for terms in all_terms for c in terms.values()), dtype=np.int64, count=len(names))
-        rows = np.repeat(np.arange(len(all_terms), dtype=np.int64), [len(terms) for terms in all_terms])
-        vectors = self.vectors.transform(all_tokens) if self.vectors is not None else None
-        return Batch(counts, all_tokens, rows, columns, names, vectors)
+        vectors = self.vectors.mean(vector_rows) if self.vectors is not None else None
+        return Batch(counts, all_tokens, np.asarray(term_rows, dtype=np.int64),
+                     np.asarray(term_columns, dtype=np.int64), term_names, vectors)

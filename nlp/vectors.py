@@ -16,6 +16,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+import scipy.sparse as sp
 
 from .text import Morph, Token
 
@@ -31,28 +32,47 @@ def news_embedding():
 
 
 class WordVectors:
-    """Texts' tokens → unit-length mean vectors; built once and shared."""
+    """Texts' words → unit-length mean vectors; built once and shared.
+
+    Each distinct word is looked up once: its vector goes into a growing table and the
+    word keeps its row number, so averaging a batch is one sparse product."""
 
     name = VECTORS
 
     def __init__(self, morph: Morph, embedding=None):
         self.morph = morph
         self.embedding = embedding if embedding is not None else news_embedding()
-        self._word = lru_cache(maxsize=400_000)(self._word_vector)
+        self.table = np.zeros((1024, DIMENSION), dtype=np.float32)
+        self.size = 0
+        self.row = lru_cache(maxsize=400_000)(self._row)
 
-    def _word_vector(self, word: str):
+    def _row(self, word: str) -> int:
+        """The table row of a lower-case word's vector, or -1 if navec does not know it
+        (nor its lemma)."""
         vector = self.embedding.get(word)
         if vector is None:
             vector = self.embedding.get(self.morph.lemma(word))
-        return vector
+        if vector is None:
+            return -1
+        if self.size == len(self.table):
+            self.table = np.concatenate([self.table, np.zeros_like(self.table)])
+        self.table[self.size] = vector
+        self.size += 1
+        return self.size - 1
+
+    def mean(self, rows: list[list[int]]) -> np.ndarray:
+        """One unit-length vector per text from its words' table rows (-1: unknown)."""
+        indptr, indices = [0], []
+        for text in rows:
+            indices += [r for r in text if r >= 0]
+            indptr.append(len(indices))
+        counts = sp.csr_matrix((np.ones(len(indices), dtype=np.float32), indices, indptr),
+                               shape=(len(rows), max(self.size, 1)))
+        sums = np.asarray(counts @ self.table[: max(self.size, 1)], dtype=np.float64)
+        norms = np.linalg.norm(sums, axis=1, keepdims=True)
+        return np.divide(sums, norms, out=sums, where=norms > 0)
 
     def transform(self, tokens: list[list[Token]]) -> np.ndarray:
         """One row per text: the mean vector of its known words, unit length."""
-        rows = np.zeros((len(tokens), DIMENSION), dtype=np.float64)
-        word = self._word
-        for i, text in enumerate(tokens):
-            found = [v for v in (word(t.text.lower()) for t in text if t.is_word) if v is not None]
-            if found:
-                rows[i] = np.sum(found, axis=0)
-        norms = np.linalg.norm(rows, axis=1, keepdims=True)
-        return np.divide(rows, norms, out=rows, where=norms > 0)
+        row = self.row
+        return self.mean([[row(t.text.lower()) for t in text if t.is_word] for text in tokens])

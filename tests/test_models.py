@@ -187,3 +187,40 @@ def test_dangers_without_the_obvious_words_are_caught(text, rule):
 def test_a_case_insensitive_group_gives_no_clue():
     assert required_strings(re.compile(r"(?i:газ)ом")) == ("ом",)
     assert required_strings(re.compile(r"(?i:газ)")) is None
+
+
+def test_other_is_chosen_only_when_the_model_is_sure():
+    from nlp.models import decide
+
+    classes = ["complaint", "other", "question"]
+    probabilities = np.array([[0.30, 0.60, 0.10],   # other, but not sure enough
+                              [0.05, 0.90, 0.05],   # surely other
+                              [0.70, 0.20, 0.10]])
+    assert list(decide(probabilities, classes, None)) == [1, 1, 0]
+    assert list(decide(probabilities, classes, 0.8)) == [0, 1, 0]
+
+
+def test_the_needs_reaction_threshold_puts_recall_first_then_keeps_precision():
+    from nlp.train import needs_reaction_threshold
+
+    classes = ["complaint", "other"]
+    # 40 complaints: 39 the model calls complaint, one it calls other with P 0.7;
+    # 10 others: 9 sure (P 0.95), one at P 0.6.
+    p_other = [0.1] * 39 + [0.7] + [0.95] * 9 + [0.6]
+    records = [{"kind": "complaint"}] * 40 + [{"kind": "other"}] * 10
+    probabilities = np.array([[1 - p, p] for p in p_other])
+    chosen = needs_reaction_threshold(probabilities, classes, records)
+    # at 0.71 the hesitant complaint is kept (recall 1.0); at 0.96 the sure others would
+    # be flagged too (precision 40/49 < 0.97), so the highest threshold before that wins
+    assert chosen["recall"] == 1.0 and 0.7 < chosen["value"] <= 0.95
+    assert chosen["precision"] == round(40 / 41, 3)
+
+
+def test_word_vectors_average_known_words_and_leave_unknown_text_at_zero(pipeline):
+    from nlp.text import tokenize
+
+    vectors = pipeline.vectors
+    rows = vectors.transform([tokenize("вода"), tokenize("воды"), tokenize("ыфвапр"), []])
+    assert np.linalg.norm(rows[0]) == pytest.approx(1.0)
+    assert rows[0] @ rows[1] > 0.5  # a case form sits near its word
+    assert not rows[2].any() and not rows[3].any()
