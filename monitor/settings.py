@@ -51,6 +51,9 @@ ENVIRONMENT = (
     EnvVar("TSUR_SECURE_COOKIES", None,
            "Set to 1 when users reach tsur over HTTPS (behind a proxy): the session cookie "
            "then carries the Secure flag and is never sent over plain HTTP."),
+    EnvVar("TSUR_TRUSTED_PROXIES", None,
+           "Addresses of the reverse proxies (comma-separated, e.g. 127.0.0.1) whose "
+           "X-Forwarded-For and X-Forwarded-Proto tsur serve believes."),
     EnvVar(
         "TSUR_SECRET_KEY",
         None,
@@ -147,6 +150,15 @@ class Spikes:
 
 
 @dataclass(frozen=True)
+class Backups:
+    """`tsur db backup` (monitor.store.backup): where the copies go, how many stay."""
+
+    dir: Path | None = None  # default: backups/ beside the database
+    keep: int = 14  # the newest copies kept
+    max_age_days: float = 30  # older copies deleted (the newest one always stays)
+
+
+@dataclass(frozen=True)
 class Settings:
     region: str = "52"
     timezone: str = "Europe/Moscow"
@@ -162,6 +174,7 @@ class Settings:
     workflow: Workflow = field(default_factory=Workflow)
     tgweb: dict = field(default_factory=dict)  # [tgweb]: public channel preview politeness
     spikes: Spikes = field(default_factory=Spikes)
+    backups: Backups = field(default_factory=Backups)
     environ: dict = field(default_factory=dict, repr=False)
     path: Path | None = None
 
@@ -174,6 +187,10 @@ class Settings:
                 f"no municipality list for region {self.region!r} in {self.data_dir / 'regions'}"
             )
         return matches[0]
+
+    @property
+    def backup_dir(self) -> Path:
+        return self.backups.dir or self.database.parent / "backups"
 
     def secret(self, name: str) -> str | None:
         return env(name, self.environ)
@@ -227,6 +244,7 @@ def settings_from_dict(raw: dict, environ: dict | None = None, path: Path | None
             tgweb=dict(raw.get("tgweb", {})),
             spikes=Spikes(**{"min_messages": {"default": 10},
                              **raw.get("spikes", {})}),
+            backups=_backups(base, raw.get("backup", {})),
             environ=environ,
             path=path,
         )
@@ -234,6 +252,10 @@ def settings_from_dict(raw: dict, environ: dict | None = None, path: Path | None
         raise ConfigError(f"{path or 'configuration'}: {error}") from None
     _validate(settings)
     return settings
+
+
+def _backups(base: Path, raw: dict) -> Backups:
+    return Backups(**{**raw, "dir": _resolve(base, raw["dir"]) if raw.get("dir") else None})
 
 
 def _region_timezone(data_dir: Path, code: str) -> str | None:
@@ -301,6 +323,10 @@ def _validate(settings: Settings) -> None:
                 raise ConfigError(f"{where}: organisation {org.key}: unknown topic {topic!r}")
     _validate_deadlines(settings.deadlines, where)
     _validate_spikes(settings.spikes, where)
+    if not isinstance(settings.backups.keep, int) or settings.backups.keep < 1:
+        raise ConfigError(f"{where}: backup.keep must be a whole number of at least 1")
+    if not isinstance(settings.backups.max_age_days, int | float) or settings.backups.max_age_days <= 0:
+        raise ConfigError(f"{where}: backup.max_age_days must be a positive number of days")
     if settings.workflow.feedback_mode not in {"reply", "dm"}:
         raise ConfigError(f"{where}: workflow.feedback_mode must be reply or dm")
     for org in settings.organisations:

@@ -25,6 +25,7 @@ from monitor.collectors.runner import JsonFormatter, Runner, TextFormatter
 from monitor.collectors.vk.client import VkClient
 from monitor.commands.common import open_context
 from monitor.demo import replay
+from monitor.store.backup import stale_warning
 
 PLATFORM_CHOICE = click.Choice(["vk", "telegram", "tgweb"])
 
@@ -105,6 +106,9 @@ def sources_list(obj, include_removed, as_json, db_path):
     sync_from_settings(ctx.db, ctx.settings, ctx.clock.now())
     zone = ZoneInfo(ctx.settings.timezone)
     rows = health(ctx.db, ctx.clock.now(), ctx.settings.timezone, include_removed=include_removed)
+    warning = stale_warning(ctx.settings.backup_dir, ctx.clock.now())
+    if warning:
+        click.echo(warning, err=True)
 
     def local(moment):
         return moment.astimezone(zone).strftime("%d.%m %H:%M") if moment else "—"

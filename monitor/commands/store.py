@@ -1,4 +1,4 @@
-"""`tsur db …`: the schema migrations of the SQLite database."""
+"""`tsur db …`: the schema migrations of the SQLite database, its backups and restores."""
 
 from __future__ import annotations
 
@@ -6,35 +6,45 @@ from pathlib import Path
 
 import click
 
+from monitor.clock import SystemClock
 from monitor.store import applied_migrations, migrations, open_db, pending_migrations
+from monitor.store.backup import BackupError, backup, restore
+
+DB_OPTION = click.option("--db", "db_path", type=click.Path(dir_okay=False),
+                         help="Default: the configured database.")
 
 
 @click.group()
 def db():
-    """The SQLite database: schema migrations."""
+    """The SQLite database: schema migrations, backups, restores."""
 
 
 @db.command("upgrade")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False), help="Default: the configured database.")
+@DB_OPTION
+@click.option("--no-backup", is_flag=True, help="Skip the backup made before migrating.")
 @click.pass_obj
-def db_upgrade(obj, db_path):
-    """Apply pending migrations to an existing database, keeping its data.
+def db_upgrade(obj, db_path, no_backup):
+    """Apply pending migrations to an existing database, keeping its data; a backup
+    (as `tsur db backup` makes) is taken first.
 
     Example: tsur db upgrade --db tsur.db
     """
     path = Path(db_path) if db_path else obj.settings.database
+    existed = path.exists()
     database = open_db(path, upgrade=False)
     pending = pending_migrations(database)
     if not pending:
         click.echo(f"{path}: up to date")
         return
+    if existed and not no_backup:
+        _backup(obj.settings, path, None)
     migrations.apply(database)
     for name in pending:
         click.echo(f"applied {name}")
 
 
 @db.command("status")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False), help="Default: the configured database.")
+@DB_OPTION
 @click.pass_obj
 def db_status(obj, db_path):
     """List applied and pending migrations.
@@ -47,6 +57,54 @@ def db_status(obj, db_path):
         click.echo(f"applied  {name}")
     for name in pending_migrations(database):
         click.echo(f"pending  {name}")
+
+
+@db.command("backup")
+@DB_OPTION
+@click.option("--dir", "directory", type=click.Path(file_okay=False),
+              help="Default: [backup] dir of tsur.toml, else backups/ beside the database.")
+@click.pass_obj
+def db_backup(obj, db_path, directory):
+    """Copy the database while the services run: SQLite's backup API, checked with
+    integrity_check, gzip-compressed, written atomically; old copies are rotated by
+    [backup] keep and max_age_days.
+
+    Example: tsur --config tsur.toml db backup
+    """
+    path = Path(db_path) if db_path else obj.settings.database
+    _backup(obj.settings, path, Path(directory) if directory else None)
+
+
+def _backup(settings, path: Path, directory: Path | None) -> None:
+    try:
+        result = backup(path, directory or settings.backup_dir, SystemClock().now(),
+                        keep=settings.backups.keep, max_age_days=settings.backups.max_age_days)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"backup {result.path} ({result.size} bytes)")
+    for old in result.removed:
+        click.echo(f"removed {old}")
+
+
+@db.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@DB_OPTION
+@click.option("--force", is_flag=True, help="Replace the database even while it is open.")
+@click.pass_obj
+def db_restore(obj, file, db_path, force):
+    """Put a backup back in place of the database: the copy is checked first and the
+    replaced file is kept as <name>.replaced-<time>. Stop the services before.
+
+    Example: tsur db restore backups/tsur-20261207T030000Z.db.gz
+    """
+    path = Path(db_path) if db_path else obj.settings.database
+    try:
+        aside = restore(Path(file), path, SystemClock().now(), force=force)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"restored {path} from {file}")
+    if aside:
+        click.echo(f"the replaced database is kept as {aside}")
 
 
 COMMANDS: list = [db]

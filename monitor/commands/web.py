@@ -85,7 +85,11 @@ def _serve(ctx: Context, host, port, credentials):
         org = f" ({c.organisation})" if c.organisation else ""
         click.echo(f"  {c.role:<15} login {c.login:<11} password {c.password}{org}")
     click.echo("Stop with Ctrl-C.")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    # Client address and scheme from X-Forwarded-* only when sent by a proxy named in
+    # TSUR_TRUSTED_PROXIES (the login limit counts per address).
+    trusted = ctx.settings.secret("TSUR_TRUSTED_PROXIES")
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=bool(trusted),
+                forwarded_allow_ips=trusted or None)
     click.echo("stopped.")
 
 

@@ -1,0 +1,159 @@
+"""Backups and restores of the SQLite file, made while the services keep writing."""
+
+from __future__ import annotations
+
+import gzip
+import sqlite3
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from monitor.cli import cli
+from monitor.demo import DEMO_CONFIG
+from monitor.store import migrations, open_db
+from monitor.store.backup import backup, copies, last_backup, stale_warning
+
+NOW = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)
+
+
+def tsur(runner, db_path, *args):
+    return runner.invoke(cli, ["--config", str(DEMO_CONFIG), *args],
+                         env={"TSUR_DB": str(db_path)}, catch_exceptions=False)
+
+
+class Writer(threading.Thread):
+    """A service writing rows one transaction at a time until told to stop."""
+
+    def __init__(self, path):
+        super().__init__(daemon=True)
+        self.path, self.written, self.stop = path, 0, threading.Event()
+        self.db = open_db(path, upgrade=False, check_same_thread=False)
+        self.db["ticks"].create({"n": int, "text": str}, pk="n")
+
+    def run(self):
+        while not self.stop.is_set():
+            with self.db.atomic():
+                self.db["ticks"].insert({"n": self.written + 1, "text": "х" * 200})
+            self.written += 1
+
+    def finish(self):
+        self.stop.set()
+        self.join()
+
+
+def ticks(path) -> list[int]:
+    connection = sqlite3.connect(path)
+    try:
+        return [n for (n,) in connection.execute("SELECT n FROM ticks ORDER BY n")]
+    finally:
+        connection.close()
+
+
+def test_backup_while_writing_then_restore_keeps_every_committed_row(tmp_path, runner):
+    path = tmp_path / "tsur.db"
+    open_db(path).close()
+    writer = Writer(path)
+    writer.start()
+    try:
+        while writer.written < 200:
+            threading.Event().wait(0.01)
+        result = tsur(runner, path, "db", "backup")
+        assert result.exit_code == 0, result.output
+        refused = tsur(runner, path, "db", "restore", str(copies(tmp_path / "backups", "tsur")[0][1]))
+        assert refused.exit_code == 1 and "открыта другим процессом" in refused.output
+    finally:
+        writer.finish()
+        writer.db.close()
+    total = writer.written
+    [(_, archive)] = copies(tmp_path / "backups", "tsur")
+    assert "backup " in result.output and archive.name.endswith(".db.gz")
+
+    restored = tsur(runner, path, "db", "restore", str(archive))
+    assert restored.exit_code == 0, restored.output
+    kept = ticks(path)
+    assert 200 <= len(kept) <= total and kept == list(range(1, len(kept) + 1))
+    aside = next(tmp_path.glob("tsur.db.replaced-*"))
+    assert ticks(aside) == list(range(1, total + 1)), "the replaced file keeps every row"
+    assert "kept as" in restored.output
+    db = open_db(path, upgrade=False)
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert not [m.name for m in migrations.pending(db)]
+
+
+def test_a_damaged_copy_is_refused_and_the_database_left_alone(tmp_path, runner):
+    path = tmp_path / "tsur.db"
+    open_db(path).close()
+    broken = tmp_path / "broken.db.gz"
+    broken.write_bytes(gzip.compress(b"SQLite format 3\x00" + b"\x00" * 200))
+    result = tsur(runner, path, "db", "restore", str(broken))
+    assert result.exit_code == 1
+    other = tmp_path / "other.db"
+    Database(other)["t"].insert({"x": 1})
+    result = tsur(runner, path, "db", "restore", str(other))
+    assert result.exit_code == 1 and "не база tsur" in result.output
+    assert not list(tmp_path.glob("tsur.db.replaced-*"))
+    assert open_db(path, upgrade=False)["sources"].exists()
+
+
+def test_copies_are_rotated_by_count_and_age_and_the_newest_stays(tmp_path):
+    path = tmp_path / "tsur.db"
+    open_db(path).close()
+    folder = tmp_path / "copies"
+    for day in range(5):
+        backup(path, folder, NOW + timedelta(days=day), keep=3, max_age_days=30)
+    assert [t.day for t, _ in copies(folder, "tsur")] == [11, 10, 9]
+    result = backup(path, folder, NOW + timedelta(days=60), keep=3, max_age_days=30)
+    assert [t.day for t, _ in copies(folder, "tsur")] == [5]  # NOW + 60 days: 5 February
+    assert len(result.removed) == 3
+    result = backup(path, folder, NOW + timedelta(days=200), keep=3, max_age_days=30)
+    assert len(copies(folder, "tsur")) == 1 and result.removed
+    assert last_backup(folder)["last_file"] == result.path.name
+    assert not list(folder.glob(".*")), "no temporary file is left behind"
+
+
+def test_a_failed_backup_is_recorded_and_warned_about(tmp_path):
+    folder = tmp_path / "copies"
+    assert "ни одной удачной копии" in stale_warning(folder, NOW)
+    with pytest.raises(Exception, match="нет"):
+        backup(tmp_path / "missing.db", folder, NOW)
+    assert "missing.db" in last_backup(folder)["last_error"]
+    path = tmp_path / "tsur.db"
+    open_db(path).close()
+    backup(path, folder, NOW)
+    assert stale_warning(folder, NOW + timedelta(hours=23)) is None
+    assert "25 ч назад" in stale_warning(folder, NOW + timedelta(hours=25))
+
+
+def test_sources_list_warns_when_no_backup_succeeded_in_the_last_day(tmp_path, runner):
+    path = tmp_path / "tsur.db"
+    result = runner.invoke(cli, ["--config", str(DEMO_CONFIG), "sources", "list"],
+                           env={"TSUR_DB": str(path)})
+    assert "резервной копии базы" in result.output
+    assert tsur(runner, path, "db", "backup").exit_code == 0
+    result = tsur(runner, path, "sources", "list")
+    assert "резервной копии" not in result.output
+
+
+def test_upgrade_backs_up_first_and_keeps_the_data_of_the_first_schema(tmp_path, runner):
+    path = tmp_path / "tsur.db"
+    first = Migrations("tsur")
+    first()(migrations._migrations[0].fn)
+    old = Database(path)
+    first.apply(old)
+    old["sources"].insert({"key": "vk:-1", "platform": "vk", "name": "Бор", "role": "watched",
+                           "created_at": "2026-11-01T00:00:00+00:00"}, alter=False)
+    old.close()
+
+    result = tsur(runner, path, "db", "upgrade")
+    assert result.exit_code == 0, result.output
+    assert result.output.index("backup ") < result.output.index("applied ")
+    [(_, archive)] = copies(tmp_path / "backups", "tsur")
+    saved = tmp_path / "saved.db"
+    saved.write_bytes(gzip.decompress(archive.read_bytes()))
+    assert len(list(Database(saved)["_sqlite_migrations"].rows)) == 1
+    upgraded = open_db(path, upgrade=False)
+    assert not [m.name for m in migrations.pending(upgraded)]
+    assert [r["name"] for r in upgraded["sources"].rows] == ["Бор"]
