@@ -21,6 +21,7 @@ from pathlib import Path
 from . import mentions
 from .declension import Decliner, adjective_forms, adjective_shaped
 from .text import Morph, Token, tokenize
+from .translit import cyrillic, is_latin
 
 MAX_NGRAM = 4
 # Words before or after a name that mark it as a place (lower case, ё→е).
@@ -64,6 +65,11 @@ class PlaceMatch:
 
 def _norm(word: str) -> str:
     return word.lower().replace("ё", "е")
+
+
+def _read(word: str) -> str:
+    """A word of the text as names are looked up: lower case, ё→е, translit in Cyrillic."""
+    return cyrillic(word.lower()) if is_latin(word) else _norm(word)
 
 
 class Gazetteer:
@@ -224,7 +230,7 @@ class Gazetteer:
     def find(self, text: str, tokens: list[Token] | None = None) -> list[PlaceMatch]:
         """Every place named in the text, longest match first, left to right, with its role."""
         tokens = [t for t in (tokens or tokenize(text)) if t.is_word]
-        words = [self._base(_norm(t.text)) for t in tokens]
+        words = [self._base(_read(t.text)) for t in tokens]
         matches: list[PlaceMatch] = []
         i = 0
         while i < len(words):

@@ -282,3 +282,14 @@ def test_a_street_named_after_a_person_with_a_title_is_no_place(pipeline, text):
 def test_within_a_town_and_more_landmarks(pipeline, text, municipality):
     [labels] = pipeline.label([text], source_municipality="Навашинский")
     assert labels.municipality == municipality
+
+
+@pytest.mark.parametrize("text, municipality", [
+    ("voda net uzhe nedelyu v Balakhne, pomogite", "Балахнинский"),
+    ("stoyu na ostanovke v Dzerzhinske, avtobusa net", "Дзержинск"),
+    ("v Boru opyat net sveta", "Бор"),
+    ("please fix the road", "Выкса"),  # English stays English
+])
+def test_place_names_written_in_translit(pipeline, text, municipality):
+    [labels] = pipeline.label([text], source_municipality="Выкса")
+    assert labels.municipality == municipality
