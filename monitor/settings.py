@@ -37,8 +37,12 @@ ENVIRONMENT = (
         "TSUR_TELEGRAM_WEB_URL", "https://t.me",
         "Base URL of Telegram's public channel web preview (t.me/s/<channel>).",
     ),
+    EnvVar("TSUR_MAX_API_URL", "https://platform-api2.max.ru", "Base URL of the MAX Bot API."),
     EnvVar("TSUR_VK_TOKEN", None, "VK user or service token for polling walls and search."),
     EnvVar("TSUR_TELEGRAM_BOT_TOKEN", None, "Telegram bot token (from @BotFather)."),
+    EnvVar("TSUR_MAX_BOT_TOKEN", None,
+           "MAX bot token (business.max.ru → Чат-боты → Настройки); the bot reads the chats it "
+           "administers and its dialogs, and sends replies."),
     EnvVar("TSUR_VK_CALLBACK_CONFIRMATION", None,
            "String the VK Callback API expects back from /vk/callback (community settings)."),
     EnvVar("TSUR_VK_CALLBACK_SECRET", None,
@@ -48,6 +52,12 @@ ENVIRONMENT = (
            "instead of long polling."),
     EnvVar("TSUR_TELEGRAM_WEBHOOK_SECRET", None,
            "Secret token Telegram sends with every webhook call (required for the webhook)."),
+    EnvVar("TSUR_MAX_WEBHOOK_URL", None,
+           "Public https URL of /max/webhook; when set, tsur collect reads the MAX updates "
+           "the webhook stored instead of long polling."),
+    EnvVar("TSUR_MAX_WEBHOOK_SECRET", None,
+           "Secret MAX sends in X-Max-Bot-Api-Secret with every webhook call (required for "
+           "the webhook)."),
     EnvVar("TSUR_SECURE_COOKIES", None,
            "Set to 1 when users reach tsur over HTTPS (behind a proxy): the session cookie "
            "then carries the Secure flag and is never sent over plain HTTP."),
@@ -304,7 +314,7 @@ def _validate(settings: Settings) -> None:
     where = settings.path or "configuration"
     org_keys = {o.key for o in settings.organisations}
     for source in settings.sources:
-        if source.platform not in {"vk", "telegram", "tgweb", "replay"}:
+        if source.platform not in {"vk", "telegram", "tgweb", "max", "ok", "replay"}:
             raise ConfigError(f"{where}: source {source.key}: unknown platform {source.platform!r}")
         if source.role not in {"official", "watched"}:
             raise ConfigError(f"{where}: source {source.key}: role must be official or watched")

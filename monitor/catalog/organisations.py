@@ -67,7 +67,7 @@ def ensure_source(db: Database, key: str, now: datetime, name: str | None = None
     return source_by_key(db, key)
 
 
-PLATFORMS = ("vk", "telegram", "tgweb")
+PLATFORMS = ("vk", "telegram", "tgweb", "max", "ok")
 
 
 def external_id_of(key: str) -> str | None:

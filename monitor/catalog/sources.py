@@ -4,7 +4,8 @@ A source is a row of the `sources` table, whether declared in tsur.toml (synced 
 monitor.catalog.organisations) or added with `tsur sources add`. Its key is
 `<platform>:<id>`: `vk:-100001` (a community wall), `vk:search:<query>` (keyword
 search across VK), `telegram:-1001…` (a channel or chat the bot is in),
-`tgweb:<channel>` (a public channel read through t.me/s/).
+`tgweb:<channel>` (a public channel read through t.me/s/), `max:<chat_id>` (a MAX chat the
+bot administers), `ok:<group_id>` (an Одноклассники group page).
 """
 
 from __future__ import annotations
@@ -87,6 +88,20 @@ def source_key(platform: str, ident: str, *, search: bool = False) -> str:
                 "(-100…): add the bot, post a message, and the chat appears in "
                 "`tsur sources list`. Public channels without the bot: use platform tgweb")
         return f"telegram:{ident}"
+    if platform == "max":
+        if not re.fullmatch(r"-?\d+", ident):
+            raise SourceProblem(
+                f"{ident!r} is not a MAX chat id; the bot sees chats by number: make the bot "
+                "an administrator with the right to read all messages, post a message, and "
+                "the chat appears in `tsur sources list`")
+        return f"max:{ident}"
+    if platform == "ok":
+        match = re.fullmatch(r"(?:(?:https?://)?(?:m\.)?ok\.ru/group/)?(\d+)(?:/.*)?", ident)
+        if not match:
+            raise SourceProblem(
+                f"{ident!r} is not an Одноклассники group id; give the number from the group's "
+                "address (ok.ru/group/<id>), shown in the group's settings when it has a short name")
+        return f"ok:{match.group(1)}"
     try:  # one parser of channel names and links, and one canonical (lower-case) key
         return channels.source_key(ident)
     except ValueError as error:

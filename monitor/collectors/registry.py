@@ -7,6 +7,8 @@
 - `telegram:*` → one stream for the bot (TSUR_TELEGRAM_BOT_TOKEN): long polling, or the
   webhook inbox when TSUR_TELEGRAM_WEBHOOK_URL is set.
 - `tgweb:<channel>` → monitor.collectors.tgweb.make_collector (a separate module).
+- `max:*` → one stream for the MAX bot (TSUR_MAX_BOT_TOKEN): long polling, or the
+  webhook inbox when TSUR_MAX_WEBHOOK_URL is set.
 - events pushed to the web app (VK Callback API) → the inbox.
 A source that cannot be read gets a Plan with a `problem` instead of a collector.
 """
@@ -19,6 +21,8 @@ from dataclasses import dataclass
 
 from monitor.settings import Settings
 
+from .max import BOT_SOURCE as MAX_BOT_SOURCE
+from .max import MaxCollector
 from .vk.client import VkClient
 from .vk.longpoll import LongPollCollector
 from .vk.search import SearchCollector
@@ -26,6 +30,7 @@ from .vk.wall import WallCollector
 
 VK_CALLBACK_SOURCE = "vk:callback"
 TELEGRAM_WEBHOOK_SOURCE = "telegram:webhook"
+MAX_WEBHOOK_SOURCE = "max:webhook"
 
 
 class CollectorUnavailable(Exception):
@@ -54,8 +59,8 @@ def build(rows: list[dict], settings: Settings, clock, *, once: bool = False) ->
              if r["platform"] == "vk" and _is_int(r.get("external_id"))}
     plans = []
     for row in rows:
-        if row["platform"] == "telegram" or row["key"] in (VK_CALLBACK_SOURCE,):
-            continue  # read through the bot stream / the inbox below
+        if row["platform"] in ("telegram", "max") or row["key"] in (VK_CALLBACK_SOURCE,):
+            continue  # read through the bot streams / the inbox below
         try:
             if row["platform"] == "vk":
                 collector = _vk(row, settings, clock, vk_client, walls, once)
@@ -84,7 +89,23 @@ def build(rows: list[dict], settings: Settings, clock, *, once: bool = False) ->
         plans.append(Plan("telegram:bot", "Telegram bot (private messages)",
                           problem="Telegram sources need TSUR_TELEGRAM_BOT_TOKEN (a bot from "
                                   "@BotFather, added to the channels and chats)"))
+    plans += _max(rows, settings, once)
     return plans
+
+
+def _max(rows, settings, once) -> list[Plan]:
+    token = settings.secret("TSUR_MAX_BOT_TOKEN")
+    if not token:
+        if any(r["platform"] == "max" for r in rows):
+            return [Plan(MAX_BOT_SOURCE, "MAX bot (dialogs)", problem=(
+                "MAX sources need TSUR_MAX_BOT_TOKEN (a bot made on business.max.ru, an "
+                "administrator of the chats with the right to read all messages)"))]
+        return []
+    collector = MaxCollector(token, settings.secret("TSUR_MAX_API_URL"), wait=0 if once else 30)
+    if settings.secret("TSUR_MAX_WEBHOOK_URL"):
+        return [Plan(MAX_WEBHOOK_SOURCE, "MAX webhook (updates pushed to /max/webhook)",
+                     collector)]
+    return [Plan(MAX_BOT_SOURCE, "MAX bot (dialogs)", collector)]
 
 
 def _vk(row, settings, clock, vk_client, walls, once):

@@ -27,12 +27,13 @@ from monitor.commands.common import open_context
 from monitor.demo import replay
 from monitor.store.backup import stale_warning
 
-PLATFORM_CHOICE = click.Choice(["vk", "telegram", "tgweb"])
+PLATFORM_CHOICE = click.Choice(["vk", "telegram", "tgweb", "max", "ok"])
 
 
 @click.group()
 def sources():
-    """Where messages come from: VK walls and searches, Telegram chats, public channels."""
+    """Where messages come from: VK walls and searches, Telegram chats, public channels,
+    MAX chats and Одноклассники groups."""
 
 
 @sources.command("add")
@@ -48,7 +49,8 @@ def sources():
 @click.pass_obj
 def sources_add(obj, platform, ident, name, role, municipality, organisation, search, db_path):
     """Add a source: a VK community (-id, club<id> or screen name), a VK keyword search,
-    a Telegram chat id the bot is in, or a public Telegram channel (tgweb).
+    a Telegram chat id the bot is in, a public Telegram channel (tgweb), a MAX chat id the
+    bot administers (max) or an Одноклассники group id or ok.ru/group/<id> link (ok).
 
     Example: tsur sources add vk club100002 --name "Подслушано Нижний Новгород" --municipality "Нижний Новгород"
     """

@@ -54,6 +54,7 @@ class Answer:
     status: int
     body: bytes
     content_type: str = "application/json"
+    headers: dict = field(default_factory=dict)  # extra response headers (Retry-After)
 
 
 def json_answer(data: Any, status: int = 200) -> Answer:
@@ -108,6 +109,8 @@ class LoopbackServer:
                 self.send_response(answer.status)
                 self.send_header("Content-Type", answer.content_type)
                 self.send_header("Content-Length", str(len(answer.body)))
+                for name, value in answer.headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(answer.body)
 
