@@ -39,6 +39,7 @@ from monitor.clock import parse_time
 from monitor.context import Context
 from monitor.incidents.routing import CUR_KEY, add_rule, edited_rules, rule_by_id
 from monitor.incidents.routing import delete_rule as drop_rule
+from monitor.store.backup import stale_warning
 from monitor.titles import ORGANISATION_KIND_TITLES
 from nlp.labels import TOPICS
 
@@ -380,6 +381,7 @@ def _sources_page(request, ctx: Context, user, *, error=None, form=None, status_
         source["health"] = source_health(source)
     return render(request, "admin/sources.html", status_code=status_code, user=user,
                   sources=sources, section="sources", error=error, form=form or {},
+                  backup_warning=stale_warning(ctx.settings.backup_dir, ctx.clock.now()),
                   organisations=list_organisations(ctx.db),
                   municipalities=sorted(municipalities(ctx.settings)))
 

@@ -21,7 +21,7 @@ from monitor.incidents.lifecycle import REJECT_REASONS
 from monitor.titles import KIND_TITLES, ROLE_TITLES, STATUS_TITLES, TOPIC_TITLES, URGENCY_TITLES
 from nlp.labels import KINDS, TOPICS, URGENCIES
 
-from . import admin, auth, callbacks, dashboard, incidents, labels, live, models_page
+from . import admin, auth, callbacks, dashboard, health, incidents, labels, live, models_page
 from .auth import safe_url
 
 HERE = Path(__file__).parent
@@ -55,13 +55,9 @@ def create_app(ctx: Context, secret_key: str | None = None) -> FastAPI:
     async def to_login(request: Request, exc):
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
-    @app.get("/healthz")
-    def health():
-        return {"ok": True}
-
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(auth.router)
-    for feature in (incidents, callbacks, admin, live, labels, models_page):
+    for feature in (incidents, callbacks, admin, live, labels, models_page, health):
         app.include_router(feature.router)
     app.include_router(dashboard.router)
     return app
