@@ -18,6 +18,7 @@ from .schema_incidents import (
     w002_spikes,
     w003_reply_publishing,
     w004_thread_and_author_indexes,
+    w005_ingest_indexes,
     web_003_queue_indexes,
     web_004_incident_counts,
     web_006_deadline_order,
@@ -42,6 +43,7 @@ MIGRATIONS = [
     w002_spikes,
     w003_reply_publishing,
     w004_thread_and_author_indexes,
+    w005_ingest_indexes,
 ]
 
 # Migrations applied under an older name: the record is renamed, the migration not rerun.

@@ -192,6 +192,14 @@ def w004_thread_and_author_indexes(db: Database) -> None:
     db["posts"].create_index(["author_id", "created_at"], if_not_exists=True)
 
 
+def w005_ingest_indexes(db: Database) -> None:
+    """What ingest looks up for every post, by index whatever the store's size: the
+    author's own threads of a source (a resident answering our question) and the open
+    incidents of a municipality and topic, newest first (repeat candidates)."""
+    db["posts"].create_index(["source_id", "author_id"], if_not_exists=True)
+    db["incidents"].create_index(["municipality", "topic", "id"], if_not_exists=True)
+
+
 def web_003_queue_indexes(db: Database) -> None:
     """One index per queue filter: an equality on one column walks its index in id
     order (SQLite appends the rowid), so `ORDER BY id DESC LIMIT 51` needs no sort."""
