@@ -3,7 +3,9 @@
 - a VK comment `<owner>_<post>_<comment>`: `wall.createComment` under the same post,
   `reply_to_comment` = the resident's comment, from the community (`from_group`);
 - a VK wall post `<owner>_<post>`: a comment under that post, from the community;
-- a Telegram message `<chat>_<message>`: `sendMessage` to the chat replying to it.
+- a Telegram message `<chat>_<message>`: `sendMessage` to the chat replying to it;
+- a MAX message `<chat>_<mid>`: `POST /messages` to the chat (or dialog) linked as a reply,
+  from the ЦУР's bot (TSUR_MAX_BOT_TOKEN).
 
 The account is the organisation's linked one: for VK the community that owns the
 wall (a reply on an administration's page comes from that administration) when the
@@ -24,7 +26,9 @@ if TYPE_CHECKING:  # the Context type only: context.py imports this layer
 
 VK_ID = re.compile(r"^(-?\d+)_(\d+)(?:_(\d+))?$")
 TG_ID = re.compile(r"^(-?\d+)_(\d+)$")
+MAX_ID = re.compile(r"^(-?\d+)_(\S+)$")
 BOT_TOKEN = "TSUR_TELEGRAM_BOT_TOKEN"
+MAX_TOKEN = "TSUR_MAX_BOT_TOKEN"
 
 
 class NotPublishable(Exception):
@@ -37,7 +41,7 @@ class NotPublishable(Exception):
 
 @dataclass(frozen=True)
 class Target:
-    platform: str  # vk | telegram
+    platform: str  # vk | telegram | max | ok
     params: dict  # the call's parameters, without the token
     token_env: str  # the environment variable holding the token
     account: str  # who speaks, for people: "vk:club100003", "telegram:bot"
@@ -68,6 +72,8 @@ def resolve(ctx: Context, row: dict) -> Target:
         return _vk(ctx, row)
     if platform == "telegram":
         return _telegram(ctx, row)
+    if platform == "max":
+        return _max(row)
     if platform == "tgweb":
         raise NotPublishable("unsupported", "a public channel read through its t.me/s web page: "
                                             "the bot is not in it and cannot reply; answer by hand")
@@ -137,6 +143,21 @@ def _telegram(ctx: Context, row: dict) -> Target:
                                    "allow_sending_without_reply": False},
               "link_preview_options": {"is_disabled": True}}
     return Target("telegram", params, env, account)
+
+
+def _max(row: dict) -> Target:
+    if row["mode"] == "dm":
+        author = row["author_id"] or ""
+        if not author.startswith("max:"):
+            raise NotPublishable("unsupported", f"author {author or '?'} has no MAX id")
+        return Target("max", {"user_id": int(author[4:]), "text": row["text"]}, MAX_TOKEN,
+                      "max:bot")
+    m = MAX_ID.match(row["post_external_id"] or "")
+    if not m:
+        raise NotPublishable("unsupported", f"cannot tell the chat and message of "
+                                            f"{row['post_external_id']!r}")
+    return Target("max", {"chat_id": int(m.group(1)), "reply_to": m.group(2),
+                          "text": row["text"]}, MAX_TOKEN, "max:bot")
 
 
 def shown(params: dict) -> str:
