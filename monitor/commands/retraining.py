@@ -19,7 +19,7 @@ from monitor.retraining.models import (
 )
 from monitor.store import open_db
 from nlp import Pipeline
-from nlp.data import labelled_files, read_labelled, split
+from nlp.data import labelled_files, read_labelled, split, tuning_file
 from nlp.labels import TASKS
 from nlp.registry import (
     ModelError,
@@ -185,8 +185,9 @@ def _pairs(values: tuple[str, ...]) -> dict[str, str]:
 def models_compare(obj: Obj, candidate, db_path, recent_path, json_path):
     """Evaluate the candidate and the production versions side by side, per label.
 
-    Both run on the same fixed test split of data/labelled and on the recently
-    corrected messages (the test share of the moderators' reviews, never trained on).
+    Both run on the same fixed test split of data/labelled, the registers holdout
+    (data/holdout/registers.jsonl) and the recently corrected messages (the test share
+    of the moderators' reviews, never trained on).
     CANDIDATE: TASK=VERSION pairs; default: the candidates of models/registry.json.
     The report is kept in the database for the data scientists' page.
 
@@ -200,6 +201,8 @@ def models_compare(obj: Obj, candidate, db_path, recent_path, json_path):
         chosen = {**production, **registry.get("candidates", {}), **_pairs(candidate)}
         labelled = _labelled(settings)
         sets = {"test": split(labelled)[1]}
+        if tuning_file(settings.data_dir).exists():  # where the model family and thresholds are chosen
+            sets["registers"] = read_labelled([tuning_file(settings.data_dir)], municipalities(settings))[0]
         db = _existing_db(settings, db_path)
         if recent_path:
             sets["recent"] = read_labelled([recent_path], municipalities(settings))[0]

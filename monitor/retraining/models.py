@@ -103,8 +103,8 @@ class PipelineHolder:
 
 # --- compare a candidate with production -------------------------------------------
 
-FIGURES = ("kind_macro_f1", "topic_macro_f1", "complaint_f1", "critical_recall",
-           "municipality_accuracy")
+FIGURES = ("needs_reaction_recall", "needs_reaction_precision", "topic_accuracy", "kind_macro_f1",
+           "topic_macro_f1", "complaint_f1", "critical_recall", "critical_precision", "municipality_accuracy")
 
 
 def compare(base, models_dir: str | Path, candidate: dict[str, str], production: dict[str, str],
