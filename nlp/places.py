@@ -365,8 +365,9 @@ def _rows(path: Path):
 
 def _adjective_name(name: str) -> bool:
     """«Белая», «Октябрьский», «Советский»: a one-word name shaped like an adjective is
-    also a hotel, a shop, a company or a street, so it needs a place marker."""
-    return " " not in name.strip() and adjective_shaped(_norm(name))
+    also a hotel, a shop, a company or a street, so it needs a place marker («Гусь-Хрустальный»
+    is no such word)."""
+    return " " not in name.strip() and "-" not in name and adjective_shaped(_norm(name))
 
 
 def _surrounding_districts(rows: list[dict]) -> dict[str, str]:
