@@ -4,6 +4,7 @@ from . import (
     bench,
     catalog,
     channels,
+    check,
     collectors,
     incidents,
     nlp,
@@ -15,4 +16,4 @@ from . import (
 )
 
 COMMAND_MODULES = (web, collectors, nlp, store, catalog, incidents, reports, channels, bench,
-                   retraining, replies)
+                   retraining, replies, check)
