@@ -27,7 +27,7 @@ from sqlite_utils import Database
 from monitor.clock import iso
 from monitor.titles import STATUS_TITLES
 
-from . import outbox
+from . import outbox, reply_times
 from .access import MODERATION
 from .deadlines import recompute
 from .repeats import link_by_hand, unlink
@@ -238,33 +238,30 @@ def _approve(kind: str):
         purpose = "interim" if kind == "interim" else "answer"
         reply_id = outbox.queue_reply(ctx.db, incident, purpose, text, now, draft_id=draft["id"])
         data.update(draft_id=draft["id"], reply_id=reply_id, edited=text != draft["text"])
-        changes = {"first_reply_at": incident["first_reply_at"] or iso(now)}
+        changes = reply_times.on_queued(incident, purpose, now)
         if kind == "interim":
             changes["interim_at"] = iso(now)
-        else:
-            changes["answered_at"] = iso(now)
         return changes
     return effect
 
 
 def _acknowledge(ctx: Context, incident, now, actor, data) -> dict:
     data["reply_id"] = outbox.queue_reply(ctx.db, incident, "acknowledgement", data.pop("text"), now)
-    return {"first_reply_at": incident["first_reply_at"] or iso(now)}
+    return reply_times.on_queued(incident, "acknowledgement", now)
 
 
 def _ask_info(ctx: Context, incident, now, actor, data) -> dict:
     text = data.pop("text", None) or data.get("comment") or DEFAULT_QUESTION
     data["reply_id"] = outbox.queue_reply(ctx.db, incident, "info_request", text, now)
     # The question is a public reply: it meets the first-reply target.
-    return {"info_asked_at": iso(now), "first_reply_at": incident["first_reply_at"] or iso(now)}
+    return {"info_asked_at": iso(now), **reply_times.on_queued(incident, "info_request", now)}
 
 
 def _resolve(ctx: Context, incident, now, actor, data) -> dict:
     changes = {"resolved_at": iso(now)}
     if text := data.pop("text", None):  # the final answer given together with the result
         data["reply_id"] = outbox.queue_reply(ctx.db, incident, "answer", text, now)
-        changes["answered_at"] = incident["answered_at"] or iso(now)
-        changes["first_reply_at"] = incident["first_reply_at"] or iso(now)
+        changes |= reply_times.on_queued(incident, "answer", now)
     return changes
 
 
@@ -274,8 +271,9 @@ def _close(ctx: Context, incident, now, actor, data) -> dict:
 
 def _reopen(ctx: Context, incident, now, actor, data) -> dict:
     """A new cycle for the same organisation: a new draft, a new answer."""
-    return {"assigned_at": iso(now), "draft_at": None, "interim_at": None, "answered_at": None,
-            "resolved_at": None, "closed_at": None, "reopened": (incident["reopened"] or 0) + 1}
+    return {"assigned_at": iso(now), "draft_at": None, "interim_at": None,
+            **reply_times.on_new_cycle(), "resolved_at": None, "closed_at": None,
+            "reopened": (incident["reopened"] or 0) + 1}
 
 
 def _link_repeat(ctx: Context, incident, now, actor, data) -> dict:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from monitor.incidents import outbox
+from monitor.incidents import outbox, reply_times
 from monitor.titles import FAILURE_TITLES, PURPOSE_TITLES, REPLY_STATUS_TITLES
 
 from .outcome import FAILED, UNKNOWN
-from .publisher import _event, sync_reply_times
+from .publisher import _event
 
 if TYPE_CHECKING:  # the Context type only: context.py imports this layer
     from monitor.context import Context
@@ -61,7 +61,7 @@ def confirm_published(ctx: Context, incident_id: int, reply_id: int, actor: str)
         db["reply_outbox"].update(reply_id, {"status": outbox.PUBLISHED, "error": None,
                                              "published_at": row["claimed_at"] or now.isoformat()})
         _event(db, incident_id, "reply_confirmed", now, {"reply_id": reply_id}, actor)
-        sync_reply_times(ctx, incident_id)
+        reply_times.settle(ctx, incident_id)
 
 
 def replies_of(db, incident_id: int) -> list[dict]:

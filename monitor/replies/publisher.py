@@ -5,8 +5,8 @@ conditional UPDATE (monitor.incidents.outbox.claim: a claimed row is never hande
 again), gives it an idempotency key, sends it from the organisation's account and
 stores the outcome with the platform's own reason. Only a reply the platform accepted
 counts: the incident's `first_reply_at` and `answered_at` are set from the moment of
-acceptance and cleared again when the reply that set them at approval failed, in the
-same transaction as the recomputed deadlines. `run_once` drains the steps; the loop
+acceptance and cleared again when the reply that set them at approval failed
+(monitor.incidents.reply_times.settle), in the same transaction as the outcome. `run_once` drains the steps; the loop
 around it is assembled by the commands (monitor.commands.replies, monitor.commands.incidents).
 """
 
@@ -22,8 +22,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from monitor.clock import iso
-from monitor.incidents import outbox
-from monitor.incidents.deadlines import recompute
+from monitor.incidents import outbox, reply_times
 from monitor.incidents.states import Event, record_event
 
 from . import max_bot, telegram, vk
@@ -37,9 +36,6 @@ log = logging.getLogger("tsur.replies")
 ACTOR = "system:replies"
 MAX_ATTEMPTS = 5  # transient failures in a row before a person is asked
 STUCK_AFTER = timedelta(minutes=10)  # a row `sending` this long: the publisher died mid-way
-# Replies the workflow counts as the first public reply / as the final answer.
-FIRST_REPLY = ("acknowledgement", "interim", "answer", "info_request")
-ANSWER = ("answer",)
 SENDERS = {"vk": (vk.send, "TSUR_VK_API_URL"), "telegram": (telegram.send, "TSUR_TELEGRAM_API_URL"),
            "max": (max_bot.send, "TSUR_MAX_API_URL")}
 TIMEOUT = httpx.Timeout(15.0, connect=5.0)
@@ -142,44 +138,12 @@ def record(ctx: Context, row: dict, outcome: Outcome, target=None) -> None:
             _event(db, incident_id, f"reply_{status}", now, {
                 "reply_id": reply_id, "purpose": row["purpose"], "failure": outcome.kind,
                 "reason": reason[:500]})
-        sync_reply_times(ctx, incident_id)
+        reply_times.settle(ctx, incident_id)
 
 
 def _event(db, incident_id: int, name: str, now: datetime, data: dict, actor: str = ACTOR):
     status = db.execute("SELECT status FROM incidents WHERE id = ?", [incident_id]).fetchone()[0]
     record_event(db, Event(incident_id, name, actor, now, status, status, data))
-
-
-def sync_reply_times(ctx: Context, incident_id: int) -> None:
-    """first_reply_at / answered_at = when the platform accepted the reply, or nothing.
-
-    The workflow stamps them when a moderator approves; here they are replaced by the
-    moment of acceptance, or cleared when no such reply reached the resident (the
-    deadline clock runs again). `answered_at` looks only at answers of the current
-    cycle (queued since the latest assignment or reopening)."""
-    db = ctx.db
-    incident = db["incidents"].get(incident_id)
-    changes = {}
-    first = _accepted(db, incident_id, FIRST_REPLY)
-    if first is not None:
-        changes["first_reply_at"] = first[1]
-    answers = _accepted(db, incident_id, ANSWER, since=incident["assigned_at"])
-    if answers is not None:
-        changes["answered_at"] = answers[1]
-    changes = {k: v for k, v in changes.items() if incident[k] != v}
-    if changes:
-        db["incidents"].update(incident_id, changes)
-        recompute(ctx, incident_id)
-
-
-def _accepted(db, incident_id: int, purposes: tuple, since: str | None = None):
-    """(replies of these purposes, earliest acceptance) or None when there are none."""
-    marks = ", ".join("?" * len(purposes))
-    row = db.execute(
-        f"SELECT count(*), min(CASE WHEN status = ? THEN published_at END) FROM reply_outbox"
-        f" WHERE incident_id = ? AND mode = 'reply' AND purpose IN ({marks})"
-        " AND created_at >= ?", [PUBLISHED, incident_id, *purposes, since or ""]).fetchone()
-    return row if row[0] else None
 
 
 def sweep_stuck(ctx: Context) -> int:
