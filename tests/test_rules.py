@@ -51,3 +51,25 @@ def test_real_dangers_still_fire_with_polite_or_sarcastic_thanks(text, rule):
 def test_sarcastic_thanks_for_a_danger_still_raise_it():
     found = danger_signal("Огромное спасибо котельной, что в минус тридцать батареи ледяные, а дома двое малышей")
     assert found is not None and found.name == "мороз без отопления"
+
+
+@pytest.mark.parametrize("text", [
+    "Фонарь у дома 15 по ул. Гайдара горит днём, всю неделю.",  # «ул.» ends no sentence
+    "Прошу проверить гидранты: в случае пожара машина к дому не подъедет",
+    "Пожарный водоём зарос, при пожаре воду брать неоткуда",
+    "Семёнов — пожарище на месте бани никто не разбирает",
+    "на освещении объездной то горит вся линия, то половина",
+    "для пешеходов зелёный сигнал горит двенадцать секунд",
+    "Отец после инфаркта, а талонов к кардиологу нет на месяц",
+])
+def test_rules_stay_quiet_on_a_fire_that_may_happen_lighting_and_a_past_illness(text):
+    assert danger_signal(text) is None
+
+
+@pytest.mark.parametrize("text, rule", [
+    ("горит сарай на ул. Ленина, дым валит", "пожар"),
+    ("Пожар в подъезде д. 5 по ул. Мира, всё в дыму", "пожар"),
+    ("у соседа инфаркт, скорая не едет уже час", "угроза жизни"),
+])
+def test_present_dangers_still_fire_beside_addresses(text, rule):
+    assert danger_signal(text).name == rule
