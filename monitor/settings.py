@@ -38,11 +38,20 @@ ENVIRONMENT = (
         "Base URL of Telegram's public channel web preview (t.me/s/<channel>).",
     ),
     EnvVar("TSUR_MAX_API_URL", "https://platform-api2.max.ru", "Base URL of the MAX Bot API."),
+    EnvVar("TSUR_OK_API_URL", "https://api.ok.ru", "Base URL of the Одноклассники REST API (fb.do)."),
     EnvVar("TSUR_VK_TOKEN", None, "VK user or service token for polling walls and search."),
     EnvVar("TSUR_TELEGRAM_BOT_TOKEN", None, "Telegram bot token (from @BotFather)."),
     EnvVar("TSUR_MAX_BOT_TOKEN", None,
            "MAX bot token (business.max.ru → Чат-боты → Настройки); the bot reads the chats it "
            "administers and its dialogs, and sends replies."),
+    EnvVar("TSUR_OK_APPLICATION_KEY", None,
+           "Public key of the OK application (ok.ru/dev: the letter with the application's keys)."),
+    EnvVar("TSUR_OK_APPLICATION_SECRET_KEY", None,
+           "Secret key of the OK application; signs every request, never sent."),
+    EnvVar("TSUR_OK_ACCESS_TOKEN", None,
+           "Session (access_token) of an administrator of the OK group pages, with the rights "
+           "VALUABLE_ACCESS, GROUP_CONTENT and LONG_ACCESS_TOKEN; reads topics and comments "
+           "and posts replies as the group."),
     EnvVar("TSUR_VK_CALLBACK_CONFIRMATION", None,
            "String the VK Callback API expects back from /vk/callback (community settings)."),
     EnvVar("TSUR_VK_CALLBACK_SECRET", None,

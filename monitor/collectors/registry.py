@@ -7,6 +7,9 @@
 - `telegram:*` → one stream for the bot (TSUR_TELEGRAM_BOT_TOKEN): long polling, or the
   webhook inbox when TSUR_TELEGRAM_WEBHOOK_URL is set.
 - `tgweb:<channel>` → monitor.collectors.tgweb.make_collector (a separate module).
+- `ok:<group id>` → the group's topics and comments (monitor.collectors.ok) with the
+  application's keys and a session from TSUR_OK_APPLICATION_KEY,
+  TSUR_OK_APPLICATION_SECRET_KEY and TSUR_OK_ACCESS_TOKEN.
 - `max:*` → one stream for the MAX bot (TSUR_MAX_BOT_TOKEN): long polling, or the
   webhook inbox when TSUR_MAX_WEBHOOK_URL is set.
 - events pushed to the web app (VK Callback API) → the inbox.
@@ -23,6 +26,8 @@ from monitor.settings import Settings
 
 from .max import BOT_SOURCE as MAX_BOT_SOURCE
 from .max import MaxCollector
+from .ok import GroupCollector, OkClient
+from .ok.client import ENV as OK_ENV
 from .vk.client import VkClient
 from .vk.longpoll import LongPollCollector
 from .vk.search import SearchCollector
@@ -66,6 +71,8 @@ def build(rows: list[dict], settings: Settings, clock, *, once: bool = False) ->
                 collector = _vk(row, settings, clock, vk_client, walls, once)
             elif row["platform"] == "tgweb":
                 collector = _tgweb(row, settings)
+            elif row["platform"] == "ok":
+                collector = _ok(row, settings, clients)
             else:
                 continue
             plans.append(Plan(row["key"], row["name"], collector))
@@ -132,6 +139,19 @@ def _vk(row, settings, clock, vk_client, walls, once):
                                    + (f", or {org.vk_token_env} for the community's Long Poll"
                                       if org and org.vk_token_env else ""))
     return wall
+
+
+def _ok(row, settings, clients) -> GroupCollector:
+    keys = [settings.secret(name) for name in OK_ENV]
+    if not all(keys):
+        raise CollectorUnavailable("Одноклассники groups need " + ", ".join(
+            name for name, value in zip(OK_ENV, keys, strict=True) if not value)
+            + " (an OK application and a session of a group administrator)")
+    if not row["external_id"].isdigit():
+        raise CollectorUnavailable(f"{row['key']}: not an OK group id")
+    if ("ok",) not in clients:
+        clients[("ok",)] = OkClient(settings.secret("TSUR_OK_API_URL"), *keys)
+    return GroupCollector(row["key"], row["external_id"], clients[("ok",)])
 
 
 def _tgweb(row, settings):

@@ -1,0 +1,237 @@
+"""Одноклассники group pages against the loopback OK REST API: signatures, topics,
+comments, edits, deletions, errors and kills."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from monitor.catalog.sources import add_source
+from monitor.collectors.runner import Runner
+from monitor.settings import load_settings
+from tests.fakes.ok import FakeOK
+
+ROOT = Path(__file__).resolve().parents[1]
+GROUP = "53038939046008"
+SOURCE = f"ok:{GROUP}"
+
+
+@pytest.fixture
+def ok(clock):
+    fake = FakeOK(now=lambda: int(clock.now().timestamp())).start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def settings(tmp_path, ok):
+    from monitor.demo import DEMO_CONFIG
+
+    return load_settings(DEMO_CONFIG, environ={"TSUR_DB": str(tmp_path / "tsur.db"),
+                                                "TSUR_OK_API_URL": ok.url, **ok.env})
+
+
+@pytest.fixture
+def octx(ctx):
+    add_source(ctx.db, ctx.settings, ctx.clock.now(), "ok", f"https://ok.ru/group/{GROUP}",
+               name="Администрация Дзержинска в ОК", municipality="Дзержинск")
+    return ctx
+
+
+def run_once(ctx):
+    return asyncio.run(Runner(ctx, once=True).run())
+
+
+def stored(ctx) -> dict[str, dict]:
+    return {r["external_id"]: r for r in ctx.db.query(
+        "SELECT p.* FROM posts p JOIN sources s ON s.id = p.source_id WHERE s.key = ?", [SOURCE])}
+
+
+def source_row(ctx) -> dict:
+    return next(ctx.db["sources"].rows_where("key = ?", [SOURCE]))
+
+
+def test_topics_and_comments_are_stored_once_with_their_threads(octx, ok):
+    topic = ok.topic(GROUP, "Плановое отключение горячей воды с 10 по 20 ноября")
+    first = ok.comment(topic["id"], "На Гайдара 12 воды нет уже третью неделю!")
+    ok.comment(topic["id"], "Поддерживаю, у нас так же", author_id="5002", reply_to=first["id"])
+    for _ in range(2):
+        run_once(octx)
+    rows = stored(octx)
+    assert set(rows) == ok.live_ids(GROUP)
+    reply = rows[f"{GROUP}_{topic['id']}_{ok.comments[topic['id']][1]['id']}"]
+    assert reply["parent_external_id"] == f"{GROUP}_{topic['id']}_{first['id']}"
+    assert reply["channel"] == "ok_comment" and reply["author_id"] == "ok:5002"
+    assert reply["url"] == f"https://ok.ru/group/{GROUP}/topic/{topic['id']}"
+    assert rows[f"{GROUP}_{topic['id']}"]["channel"] == "ok_post"
+    calls = ok.calls("discussions.getComments")
+    assert len(calls) == 1, "comments are read again only when their count changes"
+    assert all(c["params"]["sig"] for c in ok.ledger) and not any(
+        c["fault"] for c in ok.ledger)
+
+
+def test_a_new_comment_under_an_old_topic_is_found_on_the_next_poll(octx, ok):
+    topic = ok.topic(GROUP, "Опрос о благоустройстве")
+    run_once(octx)
+    ok.comment(topic["id"], "Во дворе дома 7 на Строителей не горят фонари")
+    assert run_once(octx).ingested.stored == 1
+
+
+def test_an_edited_comment_keeps_its_old_text_and_a_deleted_one_is_marked(octx, ok):
+    topic = ok.topic(GROUP, "Новости")
+    edited = ok.comment(topic["id"], "Яма на Ленина")
+    gone = ok.comment(topic["id"], "Мусор не вывозят")
+    run_once(octx)
+    ok.edit(edited, "Яма на Ленина 15, пробил колесо")
+    ok.comment(topic["id"], "Спасибо за новости")  # the count changes: the topic is re-read
+    ok.delete(gone)
+    ok.comment(topic["id"], "И у нас тоже")
+    report = run_once(octx)
+    assert report.ingested.edited == 1 and report.ingested.deleted == 1
+    rows = stored(octx)
+    assert rows[f"{GROUP}_{topic['id']}_{edited['id']}"]["text"].endswith("пробил колесо")
+    assert [v["text"] for v in octx.db["post_versions"].rows] == ["Яма на Ленина"]
+    assert rows[f"{GROUP}_{topic['id']}_{gone['id']}"]["deleted_at"]
+
+
+def test_closed_comments_under_one_topic_do_not_stop_the_others(octx, ok):
+    closed = ok.topic(GROUP, "Закрытая тема")
+    ok.comment(closed["id"], "первый")
+    ok.closed.add(closed["id"])
+    open_topic = ok.topic(GROUP, "Открытая тема")
+    ok.comment(open_topic["id"], "Нет воды на Гагарина")
+    run_once(octx)
+    assert f"{GROUP}_{open_topic['id']}_{ok.comments[open_topic['id']][0]['id']}" in stored(octx)
+    assert source_row(octx)["status"] == "ok"
+
+
+def test_a_wrong_secret_or_an_expired_session_marks_the_group_failing_with_an_alert(
+        octx, ok):
+    ok.topic(GROUP, "Тема")
+    ok.expired = True
+    run_once(octx)
+    row = source_row(octx)
+    assert row["status"] == "failing" and row["last_error_code"] == 102
+    assert octx.db["collector_alerts"].count_where("source_id = ?", [row["id"]]) == 1
+
+
+def test_the_signature_is_checked(tmp_path, ok, clock, pipeline):
+    from monitor.catalog.organisations import sync_from_settings
+    from monitor.context import Context
+    from monitor.demo import DEMO_CONFIG
+    from monitor.store import open_db
+
+    settings = load_settings(DEMO_CONFIG, environ={
+        "TSUR_DB": str(tmp_path / "t.db"), "TSUR_OK_API_URL": ok.url,
+        **ok.env, "TSUR_OK_APPLICATION_SECRET_KEY": "not-the-secret"})
+    db = open_db(settings.database)
+    sync_from_settings(db, settings, clock.now())
+    ctx = Context(db, settings, clock, pipeline)
+    add_source(db, settings, clock.now(), "ok", GROUP)
+    ok.topic(GROUP, "Тема")
+    run_once(ctx)
+    assert source_row(ctx)["last_error_code"] == 104
+    db.close()
+
+
+@pytest.mark.parametrize("fault", [("error", 8), ("error", 2), ("status", 502), ("drop", None),
+                                   ("malformed", None)])
+def test_flood_control_and_server_errors_are_waited_out_without_loss(octx, ok, clock, fault):
+    topic = ok.topic(GROUP, "Тема")
+    ok.comment(topic["id"], "Сообщение")
+    ok.inject("discussions.getComments", *fault)
+    run_once(octx)
+    assert source_row(octx)["error_count"] == 1
+    clock.advance(timedelta(minutes=2))
+    run_once(octx)
+    assert set(stored(octx)) == ok.live_ids(GROUP)
+
+
+def test_without_keys_the_group_says_what_is_missing(tmp_path, ok, clock, pipeline):
+    from monitor.catalog.organisations import sync_from_settings
+    from monitor.context import Context
+    from monitor.demo import DEMO_CONFIG
+    from monitor.store import open_db
+
+    settings = load_settings(DEMO_CONFIG, environ={"TSUR_DB": str(tmp_path / "t.db")})
+    db = open_db(settings.database)
+    sync_from_settings(db, settings, clock.now())
+    add_source(db, settings, clock.now(), "ok", GROUP)
+    report = run_once(Context(db, settings, clock, pipeline))
+    assert "TSUR_OK_ACCESS_TOKEN" in report.skipped[SOURCE]
+    db.close()
+
+
+# --- kill and restart -------------------------------------------------------------------------
+
+
+def test_kill_at_any_moment_and_restart_loses_nothing_and_stores_nothing_twice(tmp_path, ok):
+    config = tmp_path / "tsur.toml"
+    config.write_text(f'[region]\ncode = "52"\n\n[[sources]]\nkey = "{SOURCE}"\nplatform = "ok"\n'
+                      'name = "Администрация в ОК"\nmunicipality = "Дзержинск"\n', encoding="utf-8")
+    env = {**os.environ, "TSUR_CONFIG": str(config), "TSUR_DB": str(tmp_path / "kill.db"),
+           "TSUR_OK_API_URL": ok.url, **ok.env}
+    topics = [ok.topic(GROUP, f"Тема {n}") for n in range(5)]
+    n = 0
+
+    def write(count):
+        nonlocal n
+        for _ in range(count):
+            n += 1
+            comment = ok.comment(topics[n % 5]["id"], f"Комментарий жителя номер {n}: нет воды")
+            if n % 9 == 0:
+                ok.delete(comment)
+
+    command = [sys.executable, "-c", "from monitor.cli import cli; cli()", "collect"]
+    progress = []
+    for after_start in (0.5, 1.5):
+        write(40)
+        process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE, text=True)
+        for line in process.stderr:
+            if " started " in line:
+                break
+        deadline = time.monotonic() + after_start
+        while time.monotonic() < deadline:
+            write(1)
+            time.sleep(0.05)
+        process.kill()
+        process.wait()
+        process.stderr.close()
+        progress.append(_count_posts(tmp_path / "kill.db"))
+    assert progress[-1] > 0, "the killed runs stored something before being killed"
+    write(10)
+    final = subprocess.run(command + ["--once"], env=env, cwd=ROOT, capture_output=True,
+                           text=True, timeout=120)
+    assert final.returncode == 0, final.stderr
+
+    from monitor.store import open_db
+
+    db = open_db(tmp_path / "kill.db")
+    rows = [(r["external_id"], r["deleted_at"]) for r in db.query(
+        "SELECT p.external_id, p.deleted_at FROM posts p JOIN sources s ON s.id = p.source_id"
+        " WHERE s.key = ?", [SOURCE])]
+    ids = [i for i, _ in rows]
+    assert len(ids) == len(set(ids))
+    assert {i for i, deleted in rows if not deleted} == ok.live_ids(GROUP)
+    assert db["post_versions"].count == 0
+    print("posts stored after each kill:", progress, "final:", len(ids))
+
+
+def _count_posts(path) -> int:
+    import sqlite3
+
+    if not path.exists():
+        return 0
+    with sqlite3.connect(path) as connection:
+        try:
+            return connection.execute("SELECT COUNT(*) FROM posts").fetchone()[0]
+        except sqlite3.OperationalError:
+            return 0
