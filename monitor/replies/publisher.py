@@ -25,7 +25,7 @@ from monitor.clock import iso
 from monitor.incidents import outbox, reply_times
 from monitor.incidents.states import Event, record_event
 
-from . import max_bot, telegram, vk
+from . import max_bot, ok, telegram, vk
 from .outcome import FAILED, PUBLISHED, RETRY, UNKNOWN, Outcome
 from .targets import NotPublishable, describe, resolve, shown
 
@@ -37,7 +37,9 @@ ACTOR = "system:replies"
 MAX_ATTEMPTS = 5  # transient failures in a row before a person is asked
 STUCK_AFTER = timedelta(minutes=10)  # a row `sending` this long: the publisher died mid-way
 SENDERS = {"vk": (vk.send, "TSUR_VK_API_URL"), "telegram": (telegram.send, "TSUR_TELEGRAM_API_URL"),
-           "max": (max_bot.send, "TSUR_MAX_API_URL")}
+           "max": (max_bot.send, "TSUR_MAX_API_URL"), "ok": (ok.send, "TSUR_OK_API_URL")}
+# Secrets a sender needs besides the account's token (OK signs with the application's keys).
+KEYS = {"ok": ("TSUR_OK_APPLICATION_KEY", "TSUR_OK_APPLICATION_SECRET_KEY")}
 TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 
 
@@ -100,8 +102,13 @@ def _send(ctx: Context, client: httpx.Client, target) -> Outcome:
     if not token:
         return Outcome.refused("token", f"environment variable {target.token_env} is not set: "
                                         f"the token of {target.account} is needed")
+    keys = {name: ctx.settings.secret(name) for name in KEYS.get(target.platform, ())}
+    missing = [name for name, value in keys.items() if not value]
+    if missing:
+        return Outcome.refused("token", f"environment variable {', '.join(missing)} is not set: "
+                                        f"the keys of {target.account} are needed")
     send, url_var = SENDERS[target.platform]
-    return send(client, ctx.settings.secret(url_var), token, target.params)
+    return send(client, ctx.settings.secret(url_var), token, target.params, *keys.values())
 
 
 def record(ctx: Context, row: dict, outcome: Outcome, target=None) -> None:

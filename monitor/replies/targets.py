@@ -5,7 +5,9 @@
 - a VK wall post `<owner>_<post>`: a comment under that post, from the community;
 - a Telegram message `<chat>_<message>`: `sendMessage` to the chat replying to it;
 - a MAX message `<chat>_<mid>`: `POST /messages` to the chat (or dialog) linked as a reply,
-  from the ЦУР's bot (TSUR_MAX_BOT_TOKEN).
+  from the ЦУР's bot (TSUR_MAX_BOT_TOKEN);
+- an OK topic `<group>_<topic>` or comment `<group>_<topic>_<comment>`: a comment from
+  the group under the same topic (TSUR_OK_ACCESS_TOKEN, a group administrator's session).
 
 The account is the organisation's linked one: for VK the community that owns the
 wall (a reply on an administration's page comes from that administration) when the
@@ -29,6 +31,8 @@ TG_ID = re.compile(r"^(-?\d+)_(\d+)$")
 MAX_ID = re.compile(r"^(-?\d+)_(\S+)$")
 BOT_TOKEN = "TSUR_TELEGRAM_BOT_TOKEN"
 MAX_TOKEN = "TSUR_MAX_BOT_TOKEN"
+OK_ID = re.compile(r"^(\d+)_(\d+)(?:_\d+)?$")
+OK_TOKEN = "TSUR_OK_ACCESS_TOKEN"
 
 
 class NotPublishable(Exception):
@@ -74,6 +78,8 @@ def resolve(ctx: Context, row: dict) -> Target:
         return _telegram(ctx, row)
     if platform == "max":
         return _max(row)
+    if platform == "ok":
+        return _ok(row)
     if platform == "tgweb":
         raise NotPublishable("unsupported", "a public channel read through its t.me/s web page: "
                                             "the bot is not in it and cannot reply; answer by hand")
@@ -158,6 +164,18 @@ def _max(row: dict) -> Target:
                                             f"{row['post_external_id']!r}")
     return Target("max", {"chat_id": int(m.group(1)), "reply_to": m.group(2),
                           "text": row["text"]}, MAX_TOKEN, "max:bot")
+
+
+def _ok(row: dict) -> Target:
+    if row["mode"] == "dm":
+        raise NotPublishable("unsupported", "private messages on Одноклассники are not sent by "
+                                            "tsur: answer by hand")
+    m = OK_ID.match(row["post_external_id"] or "")
+    if not m:
+        raise NotPublishable("unsupported", f"cannot tell the group and topic of "
+                                            f"{row['post_external_id']!r}")
+    return Target("ok", {"group_id": m.group(1), "topic_id": m.group(2), "text": row["text"]},
+                  OK_TOKEN, f"ok:{m.group(1)}")
 
 
 def shown(params: dict) -> str:

@@ -1,0 +1,61 @@
+"""A comment from the group under the same OK topic (`discussions.comment`), and what
+OK's answers mean for the reply.
+
+The request is signed like every OK call (monitor.collectors.ok.signature) with the
+application's keys and the session of a group administrator; the comment is posted as
+the group (`as_admin`). OK has no idempotency key, so a comment is sent at most once by
+the publisher; after a lost answer it waits for a moderator (`unknown`).
+The method and its parameters are the best reading of apiok.ru (see tests/fakes/ok.py).
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from monitor.collectors.ok.convert import topic_url
+from monitor.collectors.ok.signature import signed
+
+from .outcome import FAILED, RETRY, UNKNOWN, Outcome, json_answer
+
+MAX_TEXT = 4096  # GUESS: OK documents no limit for a comment; longer replies are refused
+# OK error code -> (failure kind, the publisher tries again by itself)
+ERRORS = {
+    1: ("server", True), 2: ("server", True), 8: ("rate_limited", True),
+    10: ("comments_closed", False), 200: ("access", False), 210: ("access", False),
+    101: ("token", False), 102: ("token", False), 103: ("token", False), 104: ("token", False),
+    300: ("deleted", False),
+}
+RETRY_AFTER = {8: 60.0}
+
+
+def send(client: httpx.Client, base_url: str, token: str, params: dict, application_key: str,
+         application_secret_key: str) -> Outcome:
+    if len(params["text"]) > MAX_TEXT:
+        return Outcome(FAILED, kind="too_long",
+                       reason=f"{len(params['text'])} characters; tsur sends at most {MAX_TEXT} to OK")
+    data = signed("discussions.comment", {
+        "discussionId": params["topic_id"], "discussionType": "GROUP_TOPIC",
+        "comment": params["text"], "as_admin": "true"},
+        application_key=application_key, access_token=token,
+        application_secret_key=application_secret_key)
+    try:
+        response = client.post(f"{base_url.rstrip('/')}/fb.do", data=data)
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
+        return Outcome(RETRY, kind="network", reason=f"OK not reached: {error}")
+    except httpx.TransportError as error:
+        return Outcome(UNKNOWN, kind="unknown", reason=f"no answer from OK after sending: {error!r}")
+    answer, unreadable = json_answer(response, "OK")
+    if unreadable:
+        return unreadable
+    if "error_code" in answer:
+        code = answer.get("error_code")
+        message = f"OK error {code}: {answer.get('error_msg') or 'no message'}"
+        kind, retry = ERRORS.get(code, ("other", False))
+        if retry:
+            return Outcome(RETRY, kind=kind, reason=message, retry_after=RETRY_AFTER.get(code))
+        return Outcome(FAILED, kind=kind, reason=message)
+    if not answer.get("id"):
+        return Outcome(UNKNOWN, kind="unknown", reason=f"OK answered without a comment id: "
+                                                       f"{str(answer)[:200]}")
+    group, topic = params["group_id"], params["topic_id"]
+    return Outcome.accepted(f"{group}_{topic}_{answer['id']}", topic_url(group, topic))

@@ -1,0 +1,132 @@
+"""Replies to Одноклассники comments through the loopback OK REST API."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import replace
+from datetime import timedelta
+
+import httpx
+import pytest
+
+from monitor.catalog.organisations import sync_from_settings
+from monitor.catalog.sources import add_source
+from monitor.clock import iso
+from monitor.collectors.runner import Runner
+from monitor.context import Context
+from monitor.incidents.lifecycle import act
+from monitor.replies import publish_one, run_once
+from monitor.store import open_db
+from tests.fakes.ok import FakeOK
+
+GROUP = "53038939046008"
+
+
+@pytest.fixture
+def ok(clock):
+    with FakeOK(now=lambda: int(clock.now().timestamp())) as server:
+        yield server
+
+
+@pytest.fixture
+def octx(settings, clock, ok, pipeline):
+    s = replace(settings, environ={"TSUR_OK_API_URL": ok.url, **ok.env})
+    db = open_db(s.database)
+    sync_from_settings(db, s, clock.now())
+    add_source(db, s, clock.now(), "ok", GROUP, municipality="Дзержинск")
+    yield Context(db, s, clock, pipeline)
+    db.close()
+
+
+@pytest.fixture
+def client():
+    with httpx.Client(timeout=httpx.Timeout(5.0, connect=2.0)) as c:
+        yield c
+
+
+def collected_incident(ctx, ok, text="Третий день нет горячей воды на Гайдара 12, дети мёрзнут"):
+    topic = ok.topic(GROUP, "Плановые отключения воды")
+    comment = ok.comment(topic["id"], text)
+    asyncio.run(Runner(ctx, once=True).run())
+    row = next(ctx.db.query(
+        "SELECT i.id FROM incidents i JOIN posts p ON p.id = i.post_id WHERE p.external_id = ?",
+        [f"{GROUP}_{topic['id']}_{comment['id']}"]))
+    return row["id"], topic, comment
+
+
+def reply(ctx, incident_id) -> dict:
+    return list(ctx.db["reply_outbox"].rows_where("incident_id = ?", [incident_id],
+                                                  order_by="id desc", limit=1))[0]
+
+
+def test_a_reply_is_a_signed_comment_of_the_group_under_the_same_topic_published_once(
+        octx, ok, client):
+    i, topic, _ = collected_incident(octx, ok)
+    act(octx, i, "acknowledge", "moderator", text="Здравствуйте! Передали в Водоканал.")
+    octx.clock.advance(timedelta(minutes=2))
+    run_once(octx, client)
+    run_once(octx, client)
+    [posted] = ok.posted
+    assert posted["discussionId"] == topic["id"] and posted["discussionType"] == "GROUP_TOPIC"
+    assert posted["comment"] == "Здравствуйте! Передали в Водоканал."
+    assert posted["as_admin"] == "true" and posted["sig"]
+    row = reply(octx, i)
+    assert row["status"] == "published" and row["account"] == f"ok:{GROUP}"
+    assert row["url"] == f"https://ok.ru/group/{GROUP}/topic/{topic['id']}"
+    assert octx.db["incidents"].get(i)["first_reply_at"] == iso(octx.clock.now())
+    # our own comment comes back with the topic's comments and is not a resident's
+    assert asyncio.run(Runner(octx, once=True).run()).ingested.stored == 0
+
+
+@pytest.mark.parametrize("break_it, failure, reason", [
+    ("closed", "comments_closed", "OK error 10"),
+    ("expired", "token", "OK error 102"),
+])
+def test_a_failure_is_stored_with_oks_reason(octx, ok, client, break_it, failure, reason):
+    i, topic, _ = collected_incident(octx, ok)
+    act(octx, i, "acknowledge", "moderator", text="Передали.")
+    if break_it == "closed":
+        ok.closed.add(topic["id"])
+    else:
+        ok.expired = True
+    publish_one(octx, client)
+    row = reply(octx, i)
+    assert (row["status"], row["failure"]) == ("failed", failure)
+    assert row["error"].startswith(reason) and ok.posted == []
+
+
+def test_missing_application_keys_fail_with_what_to_set(octx, ok, client):
+    i, _, _ = collected_incident(octx, ok)
+    act(octx, i, "acknowledge", "moderator", text="Передали.")
+    octx.settings = replace(octx.settings, environ={
+        k: v for k, v in octx.settings.environ.items() if k != "TSUR_OK_APPLICATION_SECRET_KEY"})
+    publish_one(octx, client)
+    row = reply(octx, i)
+    assert row["failure"] == "token" and "TSUR_OK_APPLICATION_SECRET_KEY" in row["error"]
+
+
+def test_flood_control_is_retried_later(octx, ok, client):
+    i, _, _ = collected_incident(octx, ok)
+    act(octx, i, "acknowledge", "moderator", text="Передали.")
+    ok.inject("discussions.comment", "error", 8)
+    publish_one(octx, client)
+    row = reply(octx, i)
+    assert (row["status"], row["failure"]) == ("pending", "rate_limited")
+    octx.clock.advance(timedelta(minutes=2))
+    publish_one(octx, client)
+    assert reply(octx, i)["status"] == "published" and len(ok.posted) == 1
+
+
+def test_a_lost_answer_is_unknown_and_never_sent_again(octx, ok):
+    i, _, _ = collected_incident(octx, ok)
+    act(octx, i, "acknowledge", "moderator", text="Передали.")
+    ok.inject("discussions.comment", "slow", 1.0)
+    with httpx.Client(timeout=0.3) as impatient:
+        publish_one(octx, impatient)
+    deadline = time.monotonic() + 5
+    while not ok.posted and time.monotonic() < deadline:
+        time.sleep(0.05)
+    with httpx.Client(timeout=5) as client:
+        run_once(octx, client)
+    assert len(ok.posted) == 1 and reply(octx, i)["status"] == "unknown"
