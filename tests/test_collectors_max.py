@@ -250,3 +250,46 @@ def _count_posts(path) -> int:
             return connection.execute("SELECT COUNT(*) FROM posts").fetchone()[0]
         except sqlite3.OperationalError:
             return 0
+
+
+# --- webhook ------------------------------------------------------------------------------------
+
+
+def test_webhook_updates_are_checked_stored_once_and_drained_by_collect(tmp_path, mx, clock,
+                                                                         pipeline):
+    from fastapi.testclient import TestClient
+
+    from monitor.catalog.organisations import sync_from_settings
+    from monitor.context import Context
+    from monitor.demo import DEMO_CONFIG
+    from monitor.store import open_db
+    from monitor.web.app import create_app
+
+    settings = load_settings(DEMO_CONFIG, environ={
+        **max_env(tmp_path, mx), "TSUR_MAX_WEBHOOK_URL": "https://cur.example/max/webhook",
+        "TSUR_MAX_WEBHOOK_SECRET": "s3cret-Max_1"})
+    db = open_db(settings.database)
+    sync_from_settings(db, settings, clock.now())
+    ctx = Context(db, settings, clock, pipeline)
+    client = TestClient(create_app(ctx, secret_key="k"))
+    message = mx._message(HOUSE, "chat", "Не горят фонари на Островского", 5001, "Ольга")
+    created = {"update_type": "message_created", "timestamp": 1763276400000, "message": message}
+    removed = {"update_type": "message_removed", "timestamp": 1763276460000,
+               "message_id": message["body"]["mid"], "chat_id": HOUSE, "user_id": 5001}
+    headers = {"X-Max-Bot-Api-Secret": "s3cret-Max_1"}
+
+    assert client.post("/max/webhook", json=created).status_code == 403
+    assert client.post("/max/webhook", json=created,
+                       headers={"X-Max-Bot-Api-Secret": "nope"}).status_code == 403
+    assert client.post("/max/webhook", json=created, headers=headers).status_code == 200
+    assert client.post("/max/webhook", json=created, headers=headers).status_code == 200  # resent
+    assert client.post("/max/webhook", content=b"{not json", headers=headers).status_code == 400
+    assert db["callback_inbox"].count == 1
+
+    report = run_once(ctx)
+    assert report.ingested.stored == 1
+    assert not mx.calls("updates"), "with a webhook the bot is not polled"
+    assert client.post("/max/webhook", json=removed, headers=headers).status_code == 200
+    report = run_once(ctx)
+    assert report.ingested.stored == 0 and report.ingested.deleted == 1
+    db.close()

@@ -158,6 +158,13 @@ class Runner:
                 sink = await telegram.feed_raw(payloads)
                 return sink.posts, []
             return InboxCollector("telegram", self._read_inbox, convert)
+        if plan.key == registry.MAX_WEBHOOK_SOURCE and plan.collector is not None:
+            bot = plan.collector
+
+            async def convert_max(payloads):
+                changes = bot.convert(payloads)
+                return changes.posts, changes.deleted
+            return InboxCollector("max", self._read_inbox, convert_max)
         return plan.collector
 
     async def _unavailable(self, plan) -> None:

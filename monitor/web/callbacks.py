@@ -1,4 +1,4 @@
-"""Platform callbacks: VK Callback API events and the Telegram webhook.
+"""Platform callbacks: VK Callback API events, the Telegram and the MAX webhooks.
 
 Both platforms resend an event until they get a success answer, so an event is stored
 in `callback_inbox` before the answer and `tsur collect` labels and ingests it from
@@ -9,6 +9,7 @@ the sender.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 
@@ -38,6 +39,13 @@ async def telegram_webhook(request: Request):
     update = await _json(request)
     return await run_in_threadpool(_with_db, request, _telegram_update, update,
                                    request.headers.get("X-Telegram-Bot-Api-Secret-Token", ""))
+
+
+@router.post("/max/webhook")
+async def max_webhook(request: Request):
+    update = await _json(request)
+    return await run_in_threadpool(_with_db, request, _max_update, update,
+                                   request.headers.get("X-Max-Bot-Api-Secret", ""))
 
 
 def _with_db(request: Request, handler, *args):
@@ -89,6 +97,23 @@ def _telegram_update(ctx: Context, update: dict | None, sent: str):
         return JSONResponse({"ok": False, "description": "expected an Update"}, status_code=400)
     _store(ctx, "telegram", None, str(update["update_id"]), update)
     return JSONResponse({"ok": True})
+
+
+def _max_update(ctx: Context, update: dict | None, sent: str):
+    """MAX resends an update until it gets 200 (for up to 8 hours). Updates carry no id of
+    their own: the digest of the update is its key, so a resent one is stored once."""
+    secret = ctx.settings.secret("TSUR_MAX_WEBHOOK_SECRET")
+    if not secret:
+        return JSONResponse({"success": False, "message": "webhook not configured"},
+                            status_code=404)
+    if not hmac.compare_digest(sent, secret):
+        return JSONResponse({"success": False, "message": "wrong secret"}, status_code=403)
+    if update is None or not update.get("update_type"):
+        return JSONResponse({"success": False, "message": "expected an Update"}, status_code=400)
+    digest = hashlib.sha256(json.dumps(update, sort_keys=True, ensure_ascii=False)
+                            .encode("utf-8")).hexdigest()
+    _store(ctx, "max", None, digest, update)
+    return JSONResponse({"success": True})
 
 
 async def _json(request: Request) -> dict | None:
