@@ -169,6 +169,60 @@ def test_without_keys_the_group_says_what_is_missing(tmp_path, ok, clock, pipeli
     db.close()
 
 
+@pytest.mark.parametrize("platform, typed, key", [
+    ("ok", GROUP, SOURCE),
+    ("ok", f"https://ok.ru/group/{GROUP}", SOURCE),
+    ("ok", f"ok.ru/group/{GROUP}/topic/155000000000001", SOURCE),
+    ("max", "-70001", "max:-70001"),
+])
+def test_what_people_type_becomes_one_key(platform, typed, key):
+    from monitor.catalog.sources import source_key
+
+    assert source_key(platform, typed) == key
+
+
+@pytest.mark.parametrize("platform, typed, message", [
+    ("ok", "https://ok.ru/dzerzhinsk", "not an Одноклассники group id"),
+    ("max", "https://max.ru/join/abc", "not a MAX chat id"),
+])
+def test_a_source_given_by_a_name_says_what_to_give_instead(ctx, runner, platform, typed,
+                                                            message):
+    from monitor.cli import cli
+    from monitor.demo import DEMO_CONFIG
+
+    result = runner.invoke(cli, ["--config", str(DEMO_CONFIG), "sources", "add", platform, typed],
+                           env={"TSUR_DB": str(ctx.settings.database)})
+    assert result.exit_code != 0 and message in result.output
+
+
+def test_sources_are_added_through_the_cli_and_the_admin_page(ctx, runner):
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from monitor.catalog.users import create_user
+    from monitor.cli import cli
+    from monitor.demo import DEMO_CONFIG
+    from monitor.web.app import create_app
+
+    result = runner.invoke(cli, ["--config", str(DEMO_CONFIG), "sources", "add", "--municipality",
+                                 "Нижний Новгород", "--name", "Дом 5: жители", "max", "--",
+                                 "-70001"], env={"TSUR_DB": str(ctx.settings.database)})
+    assert result.exit_code == 0, result.output
+    create_user(ctx.db, "admin", "admin-pass-1", "admin", ctx.clock.now())
+    client = TestClient(create_app(ctx, secret_key="k"))
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+    client.post("/login", data={"login": "admin", "password": "admin-pass-1", "csrf_token": token})
+    page = client.get("/admin/sources").text
+    assert 'value="ok"' in page and 'value="max"' in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    client.post("/admin/sources", data={"platform": "ok", "ident": f"https://ok.ru/group/{GROUP}",
+                                        "name": "Дзержинск в ОК", "csrf_token": token})
+    keys = {r["key"]: r for r in ctx.db["sources"].rows}
+    assert keys["max:-70001"]["municipality"] == "Нижний Новгород"
+    assert keys[SOURCE]["platform"] == "ok" and keys[SOURCE]["name"] == "Дзержинск в ОК"
+
+
 # --- kill and restart -------------------------------------------------------------------------
 
 

@@ -392,7 +392,7 @@ def create_source(request: Request, ctx: CtxDep, user: AdminDep, platform: str =
                   municipality: str = Form(""), organisation: str = Form("")):
     form = {"platform": platform, "ident": ident, "name": name, "role": role,
             "municipality": municipality, "organisation": organisation}
-    if platform not in ("vk", "telegram", "tgweb"):
+    if platform not in ("vk", "telegram", "tgweb", "max", "ok"):
         return _sources_page(request, ctx, user, error="Выберите платформу.", form=form,
                              status_code=400)
     try:
