@@ -4,19 +4,24 @@ it is loaded, and the edge cases (no texts, no known words, no threshold) hold."
 
 import json
 import shutil
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from monitor.ingest import ingest
+from monitor.ingest.post import Post
+from monitor.retraining.corrections import export_id, export_reviews, gathered_since, record_review
 from monitor.retraining.models import load_like
 from nlp import Pipeline
-from nlp.data import labelled_files, read_labelled, split
+from nlp.data import labelled_files, read_labelled, split, split_of
 from nlp.features import Featurizer
 from nlp.models import FAMILIES, TextClassifier
 from nlp.pipeline import load_classifier
-from nlp.registry import production_versions
+from nlp.registry import production_versions, read_manifest
 from nlp.text import clean
+from nlp.train import corrections_used, train
 from nlp.vectors import DIMENSION, WordVectors
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -153,12 +158,30 @@ def test_a_word_looked_up_again_after_eviction_takes_no_new_row(pipeline):
                    reason="nlp/train.py fits with the default VECTOR_WEIGHT: train()'s "
                           "vector_weight only switches the vectors on or off")
 def test_train_fits_with_the_vector_weight_it_is_given(tmp_path, train_sample):
-    from datetime import UTC, datetime
-
-    from nlp.registry import read_manifest
-    from nlp.train import train
-
     records, _ = read_labelled(labelled_files(ROOT / "data"))
     test = split(records)[1][::40]
     created = train(train_sample[::3], test, tmp_path, now=datetime(2026, 12, 7, tzinfo=UTC), vector_weight=0.25)
     assert read_manifest(tmp_path, "kind", created["kind"])["vector_weight"] == 0.25
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="corrections_until is the latest train-share review: a later "
+                          "review in the recent-corrections share waits on /models forever")
+def test_after_training_no_review_waits_that_retraining_could_not_learn(ctx):
+    source, now = "vk:-100003", ctx.clock.now()
+    ids = [f"-100003_8_{i}" for i in range(60)]
+    shares = {share: next(i for i in ids if split_of(export_id(source, i)) == share) for share in ("train", "test")}
+    texts = {shares["train"]: "Во дворе на Гайдара 5 не вывозят мусор вторую неделю",
+             shares["test"]: "Когда откроют запись в первый класс в школе 12?"}
+    ingest(ctx, [Post(source, key, "vk_comment", text, now - timedelta(hours=5)) for key, text in texts.items()])
+    posts = {r["external_id"]: r["id"] for r in ctx.db["posts"].rows}
+    record_review(ctx.db, posts[shares["train"]], {"kind": "complaint", "topic": "ecology_waste"},
+                  "moderator", now - timedelta(hours=2))
+    record_review(ctx.db, posts[shares["test"]], {"kind": "question", "topic": "education"},
+                  "moderator", now - timedelta(hours=1))
+    export = export_reviews(ctx.db)
+    assert len(export.train) == 1 and len(export.recent) == 1
+    since = corrections_used(export.train)["corrections_until"]  # what `tsur train` records
+    waiting = gathered_since(ctx.db, since)
+    # the recent-share review is never trained on, so retraining cannot clear it
+    assert waiting["confirmations"] + sum(waiting["corrections"].values()) == 0
