@@ -10,6 +10,7 @@ from sqlite_utils import Database
 
 from monitor.clock import Clock, SystemClock
 from monitor.incidents.calendar import RegionCalendar
+from monitor.incidents.open_problems import OpenProblems
 from monitor.retraining.models import PipelineHolder
 from monitor.settings import Settings
 from monitor.store import open_db
@@ -28,6 +29,12 @@ class Context:
     @cached_property
     def calendar(self) -> RegionCalendar:
         return RegionCalendar(self.settings.timezone)
+
+    @cached_property
+    def open_problems(self) -> OpenProblems:
+        """Open incidents' problems per municipality and topic, for repeats (one per
+        connection: it catches up with the store before each look-up)."""
+        return OpenProblems()
 
     @classmethod
     def open(cls, settings: Settings, clock: Clock | None = None, db_path=None) -> Context:

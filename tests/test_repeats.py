@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import numpy as np
 import pytest
 from test_lifecycle import make_incident, wf  # noqa: F401 (the workflow fixture)
 
+from monitor.cli import cli
 from monitor.incidents.lifecycle import act
+from monitor.incidents.repeat_quality import evaluate, read_pairs
 from monitor.incidents.repeats import Place, Similarity, place_relation
 from monitor.incidents.states import TransitionError
 from monitor.ingest import ingest
 from monitor.ingest.post import Post
 from nlp import Labels
+from nlp.likeness import Problem
 
 N = iter(range(1, 10_000))
 
@@ -158,3 +162,30 @@ def test_place_relation():
     assert place_relation({g12}, {g40}) == "different"
     assert place_relation({g12}, {Place("ленин", "12")}) == "different"
     assert place_relation({g12}, set()) == "unknown"
+
+
+def test_an_incident_opened_outside_ingest_is_found_without_a_restart(wf):  # noqa: F811
+    say(wf, "Не работает лифт на Строителей 8")  # the group is loaded now
+    make_incident(wf, "Третий день нет горячей воды на Гайдара 12")  # by hand, no stored problem
+    report = say(wf, "На улице Гайдара, дом 12 уже трое суток отсутствует горячее водоснабжение")
+    assert (report.incidents, report.repeats) == (0, 1)
+
+
+def test_a_problem_keeps_what_repeats_compare_when_stored():
+    problem = Similarity().read("Нет горячей воды на Гайдара 12, УК не отвечает")
+    back = Problem.from_bytes(problem.to_bytes())
+    assert back.places == problem.places == {Place("гайдар", "12")}
+    assert back.words == problem.words and "вода" in back.words
+    for stored, read in ((back.lemmas, problem.lemmas), (back.grams, problem.grams)):
+        assert list(stored[0]) == list(read[0])
+        assert np.allclose(stored[1], read[1], atol=1e-3)
+    assert np.allclose(back.vector, problem.vector, atol=1e-3)
+
+
+def test_linking_on_the_labelled_pairs_is_no_worse_than_refitting_tfidf_per_post(runner):
+    # measured with the TF-IDF refit over the candidates that ingest used before
+    quality = evaluate(Similarity(), read_pairs())
+    assert quality.precision >= 0.48 and quality.recall >= 0.31, quality.mistakes
+    result = runner.invoke(cli, ["bench", "repeats"])
+    assert result.exit_code == 0, result.output
+    assert f"precision {quality.precision:.3f}, recall {quality.recall:.3f}" in result.output

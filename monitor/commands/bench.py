@@ -10,6 +10,8 @@ import click
 
 from monitor.commands.common import Obj, open_context
 from monitor.incidents.queries import incident_count
+from monitor.incidents.repeat_quality import PAIRS, evaluate, read_pairs
+from monitor.incidents.repeats import Similarity
 from monitor.incidents.synthetic import populate
 from nlp import ModelError, Pipeline
 from nlp.bench import bench as run
@@ -157,6 +159,29 @@ def bench_nlp(obj: Obj, data_path, baseline_sample, json_path):
     if json_path:
         Path(json_path).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
         click.echo(f"wrote {json_path}")
+
+
+@bench.command("repeats")
+@click.option("--pairs", "pairs_path", type=click.Path(exists=True, dir_okay=False),
+              default=str(PAIRS), show_default=True, help="JSONL of labelled pairs.")
+@click.option("--mistakes", is_flag=True, help="Also print every wrong or missed link.")
+def bench_repeats(pairs_path, mistakes):
+    """Precision and recall of linking repeats on labelled pairs of complaints.
+
+    Every first complaint of a topic is an open incident; each second one is linked (or
+    not) as ingest would link it. Pairs are the same problem at the same place, or not
+    (another problem at that place, the same problem elsewhere, no place).
+
+    Example: tsur bench repeats --mistakes
+    """
+    quality = evaluate(Similarity(), read_pairs(Path(pairs_path)))
+    click.echo(f"{quality.pairs} pairs: {quality.linked_right} linked right, "
+               f"{quality.linked_wrong} linked wrong, {quality.missed} repeats missed")
+    click.echo(f"precision {quality.precision:.3f}, recall {quality.recall:.3f} "
+               f"({quality.seconds * 1000 / max(quality.pairs, 1):.1f} ms per look-up)")
+    if mistakes:
+        for line in quality.mistakes:
+            click.echo(f"  {line}")
 
 
 COMMANDS: list = [bench]

@@ -38,7 +38,6 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from monitor.clock import iso, parse_time
 from monitor.incidents.access import visible_to
@@ -46,11 +45,10 @@ from monitor.incidents.deadlines import recompute
 from monitor.incidents.lifecycle import TRANSITIONS, act
 from monitor.incidents.outbox import queue_notification
 from monitor.incidents.repeats import Similarity
-from monitor.incidents.repeats import soft_match as soft_match  # the repeats' word vectors
-from monitor.incidents.repeats import vectors as word_vectors
 from monitor.incidents.states import OPEN_STATUSES, Event, TransitionError, record_event
 from monitor.titles import TOPIC_TITLES  # plain names; imports nothing of the web
 from nlp import ACTIONABLE_KINDS
+from nlp.likeness import Problem, cosine_matrix, soft_matrix
 
 if TYPE_CHECKING:  # the Context type only: context.py imports this layer
     from monitor.context import Context
@@ -63,10 +61,11 @@ LINKABLE = TRANSITIONS["link_repeat"][0]
 # The latest labels of each message that is a resident's incident or a repeat of one
 # (an organisation's own notice is neither), and its own incident if it has one.
 _CANDIDATES = f"""
-SELECT p.id, p.created_at, p.text, i.id AS incident_id, i.status
+SELECT p.id, p.created_at, p.text, i.id AS incident_id, i.status, pp.problem
 FROM posts p
 JOIN labels l ON l.id = (SELECT MAX(id) FROM labels WHERE post_id = p.id)
 LEFT JOIN incidents i ON i.post_id = p.id
+LEFT JOIN post_problems pp ON pp.post_id = p.id
 WHERE l.municipality = ? AND l.topic = ? AND p.created_at >= ? AND p.created_at <= ?
   AND l.kind IN ({', '.join(repr(k) for k in sorted(ACTIONABLE_KINDS))})
   AND p.deleted_at IS NULL
@@ -84,6 +83,7 @@ class Candidate:
     text: str
     incident_id: int | None
     status: str | None
+    problem: bytes | None = None  # nlp.likeness.Problem as stored at ingest
 
 
 @dataclass
@@ -114,7 +114,7 @@ def detect(ctx: Context, post_ids: Iterable[int]) -> Outcome:
         f" WHERE p.id IN ({marks}) AND l.municipality IS NOT NULL"
         f" AND l.kind IN ({', '.join('?' * len(ACTIONABLE_KINDS))})"
         f" GROUP BY 1, 2 ORDER BY 1, 2", [*post_ids, *sorted(ACTIONABLE_KINDS)]).fetchall()
-    similarity = Similarity(getattr(ctx.pipeline, "morph", None))
+    similarity = Similarity.of(ctx.pipeline)
     for municipality, topic, lo, hi in groups:
         _detect_group(ctx, similarity, municipality, topic, parse_time(lo), parse_time(hi),
                       set(post_ids), outcome)
@@ -129,7 +129,7 @@ def _detect_group(ctx: Context, similarity: Similarity, municipality: str, topic
     if recent:  # the burst goes on: the new messages close to it join it, no new alert
         newcomers = [c for c in _candidates(ctx.db, municipality, topic, lo, hi)
                      if c.post_id in fresh]
-        joining = _close_to(similarity, _member_texts(ctx.db, recent), newcomers, conf.similarity)
+        joining = _close_to(similarity, _members(ctx.db, recent), newcomers, conf.similarity)
         if joining.members:
             _add_members(ctx, recent, joining)
             outcome.grown.append(recent["id"])
@@ -146,7 +146,7 @@ def find_burst(similarity: Similarity, candidates: list[Candidate], window: time
     if len(candidates) < need:
         return None
     times = [c.created_at for c in candidates]
-    matrix = pairwise(similarity, [c.text for c in candidates])
+    matrix = pairwise(problems(similarity, candidates))
     best, last_end = None, -1
     for start in range(len(candidates)):
         end = bisect_right(times, times[start] + window)
@@ -159,22 +159,21 @@ def find_burst(similarity: Similarity, candidates: list[Candidate], window: time
     return best
 
 
-def pairwise(similarity: Similarity, texts: list[str]) -> np.ndarray:
-    """Similarity of every two texts' problems (0..1): the better of the lemma TF-IDF
-    cosine and the soft match of their word vectors («вода» is near «водоснабжение»,
-    «сухо» near «нет воды»), the address words taken out as for repeats."""
-    problems = [similarity.problem(t, similarity.places(t)) for t in texts]
-    n = len(problems)
-    matrix = np.zeros((n, n))
-    try:
-        tfidf = TfidfVectorizer(sublinear_tf=True, token_pattern=r"\S+").fit_transform(problems)
-        matrix = (tfidf @ tfidf.T).toarray()
-    except ValueError:  # nothing to compare (emoji, numbers only)
-        pass
-    vectors = [word_vectors(p) for p in problems]
-    for i in range(n):
-        for j in range(i + 1, n):
-            matrix[i, j] = matrix[j, i] = max(matrix[i, j], soft_match(vectors[i], vectors[j]))
+def problems(similarity: Similarity, candidates: list[Candidate]) -> list[tuple[Problem, np.ndarray]]:
+    """Each message's problem as read at ingest (read now if it was not), and its
+    words' vectors."""
+    read = [Problem.from_bytes(c.problem) if c.problem else similarity.read(c.text)
+            for c in candidates]
+    return [(p, similarity.reader.word_matrix(p)) for p in read]
+
+
+def pairwise(problems: list[tuple[Problem, np.ndarray]]) -> np.ndarray:
+    """Similarity of every two messages' problems (0..1): the better of the cosine of
+    their lemmas and the soft match of their word vectors («вода» is near
+    «водоснабжение», «сухо» near «нет воды»), the address words taken out as for
+    repeats. Two matrix products for the whole window."""
+    matrix = np.maximum(cosine_matrix([p.lemmas for p, _ in problems]),
+                        soft_matrix([words for _, words in problems]))
     np.fill_diagonal(matrix, 0.0)
     return matrix
 
@@ -192,12 +191,12 @@ def peel(matrix: np.ndarray, threshold: float) -> tuple[list[int], list[float]]:
     return [], []
 
 
-def _close_to(similarity: Similarity, members: list[str], newcomers: list[Candidate],
+def _close_to(similarity: Similarity, members: list[Candidate], newcomers: list[Candidate],
               threshold: float) -> Burst:
     """Newcomers on average as like a spike's messages as its members must be."""
     if not newcomers or not members:
         return Burst([], [])
-    matrix = pairwise(similarity, members + [c.text for c in newcomers])
+    matrix = pairwise(problems(similarity, members + newcomers))
     means = matrix[len(members):, : len(members)].mean(axis=1)
     chosen = [(c, round(float(m), 3)) for c, m in zip(newcomers, means, strict=True)
               if m >= threshold]
@@ -206,7 +205,7 @@ def _close_to(similarity: Similarity, members: list[str], newcomers: list[Candid
 
 def _candidates(db, municipality: str, topic: str, lo: datetime, hi: datetime) -> list[Candidate]:
     rows = db.execute(_CANDIDATES, [municipality, topic, iso(lo), iso(hi)]).fetchall()
-    return [Candidate(r[0], parse_time(r[1]), r[2] or "", r[3], r[4]) for r in rows]
+    return [Candidate(r[0], parse_time(r[1]), r[2] or "", r[3], r[4], r[5]) for r in rows]
 
 
 def _recent_spike(db, municipality: str, topic: str, since: datetime) -> dict | None:
@@ -220,9 +219,10 @@ def _recent_spike(db, municipality: str, topic: str, since: datetime) -> dict | 
     return dict(zip([d[0] for d in cursor.description], row, strict=True)) if row else None
 
 
-def _member_texts(db, spike: dict) -> list[str]:
-    return [r[0] for r in db.execute(
-        "SELECT p.text FROM spike_members m JOIN posts p ON p.id = m.post_id"
+def _members(db, spike: dict) -> list[Candidate]:
+    return [Candidate(r[0], parse_time(r[1]), r[2] or "", None, None, r[3]) for r in db.execute(
+        "SELECT p.id, p.created_at, p.text, pp.problem FROM spike_members m"
+        " JOIN posts p ON p.id = m.post_id LEFT JOIN post_problems pp ON pp.post_id = p.id"
         " WHERE m.spike_id = ? ORDER BY m.id", [spike["id"]])]
 
 

@@ -88,8 +88,8 @@ def ingest(ctx: Context, posts: Iterable[Post], *, cursor: tuple[str, dict] | No
         source_municipality=[sources[p.source]["municipality"] for p in fresh],
         context=thread_contexts(db, fresh, {key: source["id"] for key, source in sources.items()}),
     ) if fresh else []
-    similarity = Similarity(getattr(ctx.pipeline, "morph", None)) if fresh else None
-    with db.atomic():
+    similarity = Similarity.of(ctx.pipeline)
+    with ctx.open_problems.forgotten_on_error(), db.atomic():
         for post, label in zip(fresh, labels, strict=True):
             _store_new(ctx, post, label, sources[post.source], now, similarity, report)
         report.stored = len(fresh)
@@ -165,7 +165,9 @@ def _store_new(ctx: Context, post: Post, label, source: dict, now, similarity, r
         return  # the author answering our question or rating the solution
     if label.kind not in ACTIONABLE_KINDS or _organisation_speaking(db, post, source):
         return
-    match = find_repeat(ctx, similarity, post.text, label.topic, label.municipality, now)
+    problem = similarity.read(post.text)
+    db["post_problems"].insert({"post_id": post_id, "problem": problem.to_bytes()})
+    match = find_repeat(ctx, similarity, problem, label.topic, label.municipality, now)
     if match:
         link(ctx, match.incident_id, post_id, match.score, "system:ingest", match.reason, now)
         report.repeats += 1

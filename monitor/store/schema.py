@@ -19,6 +19,7 @@ from .schema_incidents import (
     w003_reply_publishing,
     w004_thread_and_author_indexes,
     w005_ingest_indexes,
+    w006_post_problems,
     web_003_queue_indexes,
     web_004_incident_counts,
     web_006_deadline_order,
@@ -44,6 +45,7 @@ MIGRATIONS = [
     w003_reply_publishing,
     w004_thread_and_author_indexes,
     w005_ingest_indexes,
+    w006_post_problems,
 ]
 
 # Migrations applied under an older name: the record is renamed, the migration not rerun.

@@ -200,6 +200,13 @@ def w005_ingest_indexes(db: Database) -> None:
     db["incidents"].create_index(["municipality", "topic", "id"], if_not_exists=True)
 
 
+def w006_post_problems(db: Database) -> None:
+    """Each actionable post's problem for repeats and spikes (nlp.likeness: places,
+    hashed lemmas and word pieces, mean word vector), read once at ingest."""
+    db["post_problems"].create({"post_id": int, "problem": bytes}, pk="post_id",
+                               not_null={"problem"}, foreign_keys=[("post_id", "posts", "id")])
+
+
 def web_003_queue_indexes(db: Database) -> None:
     """One index per queue filter: an equality on one column walks its index in id
     order (SQLite appends the rowid), so `ORDER BY id DESC LIMIT 51` needs no sort."""

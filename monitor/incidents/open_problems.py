@@ -1,0 +1,148 @@
+"""The problems of open incidents per (municipality, topic), held in memory for repeats.
+
+A new complaint is compared with every open incident of its municipality and topic.
+Reading those incidents' texts again for every post made ingest slower the longer a
+region ran; here each incident's `Problem` (nlp.likeness, stored per post at ingest)
+is loaded once and kept in flat arrays, so a comparison is a sparse dot product over
+the group.
+
+The store stays the truth: before each look-up a group catches up with the incidents
+opened since it last looked (by the index on incidents(municipality, topic, id)), so
+incidents opened by another process or by hand are seen, and a candidate that passes
+the threshold is checked against the store (still open, still recent) before it is
+chosen. A group is loaded from the store the first time it is asked about.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+from monitor.clock import iso, parse_time
+from nlp.likeness import SPACE, Problem, Reader
+from nlp.vectors import DIMENSION
+
+from .states import OPEN_STATUSES
+
+_OPEN = ", ".join("?" * len(OPEN_STATUSES))
+
+
+class Rows:
+    """Sparse unit rows appended one at a time; `dot` scores a query against all."""
+
+    def __init__(self):
+        self.columns = np.zeros(1024, dtype=np.int32)
+        self.weights = np.zeros(1024, dtype=np.float32)
+        self.ends: list[int] = []
+
+    def add(self, row: tuple[np.ndarray, np.ndarray]) -> None:
+        columns, weights = row
+        start = self.ends[-1] if self.ends else 0
+        end = start + len(columns)
+        while end > len(self.columns):
+            self.columns = np.concatenate([self.columns, np.zeros_like(self.columns)])
+            self.weights = np.concatenate([self.weights, np.zeros_like(self.weights)])
+        self.columns[start:end] = columns
+        self.weights[start:end] = weights
+        self.ends.append(end)
+
+    def dot(self, row: tuple[np.ndarray, np.ndarray], dense: np.ndarray) -> np.ndarray:
+        """Dot product of `row` with each stored row; `dense` is a zeroed scratch of SPACE."""
+        n = len(self.ends)
+        if not n or not self.ends[-1]:
+            return np.zeros(n, dtype=np.float32)
+        columns, weights = row
+        dense[columns] = weights
+        nnz = self.ends[-1]
+        products = dense[self.columns[:nnz]] * self.weights[:nnz]
+        dense[columns] = 0.0
+        sums = np.concatenate([[0.0], np.cumsum(products, dtype=np.float64)])
+        ends = np.asarray(self.ends)
+        starts = np.concatenate([[0], ends[:-1]])
+        return (sums[ends] - sums[starts]).astype(np.float32)
+
+
+@dataclass
+class Group:
+    """The open incidents of one municipality and topic, in the order they were opened."""
+
+    last_id: int = 0
+    ids: list[int] = field(default_factory=list)
+    opened: list[float] = field(default_factory=list)  # POSIX seconds
+    problems: list[Problem] = field(default_factory=list)
+    lemmas: Rows = field(default_factory=Rows)
+    grams: Rows = field(default_factory=Rows)
+    vectors: np.ndarray = field(default_factory=lambda: np.zeros((64, DIMENSION), dtype=np.float32))
+    placed: list[int] = field(default_factory=list)  # positions of problems with a place
+    by_street: dict[str, list[int]] = field(default_factory=dict)  # street → positions
+    dead: set[int] = field(default_factory=set)  # positions no longer open
+
+    def worn(self, since: datetime) -> bool:
+        """More than half the rows closed or older than the window: time to reload."""
+        stale = bisect_left(self.opened, since.timestamp())
+        return (len(self.dead) + stale) * 2 > len(self.ids) > 64
+
+    def add(self, incident_id: int, opened_at: datetime, problem: Problem) -> None:
+        position = len(self.ids)
+        self.ids.append(incident_id)
+        self.opened.append(opened_at.timestamp())
+        self.problems.append(problem)
+        self.lemmas.add(problem.lemmas)
+        self.grams.add(problem.grams)
+        if position == len(self.vectors):
+            self.vectors = np.concatenate([self.vectors, np.zeros_like(self.vectors)])
+        self.vectors[position] = problem.vector
+        if problem.places:
+            self.placed.append(position)
+        for street in {p.street for p in problem.places}:
+            self.by_street.setdefault(street, []).append(position)
+        self.last_id = max(self.last_id, incident_id)
+
+
+    def vector_cosines(self, vector: np.ndarray) -> np.ndarray:
+        return self.vectors[: len(self.ids)] @ vector
+
+
+class OpenProblems:
+    """Every group asked about, kept for the life of a connection (`Context.open_problems`)."""
+
+    def __init__(self):
+        self.groups: dict[tuple[str, str], Group] = {}
+        self.dense = np.zeros(SPACE, dtype=np.float32)
+
+    @contextmanager
+    def forgotten_on_error(self):
+        """Around a transaction: if it rolls back, forget every group (they may hold
+        incidents that were never committed, whose ids SQLite will hand out again)."""
+        try:
+            yield
+        except BaseException:
+            self.groups.clear()
+            raise
+
+    def group(self, db, reader: Reader, municipality: str, topic: str, since: datetime) -> Group:
+        """The group brought up to date with the store."""
+        key = (municipality, topic)
+        group = self.groups.get(key)
+        if group is None or group.worn(since):
+            group = self.groups[key] = Group()
+            rows = db.execute(
+                "SELECT i.id, i.opened_at, pp.problem, p.text FROM incidents i"
+                " JOIN posts p ON p.id = i.post_id LEFT JOIN post_problems pp ON pp.post_id = i.post_id"
+                f" WHERE i.municipality = ? AND i.topic = ? AND i.status IN ({_OPEN})"
+                " AND i.opened_at >= ? ORDER BY i.id",
+                [municipality, topic, *OPEN_STATUSES, iso(since)]).fetchall()
+        else:
+            rows = db.execute(
+                "SELECT i.id, i.opened_at, pp.problem, p.text FROM incidents i"
+                " JOIN posts p ON p.id = i.post_id LEFT JOIN post_problems pp ON pp.post_id = i.post_id"
+                " WHERE i.municipality = ? AND i.topic = ? AND i.id > ? ORDER BY i.id",
+                [municipality, topic, group.last_id]).fetchall()
+        for incident_id, opened_at, blob, text in rows:
+            problem = Problem.from_bytes(blob) if blob else reader.read(text or "")
+            group.add(incident_id, parse_time(opened_at), problem)
+        return group

@@ -1,0 +1,182 @@
+"""What a complaint is about and where, read once per message for repeats and spikes.
+
+Repeats compare a new complaint with every open incident of its municipality and
+topic, spikes compare the messages of a burst with each other. Refitting TF-IDF over
+the texts for every comparison made ingest slower the longer a region ran, so each
+message's problem is read once, when it is stored, into a `Problem`:
+
+- its places (street and house, `nlp.streets`), which decide same / other place;
+- the lemmas of what is wrong: the text without the address words, function words
+  and numbers;
+- those lemmas, and the character 4–5-grams of each lemma padded with spaces (they
+  carry «вода» / «водоснабжение»), as sublinear counts hashed into a fixed space: a
+  cosine between two messages is a sparse dot product, with no vocabulary to fit;
+- the unit mean of the words' navec vectors (`nlp.vectors`), for the soft match of
+  words that share no letters («сухо» / «нет воды»).
+
+Repeats compare these as they are (cosines of unit rows: on the labelled pairs of
+`tsur bench repeats` inverse document frequencies changed no decision); spikes weigh
+the lemmas by their frequency within the window (`cosine_matrix`), so the word every
+message of a burst shares counts less than the ones only some share.
+
+A `Problem` packs into about a kilobyte, so the store keeps one per message.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils import murmurhash3_32
+
+from .streets import STOP, Place, places
+from .text import Morph, clean, tokenize
+from .vectors import DIMENSION, WordVectors
+
+SPACE = 2**20  # hashed columns; lemma and gram columns share it (a gram is never a lemma)
+GRAMS = (4, 5)
+_SEED_LEMMA, _SEED_GRAM = 11, 12
+
+
+@dataclass(frozen=True)
+class Problem:
+    places: frozenset[Place]
+    words: tuple[str, ...]  # lemmas of what is wrong, in text order
+    lemmas: tuple[np.ndarray, np.ndarray]  # (columns sorted, unit weights of 1 + ln count)
+    grams: tuple[np.ndarray, np.ndarray]
+    vector: np.ndarray  # unit mean word vector (zeros when no word is known)
+
+    def to_bytes(self) -> bytes:
+        """Header (JSON: places, words, sizes) then the arrays; float16 weights."""
+        head = json.dumps({"p": sorted([p.street, p.house] for p in self.places),
+                           "w": " ".join(self.words), "l": len(self.lemmas[0]),
+                           "g": len(self.grams[0])}, ensure_ascii=False).encode()
+        return b"".join([struct.pack("<I", len(head)), head,
+                         self.lemmas[0].astype("<u4").tobytes(), self.lemmas[1].astype("<f2").tobytes(),
+                         self.grams[0].astype("<u4").tobytes(), self.grams[1].astype("<f2").tobytes(),
+                         self.vector.astype("<f2").tobytes()])
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Problem:
+        (size,) = struct.unpack_from("<I", data)
+        head = json.loads(data[4:4 + size])
+        at = 4 + size
+
+        def take(dtype: str, n: int) -> np.ndarray:
+            nonlocal at
+            array = np.frombuffer(data, dtype=dtype, count=n, offset=at)
+            at += array.nbytes
+            return array
+
+        lemmas = (take("<u4", head["l"]).astype(np.int32), take("<f2", head["l"]).astype(np.float32))
+        grams = (take("<u4", head["g"]).astype(np.int32), take("<f2", head["g"]).astype(np.float32))
+        vector = take("<f2", DIMENSION).astype(np.float32)
+        return cls(frozenset(Place(s, h) for s, h in head["p"]), tuple(head["w"].split()),
+                   lemmas, grams, vector)
+
+
+def _hashed(terms: list[str], seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Columns and unit-length sublinear weights (1 + ln count) of hashed terms."""
+    counts = Counter(abs(murmurhash3_32(t, seed=seed)) % SPACE for t in terms)
+    columns = np.fromiter(sorted(counts), dtype=np.int32, count=len(counts))
+    weights = np.log(np.fromiter((counts[c] for c in columns), dtype=np.float32,
+                                 count=len(counts))) + 1.0
+    norm = np.linalg.norm(weights)
+    return columns, weights / norm if norm else weights
+
+
+def char_grams(word: str) -> list[str]:
+    """4- and 5-grams of « word » (one gram for a shorter word), as `char_wb` reads it."""
+    padded = f" {word} "
+    grams = []
+    for n in range(GRAMS[0], GRAMS[1] + 1):
+        if len(padded) <= n:
+            grams.append(padded)
+            continue
+        grams += [padded[i:i + n] for i in range(len(padded) - n + 1)]
+    return grams
+
+
+class Reader:
+    """Texts → `Problem`s; built once (the morphology and word vectors are cached)."""
+
+    def __init__(self, morph: Morph, vectors: WordVectors):
+        self.morph = morph
+        self.vectors = vectors
+
+    def read(self, text: str) -> Problem:
+        found = frozenset(places(text, self.morph))
+        drop = {p.street for p in found}
+        words = tuple(w for w in self.morph.lemmas(tokenize(clean(text)))
+                      if w not in STOP and w not in drop and not any(c.isdigit() for c in w))
+        grams = [g for w in words for g in char_grams(w)]
+        vector = self.vectors.mean([[self.vectors.row(w) for w in words]])[0].astype(np.float32)
+        return Problem(found, words, _hashed(list(words), _SEED_LEMMA), _hashed(grams, _SEED_GRAM),
+                       vector)
+
+    def word_matrix(self, problem: Problem) -> np.ndarray:
+        """Unit vectors of the problem's known words, one row each (for the soft match)."""
+        rows = [r for r in (self.vectors.row(w) for w in problem.words) if r >= 0]
+        if not rows:
+            return np.zeros((0, DIMENSION), dtype=np.float32)
+        matrix = self.vectors.table[rows]
+        return matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+
+
+def soft_match(a: np.ndarray, b: np.ndarray) -> float:
+    """Each word's best partner on the other side, averaged both ways (0..1)."""
+    if not len(a) or not len(b):
+        return 0.0
+    sims = a @ b.T
+    return max(0.0, float((sims.max(axis=1).mean() + sims.max(axis=0).mean()) / 2))
+
+
+def stack(rows: list[tuple[np.ndarray, np.ndarray]]) -> sp.csr_matrix:
+    """Sparse rows (columns, weights) as one CSR matrix over the hashed space."""
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum([len(c) for c, _ in rows], out=indptr[1:])
+    if not rows:
+        return sp.csr_matrix((0, SPACE), dtype=np.float32)
+    columns = np.concatenate([c for c, _ in rows])
+    weights = np.concatenate([w for _, w in rows])
+    return sp.csr_matrix((weights, columns, indptr), shape=(len(rows), SPACE))
+
+
+def cosine_matrix(rows: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """TF-IDF cosine of every two rows (a dense n × n matrix), the inverse document
+    frequencies (smoothed as scikit-learn's) counted over these rows: a word every
+    message of a burst shares («вода») weighs less than one only two share."""
+    matrix = stack(rows)
+    if not matrix.nnz:
+        return np.zeros((len(rows), len(rows)))
+    columns, where = np.unique(matrix.indices, return_inverse=True)
+    df = np.bincount(where, minlength=len(columns))
+    idf = np.log((len(rows) + 1) / (df + 1.0)) + 1.0
+    weighted = sp.csr_matrix((matrix.data * idf[where], where, matrix.indptr),
+                             shape=(len(rows), len(columns)))
+    norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
+    unit = sp.diags(np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)) @ weighted
+    return (unit @ unit.T).toarray()
+
+
+def soft_matrix(words: list[np.ndarray]) -> np.ndarray:
+    """`soft_match` of every two word matrices at once: one product of all their words."""
+    n = len(words)
+    sizes = np.array([len(w) for w in words])
+    result = np.zeros((n, n))
+    present = np.flatnonzero(sizes)
+    if len(present) < 2:
+        return result
+    kept = [words[i] for i in present]
+    starts = np.concatenate([[0], np.cumsum(sizes[present])[:-1]])
+    every = np.vstack(kept)
+    sims = every @ every.T
+    best = np.maximum.reduceat(sims, starts, axis=1)  # each word's best partner in each text
+    means = np.add.reduceat(best, starts, axis=0) / sizes[present][:, None]
+    both = np.maximum((means + means.T) / 2, 0.0)
+    result[np.ix_(present, present)] = both
+    return result
