@@ -39,6 +39,7 @@ _DISTANCE_BEFORE = re.compile(r"\d+\s*(?:км|километр\w*)\s+(?:от|д�
 _INITIALS_BEFORE = re.compile(r"(?:^|\s)[А-ЯЁ]\.\s?(?:[А-ЯЁ]\.)?\s*$")
 _INITIALS_AFTER = re.compile(r"^\s+[А-ЯЁ]\.\s?[А-ЯЁ]\.")
 SENTENCE_END = ".!?"
+NEAR = 40  # characters either side of a name that its neighbours are looked for in
 # Words before a name that make it a street, a river or a namesake, not the place:
 # «ул. Володарского» is no Володарский округ, «река Тёша» no town.
 NOT_A_PLACE_BEFORE = frozenset(
@@ -66,8 +67,9 @@ def is_person_or_building(text: str, tokens, words: list[str], i: int, n: int, c
         quoted = any(q in text[tokens[i - 1].stop: tokens[i].start] for q in "«\"“'")
         if (before in BUILDING or lemma in BUILDING) and (quoted or "nomn" in cases):
             return True
-    return bool(_INITIALS_BEFORE.search(text[: tokens[i].start])
-                or _INITIALS_AFTER.match(text[tokens[i + n - 1].stop:]))
+    start, stop = tokens[i].start, tokens[i + n - 1].stop
+    return bool(_INITIALS_BEFORE.search(text[max(0, start - NEAR): start])
+                or _INITIALS_AFTER.match(text[stop: stop + NEAR]))
 
 
 def _is_first_name(word: str, morph) -> bool:
@@ -87,12 +89,13 @@ def role(text: str, tokens, words: list[str], i: int, n: int, cases: frozenset, 
     before = words[i - 1] if i > 0 else ""
     window = words[max(0, i - 4): max(0, i - 1)]
     lemmas = [morph.lemma(w) for w in window]
-    if _DISTANCE_AFTER.match(text[tokens[i + n - 1].stop:]) or _DISTANCE_BEFORE.search(text[: tokens[i].start]):
+    start, stop = tokens[i].start, tokens[i + n - 1].stop
+    if _DISTANCE_AFTER.match(text[stop: stop + NEAR]) or _DISTANCE_BEFORE.search(text[max(0, start - NEAR): start]):
         return ELSEWHERE
     if COMPARISON.intersection(window) or COMPARISON.intersection(lemmas) or "не то что" in " ".join(window):
         return ELSEWHERE
     k = i - 3 if words[i - 2: i - 1] == ["и"] else i - 2
-    clause_ends = text[tokens[i + n - 1].stop:].lstrip()[:1] in ("", *",.!;—)")
+    clause_ends = text[stop: stop + NEAR].lstrip()[:1] in ("", *",.!;—)")
     if before in ("в", "во", "у", "на") and k >= 0 and words[k] == "как" and clause_ends \
             and not _starts_sentence(text, tokens, k):
             return ELSEWHERE  # «сделайте как в Дзержинске!», not «как в Выксе записаться?»
@@ -115,7 +118,7 @@ DECIDING_ORDER = (HOME, PROBLEM, DESTINATION, ORIGIN)
 
 
 def _starts_sentence(text: str, tokens, k: int) -> bool:
-    return k == 0 or text[: tokens[k].start].rstrip()[-1:] in SENTENCE_END
+    return k == 0 or text[max(0, tokens[k].start - NEAR): tokens[k].start].rstrip()[-1:] in SENTENCE_END
 
 
 def joined(text: str, previous_stop: int, start: int) -> bool:

@@ -24,6 +24,8 @@ from .text import Morph, Token, tokenize
 from .translit import cyrillic, is_latin
 
 MAX_NGRAM = 4
+READING_CACHE = 300_000  # words whose look-up form is kept
+NO_CASES: frozenset[str] = frozenset()
 # Words before or after a name that mark it as a place (lower case, ё→е).
 PLACE_MARKERS = frozenset(
     ["г", "гор", "город", "городе", "города", "городу", "городом", "пос", "поселок", "поселке", "поселка", "п", "рп", "пгт", "с", "село", "селе", "села", "д", "деревня", "деревне", "деревни", "мкр", "микрорайон", "микрорайоне", "округ", "округе", "округа", "район", "районе", "района", "р-н", "р-не", "городской", "городского"]
@@ -67,11 +69,6 @@ def _norm(word: str) -> str:
     return word.lower().replace("ё", "е")
 
 
-def _read(word: str) -> str:
-    """A word of the text as names are looked up: lower case, ё→е, translit in Cyrillic."""
-    return cyrillic(word.lower()) if is_latin(word) else _norm(word)
-
-
 class Gazetteer:
     """Case forms of place names → places, for one region."""
 
@@ -79,8 +76,9 @@ class Gazetteer:
         self.region = region
         self.morph = morph
         self.decliner = Decliner(morph)
+        self._reading: dict[str, str] = {}  # a word of a text → its look-up form
         self.forms: dict[tuple[str, ...], list[Place]] = {}
-        self.cases: dict[tuple[str, ...], set[str]] = {}  # the cases each form stands in
+        self.cases: dict[tuple[str, ...], frozenset[str]] = {}  # the cases each form stands in
         self.adjectives: dict[str, Place] = {}  # «борской» → Бор, before INSTITUTIONS only
         self.surrounding: dict[str, str] = {}  # town → the district named after it («под Арзамасом»)
         self.lemma_forms: dict[tuple[str, ...], list[Place]] = {}
@@ -142,7 +140,7 @@ class Gazetteer:
             bucket = self.forms.setdefault(form, [])
             if place not in bucket:
                 bucket.append(place)
-            self.cases.setdefault(form, set()).update(cases)
+            self.cases[form] = self.cases.get(form, NO_CASES) | cases
             self.first_words.add(form[0])
             self.longest = max(self.longest, len(form))
         lemmas = tuple(self.morph.lemma(w) for w in _norm(place.name).split())
@@ -176,7 +174,7 @@ class Gazetteer:
         """Whether words i..i+n-1 (word tokens) are a street, a person or a building though
         they spell a place: «ул. Горького», «на Кирова», «врач Павлова», «гостиница "Арзамас"»."""
         words = [_norm(t.text) for t in tokens]
-        cases = frozenset(self.cases.get(tuple(words[i: i + n]), ()))
+        cases = self.cases.get(tuple(words[i: i + n]), NO_CASES)
         return mentions.after_street_word(text, tokens, i) or mentions.names_no_place(
             text, tokens, words, i, n, cases, self.morph)
 
@@ -230,7 +228,8 @@ class Gazetteer:
     def find(self, text: str, tokens: list[Token] | None = None) -> list[PlaceMatch]:
         """Every place named in the text, longest match first, left to right, with its role."""
         tokens = [t for t in (tokens or tokenize(text)) if t.is_word]
-        words = [self._base(_read(t.text)) for t in tokens]
+        reading = self._reading
+        words = [reading.get(t.text) or self._read(t.text) for t in tokens]
         matches: list[PlaceMatch] = []
         i = 0
         while i < len(words):
@@ -251,19 +250,19 @@ class Gazetteer:
 
     def _match_at(self, text: str, tokens: list[Token], words: list[str], i: int):
         """(the match starting at word i, its length in words), or None."""
-        if mentions.after_street_word(text, tokens, i):
-            return None
         for n in range(min(MAX_NGRAM, len(words) - i), 0, -1):
             form = tuple(words[i : i + n])
             places = self.forms.get(form)
-            if n == 1 and (adjective := self._institution_adjective(words, i)) is not None:
+            if n == 1 and words[i] in self.adjectives and (adjective := self._institution_adjective(words, i)):
                 places, form = [adjective], (words[i],)
             if not places:
                 continue
+            if mentions.after_street_word(text, tokens, i):
+                return None
             place = self._preferred(places, words[i - 1] if i > 0 else "")
             if place.ambiguous and place.kind != "adjective" and not self._marked(text, tokens, words, i, n):
                 continue
-            cases = frozenset(self.cases.get(form, ()))
+            cases = self.cases.get(form, NO_CASES)
             if place.kind != "adjective" and mentions.names_no_place(text, tokens, words, i, n, cases, self.morph):
                 return None
             if place.kind != "region" and self._in_other_region(words, i + n):
@@ -276,12 +275,18 @@ class Gazetteer:
             return PlaceMatch(place, start, stop, text[start:stop], role=role), n
         return None
 
-    def _base(self, word: str) -> str:
-        """«щербинки-1» → «щербинки»: a numbered part of a known place («Арзамас-16» is a name)."""
+    def _read(self, text: str) -> str:
+        """A word of a text as names are looked up (cached: residents repeat their words):
+        lower case, ё→е, translit in Cyrillic, and «щербинки-1» → «щербинки», a numbered
+        part of a known place («Арзамас-16» is a name of its own)."""
+        word = cyrillic(text.lower()) if is_latin(text) else _norm(text)
         if "-" in word and word not in self.first_words:
             base, _, number = word.rpartition("-")
             if number.isdigit() and base in self.first_words:
-                return base
+                word = base
+        if len(self._reading) > READING_CACHE:
+            self._reading.clear()
+        self._reading[text] = word
         return word
 
     @staticmethod
@@ -319,10 +324,11 @@ class Gazetteer:
         if before in PLACE_MARKERS or after in PLACE_MARKERS:
             return True
         first = tokens[i].text
-        heading = text[tokens[i + n - 1].stop :].lstrip()[:1] in (",", ":", ".", "—", "–", "(")
+        stop, start = tokens[i + n - 1].stop, tokens[i].start
+        heading = text[stop : stop + 40].lstrip()[:1] in (",", ":", ".", "—", "–", "(")
         if first[:1].isupper() and heading:
             return True  # «Автозавод, ул. Веденяпина 12»: a place given as a heading
-        sentence_start = i == 0 or text[: tokens[i].start].rstrip()[-1:] in ".!?"
+        sentence_start = i == 0 or text[max(0, start - 40) : start].rstrip()[-1:] in ".!?"
         return first[:1].isupper() and not first.isupper() and not sentence_start or (
             first[:1].isupper() and before in PREPOSITIONS
         )
