@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from monitor.catalog.organisations import ensure_source, source_by_key, sync_from_settings
 from monitor.catalog.sources import active_sources, record_failure, record_success
-from monitor.clock import iso, parse_time
+from monitor.clock import parse_time
 from monitor.ingest import IngestReport, ingest
 
 from . import registry
@@ -318,32 +318,3 @@ def _clear_retry(db, key: str) -> None:
 
 def event(name: str, level: int = logging.INFO, **fields) -> None:
     log.log(level, name, extra={"fields": fields})
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object a line: time, level, event and its fields."""
-
-    def __init__(self, clock=None):
-        super().__init__()
-        self.clock = clock
-
-    def format(self, record: logging.LogRecord) -> str:
-        data = {"time": iso(self.clock.now()) if self.clock else self.formatTime(record),
-                "level": record.levelname.lower(), "logger": record.name,
-                "event": record.getMessage(), **getattr(record, "fields", {})}
-        if record.exc_info:
-            data["exception"] = self.formatException(record.exc_info)
-        return json.dumps(data, ensure_ascii=False, default=str)
-
-
-class TextFormatter(logging.Formatter):
-    """`time level event key=value …` for a terminal."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        fields = " ".join(f"{k}={json.dumps(v, ensure_ascii=False, default=str)}"
-                          for k, v in getattr(record, "fields", {}).items() if v is not None)
-        line = f"{self.formatTime(record, '%H:%M:%S')} {record.levelname.lower():7} " \
-               f"{record.getMessage()} {fields}".rstrip()
-        if record.exc_info:
-            line += "\n" + self.formatException(record.exc_info)
-        return line

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -21,9 +20,9 @@ from monitor.catalog.sources import (
     vk_screen_name,
 )
 from monitor.collectors.base import SourceError
-from monitor.collectors.runner import JsonFormatter, Runner, TextFormatter
+from monitor.collectors.runner import Runner
 from monitor.collectors.vk.client import VkClient
-from monitor.commands.common import open_context
+from monitor.commands.common import LOG_FORMAT, open_context, say
 from monitor.demo import replay
 from monitor.store.backup import stale_warning
 
@@ -206,10 +205,10 @@ def sources_remove(obj, key, db_path):
 
 @click.command("collect")
 @click.option("--once", is_flag=True, help="Read every source until it has nothing more, then exit (cron).")
-@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@LOG_FORMAT
 @click.option("--db", "db_path", type=click.Path(dir_okay=False), help="Default: the configured database.")
 @click.pass_obj
-def collect(obj, once, log_format, db_path):
+def collect(obj, once, db_path):
     """Read every active source until stopped (SIGTERM/Ctrl-C stop it cleanly).
 
     Each source keeps its cursor with its posts: stop it at any moment, start it
@@ -222,12 +221,6 @@ def collect(obj, once, log_format, db_path):
 
 
     ctx = open_context(obj.settings, db_path, pipeline=True)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter(ctx.clock) if log_format == "json" else TextFormatter())
-    logger = logging.getLogger("tsur.collect")
-    logger.handlers[:] = [handler]
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
 
     async def main():
         runner = Runner(ctx, once=once)
@@ -235,12 +228,12 @@ def collect(obj, once, log_format, db_path):
         return await runner.run()
 
     report = asyncio.run(main())
-    click.echo(f"{report.steps} steps: {report.ingested}")
+    say(f"{report.steps} steps: {report.ingested}", None)  # the runner logged "stopped"
     for key, why in sorted(report.skipped.items()):
-        click.echo(f"  not read {key}: {why}", err=True)
+        say(f"  not read {key}: {why}", "not_read", err=True, source=key, reason=why)
     if once and report.failures:
         for key, error in sorted(report.failures.items()):
-            click.echo(f"  failed {key}: {error}", err=True)
+            say(f"  failed {key}: {error}", "failed", err=True, source=key, error=str(error))
         sys.exit(1)
 
 

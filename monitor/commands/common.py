@@ -3,14 +3,32 @@
 from __future__ import annotations
 
 import csv
+import logging
 
 import click
 
 from monitor.context import Context
+from monitor.operations import logs
 from monitor.settings import ConfigError, load_settings
 from nlp import ModelError
 
 BATCH = 256
+
+# Every service command takes it: logging is set up as soon as the option is read.
+LOG_FORMAT = click.option(
+    "--log-format", type=click.Choice(logs.FORMATS), default="text", show_default=True,
+    expose_value=False, is_eager=True, callback=lambda _ctx, _param, value: logs.configure(value),
+    help="json: one JSON object a line (journald, log shippers); secrets are masked either way.")
+
+
+def say(text: str, event: str | None, *, err: bool = False, **fields) -> None:
+    """A service's progress line: printed as it is (stderr with `err`: a problem), or one
+    JSON log object with --log-format json (none for `event=None`: already logged)."""
+    if logs.json_mode():
+        if event:
+            logs.event(event, logging.WARNING if err else logging.INFO, **fields)
+    else:
+        click.echo(text, err=err)
 
 
 class Obj:

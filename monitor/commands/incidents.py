@@ -21,7 +21,7 @@ from monitor.replies import Tally as ReplyTally
 from monitor.replies import notify
 from monitor.replies import run_once as publish_replies
 
-from .common import open_context
+from .common import LOG_FORMAT, open_context, say
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
               help="Seconds between passes when looping.")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False),
               help="Default: the configured database.")
+@LOG_FORMAT
 @click.pass_obj
 def worker(obj, once, interval, db_path):
     """Warn before deadlines, record breaches, escalate and notify the moderators' chat.
@@ -45,18 +46,19 @@ def worker(obj, once, interval, db_path):
 
     ctx = open_context(obj.settings, db_path)
     if not obj.settings.workflow.moderators_chat_id:
-        click.echo("note: [workflow] moderators_chat_id is not set; breaches are recorded "
-                   "but nobody is notified", err=True)
+        say("note: [workflow] moderators_chat_id is not set; breaches are recorded "
+            "but nobody is notified", "no_moderators_chat", err=True)
     if not obj.settings.secret("TSUR_TELEGRAM_BOT_TOKEN"):
-        click.echo("note: TSUR_TELEGRAM_BOT_TOKEN is not set; notifications stay queued", err=True)
+        say("note: TSUR_TELEGRAM_BOT_TOKEN is not set; notifications stay queued",
+            "no_bot_token", err=True)
 
     def report(tally):
         if once or tally.checked or tally.notifications or tally.replies:
-            click.echo(f"worker: {tally}")
+            say(f"worker: {tally}", "worker_pass", **vars(tally))
 
     tally = run(ctx, once=once, interval=interval, report=report)
     if not once:
-        click.echo(f"stopped: {tally}")
+        say(f"stopped: {tally}", "stopped", **vars(tally))
 
 
 

@@ -9,7 +9,7 @@ from monitor.commands.loop import run_loop
 from monitor.replies import TIMEOUT, ReplyError, Tally, retry, run_once
 from monitor.replies.moderation import incident_of_reply, recent_replies
 
-from .common import open_context
+from .common import LOG_FORMAT, open_context, say
 
 DB_OPTION = click.option("--db", "db_path", type=click.Path(dir_okay=False),
                          help="Default: the configured database.")
@@ -25,6 +25,7 @@ def replies():
 @click.option("--interval", default=10.0, show_default=True, type=float,
               help="Seconds between passes when looping.")
 @DB_OPTION
+@LOG_FORMAT
 @click.pass_obj
 def send(obj, once, interval, db_path):
     """Publish approved replies from the organisation's linked VK or Telegram account.
@@ -43,14 +44,14 @@ def send(obj, once, interval, db_path):
 
     def report(tally):
         if once or tally.handled:
-            click.echo(f"replies: {tally}")
+            say(f"replies: {tally}", "replies_pass", **vars(tally))
 
     tally = Tally()
     with httpx.Client(timeout=TIMEOUT) as client:
         run_loop(lambda should_stop: run_once(ctx, client, tally, should_stop), tally,
                  once=once, interval=interval, report=report)
     if not once:
-        click.echo(f"stopped: {tally}")
+        say(f"stopped: {tally}", "stopped", **vars(tally))
 
 
 @replies.command("list")

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from monitor.clock import SystemClock
+from monitor.commands.common import LOG_FORMAT, say
 from monitor.store import applied_migrations, migrations, open_db, pending_migrations
 from monitor.store.backup import BackupError, backup, restore
 
@@ -22,6 +23,7 @@ def db():
 @db.command("upgrade")
 @DB_OPTION
 @click.option("--no-backup", is_flag=True, help="Skip the backup made before migrating.")
+@LOG_FORMAT
 @click.pass_obj
 def db_upgrade(obj, db_path, no_backup):
     """Apply pending migrations to an existing database, keeping its data; a backup
@@ -63,6 +65,7 @@ def db_status(obj, db_path):
 @DB_OPTION
 @click.option("--dir", "directory", type=click.Path(file_okay=False),
               help="Default: [backup] dir of tsur.toml, else backups/ beside the database.")
+@LOG_FORMAT
 @click.pass_obj
 def db_backup(obj, db_path, directory):
     """Copy the database while the services run: SQLite's backup API, checked with
@@ -81,9 +84,10 @@ def _backup(settings, path: Path, directory: Path | None) -> None:
                         keep=settings.backups.keep, max_age_days=settings.backups.max_age_days)
     except BackupError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"backup {result.path} ({result.size} bytes)")
+    say(f"backup {result.path} ({result.size} bytes)", "backup", path=str(result.path),
+        size=result.size)
     for old in result.removed:
-        click.echo(f"removed {old}")
+        say(f"removed {old}", "backup_removed", path=str(old))
 
 
 @db.command("restore")

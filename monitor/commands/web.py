@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from monitor.catalog.organisations import sync_from_settings
-from monitor.commands.common import open_context
+from monitor.commands.common import LOG_FORMAT, open_context, say
 from monitor.context import Context
 from monitor.demo import DEMO_CONFIG, DEMO_STREAM, prepare, replay
 from monitor.settings import load_settings
@@ -56,6 +56,7 @@ def demo(obj, db_path, fresh, host, port, no_serve):
 @click.command()
 @click.option("--host", default=None, help="Default: [web] host of tsur.toml.")
 @click.option("--port", default=None, type=int, help="Default: [web] port of tsur.toml.")
+@LOG_FORMAT
 @click.pass_obj
 def serve(obj, host, port):
     """Serve the web UI over the configured database.
@@ -79,18 +80,18 @@ def _serve(ctx: Context, host, port, credentials):
     from monitor.web.app import create_app
 
     app = create_app(ctx)
-    click.echo("")
-    click.echo(f"tsur web UI: http://{host}:{port}")
-    for c in credentials:
-        org = f" ({c.organisation})" if c.organisation else ""
-        click.echo(f"  {c.role:<15} login {c.login:<11} password {c.password}{org}")
-    click.echo("Stop with Ctrl-C.")
+    logins = "".join(
+        f"\n  {c.role:<15} login {c.login:<11} password {c.password}"
+        + (f" ({c.organisation})" if c.organisation else "") for c in credentials)
+    say(f"\ntsur web UI: http://{host}:{port}{logins}\nStop with Ctrl-C.", "serving",
+        host=host, port=port)
     # Client address and scheme from X-Forwarded-* only when sent by a proxy named in
     # TSUR_TRUSTED_PROXIES (the login limit counts per address).
     trusted = ctx.settings.secret("TSUR_TRUSTED_PROXIES")
+    # Our logging setup (--log-format) and our request lines instead of uvicorn's.
     uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=bool(trusted),
-                forwarded_allow_ips=trusted or None)
-    click.echo("stopped.")
+                forwarded_allow_ips=trusted or None, log_config=None, access_log=False)
+    say("stopped.", "stopped")
 
 
 COMMANDS: list = [demo, serve]

@@ -21,7 +21,18 @@ from monitor.incidents.lifecycle import REJECT_REASONS
 from monitor.titles import KIND_TITLES, ROLE_TITLES, STATUS_TITLES, TOPIC_TITLES, URGENCY_TITLES
 from nlp.labels import KINDS, TOPICS, URGENCIES
 
-from . import admin, auth, callbacks, dashboard, health, incidents, labels, live, models_page
+from . import (
+    admin,
+    auth,
+    callbacks,
+    dashboard,
+    health,
+    incidents,
+    labels,
+    live,
+    models_page,
+    request_log,
+)
 from .auth import safe_url
 
 HERE = Path(__file__).parent
@@ -50,6 +61,8 @@ def create_app(ctx: Context, secret_key: str | None = None) -> FastAPI:
             # Pages hold other bodies' incidents: no copy in a shared browser's cache.
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+    request_log.install(app)
 
     @app.exception_handler(auth.LoginRequired)
     async def to_login(request: Request, exc):
