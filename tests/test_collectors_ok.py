@@ -13,13 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from monitor.catalog.sources import add_source
 from monitor.collectors.runner import Runner
 from monitor.settings import load_settings
 from tests.fakes.ok import FakeOK
 
 ROOT = Path(__file__).resolve().parents[1]
-GROUP = "53038939046008"
+GROUP = "53038939046008"  # the demo configuration's OK page (Администрация г. Дзержинска)
 SOURCE = f"ok:{GROUP}"
 
 
@@ -40,9 +39,7 @@ def settings(tmp_path, ok):
 
 @pytest.fixture
 def octx(ctx):
-    add_source(ctx.db, ctx.settings, ctx.clock.now(), "ok", f"https://ok.ru/group/{GROUP}",
-               name="Администрация Дзержинска в ОК", municipality="Дзержинск")
-    return ctx
+    return ctx  # the demo configuration declares the page
 
 
 def run_once(ctx):
@@ -75,6 +72,19 @@ def test_topics_and_comments_are_stored_once_with_their_threads(octx, ok):
     assert len(calls) == 1, "comments are read again only when their count changes"
     assert all(c["params"]["sig"] for c in ok.ledger) and not any(
         c["fault"] for c in ok.ledger)
+
+
+def test_without_comment_counts_every_watched_topic_is_read_again(octx, ok):
+    ok.summaries = False
+    topic = ok.topic(GROUP, "Опрос о благоустройстве")
+    first = ok.comment(topic["id"], "Во дворе дома 7 на Строителей не горят фонари")
+    run_once(octx)
+    ok.edit(first, "Во дворе дома 7 на Строителей не горят фонари уже неделю")
+    report = run_once(octx)
+    assert report.ingested.edited == 1
+    assert len(ok.calls("discussions.getComments")) == 2
+    row = stored(octx)[f"{GROUP}_{topic['id']}_{first['id']}"]
+    assert row["author_name"] == "Ольга Иванова"
 
 
 def test_a_new_comment_under_an_old_topic_is_found_on_the_next_poll(octx, ok):
@@ -134,7 +144,6 @@ def test_the_signature_is_checked(tmp_path, ok, clock, pipeline):
     db = open_db(settings.database)
     sync_from_settings(db, settings, clock.now())
     ctx = Context(db, settings, clock, pipeline)
-    add_source(db, settings, clock.now(), "ok", GROUP)
     ok.topic(GROUP, "Тема")
     run_once(ctx)
     assert source_row(ctx)["last_error_code"] == 104
@@ -163,7 +172,6 @@ def test_without_keys_the_group_says_what_is_missing(tmp_path, ok, clock, pipeli
     settings = load_settings(DEMO_CONFIG, environ={"TSUR_DB": str(tmp_path / "t.db")})
     db = open_db(settings.database)
     sync_from_settings(db, settings, clock.now())
-    add_source(db, settings, clock.now(), "ok", GROUP)
     report = run_once(Context(db, settings, clock, pipeline))
     assert "TSUR_OK_ACCESS_TOKEN" in report.skipped[SOURCE]
     db.close()
@@ -206,8 +214,8 @@ def test_sources_are_added_through_the_cli_and_the_admin_page(ctx, runner):
     from monitor.web.app import create_app
 
     result = runner.invoke(cli, ["--config", str(DEMO_CONFIG), "sources", "add", "--municipality",
-                                 "Нижний Новгород", "--name", "Дом 5: жители", "max", "--",
-                                 "-70001"], env={"TSUR_DB": str(ctx.settings.database)})
+                                 "Бор", "--name", "Дом 5: жители", "max", "--",
+                                 "-70003"], env={"TSUR_DB": str(ctx.settings.database)})
     assert result.exit_code == 0, result.output
     create_user(ctx.db, "admin", "admin-pass-1", "admin", ctx.clock.now())
     client = TestClient(create_app(ctx, secret_key="k"))
@@ -216,11 +224,11 @@ def test_sources_are_added_through_the_cli_and_the_admin_page(ctx, runner):
     page = client.get("/admin/sources").text
     assert 'value="ok"' in page and 'value="max"' in page
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    client.post("/admin/sources", data={"platform": "ok", "ident": f"https://ok.ru/group/{GROUP}",
-                                        "name": "Дзержинск в ОК", "csrf_token": token})
+    client.post("/admin/sources", data={"platform": "ok", "ident": "https://ok.ru/group/570001",
+                                        "name": "Бор в ОК", "csrf_token": token})
     keys = {r["key"]: r for r in ctx.db["sources"].rows}
-    assert keys["max:-70001"]["municipality"] == "Нижний Новгород"
-    assert keys[SOURCE]["platform"] == "ok" and keys[SOURCE]["name"] == "Дзержинск в ОК"
+    assert keys["max:-70003"]["municipality"] == "Бор"
+    assert keys["ok:570001"]["platform"] == "ok" and keys["ok:570001"]["name"] == "Бор в ОК"
 
 
 # --- kill and restart -------------------------------------------------------------------------

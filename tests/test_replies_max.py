@@ -19,7 +19,7 @@ from monitor.replies import publish_one, run_once
 from monitor.store import open_db
 from tests.fakes.max import FakeMax
 
-HOUSE = -70001
+HOUSE = -70005
 
 
 @pytest.fixture

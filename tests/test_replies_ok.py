@@ -11,7 +11,6 @@ import httpx
 import pytest
 
 from monitor.catalog.organisations import sync_from_settings
-from monitor.catalog.sources import add_source
 from monitor.clock import iso
 from monitor.collectors.runner import Runner
 from monitor.context import Context
@@ -33,8 +32,7 @@ def ok(clock):
 def octx(settings, clock, ok, pipeline):
     s = replace(settings, environ={"TSUR_OK_API_URL": ok.url, **ok.env})
     db = open_db(s.database)
-    sync_from_settings(db, s, clock.now())
-    add_source(db, s, clock.now(), "ok", GROUP, municipality="Дзержинск")
+    sync_from_settings(db, s, clock.now())  # the demo configuration declares the page
     yield Context(db, s, clock, pipeline)
     db.close()
 
@@ -62,13 +60,14 @@ def reply(ctx, incident_id) -> dict:
 
 def test_a_reply_is_a_signed_comment_of_the_group_under_the_same_topic_published_once(
         octx, ok, client):
-    i, topic, _ = collected_incident(octx, ok)
+    i, topic, comment = collected_incident(octx, ok)
     act(octx, i, "acknowledge", "moderator", text="Здравствуйте! Передали в Водоканал.")
     octx.clock.advance(timedelta(minutes=2))
     run_once(octx, client)
     run_once(octx, client)
     [posted] = ok.posted
-    assert posted["discussionId"] == topic["id"] and posted["discussionType"] == "GROUP_TOPIC"
+    assert posted["entityId"] == topic["id"] and posted["entityType"] == "GROUP_TOPIC"
+    assert posted["reply_to_comment_id"] == comment["id"]
     assert posted["comment"] == "Здравствуйте! Передали в Водоканал."
     assert posted["as_admin"] == "true" and posted["sig"]
     row = reply(octx, i)
@@ -109,7 +108,7 @@ def test_missing_application_keys_fail_with_what_to_set(octx, ok, client):
 def test_flood_control_is_retried_later(octx, ok, client):
     i, _, _ = collected_incident(octx, ok)
     act(octx, i, "acknowledge", "moderator", text="Передали.")
-    ok.inject("discussions.comment", "error", 8)
+    ok.inject("discussions.addDiscussionComment", "error", 8)
     publish_one(octx, client)
     row = reply(octx, i)
     assert (row["status"], row["failure"]) == ("pending", "rate_limited")
@@ -121,7 +120,7 @@ def test_flood_control_is_retried_later(octx, ok, client):
 def test_a_lost_answer_is_unknown_and_never_sent_again(octx, ok):
     i, _, _ = collected_incident(octx, ok)
     act(octx, i, "acknowledge", "moderator", text="Передали.")
-    ok.inject("discussions.comment", "slow", 1.0)
+    ok.inject("discussions.addDiscussionComment", "slow", 1.0)
     with httpx.Client(timeout=0.3) as impatient:
         publish_one(octx, impatient)
     deadline = time.monotonic() + 5

@@ -1,11 +1,13 @@
-"""A comment from the group under the same OK topic (`discussions.comment`), and what
-OK's answers mean for the reply.
+"""A comment from the group under the same OK topic (`discussions.addDiscussionComment`,
+answering the resident's comment through `reply_to_comment_id`), and what OK's answers
+mean for the reply.
 
 The request is signed like every OK call (monitor.collectors.ok.signature) with the
-application's keys and the session of a group administrator; the comment is posted as
-the group (`as_admin`). OK has no idempotency key, so a comment is sent at most once by
-the publisher; after a lost answer it waits for a moderator (`unknown`).
-The method and its parameters are the best reading of apiok.ru (see tests/fakes/ok.py).
+application's keys and the session of a group administrator; the comment is the
+group's official answer (`as_admin`). OK has no idempotency key, so a comment is sent
+at most once by the publisher; after a lost answer it waits for a moderator (`unknown`).
+The shape of the answer is a guess (see tests/fakes/ok.py): an object with `id`, or the
+id itself.
 """
 
 from __future__ import annotations
@@ -33,9 +35,9 @@ def send(client: httpx.Client, base_url: str, token: str, params: dict, applicat
     if len(params["text"]) > MAX_TEXT:
         return Outcome(FAILED, kind="too_long",
                        reason=f"{len(params['text'])} characters; tsur sends at most {MAX_TEXT} to OK")
-    data = signed("discussions.comment", {
-        "discussionId": params["topic_id"], "discussionType": "GROUP_TOPIC",
-        "comment": params["text"], "as_admin": "true"},
+    data = signed("discussions.addDiscussionComment", {
+        "entityId": params["topic_id"], "entityType": "GROUP_TOPIC", "comment": params["text"],
+        "reply_to_comment_id": params.get("reply_to"), "as_admin": "true"},
         application_key=application_key, access_token=token,
         application_secret_key=application_secret_key)
     try:
@@ -44,9 +46,16 @@ def send(client: httpx.Client, base_url: str, token: str, params: dict, applicat
         return Outcome(RETRY, kind="network", reason=f"OK not reached: {error}")
     except httpx.TransportError as error:
         return Outcome(UNKNOWN, kind="unknown", reason=f"no answer from OK after sending: {error!r}")
-    answer, unreadable = json_answer(response, "OK")
-    if unreadable:
-        return unreadable
+    try:
+        bare = response.json()
+    except ValueError:
+        bare = None
+    if isinstance(bare, str | int) and str(bare):
+        answer = {"id": str(bare)}
+    else:
+        answer, unreadable = json_answer(response, "OK")
+        if unreadable:
+            return unreadable
     if "error_code" in answer:
         code = answer.get("error_code")
         message = f"OK error {code}: {answer.get('error_msg') or 'no message'}"

@@ -7,7 +7,8 @@
 - a MAX message `<chat>_<mid>`: `POST /messages` to the chat (or dialog) linked as a reply,
   from the ЦУР's bot (TSUR_MAX_BOT_TOKEN);
 - an OK topic `<group>_<topic>` or comment `<group>_<topic>_<comment>`: a comment from
-  the group under the same topic (TSUR_OK_ACCESS_TOKEN, a group administrator's session).
+  the group under the same topic, answering the resident's comment (TSUR_OK_ACCESS_TOKEN,
+  a group administrator's session).
 
 The account is the organisation's linked one: for VK the community that owns the
 wall (a reply on an administration's page comes from that administration) when the
@@ -31,7 +32,7 @@ TG_ID = re.compile(r"^(-?\d+)_(\d+)$")
 MAX_ID = re.compile(r"^(-?\d+)_(\S+)$")
 BOT_TOKEN = "TSUR_TELEGRAM_BOT_TOKEN"
 MAX_TOKEN = "TSUR_MAX_BOT_TOKEN"
-OK_ID = re.compile(r"^(\d+)_(\d+)(?:_\d+)?$")
+OK_ID = re.compile(r"^(\d+)_(\d+)(?:_(\d+))?$")
 OK_TOKEN = "TSUR_OK_ACCESS_TOKEN"
 
 
@@ -174,8 +175,8 @@ def _ok(row: dict) -> Target:
     if not m:
         raise NotPublishable("unsupported", f"cannot tell the group and topic of "
                                             f"{row['post_external_id']!r}")
-    return Target("ok", {"group_id": m.group(1), "topic_id": m.group(2), "text": row["text"]},
-                  OK_TOKEN, f"ok:{m.group(1)}")
+    return Target("ok", {"group_id": m.group(1), "topic_id": m.group(2), "reply_to": m.group(3),
+                          "text": row["text"]}, OK_TOKEN, f"ok:{m.group(1)}")
 
 
 def shown(params: dict) -> str:

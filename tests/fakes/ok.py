@@ -6,22 +6,24 @@ their comments, a comment posted as the group.
     fake.comment(GROUP, topic["id"], "У нас на Гайдара 12 воды нет третий день")
     env = {"TSUR_OK_API_URL": fake.url, **fake.env}
 
-Written from apiok.ru: every method at `{api_server}fb.do?method=…` by GET or POST;
-common parameters application_key, format=json, sig, access_token; the signature rule
-(sorted `key=value` pairs without the session, then md5(access_token +
-application_secret_key), md5 of the whole in lower case) is checked and a wrong one
-answered with error 104; errors come with HTTP 200 as {"error_code", "error_msg",
-"error_data"}; paging by `anchor` / `direction` / `has_more`; discussionType
-GROUP_TOPIC. Where the documentation seen was silent the fake guesses, and says so:
-- GUESS: mediatopic.getTopics(gid, count) answers {"media_topics": [{id, created_ms,
-  author_ref "user:<id>", media [{type "text", text}], discussion_summary
-  {comments_count}}], "anchor", "has_more"}, newest first.
-- GUESS: discussions.getComments answers {"comments": [{id, text, author_id,
-  author_name, date_ms, date, reply_to_comment_id?}], "anchor", "has_more"}, oldest
-  first; a deleted comment is simply absent.
-- GUESS: a comment from the group is `discussions.comment` (discussionId,
-  discussionType, comment, as_admin=true) answering {"id": "<comment id>"}; it comes
-  back from discussions.getComments with author_type GROUP and the group's id.
+Written from apiok.ru and its documentation repository: every method at
+`{api_server}fb.do?method=…` by GET or POST; common parameters application_key,
+format=json, sig, access_token; the signature rule (sorted `key=value` pairs without the
+session, then md5(access_token + application_secret_key), md5 of the whole in lower
+case) is checked and a wrong one answered with error 104; errors come with HTTP 200 as
+{"error_code", "error_msg", "error_data"}; discussions.getComments takes discussionId,
+discussionType (GROUP_TOPIC), anchor (or FIRST / LAST), direction, count;
+discussions.addDiscussionComment takes entityId, entityType, comment,
+reply_to_comment_id, as_admin. The answers' shapes follow a public client of these
+methods: media_topics [{id, created_ms, author_ref "group:<id>", owner_ref, media
+[{type "text", text}]}]; comments [{id, text, date «yyyy-MM-dd HH:mm:ss», author_id}]
+with the authors in entities.users [{uid, name}].
+Where neither said, the fake guesses, and says so:
+- GUESS: topics come newest first and may carry discussion_summary {comments_count}
+  (`FakeOK(summaries=False)` leaves it out); comments come oldest first with
+  "anchor" and "has_more"; a deleted comment is simply absent; `date` is Moscow time.
+- GUESS: addDiscussionComment answers {"id": "<comment id>"}; the group's comment comes
+  back from getComments with author_type GROUP and the group's id as author_id.
 - GUESS: error codes 102 (session expired), 104 (bad signature), 8 (flood), 10
   (permission denied), 300 (not found), as remembered from the OK error list.
 """
@@ -43,8 +45,9 @@ PAGE_CAP = 100
 class FakeOK(LoopbackServer):
     name = "fake-ok"
 
-    def __init__(self, now=lambda: int(time.time())):
+    def __init__(self, now=lambda: int(time.time()), *, summaries: bool = True):
         super().__init__()
+        self.summaries = summaries
         self.application_key, self.secret_key = "CBAFAKEAPPKEY", "FAKESECRETKEY0123456789AB"
         self.access_token = "-s-fake.session-token"
         self.now = now
@@ -52,8 +55,9 @@ class FakeOK(LoopbackServer):
         self.ids = itertools.count(155_000_000_000_000)
         self.topics: dict[str, list[dict]] = {}  # group id → topics, oldest first
         self.comments: dict[str, list[dict]] = {}  # topic id → comments, oldest first
-        self.posted: list[dict] = []  # every discussions.comment, as received
+        self.posted: list[dict] = []  # every addDiscussionComment, as received
         self.closed: set[str] = set()  # topics whose comments are closed
+        self.users: dict[str, str] = {}  # uid → name
 
     @property
     def url(self) -> str:
@@ -71,6 +75,7 @@ class FakeOK(LoopbackServer):
     def topic(self, group_id: str, text: str, *, author: str = "group") -> dict:
         topic = {"id": str(next(self.ids)), "created_ms": self.now() * 1000,
                  "author_ref": f"group:{group_id}" if author == "group" else f"user:{author}",
+                 "owner_ref": f"group:{group_id}",
                  "media": [{"type": "text", "text": text}], "deleted": False}
         with self.lock:
             self.topics.setdefault(str(group_id), []).append(topic)
@@ -80,9 +85,9 @@ class FakeOK(LoopbackServer):
     def comment(self, topic_id: str, text: str, *, author_id: str = "5001",
                 author_name: str = "Ольга Иванова", reply_to: str | None = None) -> dict:
         comment = {"id": str(next(self.ids)), "text": text, "author_id": author_id,
-                   "author_name": author_name, "date_ms": self.now() * 1000,
                    "date": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(self.now() + 3 * 3600)),
                    "deleted": False}
+        self.users[author_id] = author_name
         if reply_to:
             comment["reply_to_comment_id"] = reply_to
         with self.lock:
@@ -145,7 +150,7 @@ class FakeOK(LoopbackServer):
             return self._error(102)
         handler = {"mediatopic.getTopics": self._topics,
                    "discussions.getComments": self._comments,
-                   "discussions.comment": self._post_comment}.get(method)
+                   "discussions.addDiscussionComment": self._post_comment}.get(method)
         if handler is None:
             return self._error(3, f"METHOD : Method {method} does not exist")
         with self.lock:
@@ -163,9 +168,11 @@ class FakeOK(LoopbackServer):
                             "has_more": len(live) == count})
 
     def _shown_topic(self, topic: dict) -> dict:
-        comments = [c for c in self.comments[topic["id"]] if not c["deleted"]]
-        return {**{k: v for k, v in topic.items() if k != "deleted"},
-                "discussion_summary": {"comments_count": len(comments)}}
+        shown = {k: v for k, v in topic.items() if k != "deleted"}
+        if self.summaries:
+            comments = [c for c in self.comments[topic["id"]] if not c["deleted"]]
+            shown["discussion_summary"] = {"comments_count": len(comments)}
+        return shown
 
     def _comments(self, params, entry) -> Answer:
         topic_id = params.get("discussionId", "")
@@ -174,17 +181,22 @@ class FakeOK(LoopbackServer):
         if topic_id in self.closed:
             return self._error(10, "PERMISSION_DENIED : comments are closed")
         live = [c for c in self.comments[topic_id] if not c["deleted"]]
-        start = int(params["anchor"]) if params.get("anchor") else 0
+        anchor = params.get("anchor") or "FIRST"
+        start = 0 if anchor == "FIRST" else int(anchor)
         count = min(int(params.get("count") or 20), PAGE_CAP)
         page = live[start:start + count]
         entry["served"] += [("comment", c["id"]) for c in page]
+        users = {c["author_id"] for c in page if c["author_id"] in self.users}
         return json_answer({
             "comments": [{k: v for k, v in c.items() if k not in ("deleted", "as_group")}
                          for c in page],
+            "entities": {"users": [{"uid": u, "name": self.users[u]} for u in sorted(users)]},
             "anchor": str(start + len(page)), "has_more": start + len(page) < len(live)})
 
     def _post_comment(self, params, entry) -> Answer:
-        topic_id = params.get("discussionId", "")
+        topic_id = params.get("entityId", "")
+        if params.get("entityType") != "GROUP_TOPIC":
+            return self._error(100, "PARAM : entityType")
         if topic_id not in self.comments:
             return self._error(300, "NOT_FOUND : discussion not found")
         if topic_id in self.closed:
@@ -196,8 +208,10 @@ class FakeOK(LoopbackServer):
         group = next(g for g, topics in self.topics.items()
                      if any(t["id"] == topic_id for t in topics))
         comment = {"id": str(next(self.ids)), "text": text, "author_id": group,
-                   "author_type": "GROUP", "date_ms": self.now() * 1000, "deleted": False,
-                   "as_group": True}
+                   "author_type": "GROUP", "deleted": False, "as_group": True,
+                   "date": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(self.now() + 3 * 3600))}
+        if params.get("reply_to_comment_id"):
+            comment["reply_to_comment_id"] = params["reply_to_comment_id"]
         self.comments[topic_id].append(comment)
         return json_answer({"id": comment["id"]})
 

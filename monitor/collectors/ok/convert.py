@@ -1,9 +1,10 @@
 """OK group topics and their comments → Posts.
 
 A topic is `<group>_<topic>` (channel ok_post), a comment `<group>_<topic>_<comment>`
-(ok_comment) whose parent is its topic, or the comment it answers. Times: `created_ms`
-and `date_ms` are milliseconds since the epoch (UTC); a comment with only `date` gives
-it as «yyyy-MM-dd HH:mm:ss» in Moscow time, OK's own zone.
+(ok_comment) whose parent is its topic, or the comment it answers. Times: a topic's
+`created_ms` is milliseconds since the epoch (UTC); a comment's `date` is «yyyy-MM-dd
+HH:mm:ss» in Moscow time, OK's own zone (`date_ms`, when present, wins). Authors' names
+come beside the comments, in `entities.users`.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ def post_from_topic(source: str, group_id: str, topic: dict) -> Post:
         url=topic_url(group_id, topic["id"]), raw=raw)
 
 
-def post_from_comment(source: str, group_id: str, topic_id: str, comment: dict) -> Post:
+def post_from_comment(source: str, group_id: str, topic_id: str, comment: dict,
+                      names: dict[str, str] | None = None) -> Post:
     parent_comment = comment.get("reply_to_comment_id")
     parent = (f"{group_id}_{topic_id}_{parent_comment}" if parent_comment
               else f"{group_id}_{topic_id}")
@@ -42,7 +44,8 @@ def post_from_comment(source: str, group_id: str, topic_id: str, comment: dict) 
     return Post(
         source=source, external_id=f"{group_id}_{topic_id}_{comment['id']}",
         channel="ok_comment", text=text, created_at=_comment_time(comment),
-        author_id=f"ok:{author}" if author else None, author_name=comment.get("author_name"),
+        author_id=f"ok:{author}" if author else None,
+        author_name=(names or {}).get(str(author)) or comment.get("author_name"),
         url=topic_url(group_id, topic_id), parent_id=parent, raw=raw)
 
 

@@ -1,8 +1,9 @@
 """Polling one OK group page: its newest topics and the comments under them.
 
 A step reads the newest topics (`mediatopic.getTopics`), then every comment of each
-topic whose comment count changed since the cursor (`discussions.getComments`,
-discussionType GROUP_TOPIC, paged by anchor). The cursor keeps, per watched topic, its
+topic whose comment count changed since the cursor, or of every topic when OK gives no
+count (`discussions.getComments`, discussionType GROUP_TOPIC, from the oldest, paged by
+anchor). The cursor keeps, per watched topic, its
 comment count and the ids seen, so a comment gone from a re-read is reported deleted,
 and a watched topic missing from a read that covers its time is deleted with its
 comments. Topics are re-read every step: an edited text arrives under the same
@@ -47,17 +48,17 @@ class GroupCollector:
             topic_id, count = str(topic["id"]), _count(topic)
             state = known.get(topic_id) or {}
             watched[topic_id] = {**state, "count": count, "created_ms": topic.get("created_ms")}
-            if state.get("count") == count and "ids" in state:
+            if count is not None and state.get("count") == count and "ids" in state:
                 continue
             try:
-                comments = await self._comments(topic_id) if count else []
+                comments, names = await self._comments(topic_id) if count != 0 else ([], {})
             except SourceError as error:
                 if error.kind != "access":
                     raise
                 watched[topic_id] = {**state, "error": str(error)}  # comments closed: go on
                 continue
             comments = [c for c in comments if not self._ours(c)]
-            posts += [post_from_comment(self.source_key, self.group_id, topic_id, c)
+            posts += [post_from_comment(self.source_key, self.group_id, topic_id, c, names)
                       for c in comments]
             ids = sorted(str(c["id"]) for c in comments)
             deleted += [self._comment_id(topic_id, c) for c in state.get("ids", [])
@@ -66,22 +67,25 @@ class GroupCollector:
         deleted += self._deleted_topics(known, topics)
         return Batch(posts=posts, cursor={"topics": watched}, deleted=deleted)
 
-    async def _comments(self, topic_id: str) -> list[dict]:
-        comments, anchor = [], None
+    async def _comments(self, topic_id: str) -> tuple[list[dict], dict[str, str]]:
+        """Every comment of a topic, oldest first, and its authors' names."""
+        comments, names, anchor = [], {}, "FIRST"
         for _ in range(MAX_PAGES):
             answer = await self.client.call(
                 "discussions.getComments", discussionId=topic_id, discussionType="GROUP_TOPIC",
-                count=PAGE, anchor=anchor, direction="FORWARD" if anchor else None)
+                count=PAGE, anchor=anchor, direction="FORWARD")
             page = answer.get("comments") if isinstance(answer, dict) else None
             if not isinstance(page, list) or not all(isinstance(c, dict) and "id" in c
                                                       for c in page):
                 raise SourceError("OK discussions.getComments answered in an unexpected shape",
                                   "retry")
             comments += page
+            users = (answer.get("entities") or {}).get("users") or []
+            names.update({str(u.get("uid")): u.get("name") for u in users if u.get("name")})
             anchor = answer.get("anchor")
             if not answer.get("has_more") or not page or not anchor:
                 break
-        return comments
+        return comments, names
 
     def _deleted_topics(self, known: dict, topics: list[dict]) -> list[str]:
         """Watched topics missing from a read that covers their time: deleted on OK."""
@@ -108,6 +112,9 @@ class GroupCollector:
         await self.client.close()  # shared by the groups; closing twice does nothing
 
 
-def _count(topic: dict) -> int:
-    summary = topic.get("discussion_summary") or {}
-    return int(summary.get("comments_count") or 0)
+def _count(topic: dict) -> int | None:
+    """The topic's comment count, None when OK did not say."""
+    summary = topic.get("discussion_summary")
+    if not isinstance(summary, dict) or summary.get("comments_count") is None:
+        return None
+    return int(summary["comments_count"])
