@@ -90,3 +90,14 @@ def test_nginx_forwards_the_paths_the_app_serves(tmp_path):
     assert {"/vk/callback", "/telegram/webhook", "/metrics"} <= set(
         re.findall(r"location = (/[\w/]+)", nginx))
     assert "X-Forwarded-Proto" in nginx and "ssl_certificate" in nginx
+
+
+def test_alerts_and_the_dashboard_name_only_metrics_tsur_exposes(tmp_path):
+    settings = load_settings(None, environ={"TSUR_DB": str(tmp_path / "t.db")})
+    client = TestClient(create_app(Context(open_db(settings.database), settings, SystemClock()),
+                                   "k"))
+    exposed = set(re.findall(r"^# TYPE (\w+) (\w+)", client.get("/metrics").text, re.M))
+    names = {name for name, _ in exposed} | {f"{n}_total" for n, kind in exposed if kind == "counter"}
+    for path in (DEPLOY / "prometheus" / "alerts.yml", DEPLOY / "grafana" / "tsur.json"):
+        used = set(re.findall(r"\btsur_[a-z_]+", path.read_text(encoding="utf-8")))
+        assert used and used <= names, f"{path.name} names {sorted(used - names)}"
