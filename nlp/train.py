@@ -38,9 +38,11 @@ def train(train_records: list[dict], test_records: list[dict], models_dir: str |
           now: datetime, seed: int = 0, promote: bool | None = None,
           others: dict[str, list[dict]] | None = None, tuning: list[dict] | None = None,
           family: str = DEFAULT_FAMILY, vector_weight: float = VECTOR_WEIGHT,
-          progress: Callable[[str], None] = lambda step: None) -> dict[str, str]:
+          reviews_until: str | None = None, progress: Callable[[str], None] = lambda step: None) -> dict[str, str]:
     """Fit one classifier per task, evaluate it on the test split, save a new version.
 
+    `reviews_until`: the latest moderator's review weighed for this training (the train
+    share learnt from, the rest kept for evaluation).
     `tuning` is the set the decision thresholds are chosen on (the registers holdout:
     never trained on); without it `other` is simply the likeliest class. `others` are
     further evaluation sets (the holdout, the demo stream), never trained on; their
@@ -61,11 +63,12 @@ def train(train_records: list[dict], test_records: list[dict], models_dir: str |
     fingerprint = data_fingerprint(train_records)
     progress("choosing the critical threshold (5-fold cross-validation)")
     cleaned_train = [clean(r["text"]) for r in train_records]
-    threshold = critical_threshold(train_batch, train_records, cleaned_train, seed, family)
+    threshold = critical_threshold(train_batch, train_records, cleaned_train, seed, family, vector_weight)
     created = {}
     for task in TASKS:
         progress(f"training {task}")
-        classifier = TextClassifier.fit(task, train_batch, [r[task] for r in train_records], seed, family)
+        classifier = TextClassifier.fit(task, train_batch, [r[task] for r in train_records], seed, family,
+                                        vector_weight=vector_weight)
         sure_other = None
         if tuning_batch is not None and task in OTHER_CHOOSERS:
             _, probabilities = classifier.probabilities(tuning_batch.counts, vectors=tuning_batch.vectors)
@@ -92,7 +95,7 @@ def train(train_records: list[dict], test_records: list[dict], models_dir: str |
             "train_messages": len(train_records),
             "test_messages": len(test_records),
             "tuning_messages": len(tuning or []),
-            **corrections_used(train_records),
+            **corrections_used(train_records, reviews_until),
             "evaluation_sets": {name: len(records) for name, (records, _) in evaluation.items()},
             "data_fingerprint": fingerprint,
             "sklearn": sklearn.__version__,
@@ -115,12 +118,13 @@ def train(train_records: list[dict], test_records: list[dict], models_dir: str |
     return created
 
 
-def corrections_used(records: list[dict]) -> dict:
+def corrections_used(records: list[dict], reviews_until: str | None = None) -> dict:
     """How many moderators' reviews (records with provenance) a version learnt from, and
-    the latest decision among them: later reviews are the ones still waiting."""
+    the latest review that was weighed (`reviews_until`: also those kept for evaluation,
+    which no retraining would learn from): later reviews are the ones still waiting."""
     reviewed = [r["provenance"] for r in records if isinstance(r.get("provenance"), dict)]
-    return {"corrections": len(reviewed),
-            "corrections_until": max((p.get("decided_at") or "" for p in reviewed), default=None)}
+    latest = max((p.get("decided_at") or "" for p in reviewed), default=None)
+    return {"corrections": len(reviewed), "corrections_until": max(filter(None, (latest, reviews_until)), default=None)}
 
 
 # --- `other` only when the model is sure: thresholds chosen on the tuning set ------
@@ -191,7 +195,7 @@ THRESHOLDS = tuple(round(0.5 - 0.01 * k, 2) for k in range(41))  # 0.50, 0.49 â€
 
 
 def critical_threshold(batch: Batch, records: list[dict], cleaned: list[str], seed: int = 0,
-                       family: str = DEFAULT_FAMILY) -> dict:
+                       family: str = DEFAULT_FAMILY, vector_weight: float = VECTOR_WEIGHT) -> dict:
     """The probability of `critical` at which a complaint is raised to critical.
 
     Chosen on the training split alone: out-of-fold kind and urgency predictions of 5
@@ -210,8 +214,9 @@ def critical_threshold(batch: Batch, records: list[dict], cleaned: list[str], se
     probability = np.zeros(len(records))
     likeliest = np.zeros(len(records), bool)  # `critical` is the likeliest urgency anyway
     for fit, held in StratifiedKFold(5, shuffle=True, random_state=seed).split(cleaned, urgency):
-        kinds = TextClassifier.fit("kind", rows(batch, fit), list(kind[fit]), seed, family)
-        urgencies = TextClassifier.fit("urgency", rows(batch, fit), list(urgency[fit]), seed, family)
+        kinds = TextClassifier.fit("kind", rows(batch, fit), list(kind[fit]), seed, family, vector_weight=vector_weight)
+        urgencies = TextClassifier.fit("urgency", rows(batch, fit), list(urgency[fit]), seed, family,
+                                       vector_weight=vector_weight)
         held_out = rows(batch, held)
         _, p = kinds.probabilities(held_out.counts, vectors=held_out.vectors)
         complaint[held] = p.argmax(axis=1) == kinds.classes.index("complaint")

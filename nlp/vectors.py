@@ -44,21 +44,26 @@ class WordVectors:
         self.embedding = embedding if embedding is not None else news_embedding()
         self.table = np.zeros((1024, DIMENSION), dtype=np.float32)
         self.size = 0
+        self._rows: dict[str, int] = {}  # navec's word → table row
         self.row = lru_cache(maxsize=400_000)(self._row)
 
     def _row(self, word: str) -> int:
         """The table row of a lower-case word's vector, or -1 if navec does not know it
-        (nor its lemma)."""
-        vector = self.embedding.get(word)
-        if vector is None:
-            vector = self.embedding.get(self.morph.lemma(word))
-        if vector is None:
-            return -1
-        if self.size == len(self.table):
-            self.table = np.concatenate([self.table, np.zeros_like(self.table)])
-        self.table[self.size] = vector
-        self.size += 1
-        return self.size - 1
+        (nor its lemma). Rows are kept per navec word, so a word the cache forgot and
+        meets again takes no new row: the table never holds more than navec's words."""
+        for known in (word, self.morph.lemma(word)):
+            row = self._rows.get(known)
+            if row is not None:
+                return row
+            vector = self.embedding.get(known)
+            if vector is not None:
+                if self.size == len(self.table):
+                    self.table = np.concatenate([self.table, np.zeros_like(self.table)])
+                self.table[self.size] = vector
+                row = self._rows[known] = self.size
+                self.size += 1
+                return row
+        return -1
 
     def mean(self, rows: list[list[int]]) -> np.ndarray:
         """One unit-length vector per text from its words' table rows (-1: unknown)."""

@@ -19,7 +19,7 @@ from nlp import ModelError, Pipeline
 from nlp.data import holdout_files, labelled_files, read_labelled, split, tuning_file
 from nlp.evaluate import evaluate as run
 from nlp.evaluate import format_report
-from nlp.models import DEFAULT_FAMILY, FAMILIES
+from nlp.models import DEFAULT_FAMILY, FAMILIES, VECTOR_WEIGHT
 from nlp.train import train as train_models
 
 
@@ -120,14 +120,16 @@ def classify(obj, source, target, explain):
 @click.option("--promote/--no-promote", default=None,
               help="Make the new versions production (default: only if none exists).")
 @click.option("--family", type=click.Choice(FAMILIES), default=DEFAULT_FAMILY, show_default=True,
-              help="Linear model: logistic regression or the calibrated SVM.")
+              help="Linear model: the calibrated SVM or logistic regression.")
+@click.option("--vectors/--no-vectors", default=True, show_default=True,
+              help="Add natasha's navec word vectors (averaged per message) to the features.")
 @click.option("--data", "data_path", type=click.Path(exists=True, dir_okay=False),
               help="Training set written by `tsur labels export` (default: data/labelled plus the reviews).")
 @click.option("--corrections/--no-corrections", default=True, show_default=True,
               help="Add the moderators' reviewed posts from the configured database (their train share).")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False), help="Database with the reviews (default: the configured one).")
 @click.pass_obj
-def train(obj, seed, promote, family, data_path, corrections, db_path):
+def train(obj, seed, promote, family, vectors, data_path, corrections, db_path):
     """Train the kind, topic and urgency models on data/labelled and the moderators' reviews.
 
     Every message is put in the train or the test share by a hash of its id, so the
@@ -148,8 +150,10 @@ def train(obj, seed, promote, family, data_path, corrections, db_path):
         click.echo(f"skipped {problem}", err=True)
     if not records:
         raise click.ClickException(f"no labelled messages in {', '.join(map(str, paths))}")
+    reviews_until = None
     if corrections and not data_path:
-        records += reviewed_posts(settings, db_path, records)
+        reviewed, reviews_until = reviewed_posts(settings, db_path, records)
+        records += reviewed
     train_records, test_records = split(records)
     others = {}
     for path in holdout_files(settings.data_dir):
@@ -169,23 +173,25 @@ def train(obj, seed, promote, family, data_path, corrections, db_path):
             bar.update(1)
         created = train_models(train_records, test_records, settings.models_dir,
                                now=SystemClock().now(), seed=seed, promote=promote,
-                               others=others, tuning=tuning, family=family, progress=progress)
+                               others=others, tuning=tuning, family=family, progress=progress,
+                               vector_weight=VECTOR_WEIGHT if vectors else 0.0, reviews_until=reviews_until)
     for task, version in created.items():
         click.echo(f"{task}: {settings.models_dir / task / version}")
 
 
-def reviewed_posts(settings, db_path, labelled: list[dict]) -> list[dict]:
-    """The moderators' reviewed posts as labelled records (`tsur labels export`'s rules),
-    or none when there is no database yet."""
+def reviewed_posts(settings, db_path, labelled: list[dict]) -> tuple[list[dict], str | None]:
+    """The train share of the moderators' reviewed posts as labelled records (`tsur labels
+    export`'s rules) and the time of the latest review weighed; none without a database."""
     path = Path(db_path) if db_path else settings.database
     if not path.exists():
         click.echo(f"no database {path}: training on data/labelled alone")
-        return []
+        return [], None
     export = export_reviews(open_db(path), labelled=labelled)
     corrected = sum(not r["provenance"]["confirmed"] for r in export.records)
     click.echo(f"{len(export.records)} reviewed posts from {path} ({corrected} corrected):"
                f" {len(export.train)} to train on, {len(export.recent)} kept for the recent-corrections set")
-    return export.train
+    latest = max((r["provenance"]["decided_at"] for r in export.records), default=None)
+    return export.train, latest
 
 
 @click.command()
