@@ -33,12 +33,14 @@ RELATIVES = frozenset(["сестра", "брат", "мать", "мама", "па
 MOTION = frozenset(["ехать", "ездить", "поехать", "съездить", "уехать", "выехать", "доехать", "добраться", "добираться", "везти", "возить", "отвезти", "увезти", "отправить", "отправлять", "направить", "направлять", "перевести", "переводить", "госпитализировать", "рожать", "мотаться", "гонять", "лететь", "летать", "автобус", "маршрутка", "электричка", "поезд", "рейс", "маршрут", "такси", "билет", "сторона", "направление"])
 # Treatment elsewhere: «лечат его в Нижнем» (a locative, unlike a journey).
 TREATMENT = frozenset(["лечить", "лечиться", "наблюдаться", "обследоваться", "оперировать"])
-COMPARISON = frozenset(["чем", "отличие", "сравнение", "пример", "подобно"])
+COMPARISON = frozenset(["чем", "отличие", "сравнению", "сравнении", "сравнение", "пример", "примеру", "подобно"])
 _DISTANCE_AFTER = re.compile(r"^[\s,—-]*(?:за |в |около |примерно |почти |всего |где-то )?\d+\s*(?:км|килом)")
 _DISTANCE_BEFORE = re.compile(r"\d+\s*(?:км|километр\w*)\s+(?:от|до|за)\s+$")
 _INITIALS_BEFORE = re.compile(r"(?:^|\s)[А-ЯЁ]\.\s?(?:[А-ЯЁ]\.)?\s*$")
 _INITIALS_AFTER = re.compile(r"^\s+[А-ЯЁ]\.\s?[А-ЯЁ]\.")
 SENTENCE_END = ".!?"
+AFTER_PREPOSITION = frozenset(["в", "во", "на", "из", "под", "по", "с", "со", "у", "до", "от", "к", "около",
+                               "возле", "за", "через", "между"])
 NEAR = 40  # characters either side of a name that its neighbours are looked for in
 # Words before a name that make it a street, a river or a namesake, not the place:
 # «ул. Володарского» is no Володарский округ, «река Тёша» no town.
@@ -59,6 +61,9 @@ STREET_NOUNS = frozenset(["улица", "шоссе", "проспект", "пе�
 def is_person_or_building(text: str, tokens, words: list[str], i: int, n: int, cases: frozenset, morph) -> bool:
     """Whether the name at words[i:i+n] names a person or a building: a title, a profession
     or a kind of building before it, a first name or initials beside it."""
+    start, stop = tokens[i].start, tokens[i + n - 1].stop
+    if i > 0 and words[i - 1] in AFTER_PREPOSITION:  # «в Павлове»: no title nor building between
+        return bool(_INITIALS_AFTER.match(text[stop: stop + NEAR]))
     if i > 0:
         before = words[i - 1]
         lemma = morph.lemma(before)
@@ -67,7 +72,6 @@ def is_person_or_building(text: str, tokens, words: list[str], i: int, n: int, c
         quoted = any(q in text[tokens[i - 1].stop: tokens[i].start] for q in "«\"“'")
         if (before in BUILDING or lemma in BUILDING) and (quoted or "nomn" in cases):
             return True
-    start, stop = tokens[i].start, tokens[i + n - 1].stop
     return bool(_INITIALS_BEFORE.search(text[max(0, start - NEAR): start])
                 or _INITIALS_AFTER.match(text[stop: stop + NEAR]))
 
@@ -88,26 +92,26 @@ def role(text: str, tokens, words: list[str], i: int, n: int, cases: frozenset, 
     """
     before = words[i - 1] if i > 0 else ""
     window = words[max(0, i - 4): max(0, i - 1)]
-    lemmas = [morph.lemma(w) for w in window]
     start, stop = tokens[i].start, tokens[i + n - 1].stop
     if _DISTANCE_AFTER.match(text[stop: stop + NEAR]) or _DISTANCE_BEFORE.search(text[max(0, start - NEAR): start]):
         return ELSEWHERE
-    if COMPARISON.intersection(window) or COMPARISON.intersection(lemmas) or "не то что" in " ".join(window):
+    if COMPARISON.intersection(window) or "не то что" in " ".join(window):
         return ELSEWHERE
     k = i - 3 if words[i - 2: i - 1] == ["и"] else i - 2
-    clause_ends = text[stop: stop + NEAR].lstrip()[:1] in ("", *",.!;—)")
-    if before in ("в", "во", "у", "на") and k >= 0 and words[k] == "как" and clause_ends \
-            and not _starts_sentence(text, tokens, k):
-            return ELSEWHERE  # «сделайте как в Дзержинске!», not «как в Выксе записаться?»
+    if before in ("в", "во", "у", "на") and k >= 0 and words[k] == "как" \
+            and text[stop: stop + NEAR].lstrip()[:1] in ("", *",.!;—)") and not _starts_sentence(text, tokens, k):
+        return ELSEWHERE  # «сделайте как в Дзержинске!», not «как в Выксе записаться?»
     if before in ("в", "во", "на") and window[-2:] == ["у", "нас"] or window[-1:] == ["в"] and before == "черте":
         return HOME  # «а у нас в Володарске», «в черте Арзамаса»
-    near = words[max(0, i - 3): i - 1]
-    if before in ("из", "с", "со") and (ORIGIN_WORDS.intersection(near) or RELATIVES.intersection(lemmas[-2:])):
-        return ORIGIN
+    if before in ("из", "с", "со"):
+        near = words[max(0, i - 3): i - 1]
+        if ORIGIN_WORDS.intersection(near) or RELATIVES.intersection(morph.lemma(w) for w in near):
+            return ORIGIN
     if before == "до":
         return DESTINATION
     if before in ("в", "во", "на"):
         heading_to = "accs" in cases and not cases & {"loct", "loc2"}
+        lemmas = {morph.lemma(w) for w in window}
         if heading_to and MOTION.intersection(lemmas) or TREATMENT.intersection(lemmas):
             return DESTINATION
     return PROBLEM
