@@ -108,7 +108,7 @@ def sources_list(obj, include_removed, as_json, db_path):
     zone = ZoneInfo(ctx.settings.timezone)
     rows = health(ctx.db, ctx.clock.now(), ctx.settings.timezone, include_removed=include_removed)
     warning = stale_warning(ctx.settings.backup_dir, ctx.clock.now())
-    if warning:
+    if warning and not as_json:  # machines read tsur_backup_age_seconds instead
         click.echo(warning, err=True)
 
     def local(moment):
