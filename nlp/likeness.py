@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import json
 import struct
-from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -79,14 +80,12 @@ class Problem:
                    lemmas, grams, vector)
 
 
-def _hashed(terms: list[str], seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Columns and unit-length sublinear weights (1 + ln count) of hashed terms."""
-    counts = Counter(abs(murmurhash3_32(t, seed=seed)) % SPACE for t in terms)
-    columns = np.fromiter(sorted(counts), dtype=np.int32, count=len(counts))
-    weights = np.log(np.fromiter((counts[c] for c in columns), dtype=np.float32,
-                                 count=len(counts))) + 1.0
+def _weights(columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct columns (sorted) and unit-length sublinear weights (1 + ln count)."""
+    distinct, counts = np.unique(columns, return_counts=True)
+    weights = np.log(counts, dtype=np.float32) + 1.0
     norm = np.linalg.norm(weights)
-    return columns, weights / norm if norm else weights
+    return distinct.astype(np.int32), weights / norm if norm else weights
 
 
 def char_grams(word: str) -> list[str]:
@@ -101,38 +100,67 @@ def char_grams(word: str) -> list[str]:
     return grams
 
 
+class Words(NamedTuple):
+    """The soft match's side of a problem: its distinct known words' unit vectors and
+    how often each occurs (a repeated word counts as often as it is written)."""
+
+    vectors: np.ndarray
+    counts: np.ndarray
+
+
 class Reader:
-    """Texts → `Problem`s; built once (the morphology and word vectors are cached)."""
+    """Texts → `Problem`s; built once: each distinct lemma's columns are computed once."""
 
     def __init__(self, morph: Morph, vectors: WordVectors):
         self.morph = morph
         self.vectors = vectors
+        self._lemma = lru_cache(maxsize=200_000)(self._lemma_terms)
+        self._words = lru_cache(maxsize=4096)(self._known_words)
+
+    def _lemma_terms(self, lemma: str) -> tuple[int, np.ndarray, int]:
+        """A lemma's column, its character n-grams' columns, its word-vector row."""
+        grams = np.fromiter((abs(murmurhash3_32(g, seed=_SEED_GRAM)) % SPACE for g in char_grams(lemma)),
+                            dtype=np.int32)
+        return abs(murmurhash3_32(lemma, seed=_SEED_LEMMA)) % SPACE, grams, self.vectors.row(lemma)
 
     def read(self, text: str) -> Problem:
         found = frozenset(places(text, self.morph))
         drop = {p.street for p in found}
         words = tuple(w for w in self.morph.lemmas(tokenize(clean(text)))
                       if w not in STOP and w not in drop and not any(c.isdigit() for c in w))
-        grams = [g for w in words for g in char_grams(w)]
-        vector = self.vectors.mean([[self.vectors.row(w) for w in words]])[0].astype(np.float32)
-        return Problem(found, words, _hashed(list(words), _SEED_LEMMA), _hashed(grams, _SEED_GRAM),
-                       vector)
+        terms = [self._lemma(w) for w in words]
+        lemmas = _weights(np.fromiter((t[0] for t in terms), dtype=np.int32, count=len(terms)))
+        grams = _weights(np.concatenate([t[1] for t in terms]) if terms else np.zeros(0, np.int32))
+        rows = [t[2] for t in terms if t[2] >= 0]
+        vector = np.zeros(DIMENSION, dtype=np.float32)
+        if rows:
+            total = self.vectors.table[rows].sum(axis=0)
+            norm = np.linalg.norm(total)
+            vector = (total / norm if norm else total).astype(np.float32)
+        return Problem(found, words, lemmas, grams, vector)
 
-    def word_matrix(self, problem: Problem) -> np.ndarray:
-        """Unit vectors of the problem's known words, one row each (for the soft match)."""
-        rows = [r for r in (self.vectors.row(w) for w in problem.words) if r >= 0]
-        if not rows:
-            return np.zeros((0, DIMENSION), dtype=np.float32)
+    def words(self, problem: Problem) -> Words:
+        """The problem's known words for the soft match (the same words, the same answer:
+        a few thousand are kept)."""
+        return self._words(problem.words)
+
+    def _known_words(self, words: tuple[str, ...]) -> Words:
+        rows, counts = np.unique([r for r in (self._lemma(w)[2] for w in words) if r >= 0],
+                                 return_counts=True)
+        if not len(rows):
+            return Words(np.zeros((0, DIMENSION), dtype=np.float32), np.zeros(0))
         matrix = self.vectors.table[rows]
-        return matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+        return Words(matrix / np.linalg.norm(matrix, axis=1, keepdims=True), counts.astype(np.float64))
 
 
-def soft_match(a: np.ndarray, b: np.ndarray) -> float:
+def soft_match(a: Words, b: Words) -> float:
     """Each word's best partner on the other side, averaged both ways (0..1)."""
-    if not len(a) or not len(b):
+    if not len(a.counts) or not len(b.counts):
         return 0.0
-    sims = a @ b.T
-    return max(0.0, float((sims.max(axis=1).mean() + sims.max(axis=0).mean()) / 2))
+    sims = a.vectors @ b.vectors.T
+    there = sims.max(axis=1) @ a.counts / a.counts.sum()
+    back = sims.max(axis=0) @ b.counts / b.counts.sum()
+    return max(0.0, float((there + back) / 2))
 
 
 def stack(rows: list[tuple[np.ndarray, np.ndarray]]) -> sp.csr_matrix:
@@ -163,20 +191,19 @@ def cosine_matrix(rows: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
     return (unit @ unit.T).toarray()
 
 
-def soft_matrix(words: list[np.ndarray]) -> np.ndarray:
-    """`soft_match` of every two word matrices at once: one product of all their words."""
+def soft_matrix(words: list[Words]) -> np.ndarray:
+    """`soft_match` of every two problems at once: one product of all their words."""
     n = len(words)
-    sizes = np.array([len(w) for w in words])
+    sizes = np.array([len(w.counts) for w in words])
     result = np.zeros((n, n))
     present = np.flatnonzero(sizes)
     if len(present) < 2:
         return result
-    kept = [words[i] for i in present]
     starts = np.concatenate([[0], np.cumsum(sizes[present])[:-1]])
-    every = np.vstack(kept)
-    sims = every @ every.T
-    best = np.maximum.reduceat(sims, starts, axis=1)  # each word's best partner in each text
-    means = np.add.reduceat(best, starts, axis=0) / sizes[present][:, None]
-    both = np.maximum((means + means.T) / 2, 0.0)
-    result[np.ix_(present, present)] = both
+    every = np.vstack([words[i].vectors for i in present])
+    counts = np.concatenate([words[i].counts for i in present])
+    best = np.maximum.reduceat(every @ every.T, starts, axis=1)  # each word's best in each text
+    totals = np.add.reduceat(counts, starts)
+    means = np.add.reduceat(best * counts[:, None], starts, axis=0) / totals[:, None]
+    result[np.ix_(present, present)] = np.maximum((means + means.T) / 2, 0.0)
     return result

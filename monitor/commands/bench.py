@@ -9,10 +9,12 @@ from pathlib import Path
 import click
 
 from monitor.commands.common import Obj, open_context
+from monitor.demo import DEMO_STREAM
 from monitor.incidents.queries import incident_count
 from monitor.incidents.repeat_quality import PAIRS, evaluate, read_pairs
 from monitor.incidents.repeats import Similarity
 from monitor.incidents.synthetic import populate
+from monitor.ingest.bench import Chunk, Stream, grow, measure_on_copy
 from nlp import ModelError, Pipeline
 from nlp.bench import bench as run
 from nlp.bench import pin_to_one_core
@@ -182,6 +184,51 @@ def bench_repeats(pairs_path, mistakes):
     if mistakes:
         for line in quality.mistakes:
             click.echo(f"  {line}")
+
+
+@bench.command("ingest")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), default="tsur-bench-ingest.db",
+              show_default=True, help="SQLite file grown once and reused by later runs.")
+@click.option("--posts", default=100_000, show_default=True, type=click.IntRange(1),
+              help="Posts to grow the database to before the measured chunk.")
+@click.option("--chunk", default=10_000, show_default=True, type=click.IntRange(1),
+              help="Posts per printed chunk (and in the measured one).")
+@click.option("--fresh", is_flag=True, help="Delete the database file first.")
+@click.pass_obj
+def bench_ingest(obj: Obj, db_path, posts, chunk, fresh):
+    """Ingest posts/s as the store grows, beside labelling speed on the same texts.
+
+    Grows a database with a generated stream (texts of the demo stream and data/labelled,
+    varied pages, authors, replies, streets and times, 1,500 posts a day) up to --posts,
+    printing each chunk, then ingests one more chunk into a copy (the grown file stays
+    for the next run). Per chunk: posts/s, the share of time in labelling, repeats,
+    spikes and storing, the pipeline's msg/s on the same texts and the ratio. One core.
+
+    Example: tsur bench ingest --posts 20000 --chunk 5000
+    """
+    settings = obj.settings
+    path = Path(db_path)
+    if fresh:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    click.echo(pin_to_one_core())
+    try:
+        stream = Stream.read(DEMO_STREAM, labelled_files(settings.data_dir))
+    except (OSError, ValueError) as error:
+        raise click.ClickException(str(error)) from None
+    ctx = open_context(settings, path, pipeline=True)
+    click.echo(f"{'stored':>9} {'posts/s':>8} {'label':>6} {'repeats':>8} {'spikes':>7} {'store':>6}"
+               f" {'labelling msg/s':>16} {'ratio':>6}")
+
+    def show(c: Chunk, note: str = "") -> None:
+        shares = c.shares()
+        click.echo(f"{c.stored:>9,} {c.posts_per_s:>8.1f} {shares['label']:>6.0%} {shares['repeats']:>8.0%}"
+                   f" {shares['spikes']:>7.0%} {shares['store']:>6.0%} {c.label_per_s:>16.0f}"
+                   f" {c.ratio:>6.3f}{note}")
+
+    grow(ctx, stream, posts, chunk, on_chunk=show)
+    show(measure_on_copy(ctx, path, stream, chunk), "  (next chunk, on a copy)")
+    ctx.db.close()
 
 
 COMMANDS: list = [bench]

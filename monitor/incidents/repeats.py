@@ -58,6 +58,9 @@ GRAMS_WEIGHT = 0.85  # shared word pieces say a little less than shared lemmas
 # among 80k pairs of labelled housing messages, the pairs whose soft match reached the
 # 0.75 that links had mean vector cosines of 0.89 and more.
 SOFT_FLOOR = 0.6
+# …and for at most this many candidates, the closest by mean word vector first (a
+# street with a hundred open incidents would otherwise cost a hundred soft matches).
+SOFT_CANDIDATES = 24
 SAME, DIFFERENT, UNKNOWN = "same", "different", "unknown"
 
 
@@ -84,7 +87,8 @@ class Similarity:
 
     @classmethod
     def of(cls, pipeline) -> Similarity:
-        return cls(getattr(pipeline, "morph", None), getattr(pipeline, "vectors", None))
+        """The one Similarity of a pipeline's morphology and vectors (its caches live on)."""
+        return _similarity(getattr(pipeline, "morph", None), getattr(pipeline, "vectors", None))
 
     @cached_property
     def reader(self) -> Reader:
@@ -95,6 +99,11 @@ class Similarity:
 
     def read(self, text: str) -> Problem:
         return self.reader.read(text)
+
+
+@lru_cache(maxsize=4)  # a hot swap brings a new pipeline; a few stay
+def _similarity(morph: Morph | None, vectors: WordVectors | None) -> Similarity:
+    return Similarity(morph, vectors)
 
 
 def place_relation(a: set[Place], b: set[Place]) -> str:
@@ -157,11 +166,12 @@ def rank(reader: Reader, group: Group, problem: Problem, since: datetime,
     same = alive & (relation == SAME)
     unknown = alive & (relation == UNKNOWN)
     threshold = np.where(same, SAME_PLACE, NO_PLACE)
-    mine = reader.word_matrix(problem)
-    if len(mine):
-        close = group.vector_cosines(problem.vector) >= SOFT_FLOOR
-        for k in np.flatnonzero((same | (unknown & close)) & (scores < threshold)):
-            scores[k] = max(scores[k], soft_match(mine, reader.word_matrix(group.problems[k])))
+    mine = reader.words(problem)
+    if len(mine.counts):
+        cosines = group.vector_cosines(problem.vector)
+        need = np.flatnonzero((same | (unknown & (cosines >= SOFT_FLOOR))) & (scores < threshold))
+        for k in need[np.argsort(-cosines[need], kind="stable")][:SOFT_CANDIDATES]:
+            scores[k] = max(scores[k], soft_match(mine, reader.words(group.problems[k])))
     chosen = np.flatnonzero((same | unknown) & (scores >= threshold))
     order = sorted(chosen, key=lambda k: (-scores[k], -group.ids[k]))
     return [(int(k), float(scores[k]), str(relation[k])) for k in order]

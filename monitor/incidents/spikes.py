@@ -48,7 +48,7 @@ from monitor.incidents.repeats import Similarity
 from monitor.incidents.states import OPEN_STATUSES, Event, TransitionError, record_event
 from monitor.titles import TOPIC_TITLES  # plain names; imports nothing of the web
 from nlp import ACTIONABLE_KINDS
-from nlp.likeness import Problem, cosine_matrix, soft_matrix
+from nlp.likeness import Problem, Words, cosine_matrix, soft_matrix
 
 if TYPE_CHECKING:  # the Context type only: context.py imports this layer
     from monitor.context import Context
@@ -159,15 +159,15 @@ def find_burst(similarity: Similarity, candidates: list[Candidate], window: time
     return best
 
 
-def problems(similarity: Similarity, candidates: list[Candidate]) -> list[tuple[Problem, np.ndarray]]:
+def problems(similarity: Similarity, candidates: list[Candidate]) -> list[tuple[Problem, Words]]:
     """Each message's problem as read at ingest (read now if it was not), and its
     words' vectors."""
     read = [Problem.from_bytes(c.problem) if c.problem else similarity.read(c.text)
             for c in candidates]
-    return [(p, similarity.reader.word_matrix(p)) for p in read]
+    return [(p, similarity.reader.words(p)) for p in read]
 
 
-def pairwise(problems: list[tuple[Problem, np.ndarray]]) -> np.ndarray:
+def pairwise(problems: list[tuple[Problem, Words]]) -> np.ndarray:
     """Similarity of every two messages' problems (0..1): the better of the cosine of
     their lemmas and the soft match of their word vectors («вода» is near
     «водоснабжение», «сухо» near «нет воды»), the address words taken out as for

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -42,12 +44,25 @@ class IngestReport:
     repeats: int = 0  # posts linked to an open incident instead of opening one
     spikes: int = 0  # bursts of similar messages that became a mass incident (monitor.incidents.spikes)
     errors: list[str] = field(default_factory=list)
+    # Seconds per stage: label, repeats (reading problems, finding repeats), spikes,
+    # and total (the rest of total is storing).
+    seconds: dict[str, float] = field(default_factory=dict)
 
     def add(self, other: IngestReport) -> None:
         for name in ("received", "stored", "duplicates", "edited", "deleted", "restored",
                      "incidents", "repeats", "spikes"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.errors.extend(other.errors)
+        for stage, seconds in other.seconds.items():
+            self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
+
+    @contextmanager
+    def timed(self, stage: str):
+        began = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - began
 
     def __str__(self) -> str:
         return (f"{self.received} received, {self.stored} new, {self.duplicates} already stored, "
@@ -65,9 +80,15 @@ def ingest(ctx: Context, posts: Iterable[Post], *, cursor: tuple[str, dict] | No
     `deleted` lists (source key, external id) of posts removed on the platform: they
     are marked deleted (their incidents stay).
     """
-    db, now = ctx.db, ctx.clock.now()
     posts = _unique(posts)
     report = IngestReport(received=len(posts))
+    with report.timed("total"):
+        _ingest(ctx, posts, report, cursor, deleted)
+    return report
+
+
+def _ingest(ctx: Context, posts: list[Post], report: IngestReport, cursor, deleted) -> None:
+    db, now = ctx.db, ctx.clock.now()
     sources = {key: ensure_source(db, key, now) for key in {p.source for p in posts}}
     if cursor:
         sources.setdefault(cursor[0], ensure_source(db, cursor[0], now))
@@ -83,19 +104,21 @@ def ingest(ctx: Context, posts: Iterable[Post], *, cursor: tuple[str, dict] | No
             edits.append((row, post))
         elif not row["deleted_at"]:
             report.duplicates += 1
-    labels = ctx.pipeline.label(
-        [p.text for p in fresh],
-        source_municipality=[sources[p.source]["municipality"] for p in fresh],
-        context=thread_contexts(db, fresh, {key: source["id"] for key, source in sources.items()}),
-    ) if fresh else []
+    with report.timed("label"):
+        labels = ctx.pipeline.label(
+            [p.text for p in fresh],
+            source_municipality=[sources[p.source]["municipality"] for p in fresh],
+            context=thread_contexts(db, fresh, {key: source["id"] for key, source in sources.items()}),
+        ) if fresh else []
     similarity = Similarity.of(ctx.pipeline)
     with ctx.open_problems.forgotten_on_error(), db.atomic():
         for post, label in zip(fresh, labels, strict=True):
             _store_new(ctx, post, label, sources[post.source], now, similarity, report)
         report.stored = len(fresh)
         if fresh:
-            report.spikes = _detect_spikes(ctx, [
-                _stored(db, sources[p.source]["id"], p.external_id)["id"] for p in fresh])
+            with report.timed("spikes"):
+                report.spikes = _detect_spikes(ctx, [
+                    _stored(db, sources[p.source]["id"], p.external_id)["id"] for p in fresh])
         for row, post in edits:
             _store_edit(db, row, post, now)
         report.edited = len(edits)
@@ -108,7 +131,6 @@ def ingest(ctx: Context, posts: Iterable[Post], *, cursor: tuple[str, dict] | No
             db["sources"].update(sources[cursor[0]]["id"], {
                 "cursor": json.dumps(cursor[1], ensure_ascii=False), "last_success_at": iso(now),
             })
-    return report
 
 
 def _detect_spikes(ctx: Context, post_ids: list[int]) -> int:
@@ -165,9 +187,10 @@ def _store_new(ctx: Context, post: Post, label, source: dict, now, similarity, r
         return  # the author answering our question or rating the solution
     if label.kind not in ACTIONABLE_KINDS or _organisation_speaking(db, post, source):
         return
-    problem = similarity.read(post.text)
-    db["post_problems"].insert({"post_id": post_id, "problem": problem.to_bytes()})
-    match = find_repeat(ctx, similarity, problem, label.topic, label.municipality, now)
+    with report.timed("repeats"):
+        problem = similarity.read(post.text)
+        db["post_problems"].insert({"post_id": post_id, "problem": problem.to_bytes()})
+        match = find_repeat(ctx, similarity, problem, label.topic, label.municipality, now)
     if match:
         link(ctx, match.incident_id, post_id, match.score, "system:ingest", match.reason, now)
         report.repeats += 1
