@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # the Context type only: context.py imports this layer
     from monitor.context import Context
 
 log = logging.getLogger(__name__)
+CHUNK = 400  # rows per statement (SQLite allows 32,766 parameters; a post row has 11)
 
 
 @dataclass
@@ -93,8 +94,9 @@ def _ingest(ctx: Context, posts: list[Post], report: IngestReport, cursor, delet
     if cursor:
         sources.setdefault(cursor[0], ensure_source(db, cursor[0], now))
     fresh, edits, restored = [], [], []
+    known = _known(db, posts, sources)
     for post in posts:
-        row = _stored(db, sources[post.source]["id"], post.external_id)
+        row = known.get((post.source, post.external_id))
         if row is None:
             fresh.append(post)
             continue
@@ -112,13 +114,13 @@ def _ingest(ctx: Context, posts: list[Post], report: IngestReport, cursor, delet
         ) if fresh else []
     similarity = Similarity.of(ctx.pipeline)
     with ctx.open_problems.forgotten_on_error(), db.atomic():
-        for post, label in zip(fresh, labels, strict=True):
-            _store_new(ctx, post, label, sources[post.source], now, similarity, report)
+        post_ids = _insert(ctx, fresh, labels, sources, now)
+        for post, label, post_id in zip(fresh, labels, post_ids, strict=True):
+            _handle_new(ctx, post, post_id, label, sources[post.source], now, similarity, report)
         report.stored = len(fresh)
         if fresh:
             with report.timed("spikes"):
-                report.spikes = _detect_spikes(ctx, [
-                    _stored(db, sources[p.source]["id"], p.external_id)["id"] for p in fresh])
+                report.spikes = _detect_spikes(ctx, post_ids)
         for row, post in edits:
             _store_edit(db, row, post, now)
         report.edited = len(edits)
@@ -152,15 +154,29 @@ def _unique(posts: Iterable[Post]) -> list[Post]:
     return list(latest.values())
 
 
-def _stored(db, source_id: int, external_id: str) -> dict | None:
-    rows = list(db["posts"].rows_where("source_id = ? AND external_id = ?", [source_id, external_id]))
-    return rows[0] if rows else None
+def _known(db, posts: list[Post], sources: dict) -> dict[tuple[str, str], dict]:
+    """The stored rows of a batch's posts, by (source key, external id): one query per
+    source and few hundred ids."""
+    by_source: dict[str, list[str]] = {}
+    for post in posts:
+        by_source.setdefault(post.source, []).append(post.external_id)
+    found = {}
+    for key, external_ids in by_source.items():
+        for i in range(0, len(external_ids), CHUNK):
+            part = external_ids[i:i + CHUNK]
+            for row in db["posts"].rows_where(
+                    f"source_id = ? AND external_id IN ({', '.join('?' * len(part))})",
+                    [sources[key]["id"], *part]):
+                found[(key, row["external_id"])] = row
+    return found
 
 
-def _store_new(ctx: Context, post: Post, label, source: dict, now, similarity, report) -> None:
+def _insert(ctx: Context, posts: list[Post], labels: list, sources: dict, now) -> list[int]:
+    """Store a batch's new posts and their labels, a statement per few hundred rows; the
+    posts' ids in the batch's order."""
     db = ctx.db
-    post_id = db["posts"].insert({
-        "source_id": source["id"],
+    db["posts"].insert_all(({
+        "source_id": sources[post.source]["id"],
         "external_id": post.external_id,
         "channel": post.channel,
         "parent_external_id": post.parent_id,
@@ -171,8 +187,10 @@ def _store_new(ctx: Context, post: Post, label, source: dict, now, similarity, r
         "created_at": iso(post.created_at),
         "collected_at": iso(now),
         "raw": json.dumps(post.raw, ensure_ascii=False),
-    }).last_pk
-    db["labels"].insert({
+    } for post in posts), batch_size=CHUNK)
+    stored = _known(db, posts, sources)
+    post_ids = [stored[(post.source, post.external_id)]["id"] for post in posts]
+    db["labels"].insert_all(({
         "post_id": post_id,
         "model_version": ctx.pipeline.version,
         "kind": label.kind,
@@ -182,14 +200,22 @@ def _store_new(ctx: Context, post: Post, label, source: dict, now, similarity, r
         "scores": json.dumps(label.scores, ensure_ascii=False),
         "explanations": json.dumps(label.explanations, ensure_ascii=False),
         "created_at": iso(now),
-    })
+    } for post_id, label in zip(post_ids, labels, strict=True)), batch_size=CHUNK)
+    return post_ids
+
+
+def _handle_new(ctx: Context, post: Post, post_id: int, label, source: dict, now, similarity,
+                report) -> None:
+    """A stored post: the author's answer in a thread, a repeat, or a new incident."""
+    db = ctx.db
     if resident_reply(ctx, post, post_id, source["id"]):
         return  # the author answering our question or rating the solution
     if label.kind not in ACTIONABLE_KINDS or _organisation_speaking(db, post, source):
         return
     with report.timed("repeats"):
         problem = similarity.read(post.text)
-        db["post_problems"].insert({"post_id": post_id, "problem": problem.to_bytes()})
+        db.execute("INSERT INTO post_problems (post_id, problem) VALUES (?, ?)",
+                   [post_id, problem.to_bytes()])
         match = find_repeat(ctx, similarity, problem, label.topic, label.municipality, now)
     if match:
         link(ctx, match.incident_id, post_id, match.score, "system:ingest", match.reason, now)
