@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
-import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 from monitor.collectors.runner import Runner
 from monitor.settings import load_settings
 from tests.fakes.max import FakeMax
+from tests.restart import collect_with_kills, stored_ids, versions
 
-ROOT = Path(__file__).resolve().parents[1]
 HOUSE = -70005  # a house chat where the bot is an administrator, seen for the first time
 TOWN = -70002
 
@@ -200,54 +196,12 @@ def test_kill_at_any_moment_and_restart_loses_nothing_and_stores_nothing_twice(t
             if n % 7 == 0:
                 mx.remove(written[-2])
 
-    command = [sys.executable, "-c", "from monitor.cli import cli; cli()", "collect"]
-    progress = []
-    for after_start in (0.4, 1.3):  # seconds of reading before SIGKILL
-        write(40)
-        process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.PIPE, text=True)
-        for line in process.stderr:  # loading the models takes a while; wait for the start
-            if " started " in line:
-                break
-        deadline = time.monotonic() + after_start
-        while time.monotonic() < deadline:
-            write(1)
-            time.sleep(0.05)
-        process.kill()
-        process.wait()
-        process.stderr.close()
-        progress.append(_count_posts(tmp_path / "kill.db"))
-    assert progress[-1] > 0, "the killed runs stored something before being killed"
-    write(10)
-    final = subprocess.run(command + ["--once"], env=env, cwd=ROOT, capture_output=True,
-                           text=True, timeout=120)
-    assert final.returncode == 0, final.stderr
-
-    from monitor.store import open_db
-
-    db = open_db(tmp_path / "kill.db")
-    rows = [(r["external_id"], r["deleted_at"]) for r in db.query(
-        "SELECT p.external_id, p.deleted_at FROM posts p JOIN sources s ON s.id = p.source_id"
-        " WHERE s.platform = 'max'")]
-    ids = [external_id for external_id, _ in rows]
+    progress = collect_with_kills(env, tmp_path / "kill.db", write)
+    ids, live = stored_ids(tmp_path / "kill.db", "s.platform = ?", ["max"])
     assert len(ids) == len(set(ids)), "nothing stored twice"
-    live = {external_id for external_id, deleted in rows if not deleted}
     assert live == mx.live_ids(), "every message on MAX is stored, every removed one marked"
-    assert db["post_versions"].count == 0  # nothing was "edited" by a re-read
-    assert mx.pending == [] or all(u["seq"] >= mx.pending[0]["seq"] for u in mx.pending)
+    assert versions(tmp_path / "kill.db") == 0  # nothing was "edited" by a re-read
     print("posts stored after each kill:", progress, "final:", len(ids))
-
-
-def _count_posts(path) -> int:
-    import sqlite3
-
-    if not path.exists():
-        return 0
-    with sqlite3.connect(path) as connection:
-        try:
-            return connection.execute("SELECT COUNT(*) FROM posts").fetchone()[0]
-        except sqlite3.OperationalError:
-            return 0
 
 
 # --- webhook ------------------------------------------------------------------------------------

@@ -5,19 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
-import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 from monitor.collectors.runner import Runner
 from monitor.settings import load_settings
 from tests.fakes.ok import FakeOK
+from tests.restart import collect_with_kills, stored_ids, versions
 
-ROOT = Path(__file__).resolve().parents[1]
 GROUP = "53038939046008"  # the demo configuration's OK page (Администрация г. Дзержинска)
 SOURCE = f"ok:{GROUP}"
 
@@ -251,49 +247,9 @@ def test_kill_at_any_moment_and_restart_loses_nothing_and_stores_nothing_twice(t
             if n % 9 == 0:
                 ok.delete(comment)
 
-    command = [sys.executable, "-c", "from monitor.cli import cli; cli()", "collect"]
-    progress = []
-    for after_start in (0.5, 1.5):
-        write(40)
-        process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.PIPE, text=True)
-        for line in process.stderr:
-            if " started " in line:
-                break
-        deadline = time.monotonic() + after_start
-        while time.monotonic() < deadline:
-            write(1)
-            time.sleep(0.05)
-        process.kill()
-        process.wait()
-        process.stderr.close()
-        progress.append(_count_posts(tmp_path / "kill.db"))
-    assert progress[-1] > 0, "the killed runs stored something before being killed"
-    write(10)
-    final = subprocess.run(command + ["--once"], env=env, cwd=ROOT, capture_output=True,
-                           text=True, timeout=120)
-    assert final.returncode == 0, final.stderr
-
-    from monitor.store import open_db
-
-    db = open_db(tmp_path / "kill.db")
-    rows = [(r["external_id"], r["deleted_at"]) for r in db.query(
-        "SELECT p.external_id, p.deleted_at FROM posts p JOIN sources s ON s.id = p.source_id"
-        " WHERE s.key = ?", [SOURCE])]
-    ids = [i for i, _ in rows]
+    progress = collect_with_kills(env, tmp_path / "kill.db", write, pauses=(0.5, 1.5))
+    ids, live = stored_ids(tmp_path / "kill.db", "s.key = ?", [SOURCE])
     assert len(ids) == len(set(ids))
-    assert {i for i, deleted in rows if not deleted} == ok.live_ids(GROUP)
-    assert db["post_versions"].count == 0
+    assert live == ok.live_ids(GROUP)
+    assert versions(tmp_path / "kill.db") == 0
     print("posts stored after each kill:", progress, "final:", len(ids))
-
-
-def _count_posts(path) -> int:
-    import sqlite3
-
-    if not path.exists():
-        return 0
-    with sqlite3.connect(path) as connection:
-        try:
-            return connection.execute("SELECT COUNT(*) FROM posts").fetchone()[0]
-        except sqlite3.OperationalError:
-            return 0

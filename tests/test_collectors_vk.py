@@ -19,6 +19,7 @@ from monitor.collectors.runner import Runner
 from monitor.collectors.vk import client as vk_client
 from monitor.settings import settings_from_dict
 from tests.fakes.vk import FakeVK
+from tests.restart import collect_with_kills
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -393,28 +394,7 @@ def test_kill_at_any_moment_and_restart_loses_nothing_and_stores_nothing_twice(t
             parent = posts[n % 5]
             vk.comment(-100002, parent["id"], f"Комментарий жителя номер {n}: нет воды")
 
-    command = [sys.executable, "-c", "from monitor.cli import cli; cli()", "collect"]
-    progress = []
-    for after_start in (0.4, 1.3):  # seconds of reading before SIGKILL
-        write(40)
-        process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.PIPE, text=True)
-        for line in process.stderr:  # loading the models takes a while; wait for the start
-            if " started " in line:
-                break
-        deadline = time.monotonic() + after_start
-        while time.monotonic() < deadline:
-            write(1)
-            time.sleep(0.05)
-        process.kill()
-        process.wait()
-        process.stderr.close()
-        progress.append(_count_posts(tmp_path / "kill.db"))
-    assert progress[-1] > 0, "the killed runs stored something before being killed"
-    write(10)
-    final = subprocess.run(command + ["--once"], env=env, cwd=ROOT, capture_output=True,
-                           text=True, timeout=120)
-    assert final.returncode == 0, final.stderr
+    progress = collect_with_kills(env, tmp_path / "kill.db", write)
 
     from monitor.store import open_db
 
@@ -428,18 +408,6 @@ def test_kill_at_any_moment_and_restart_loses_nothing_and_stores_nothing_twice(t
     served = {f"{o}_{i}" for kind, o, i in vk.served_ids() if kind == "post"}
     assert served <= set(rows)
     print("posts stored after each kill:", progress, "final:", len(rows))
-
-
-def _count_posts(path) -> int:
-    import sqlite3
-
-    if not path.exists():
-        return 0
-    with sqlite3.connect(path) as connection:
-        try:
-            return connection.execute("SELECT COUNT(*) FROM posts").fetchone()[0]
-        except sqlite3.OperationalError:
-            return 0
 
 
 def test_sigterm_stops_collect_cleanly(tmp_path, vk):

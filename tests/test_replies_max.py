@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from dataclasses import replace
 from datetime import timedelta
 
 import httpx
 import pytest
 
-from monitor.catalog.organisations import sync_from_settings
 from monitor.clock import iso
 from monitor.collectors.runner import Runner
-from monitor.context import Context
 from monitor.incidents.lifecycle import act
 from monitor.replies import publish_one, run_once
-from monitor.store import open_db
 from tests.fakes.max import FakeMax
+from tests.replying import collected_incident_id, lose_the_answer, platform_context, reply
 
 HOUSE = -70005
 
@@ -30,11 +26,8 @@ def mx(clock):
 
 @pytest.fixture
 def mctx(settings, clock, mx, pipeline):
-    s = replace(settings, environ={"TSUR_MAX_API_URL": mx.url, "TSUR_MAX_BOT_TOKEN": mx.token})
-    db = open_db(s.database)
-    sync_from_settings(db, s, clock.now())
-    yield Context(db, s, clock, pipeline)
-    db.close()
+    yield from platform_context(settings, clock, pipeline,
+                                {"TSUR_MAX_API_URL": mx.url, "TSUR_MAX_BOT_TOKEN": mx.token})
 
 
 @pytest.fixture
@@ -47,17 +40,8 @@ def collected_incident(ctx, mx, text="Третий день нет горяче�
                        dialog=False) -> tuple[int, dict]:
     """A resident's message read by the collector; the incident it opened."""
     message = mx.dialog(9001, text) if dialog else mx.chat_message(HOUSE, text)
-    asyncio.run(Runner(ctx, once=True).run())
     external_id = f"{message['recipient']['chat_id']}_{message['body']['mid']}"
-    row = next(ctx.db.query(
-        "SELECT i.id FROM incidents i JOIN posts p ON p.id = i.post_id WHERE p.external_id = ?",
-        [external_id]))
-    return row["id"], message
-
-
-def reply(ctx, incident_id) -> dict:
-    return list(ctx.db["reply_outbox"].rows_where("incident_id = ?", [incident_id],
-                                                  order_by="id desc", limit=1))[0]
+    return collected_incident_id(ctx, external_id), message
 
 
 def test_a_reply_links_to_the_residents_message_and_is_published_once(mctx, mx, client):
@@ -132,14 +116,7 @@ def test_too_many_requests_and_server_errors_are_retried_later(mctx, mx, client)
 def test_a_lost_answer_is_unknown_and_never_sent_again(mctx, mx):
     i, _ = collected_incident(mctx, mx)
     act(mctx, i, "acknowledge", "moderator", text="Передали.")
-    mx.inject("messages", "slow", 1.0)
-    with httpx.Client(timeout=0.3) as impatient:
-        publish_one(mctx, impatient)
-    deadline = time.monotonic() + 5
-    while not mx.sent and time.monotonic() < deadline:
-        time.sleep(0.05)
-    with httpx.Client(timeout=5) as client:
-        run_once(mctx, client)
+    lose_the_answer(mctx, mx, "messages", lambda: len(mx.sent))
     assert len(mx.sent) == 1 and reply(mctx, i)["status"] == "unknown"
 
 

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import replace
 from datetime import timedelta
 
 import httpx
 import pytest
 
-from monitor.catalog.organisations import sync_from_settings
 from monitor.clock import iso
 from monitor.collectors.runner import Runner
-from monitor.context import Context
 from monitor.incidents.lifecycle import act
 from monitor.replies import publish_one, run_once
-from monitor.store import open_db
 from tests.fakes.ok import FakeOK
+from tests.replying import collected_incident_id, lose_the_answer, platform_context, reply
 
 GROUP = "53038939046008"
 
@@ -29,12 +26,8 @@ def ok(clock):
 
 
 @pytest.fixture
-def octx(settings, clock, ok, pipeline):
-    s = replace(settings, environ={"TSUR_OK_API_URL": ok.url, **ok.env})
-    db = open_db(s.database)
-    sync_from_settings(db, s, clock.now())  # the demo configuration declares the page
-    yield Context(db, s, clock, pipeline)
-    db.close()
+def octx(settings, clock, ok, pipeline):  # the demo configuration declares the page
+    yield from platform_context(settings, clock, pipeline, {"TSUR_OK_API_URL": ok.url, **ok.env})
 
 
 @pytest.fixture
@@ -46,16 +39,7 @@ def client():
 def collected_incident(ctx, ok, text="Третий день нет горячей воды на Гайдара 12, дети мёрзнут"):
     topic = ok.topic(GROUP, "Плановые отключения воды")
     comment = ok.comment(topic["id"], text)
-    asyncio.run(Runner(ctx, once=True).run())
-    row = next(ctx.db.query(
-        "SELECT i.id FROM incidents i JOIN posts p ON p.id = i.post_id WHERE p.external_id = ?",
-        [f"{GROUP}_{topic['id']}_{comment['id']}"]))
-    return row["id"], topic, comment
-
-
-def reply(ctx, incident_id) -> dict:
-    return list(ctx.db["reply_outbox"].rows_where("incident_id = ?", [incident_id],
-                                                  order_by="id desc", limit=1))[0]
+    return collected_incident_id(ctx, f"{GROUP}_{topic['id']}_{comment['id']}"), topic, comment
 
 
 def test_a_reply_is_a_signed_comment_of_the_group_under_the_same_topic_published_once(
@@ -120,12 +104,5 @@ def test_flood_control_is_retried_later(octx, ok, client):
 def test_a_lost_answer_is_unknown_and_never_sent_again(octx, ok):
     i, _, _ = collected_incident(octx, ok)
     act(octx, i, "acknowledge", "moderator", text="Передали.")
-    ok.inject("discussions.addDiscussionComment", "slow", 1.0)
-    with httpx.Client(timeout=0.3) as impatient:
-        publish_one(octx, impatient)
-    deadline = time.monotonic() + 5
-    while not ok.posted and time.monotonic() < deadline:
-        time.sleep(0.05)
-    with httpx.Client(timeout=5) as client:
-        run_once(octx, client)
+    lose_the_answer(octx, ok, "discussions.addDiscussionComment", lambda: len(ok.posted))
     assert len(ok.posted) == 1 and reply(octx, i)["status"] == "unknown"

@@ -27,6 +27,16 @@ ROLES = ("official", "watched")
 STATUSES = ("ok", "failing", "no_access", "quota")
 FAILING_AFTER = 5  # transient errors in a row before a source counts as failing
 
+# Platforms whose chats a bot sees by number, and what to say when given something else.
+BOT_CHATS = {
+    "telegram": "Telegram chat id; the bot sees chats by number (-100…): add the bot, post a "
+                "message, and the chat appears in `tsur sources list`. Public channels without "
+                "the bot: use platform tgweb",
+    "max": "MAX chat id; the bot sees chats by number: make the bot an administrator with the "
+           "right to read all messages, post a message, and the chat appears in "
+           "`tsur sources list`",
+}
+
 # What the runner does about each kind of collectors.base.SourceError.
 STATUS_OF_KIND = {"auth": "failing", "layout": "failing", "access": "no_access", "quota": "quota"}
 
@@ -81,20 +91,10 @@ def source_key(platform: str, ident: str, *, search: bool = False) -> str:
         raise SourceProblem(
             f"{ident!r} is not a VK community id; give -<id> or club<id>, or a screen name "
             "with a TSUR_VK_TOKEN set so it can be resolved")
-    if platform == "telegram":
+    if platform in BOT_CHATS:
         if not re.fullmatch(r"-?\d+", ident):
-            raise SourceProblem(
-                f"{ident!r} is not a Telegram chat id; the bot sees chats by number "
-                "(-100…): add the bot, post a message, and the chat appears in "
-                "`tsur sources list`. Public channels without the bot: use platform tgweb")
-        return f"telegram:{ident}"
-    if platform == "max":
-        if not re.fullmatch(r"-?\d+", ident):
-            raise SourceProblem(
-                f"{ident!r} is not a MAX chat id; the bot sees chats by number: make the bot "
-                "an administrator with the right to read all messages, post a message, and "
-                "the chat appears in `tsur sources list`")
-        return f"max:{ident}"
+            raise SourceProblem(f"{ident!r} is not a {BOT_CHATS[platform]}")
+        return f"{platform}:{ident}"
     if platform == "ok":
         match = re.fullmatch(r"(?:(?:https?://)?(?:m\.)?ok\.ru/group/)?(\d+)(?:/.*)?", ident)
         if not match:

@@ -17,7 +17,7 @@ import httpx
 from monitor.collectors.ok.convert import topic_url
 from monitor.collectors.ok.signature import signed
 
-from .outcome import FAILED, RETRY, UNKNOWN, Outcome, json_answer
+from .outcome import FAILED, RETRY, UNKNOWN, Outcome, from_error_code, json_answer
 
 MAX_TEXT = 4096  # GUESS: OK documents no limit for a comment; longer replies are refused
 # OK error code -> (failure kind, the publisher tries again by itself)
@@ -59,10 +59,7 @@ def send(client: httpx.Client, base_url: str, token: str, params: dict, applicat
     if "error_code" in answer:
         code = answer.get("error_code")
         message = f"OK error {code}: {answer.get('error_msg') or 'no message'}"
-        kind, retry = ERRORS.get(code, ("other", False))
-        if retry:
-            return Outcome(RETRY, kind=kind, reason=message, retry_after=RETRY_AFTER.get(code))
-        return Outcome(FAILED, kind=kind, reason=message)
+        return from_error_code(code, message, ERRORS, RETRY_AFTER)
     if not answer.get("id"):
         return Outcome(UNKNOWN, kind="unknown", reason=f"OK answered without a comment id: "
                                                        f"{str(answer)[:200]}")

@@ -34,6 +34,15 @@ class Outcome:
         return cls(FAILED, kind=kind, reason=reason)
 
 
+def from_error_code(code, message: str, errors: dict, retry_after: dict) -> Outcome:
+    """A platform's numbered error through its table of code -> (failure kind, the
+    publisher tries again by itself); an unknown code is a failure of kind `other`."""
+    kind, retry = errors.get(code, ("other", False))
+    if retry:
+        return Outcome(RETRY, kind=kind, reason=message, retry_after=retry_after.get(code))
+    return Outcome(FAILED, kind=kind, reason=message)
+
+
 def json_answer(response, platform: str):
     """The platform's JSON object, or an UNKNOWN outcome: it answered, so the reply may
     have gone out, and nobody must send it again blindly."""

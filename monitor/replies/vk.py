@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import httpx
 
-from .outcome import FAILED, RETRY, UNKNOWN, Outcome, json_answer
+from .outcome import RETRY, UNKNOWN, Outcome, from_error_code, json_answer
 
 API_VERSION = "5.199"
 
@@ -49,10 +49,7 @@ def send(client: httpx.Client, base_url: str, token: str, params: dict) -> Outco
         error = answer["error"] if isinstance(answer["error"], dict) else {}
         code = error.get("error_code")
         message = f"VK error {code}: {error.get('error_msg') or 'no message'}"
-        kind, retry = ERRORS.get(code, ("other", False))
-        if retry:
-            return Outcome(RETRY, kind=kind, reason=message, retry_after=RETRY_AFTER.get(code))
-        return Outcome(FAILED, kind=kind, reason=message)
+        return from_error_code(code, message, ERRORS, RETRY_AFTER)
     result = answer.get("response")
     if not isinstance(result, dict) or not result.get("comment_id"):
         return Outcome(UNKNOWN, kind="unknown", reason=f"VK answered without a comment id: "
