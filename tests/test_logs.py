@@ -110,6 +110,9 @@ def test_a_scripted_run_logs_json_lines_without_secrets_or_session_ids(env, fake
     client = TestClient(create_app(ctx))
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
     client.post("/login", data={"login": "admin", "password": "admin-password-1", "csrf_token": token})
+    timed = re.search(r'^tsur_ingest_stage_seconds_count\{stage="label"\} (\S+)$',
+                      client.get("/metrics").text, re.M)
+    assert timed and float(timed.group(1)) >= 1, "the collector timed its labelling"
     for page in ("/", "/admin/sources", "/metrics", "/healthz", "/no-such-page"):
         answer = client.get(page, headers={"X-Request-ID": "req-42"} if page == "/" else {})
         assert answer.headers["X-Request-ID"]

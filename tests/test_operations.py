@@ -18,6 +18,7 @@ from monitor.context import Context
 from monitor.demo import seed_users
 from monitor.ingest import ingest
 from monitor.ingest.post import Post
+from monitor.ingest.timings import record as record_timings
 from monitor.store import migrations
 from monitor.store.backup import backup
 from monitor.web.app import create_app
@@ -61,7 +62,7 @@ def test_healthz_fails_with_pending_migrations_or_missing_models(ctx, tmp_path):
 def test_metrics_after_a_scripted_run(ctx, clock):
     seed_users(ctx)
     now = clock.now()
-    ingest(ctx, [
+    report = ingest(ctx, [
         Post("vk:-100001", "-100001_1_1", "vk_comment", "На Автозаводе третий день нет горячей воды",
              now - timedelta(minutes=30)),
         Post("vk:-100001", "-100001_1_2", "vk_comment", "Спасибо за концерт в парке, было здорово",
@@ -69,6 +70,7 @@ def test_metrics_after_a_scripted_run(ctx, clock):
         Post("vk:-100003", "-100003_2_1", "vk_comment", "В подъезде на Гайдара 12 пахнет газом!",
              now - timedelta(minutes=10)),
     ], cursor=("vk:-100001", {"offset": 2}))
+    record_timings(ctx.db, report)  # as the collector does after each batch
     incidents = ctx.db.execute("SELECT count(*) FROM incidents").fetchone()[0]
     assert incidents >= 2
     record_failure(ctx.db, "vk:-100003", now, SourceError("VK error 5: token", "auth", code=5),
@@ -91,6 +93,11 @@ def test_metrics_after_a_scripted_run(ctx, clock):
     assert value("tsur_source_lag_seconds", source="vk:-100001") == 20 * 60
     assert value("tsur_backup_age_seconds") == float("inf")
     assert value("tsur_migrations_pending") == 0
+    assert value("tsur_ingest_stage_seconds_count", stage="label") == 1
+    assert 0 < value("tsur_ingest_stage_seconds_sum", stage="label") <= value(
+        "tsur_ingest_stage_seconds_sum", stage="total")
+    assert value("tsur_ingest_stage_seconds_bucket", stage="label", le="+Inf") == 1
+    assert value("tsur_ingest_messages_total", stage="label") == 3
 
     clock.advance(timedelta(days=2))  # every first-reply deadline has passed
     backup(ctx.settings.database, ctx.settings.backup_dir, clock.now() - timedelta(hours=2))

@@ -24,6 +24,7 @@ from monitor.catalog.organisations import ensure_source, source_by_key, sync_fro
 from monitor.catalog.sources import active_sources, record_failure, record_success
 from monitor.clock import parse_time
 from monitor.ingest import IngestReport, ingest
+from monitor.ingest.timings import record as record_timings
 
 from . import registry
 from .base import Batch, SourceError
@@ -158,13 +159,9 @@ class Runner:
                 sink = await telegram.feed_raw(payloads)
                 return sink.posts, []
             return InboxCollector("telegram", self._read_inbox, convert)
-        if plan.key == registry.MAX_WEBHOOK_SOURCE and plan.collector is not None:
-            bot = plan.collector
-
-            async def convert_max(payloads):
-                changes = bot.convert(payloads)
-                return changes.posts, changes.deleted
-            return InboxCollector("max", self._read_inbox, convert_max)
+        if getattr(plan.collector, "inbox", None):  # pushed to the web app (MAX, OK webhooks)
+            return InboxCollector(plan.collector.inbox, self._read_inbox,
+                                  plan.collector.from_inbox)
         return plan.collector
 
     async def _unavailable(self, plan) -> None:
@@ -302,6 +299,7 @@ class Runner:
         deleted = [d if isinstance(d, tuple) else (key, d) for d in batch.deleted]
         ctx.refresh_pipeline()  # a version promoted meanwhile labels this batch
         report = ingest(ctx, posts, cursor=(key, batch.cursor), deleted=deleted)
+        record_timings(db, report)  # for /metrics: how long labelling takes
         record_success(db, key)
         return report
 

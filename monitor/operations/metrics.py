@@ -13,7 +13,12 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
 
 from monitor.catalog.sources import health as source_health
@@ -21,6 +26,7 @@ from monitor.clock import iso
 from monitor.context import Context
 from monitor.incidents.queries import count_by_status
 from monitor.incidents.states import STATUSES
+from monitor.ingest.timings import histograms
 from monitor.store import pending_migrations
 from monitor.store.backup import backup_age, last_backup
 
@@ -45,6 +51,7 @@ class TsurCollector(Collector):
         yield from incidents(self.ctx, now)
         yield from outboxes(self.ctx)
         yield from backups(self.ctx, now)
+        yield from ingest_stages(self.ctx)
         pending = GaugeMetricFamily("tsur_migrations_pending",
                                     "Schema migrations not yet applied (run tsur db upgrade).")
         pending.add_metric([], len(pending_migrations(self.ctx.db)))
@@ -126,3 +133,19 @@ def backups(ctx: Context, now: datetime) -> Iterator[Metric]:
     size = GaugeMetricFamily("tsur_backup_size_bytes", "Size of the last successful backup.")
     size.add_metric([], last_backup(ctx.settings.backup_dir).get("last_size") or 0)
     yield size
+
+
+def ingest_stages(ctx: Context) -> Iterator[Metric]:
+    """Seconds per batch and stage as the collectors measured them; `label` is the NLP
+    pipeline. Per message: rate of the sum over rate of tsur_ingest_messages_total."""
+    seconds = HistogramMetricFamily(
+        "tsur_ingest_stage_seconds", "Seconds an ingest batch spent per stage (label: the "
+        "NLP pipeline; total: the whole batch).", labels=["stage"])
+    messages = CounterMetricFamily("tsur_ingest_messages", "Messages stored by the batches "
+                                   "timed, per stage.", labels=["stage"])
+    for histogram in histograms(ctx.db):
+        seconds.add_metric([histogram.stage], [("+Inf" if math.isinf(bound) else str(bound), n)
+                                               for bound, n in histogram.buckets],
+                           sum_value=histogram.seconds)
+        messages.add_metric([histogram.stage], histogram.messages)
+    yield from (seconds, messages)

@@ -25,6 +25,7 @@ from .schema_incidents import (
     web_006_deadline_order,
     web_007_routing_rules,
 )
+from .schema_ingest import ingest_001_stage_timings
 from .schema_retraining import retraining_001_label_corrections, retraining_002_model_comparisons
 
 MIGRATIONS = [
@@ -46,6 +47,7 @@ MIGRATIONS = [
     w004_thread_and_author_indexes,
     w005_ingest_indexes,
     w006_post_problems,
+    ingest_001_stage_timings,
 ]
 
 # Migrations applied under an older name: the record is renamed, the migration not rerun.
