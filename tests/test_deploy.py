@@ -97,7 +97,9 @@ def test_alerts_and_the_dashboard_name_only_metrics_tsur_exposes(tmp_path):
     client = TestClient(create_app(Context(open_db(settings.database), settings, SystemClock()),
                                    "k"))
     exposed = set(re.findall(r"^# TYPE (\w+) (\w+)", client.get("/metrics").text, re.M))
-    names = {name for name, _ in exposed} | {f"{n}_total" for n, kind in exposed if kind == "counter"}
+    suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count")}
+    names = {name for name, _ in exposed} | {
+        name + suffix for name, kind in exposed for suffix in suffixes.get(kind, ())}
     for path in (DEPLOY / "prometheus" / "alerts.yml", DEPLOY / "grafana" / "tsur.json"):
         used = set(re.findall(r"\btsur_[a-z_]+", path.read_text(encoding="utf-8")))
         assert used and used <= names, f"{path.name} names {sorted(used - names)}"
