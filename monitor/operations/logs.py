@@ -27,7 +27,7 @@ PATTERNS = (
     (re.compile(r"((?:X-Telegram-Bot-Api-Secret-Token|Authorization|Cookie)[\"']?\s*[:=]\s*[\"']?)"
                 r"[^\s\"',}]+", re.I), rf"\1{MASK}"),
 )
-QUIET = ("httpx", "httpcore", "aiogram.event", "urllib3")
+QUIET = ("httpx", "httpcore", "aiogram.event", "urllib3", "pymorphy3")
 
 log = logging.getLogger("tsur")
 _state = {"format": "text"}
