@@ -181,13 +181,15 @@ def pairwise(problems: list[tuple[Problem, Words]]) -> np.ndarray:
 def peel(matrix: np.ndarray, threshold: float) -> tuple[list[int], list[float]]:
     """Drop the message least like the others, one at a time, until every message
     kept is on average at least `threshold` like the other ones kept."""
-    kept = list(range(matrix.shape[0]))
+    kept = np.arange(matrix.shape[0])
+    sums = matrix.sum(axis=1)  # each message's likeness to the ones kept (the diagonal is 0)
     while len(kept) > 1:
-        means = matrix[np.ix_(kept, kept)].sum(axis=1) / (len(kept) - 1)
+        means = sums[kept] / (len(kept) - 1)
         worst = int(np.argmin(means))
         if means[worst] >= threshold:
-            return kept, [round(float(m), 3) for m in means]
-        kept.pop(worst)
+            return kept.tolist(), [round(float(m), 3) for m in means]
+        sums -= matrix[:, kept[worst]]  # one column less, not a new sum over the rest
+        kept = np.delete(kept, worst)
     return [], []
 
 
