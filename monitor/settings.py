@@ -52,6 +52,12 @@ ENVIRONMENT = (
            "Session (access_token) of an administrator of the OK group pages, with the rights "
            "VALUABLE_ACCESS, GROUP_CONTENT and LONG_ACCESS_TOKEN; reads topics and comments "
            "and posts replies as the group."),
+    EnvVar("TSUR_OK_GROUP_TOKEN", None,
+           "Token of an OK group for its Bot API (group settings → «Работа с API» → «Получить "
+           "ключ доступа»): messages residents write to the group, and replies to them."),
+    EnvVar("TSUR_OK_WEBHOOK_SECRET", None,
+           "The last part of the webhook URL /ok/webhook/<secret> subscribed for the group "
+           "(OK signs nothing: the unguessable URL proves the sender)."),
     EnvVar("TSUR_VK_CALLBACK_CONFIRMATION", None,
            "String the VK Callback API expects back from /vk/callback (community settings)."),
     EnvVar("TSUR_VK_CALLBACK_SECRET", None,

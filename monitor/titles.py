@@ -49,7 +49,8 @@ EVENT_TITLES = {
 ROLE_TITLES = {"admin": "администратор", "moderator": "модератор ЦУР", "official": "сотрудник органа",
                "data_scientist": "аналитик данных"}
 CHANNEL_TITLES = {"vk_post": "пост ВК", "vk_comment": "комментарий ВК", "telegram": "Telegram",
-                  "max": "MAX", "ok_post": "тема ОК", "ok_comment": "комментарий ОК"}
+                  "max": "MAX", "ok_post": "тема ОК", "ok_comment": "комментарий ОК",
+                  "ok_message": "сообщение группе ОК"}
 GROUP_TITLES = {"day": "день", "week": "неделя", "month": "месяц", "organisation": "организация",
                 "municipality": "муниципалитет", "topic": "тема", "channel": "канал",
                 "all": "всего"}

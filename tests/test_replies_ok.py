@@ -106,3 +106,39 @@ def test_a_lost_answer_is_unknown_and_never_sent_again(octx, ok):
     act(octx, i, "acknowledge", "moderator", text="Передали.")
     lose_the_answer(octx, ok, "discussions.addDiscussionComment", lambda: len(ok.posted))
     assert len(ok.posted) == 1 and reply(octx, i)["status"] == "unknown"
+
+
+# --- messages to the group (the group Bot API) ---------------------------------------------------
+
+
+def test_a_message_to_the_group_is_checked_stored_once_and_answered_in_its_chat(
+        settings, clock, ok, pipeline, client):
+    from fastapi.testclient import TestClient
+
+    from monitor.web.app import create_app
+
+    env = {"TSUR_OK_API_URL": ok.url, **ok.env, "TSUR_OK_GROUP_TOKEN": ok.group_token,
+           "TSUR_OK_WEBHOOK_SECRET": "k7Hq2xPz9"}
+    for ctx in platform_context(settings, clock, pipeline, env):
+        web = TestClient(create_app(ctx, secret_key="k"))
+        pushed = ok.group_message("chat:C3ecb9d02a600",
+                                  "Здравствуйте! На Гайдара 12 третий день нет горячей воды")
+        assert web.post("/ok/webhook/wrong", json=pushed).status_code == 404
+        for _ in range(2):  # OK sends again until it gets 200
+            assert web.post("/ok/webhook/k7Hq2xPz9", json=pushed).status_code == 200
+        assert web.post("/ok/webhook/k7Hq2xPz9", json={"recipient": {"chat_id": "chat:1"},
+                                                       "chat_control": {}}).status_code == 200
+        assert ctx.db["callback_inbox"].count == 1
+
+        external_id = f"chat:C3ecb9d02a600_{pushed['message']['mid']}"
+        i = collected_incident_id(ctx, external_id)
+        post = next(ctx.db.query("SELECT * FROM posts WHERE external_id = ?", [external_id]))
+        assert post["channel"] == "ok_message" and post["author_id"] == "ok:571000009"
+        act(ctx, i, "acknowledge", "moderator", text="Передали в Водоканал, ответим сегодня.")
+        run_once(ctx, client)
+        run_once(ctx, client)
+        assert ok.chat_sent == [{"chat_id": "chat:C3ecb9d02a600",
+                                 "text": "Передали в Водоканал, ответим сегодня."}]
+        row = reply(ctx, i)
+        assert row["status"] == "published" and row["account"] == "ok:messages"
+        assert ok.calls("graph.messages")[0]["params"]["access_token"] == ok.group_token

@@ -7,6 +7,9 @@
 - `telegram:*` → one stream for the bot (TSUR_TELEGRAM_BOT_TOKEN): long polling, or the
   webhook inbox when TSUR_TELEGRAM_WEBHOOK_URL is set.
 - `tgweb:<channel>` → monitor.collectors.tgweb.make_collector (a separate module).
+- `ok:messages` → what residents write to the group's chats (the group Bot API pushes
+  it to /ok/webhook/<secret>; TSUR_OK_GROUP_TOKEN and TSUR_OK_WEBHOOK_SECRET), read from
+  the inbox.
 - `ok:<group id>` → the group's topics and comments (monitor.collectors.ok) with the
   application's keys and a session from TSUR_OK_APPLICATION_KEY,
   TSUR_OK_APPLICATION_SECRET_KEY and TSUR_OK_ACCESS_TOKEN.
@@ -28,6 +31,8 @@ from .max import BOT_SOURCE as MAX_BOT_SOURCE
 from .max import MaxCollector
 from .ok import GroupCollector, OkClient
 from .ok.client import ENV as OK_ENV
+from .ok.messages import SOURCE as OK_MESSAGES_SOURCE
+from .ok.messages import GroupMessages
 from .vk.client import VkClient
 from .vk.longpoll import LongPollCollector
 from .vk.search import SearchCollector
@@ -64,7 +69,8 @@ def build(rows: list[dict], settings: Settings, clock, *, once: bool = False) ->
              if r["platform"] == "vk" and _is_int(r.get("external_id"))}
     plans = []
     for row in rows:
-        if row["platform"] in ("telegram", "max") or row["key"] in (VK_CALLBACK_SOURCE,):
+        if row["platform"] in ("telegram", "max") or row["key"] in (VK_CALLBACK_SOURCE,
+                                                                     OK_MESSAGES_SOURCE):
             continue  # read through the bot streams / the inbox below
         try:
             if row["platform"] == "vk":
@@ -97,6 +103,9 @@ def build(rows: list[dict], settings: Settings, clock, *, once: bool = False) ->
                           problem="Telegram sources need TSUR_TELEGRAM_BOT_TOKEN (a bot from "
                                   "@BotFather, added to the channels and chats)"))
     plans += _max(rows, settings, once)
+    if settings.secret("TSUR_OK_GROUP_TOKEN") and settings.secret("TSUR_OK_WEBHOOK_SECRET"):
+        plans.append(Plan(OK_MESSAGES_SOURCE, "OK group messages (pushed to /ok/webhook/…)",
+                          GroupMessages()))
     return plans
 
 
@@ -108,8 +117,10 @@ def _max(rows, settings, once) -> list[Plan]:
                 "MAX sources need TSUR_MAX_BOT_TOKEN (a bot made on business.max.ru, an "
                 "administrator of the chats with the right to read all messages)"))]
         return []
-    collector = MaxCollector(token, settings.secret("TSUR_MAX_API_URL"), wait=0 if once else 30)
-    if settings.secret("TSUR_MAX_WEBHOOK_URL"):
+    pushed = bool(settings.secret("TSUR_MAX_WEBHOOK_URL"))
+    collector = MaxCollector(token, settings.secret("TSUR_MAX_API_URL"), wait=0 if once else 30,
+                             pushed=pushed)
+    if pushed:
         return [Plan(MAX_WEBHOOK_SOURCE, "MAX webhook (updates pushed to /max/webhook)",
                      collector)]
     return [Plan(MAX_BOT_SOURCE, "MAX bot (dialogs)", collector)]

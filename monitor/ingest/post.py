@@ -7,7 +7,7 @@ from datetime import datetime
 
 from monitor.clock import as_utc
 
-CHANNELS = ("vk_post", "vk_comment", "telegram", "max", "ok_post", "ok_comment")
+CHANNELS = ("vk_post", "vk_comment", "telegram", "max", "ok_post", "ok_comment", "ok_message")
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from monitor.clock import iso
 from monitor.incidents import outbox, reply_times
 from monitor.incidents.states import Event, record_event
 
-from . import max_bot, ok, telegram, vk
+from . import max_bot, ok, ok_bot, telegram, vk
 from .outcome import FAILED, PUBLISHED, RETRY, UNKNOWN, Outcome
 from .targets import NotPublishable, describe, resolve, shown
 
@@ -37,7 +37,8 @@ ACTOR = "system:replies"
 MAX_ATTEMPTS = 5  # transient failures in a row before a person is asked
 STUCK_AFTER = timedelta(minutes=10)  # a row `sending` this long: the publisher died mid-way
 SENDERS = {"vk": (vk.send, "TSUR_VK_API_URL"), "telegram": (telegram.send, "TSUR_TELEGRAM_API_URL"),
-           "max": (max_bot.send, "TSUR_MAX_API_URL"), "ok": (ok.send, "TSUR_OK_API_URL")}
+           "max": (max_bot.send, "TSUR_MAX_API_URL"), "ok": (ok.send, "TSUR_OK_API_URL"),
+           "ok_bot": (ok_bot.send, "TSUR_OK_API_URL")}
 # Secrets a sender needs besides the account's token (OK signs with the application's keys).
 KEYS = {"ok": ("TSUR_OK_APPLICATION_KEY", "TSUR_OK_APPLICATION_SECRET_KEY")}
 TIMEOUT = httpx.Timeout(15.0, connect=5.0)

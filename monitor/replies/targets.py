@@ -8,7 +8,8 @@
   from the ЦУР's bot (TSUR_MAX_BOT_TOKEN);
 - an OK topic `<group>_<topic>` or comment `<group>_<topic>_<comment>`: a comment from
   the group under the same topic, answering the resident's comment (TSUR_OK_ACCESS_TOKEN,
-  a group administrator's session).
+  a group administrator's session); a message to the group `<chat>_<mid>`: a message
+  back into the same chat through the group Bot API (TSUR_OK_GROUP_TOKEN).
 
 The account is the organisation's linked one: for VK the community that owns the
 wall (a reply on an administration's page comes from that administration) when the
@@ -34,6 +35,7 @@ BOT_TOKEN = "TSUR_TELEGRAM_BOT_TOKEN"
 MAX_TOKEN = "TSUR_MAX_BOT_TOKEN"
 OK_ID = re.compile(r"^(\d+)_(\d+)(?:_(\d+))?$")
 OK_TOKEN = "TSUR_OK_ACCESS_TOKEN"
+OK_CHAT_ID = re.compile(r"^(chat:[^_]+)_(mid:.+)$")
 
 
 class NotPublishable(Exception):
@@ -168,6 +170,10 @@ def _max(row: dict) -> Target:
 
 
 def _ok(row: dict) -> Target:
+    chat = OK_CHAT_ID.match(row["post_external_id"] or "")
+    if chat:  # a message to the group: the answer goes back into the same chat
+        return Target("ok_bot", {"chat_id": chat.group(1), "text": row["text"]},
+                      "TSUR_OK_GROUP_TOKEN", "ok:messages")
     if row["mode"] == "dm":
         raise NotPublishable("unsupported", "private messages on Одноклассники are not sent by "
                                             "tsur: answer by hand")

@@ -1,4 +1,4 @@
-"""Platform callbacks: VK Callback API events, the Telegram and the MAX webhooks.
+"""Platform callbacks: VK Callback API events, the Telegram, MAX and OK group webhooks.
 
 Both platforms resend an event until they get a success answer, so an event is stored
 in `callback_inbox` before the answer and `tsur collect` labels and ingests it from
@@ -46,6 +46,12 @@ async def max_webhook(request: Request):
     update = await _json(request)
     return await run_in_threadpool(_with_db, request, _max_update, update,
                                    request.headers.get("X-Max-Bot-Api-Secret", ""))
+
+
+@router.post("/ok/webhook/{secret}")
+async def ok_webhook(request: Request, secret: str):
+    message = await _json(request)
+    return await run_in_threadpool(_with_db, request, _ok_message, message, secret)
 
 
 def _with_db(request: Request, handler, *args):
@@ -113,6 +119,18 @@ def _max_update(ctx: Context, update: dict | None, sent: str):
     digest = hashlib.sha256(json.dumps(update, sort_keys=True, ensure_ascii=False)
                             .encode("utf-8")).hexdigest()
     _store(ctx, "max", None, digest, update)
+    return JSONResponse({"success": True})
+
+
+def _ok_message(ctx: Context, message: dict | None, sent: str):
+    """OK signs nothing it pushes: the secret part of the subscribed URL proves the sender."""
+    secret = ctx.settings.secret("TSUR_OK_WEBHOOK_SECRET")
+    if not secret or not hmac.compare_digest(sent, secret):
+        return JSONResponse({"success": False}, status_code=404)
+    mid = ((message or {}).get("message") or {}).get("mid")
+    if not mid or not ((message or {}).get("recipient") or {}).get("chat_id"):
+        return JSONResponse({"success": True})  # chat events other than messages: not stored
+    _store(ctx, "ok", None, str(mid), message)
     return JSONResponse({"success": True})
 
 

@@ -26,11 +26,18 @@ Where neither said, the fake guesses, and says so:
   back from getComments with author_type GROUP and the group's id as author_id.
 - GUESS: error codes 102 (session expired), 104 (bad signature), 8 (flood), 10
   (permission denied), 300 (not found), as remembered from the OK error list.
+The group Bot API: `group_message()` builds what OK pushes to a subscribed webhook
+({sender {user_id}, recipient {chat_id}, message {text, seq, mid}, timestamp}, as the
+documentation shows); `POST /graph/me/messages/<chat>?access_token=<group token>` with
+{recipient {chat_id}, message {text}} sends into a chat.
+- GUESS: it answers {"success": true, "message_id": "mid:…"}, and a token it does not
+  know with error 102.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import time
 from hashlib import md5
 
@@ -50,6 +57,9 @@ class FakeOK(LoopbackServer):
         self.summaries = summaries
         self.application_key, self.secret_key = "CBAFAKEAPPKEY", "FAKESECRETKEY0123456789AB"
         self.access_token = "-s-fake.session-token"
+        self.group_token = "tkn1fakeGroupToken:CQABPOJKAKEKEKEKE"
+        self.chat_sent: list[dict] = []  # every POST graph/me/messages, as received
+        self.mids = itertools.count(0x15cea67d78d2059)
         self.now = now
         self.expired = False
         self.ids = itertools.count(155_000_000_000_000)
@@ -102,6 +112,13 @@ class FakeOK(LoopbackServer):
         with self.lock:
             comment["deleted"] = True
 
+    def group_message(self, chat: str, text: str, *, user_id: str = "user:571000009") -> dict:
+        """What OK pushes to the group's webhook when a resident writes in chat `chat`."""
+        return {"sender": {"user_id": user_id}, "recipient": {"chat_id": chat},
+                "message": {"text": text, "seq": next(self.mids),
+                            "mid": f"mid:{chat.split(':', 1)[1]}.{next(self.mids):x}"},
+                "timestamp": self.now() * 1000}
+
     def live_ids(self, group_id: str) -> set[str]:
         """`<group>_<topic>` and `<group>_<topic>_<comment>` of everything not deleted
         (the group's own comments, our replies, excluded)."""
@@ -119,6 +136,8 @@ class FakeOK(LoopbackServer):
 
     def method_of(self, path: str) -> str | None:
         """The method is a parameter; `handle` puts it in the path for the faults."""
+        if path.startswith("/graph/me/messages/"):
+            return "graph.messages"
         return path.rsplit("/", 1)[-1] or None
 
     def handle(self, verb, path, params, headers):
@@ -141,6 +160,8 @@ class FakeOK(LoopbackServer):
         return params.get("sig") == md5((joined + secret).encode()).hexdigest()
 
     def route(self, verb, path, params, headers, entry) -> Answer:
+        if path.startswith("/graph/me/messages/"):
+            return self._chat_message(path.rsplit("/", 1)[-1], params)
         method = params.get("method", "")
         if params.get("application_key") != self.application_key:
             return self._error(101, "PARAM_API_KEY : Application key is invalid")
@@ -214,6 +235,18 @@ class FakeOK(LoopbackServer):
             comment["reply_to_comment_id"] = params["reply_to_comment_id"]
         self.comments[topic_id].append(comment)
         return json_answer({"id": comment["id"]})
+
+    def _chat_message(self, chat: str, params: dict) -> Answer:
+        if params.get("access_token") != self.group_token or self.expired:
+            return self._error(102)
+        recipient = json.loads(params.get("recipient") or "{}")
+        message = json.loads(params.get("message") or "{}")
+        if recipient.get("chat_id") != chat or not message.get("text"):
+            return self._error(100, "PARAM : recipient or message")
+        with self.lock:
+            self.chat_sent.append({"chat_id": chat, "text": message["text"]})
+            mid = f"mid:{chat.split(':', 1)[1]}.{next(self.mids):x}"
+        return json_answer({"success": True, "message_id": mid})
 
     def served_ids(self) -> list[tuple[str, str]]:
         with self.lock:

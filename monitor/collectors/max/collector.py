@@ -25,8 +25,10 @@ class MaxCollector:
     interval = 0.0  # GET /updates waits on the server
 
     def __init__(self, token: str, api_url: str, *, source_key: str = BOT_SOURCE,
-                 wait: int = 30):
+                 wait: int = 30, pushed: bool = False):
         self.source_key, self.wait = source_key, min(wait, 90)
+        # pushed: updates come from the webhook's inbox (the runner reads it), not /updates
+        self.inbox = "max" if pushed else None
         self.client = MaxClient(token, api_url, timeout=self.wait + 15)
         self.known: dict[str, str | None] = {}  # chat source → title (None: not known)
 
@@ -72,6 +74,11 @@ class MaxCollector:
             changes.deleted += one.deleted
             changes.names.update(one.names)
         return changes
+
+    async def from_inbox(self, payloads: list[dict]):
+        """Updates the webhook stored: (posts, deletions) for the inbox reader."""
+        changes = self.convert(payloads)
+        return changes.posts, changes.deleted
 
     async def close(self) -> None:
         await self.client.close()
