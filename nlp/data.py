@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,6 +70,20 @@ def read_labelled(paths: Iterable[str | Path], municipalities: set[str] | None =
                 seen.add(record["id"])
                 records.append(record)
     return records, problems
+
+
+def text_records(paths: Iterable[str | Path]) -> Iterator[tuple[Path, dict]]:
+    """(file, record) of every JSON line that holds a `text` string; other lines are
+    skipped (speed figures need texts, not a validation)."""
+    for path in map(Path, paths):
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(record, dict) and isinstance(record.get("text"), str):
+                    yield path, record
 
 
 def labelled_files(data_dir: str | Path) -> list[Path]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 
-from .labels import TASKS
+from .labels import ACTIONABLE_KINDS, TASKS
 
 TARGETS = {
     "needs_reaction_recall": 0.97,
@@ -16,8 +16,6 @@ TARGETS = {
     "critical_recall": 0.95,
     "critical_precision": 0.75,
 }
-# Kinds that open an incident: a resident is waiting for an answer.
-REACTION_KINDS = frozenset({"complaint", "question", "suggestion"})
 
 
 def task_report(task: str, gold: list[str], predicted: list[str]) -> dict:
@@ -61,12 +59,12 @@ def evaluate(pipeline, records: list[dict]) -> dict:
     report["topic_macro_f1"] = report["tasks"]["topic"]["macro_f1"]
     report["critical_recall"] = report["tasks"]["urgency"]["per_label"]["critical"]["recall"]
     report["critical_precision"] = report["tasks"]["urgency"]["per_label"]["critical"]["precision"]
-    needing = [(r, x) for r, x in zip(records, results, strict=True) if r["kind"] in REACTION_KINDS]
-    flagged = [x for x in results if x.kind in REACTION_KINDS]
-    caught = sum(x.kind in REACTION_KINDS for _, x in needing)
+    needing = [(r, x) for r, x in zip(records, results, strict=True) if r["kind"] in ACTIONABLE_KINDS]
+    flagged = [x for x in results if x.kind in ACTIONABLE_KINDS]
+    caught = sum(x.kind in ACTIONABLE_KINDS for _, x in needing)
     report["needs_reaction_recall"] = round(caught / max(len(needing), 1), 3)
     report["needs_reaction_precision"] = round(
-        sum(r["kind"] in REACTION_KINDS for r, x in zip(records, results, strict=True) if x.kind in REACTION_KINDS)
+        sum(r["kind"] in ACTIONABLE_KINDS for r, x in zip(records, results, strict=True) if x.kind in ACTIONABLE_KINDS)
         / max(len(flagged), 1), 3)
     # The topic a moderator routes by: right on the messages that need a reaction.
     report["topic_accuracy"] = round(sum(r["topic"] == x.topic for r, x in needing) / max(len(needing), 1), 3)

@@ -1,8 +1,9 @@
 """Hashed counts of lemmas and character n-grams, computed once for all three tasks.
 
 Columns: lemma unigrams and bigrams (what a message is about, whatever the case form)
-in the first block, character 2–5-grams of each word token in lower case, padded with
-spaces (typos, slang, word pieces pymorphy3 does not know) in the second. Hashing keeps
+in the first block, character 2–5-grams of each token in lower case, padded with spaces
+(typos, slang, word pieces pymorphy3 does not know; «?», «!» and emoji, which tell a
+question or a mood) in the second. Hashing keeps
 no vocabulary, so a model file stays small. Residents repeat the same few thousand
 words, so everything a word contributes (lemma, columns, word-vector row) is computed
 once and cached: featurising a batch is then mostly list look-ups, which is what makes
@@ -25,7 +26,7 @@ from sklearn.utils import murmurhash3_32
 from .text import Morph, Token, tokenize
 from .vectors import WordVectors
 
-FEATURES = "lemma12-char25-v3"
+FEATURES = "lemma12-char25-v4"
 LEMMA_FEATURES = 2**16
 CHAR_FEATURES = 2**17
 N_FEATURES = LEMMA_FEATURES + CHAR_FEATURES
@@ -53,10 +54,15 @@ class Batch:
 
     @cached_property
     def sublinear(self) -> sp.csr_matrix:
-        """1 + log(count) per feature: TF-IDF's sublinear term frequency, computed once
-        for the three tasks."""
-        return sp.csr_matrix((np.log(self.counts.data) + 1.0, self.counts.indices, self.counts.indptr),
-                             shape=self.counts.shape)
+        """TF-IDF's sublinear term frequency, computed once for the three tasks."""
+        return sublinear_counts(self.counts)
+
+
+def sublinear_counts(counts) -> sp.csr_matrix:
+    """1 + log(count) per feature of a count matrix."""
+    counts = sp.csr_matrix(counts)
+    counts.sort_indices()
+    return sp.csr_matrix((np.log(counts.data) + 1.0, counts.indices, counts.indptr), shape=counts.shape)
 
 
 def explainable(term: str) -> bool:
@@ -70,6 +76,15 @@ def explainable(term: str) -> bool:
 def column(term: str) -> int:
     """The lemma column of a lemma or of a "lemma lemma" bigram."""
     return abs(murmurhash3_32(term, seed=0)) % LEMMA_FEATURES
+
+
+def char_columns(token: str) -> np.ndarray:
+    """The character 2–5-gram columns of a token padded with spaces (lower case)."""
+    padded = f" {token} "
+    low, high = CHAR_NGRAMS
+    grams = [padded[i : i + n] for n in range(low, high + 1) for i in range(len(padded) - n + 1)]
+    return np.fromiter((LEMMA_FEATURES + abs(murmurhash3_32(g, seed=0)) % CHAR_FEATURES for g in grams),
+                       dtype=np.int32, count=len(grams))
 
 
 class WordTerms(NamedTuple):
@@ -90,17 +105,14 @@ class Featurizer:
         self.vectors = vectors
         self._word = lru_cache(maxsize=400_000)(self._word_terms)
         self._pair = lru_cache(maxsize=400_000)(self._pair_terms)
+        self._mark = lru_cache(maxsize=20_000)(char_columns)
 
     def _word_terms(self, token: str) -> WordTerms:
         """A word token's lemma, its columns, whether it may explain a label, its vector."""
         lower = token.lower()
         lemma = self.morph.lemma(lower)
         lemma_column = column(lemma)
-        padded = f" {lower} "
-        low, high = CHAR_NGRAMS
-        grams = [padded[i : i + n] for n in range(low, high + 1) for i in range(len(padded) - n + 1)]
-        columns = np.fromiter((lemma_column, *(LEMMA_FEATURES + abs(murmurhash3_32(g, seed=0)) % CHAR_FEATURES
-                                               for g in grams)), dtype=np.int32, count=len(grams) + 1)
+        columns = np.concatenate([np.array([lemma_column], dtype=np.int32), char_columns(lower)])
         row = self.vectors.row(lower) if self.vectors is not None else -1
         return WordTerms(lemma, lemma_column, explainable(lemma), columns, row)
 
@@ -121,12 +133,13 @@ class Featurizer:
         term_rows: list[int] = []
         term_columns: list[int] = []
         term_names: list[str] = []
-        word, pair = self._word, self._pair
+        word, pair, mark = self._word, self._pair, self._mark
         for number, text in enumerate(cleaned):
             tokens = tokenize(text)
             words = [word(t.text) for t in tokens if t.is_word]
             pairs = [pair(a.lemma, b.lemma) for a, b in zip(words, words[1:], strict=False)]
             row = [w.columns for w in words]
+            row += [mark(t.text) for t in tokens if not t.is_word]  # «?», «!», emoji: n-grams only
             if pairs:
                 row.append(np.fromiter((c for _, c, _ in pairs), dtype=np.int32, count=len(pairs)))
             pieces += row

@@ -13,8 +13,7 @@ Either way `other` is chosen only when its probability reaches a threshold chose
 the registers holdout (`decide`), so the model has to be sure that nobody need answer.
 
 Both are linear, so the weights say which of the message's own words decided: that is
-the explanation. A model file holds a dict {"tfidf", "clf", "vector_weight"} (older
-versions: a scikit-learn Pipeline of TF-IDF and the calibrated SVM, still loaded).
+the explanation. A model file holds a dict {"tfidf", "clf", "vector_weight"}.
 """
 
 from __future__ import annotations
@@ -24,11 +23,10 @@ import scipy.sparse as sp
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import normalize
 from sklearn.svm import LinearSVC
 
-from .features import N_FEATURES, Batch
+from .features import N_FEATURES, Batch, sublinear_counts
 
 FAMILIES = ("logreg", "svm")
 DEFAULT_FAMILY = "svm"
@@ -50,12 +48,6 @@ def build_estimator(family: str, c: float, seed: int = 0):
     raise ValueError(f"unknown model family {family!r}: one of {FAMILIES}")
 
 
-def _sublinear(counts) -> sp.csr_matrix:
-    counts = sp.csr_matrix(counts)
-    counts.sort_indices()
-    return sp.csr_matrix((np.log(counts.data) + 1.0, counts.indices, counts.indptr), shape=counts.shape)
-
-
 class TextClassifier:
     """A fitted model for one task, with its label set and explanations.
 
@@ -70,8 +62,6 @@ class TextClassifier:
         self.stored = stored
         # `other` only when its probability reaches this (None: the likeliest class wins).
         self.other_threshold = other_threshold
-        if isinstance(stored, Pipeline):  # a version written before the dict format
-            stored = {"tfidf": stored.named_steps["tfidf"], "clf": stored.named_steps["clf"], "vector_weight": 0.0}
         self.tfidf = stored["tfidf"]
         self.clf = stored["clf"]
         self.vector_weight = float(stored.get("vector_weight") or 0.0)
@@ -108,7 +98,7 @@ class TextClassifier:
             weighted = self.tfidf.transform(counts).tocsr()
             weighted.sort_indices()
             return weighted
-        sublinear = _sublinear(counts) if sublinear is None else sublinear
+        sublinear = sublinear_counts(counts) if sublinear is None else sublinear
         data = sublinear.data * self.tfidf.idf_[sublinear.indices]
         weighted = sp.csr_matrix((data, sublinear.indices, sublinear.indptr), shape=sublinear.shape)
         return normalize(weighted, copy=False) if weighted.shape[0] else weighted  # (normalize refuses no rows)
@@ -165,7 +155,7 @@ class TextClassifier:
     def explain(self, weighted, labels, batch: Batch, top: int = 3) -> list[list[str]]:
         """Per text, its own lemmas (and bigrams) that pushed hardest towards its label.
 
-        A term's push is its TF-IDF weight in the text times the SVM's weight for the
+        A term's push is its TF-IDF weight in the text times the model's weight for the
         label; the whole batch is scored in a few array operations.
         """
         rows, columns, names = batch.term_rows, batch.term_columns, batch.term_names

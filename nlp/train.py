@@ -15,7 +15,7 @@ import sklearn
 
 from .evaluate import task_report
 from .features import FEATURES, Batch, Featurizer
-from .labels import TASKS
+from .labels import ACTIONABLE_KINDS, TASKS
 from .models import C_BY_FAMILY, DEFAULT_FAMILY, VECTOR_WEIGHT, TextClassifier, decide
 from .registry import new_version, read_registry, save_model, write_registry
 from .text import Morph, clean
@@ -61,19 +61,22 @@ def train(train_records: list[dict], test_records: list[dict], models_dir: str |
     evaluation.update({name: (records, featurised(records)) for name, records in (others or {}).items() if records})
     tuning_batch = featurised(tuning) if tuning else None
     fingerprint = data_fingerprint(train_records)
-    progress("choosing the critical threshold (5-fold cross-validation)")
-    cleaned_train = [clean(r["text"]) for r in train_records]
-    threshold = critical_threshold(train_batch, train_records, cleaned_train, seed, family, vector_weight)
-    created = {}
+    classifiers, sure_other = {}, {}
     for task in TASKS:
         progress(f"training {task}")
         classifier = TextClassifier.fit(task, train_batch, [r[task] for r in train_records], seed, family,
                                         vector_weight=vector_weight)
-        sure_other = None
         if tuning_batch is not None and task in OTHER_CHOOSERS:
             _, probabilities = classifier.probabilities(tuning_batch.counts, vectors=tuning_batch.vectors)
-            sure_other = OTHER_CHOOSERS[task](probabilities, classifier.classes, tuning)
-            classifier.other_threshold = sure_other["value"]
+            sure_other[task] = OTHER_CHOOSERS[task](probabilities, classifier.classes, tuning)
+            classifier.other_threshold = sure_other[task]["value"]
+        classifiers[task] = classifier
+    progress("choosing the critical threshold (5-fold cross-validation)")
+    cleaned_train = [clean(r["text"]) for r in train_records]
+    threshold = critical_threshold(train_batch, train_records, cleaned_train, seed, family, vector_weight,
+                                   classifiers["kind"].other_threshold)
+    created = {}
+    for task, classifier in classifiers.items():
         metrics = {}
         for name, (records, batch) in evaluation.items():
             _, probabilities = classifier.probabilities(batch.counts, vectors=batch.vectors)
@@ -100,7 +103,7 @@ def train(train_records: list[dict], test_records: list[dict], models_dir: str |
             "data_fingerprint": fingerprint,
             "sklearn": sklearn.__version__,
             "python": platform.python_version(),
-            **({"other_threshold": sure_other} if sure_other else {}),
+            **({"other_threshold": sure_other[task]} if task in sure_other else {}),
             **({"critical_threshold": threshold} if task == "urgency" else {}),
         })
         (folder / "metrics.json").write_text(json.dumps(metrics, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
@@ -146,10 +149,10 @@ def needs_reaction_threshold(probabilities: np.ndarray, classes: list[str], reco
     The highest threshold whose recall reaches the goal and whose precision stays at the
     floor; if none keeps the floor, the lowest that reaches the goal; if none reaches
     the goal, the highest (the most recall there is)."""
-    gold = np.array([r["kind"] in REACTION_KINDS for r in records])
+    gold = np.array([r["kind"] in ACTIONABLE_KINDS for r in records])
     curve = []
     for threshold in OTHER_THRESHOLDS:
-        predicted = np.array([classes[i] in REACTION_KINDS for i in decide(probabilities, classes, threshold)])
+        predicted = np.array([classes[i] in ACTIONABLE_KINDS for i in decide(probabilities, classes, threshold)])
         recall = float((predicted & gold).sum() / max(gold.sum(), 1))
         precision = float((predicted & gold).sum() / max(predicted.sum(), 1))
         curve.append({"value": threshold, "recall": round(recall, 3), "precision": round(precision, 3)})
@@ -164,7 +167,7 @@ def topic_other_threshold(probabilities: np.ndarray, classes: list[str], records
     """The P(other) that makes a topic `other` with the best topic accuracy on the
     messages needing a reaction (the ones a moderator routes); ties go to the higher
     threshold, so `other` stays rare."""
-    needing = [i for i, r in enumerate(records) if r["kind"] in REACTION_KINDS]
+    needing = [i for i, r in enumerate(records) if r["kind"] in ACTIONABLE_KINDS]
     gold = [records[i]["topic"] for i in needing]
     best = None
     for threshold in OTHER_THRESHOLDS:
@@ -175,7 +178,6 @@ def topic_other_threshold(probabilities: np.ndarray, classes: list[str], records
     return best
 
 
-REACTION_KINDS = frozenset({"complaint", "question", "suggestion"})
 OTHER_CHOOSERS = {"kind": needs_reaction_threshold, "topic": topic_other_threshold}
 
 
@@ -195,11 +197,13 @@ THRESHOLDS = tuple(round(0.5 - 0.01 * k, 2) for k in range(41))  # 0.50, 0.49 �
 
 
 def critical_threshold(batch: Batch, records: list[dict], cleaned: list[str], seed: int = 0,
-                       family: str = DEFAULT_FAMILY, vector_weight: float = VECTOR_WEIGHT) -> dict:
+                       family: str = DEFAULT_FAMILY, vector_weight: float = VECTOR_WEIGHT,
+                       kind_threshold: float | None = None) -> dict:
     """The probability of `critical` at which a complaint is raised to critical.
 
     Chosen on the training split alone: out-of-fold kind and urgency predictions of 5
-    folds, combined as the pipeline combines them (a complaint is critical when a danger
+    folds (the kind decided with the served `other` threshold), combined as the pipeline
+    combines them (a complaint is critical when a danger
     rule fires or P(critical) reaches the threshold); the highest threshold whose recall
     of `critical` reaches CRITICAL_RECALL_GOAL, but none whose precision falls below
     CRITICAL_PRECISION_FLOOR. The test split never takes part, so its figures stay honest.
@@ -219,7 +223,7 @@ def critical_threshold(batch: Batch, records: list[dict], cleaned: list[str], se
                                        vector_weight=vector_weight)
         held_out = rows(batch, held)
         _, p = kinds.probabilities(held_out.counts, vectors=held_out.vectors)
-        complaint[held] = p.argmax(axis=1) == kinds.classes.index("complaint")
+        complaint[held] = decide(p, kinds.classes, kind_threshold) == kinds.classes.index("complaint")
         _, p = urgencies.probabilities(held_out.counts, vectors=held_out.vectors)
         probability[held] = p[:, urgencies.classes.index("critical")]
         likeliest[held] = p.argmax(axis=1) == urgencies.classes.index("critical")
@@ -240,6 +244,7 @@ def critical_threshold(batch: Batch, records: list[dict], cleaned: list[str], se
             "goal": CRITICAL_RECALL_GOAL, "precision_floor": CRITICAL_PRECISION_FLOOR}
 
 
+TUNING_NOTE = "; the `other` thresholds and the model family were chosen on it, so its figures are optimistic"
 FAMILY_TEXT = {
     "svm": "a linear SVM (C={c}) with balanced class weights, calibrated by 3-fold cross-validation (sigmoid).",
     "logreg": "multinomial logistic regression (C={c}) with balanced class weights.",
@@ -265,8 +270,8 @@ def model_card(task: str, manifest: dict, metrics: dict, records: list[dict]) ->
         FAMILY_TEXT[manifest.get("family", "svm")].format(c=manifest["C"]),
         *([f"`other` only when P(other) ≥ {manifest['other_threshold']['value']}, chosen on the"
            f" {manifest['tuning_messages']} messages of the registers holdout (never trained on): "
-           + ", ".join(f"{k} {v}" for k, v in manifest["other_threshold"].items() if k not in ("value",))
-           + "."] if manifest.get("other_threshold") else []),
+           + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in manifest["other_threshold"].items()
+                       if k != "value") + "."] if manifest.get("other_threshold") else []),
         f"Seed {manifest['seed']}, scikit-learn {manifest['sklearn']}, SHA-256 `{manifest['sha256'][:16]}…`.",
         "",
         "## Data",
@@ -278,7 +283,8 @@ def model_card(task: str, manifest: dict, metrics: dict, records: list[dict]) ->
         "## Metrics of this classifier alone (before the rules of nlp/pipeline.py)",
         f"Test split: macro-F1 {test['macro_f1']}, accuracy {test['accuracy']}.",
         *[f"{name.capitalize()} set ({sum(v['support'] for v in m['per_label'].values())} messages, written by other"
-          f" people, never trained on): macro-F1 {m['macro_f1']}, accuracy {m['accuracy']}." for name, m in others],
+          f" people, never trained on{TUNING_NOTE if name == 'registers' else ''}): macro-F1 {m['macro_f1']},"
+          f" accuracy {m['accuracy']}." for name, m in others],
         "",
         "| label | precision | recall | F1 | n |" + "".join(f" {name} F1 |" for name, _ in others),
         "|---|---|---|---|---|" + "---|" * len(others),

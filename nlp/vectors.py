@@ -13,6 +13,7 @@ navec's vocabulary is looked up by its lemma, and a text with no known word gets
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 
 import numpy as np
@@ -45,6 +46,7 @@ class WordVectors:
         self.table = np.zeros((1024, DIMENSION), dtype=np.float32)
         self.size = 0
         self._rows: dict[str, int] = {}  # navec's word → table row
+        self._lock = threading.Lock()  # the web server and a collector may label at once
         self.row = lru_cache(maxsize=400_000)(self._row)
 
     def _row(self, word: str) -> int:
@@ -57,13 +59,21 @@ class WordVectors:
                 return row
             vector = self.embedding.get(known)
             if vector is not None:
-                if self.size == len(self.table):
-                    self.table = np.concatenate([self.table, np.zeros_like(self.table)])
-                self.table[self.size] = vector
-                row = self._rows[known] = self.size
-                self.size += 1
-                return row
+                return self._append(known, vector)
         return -1
+
+    def _append(self, word: str, vector) -> int:
+        with self._lock:
+            row = self._rows.get(word)
+            if row is None:
+                table = self.table
+                if self.size == len(table):
+                    table = np.concatenate([table, np.zeros_like(table)])
+                table[self.size] = vector
+                self.table = table
+                row = self._rows[word] = self.size
+                self.size += 1
+            return row
 
     def mean(self, rows: list[list[int]]) -> np.ndarray:
         """One unit-length vector per text from its words' table rows (-1: unknown)."""
@@ -71,9 +81,11 @@ class WordVectors:
         for text in rows:
             indices += [r for r in text if r >= 0]
             indptr.append(len(indices))
+        size = max(self.size, 1)  # first the size, then the table (it only grows): another
+        table = self.table        # thread may append meanwhile
         counts = sp.csr_matrix((np.ones(len(indices), dtype=np.float32), indices, indptr),
-                               shape=(len(rows), max(self.size, 1)))
-        sums = np.asarray(counts @ self.table[: max(self.size, 1)], dtype=np.float64)
+                               shape=(len(rows), size))
+        sums = np.asarray(counts @ table[:size], dtype=np.float64)
         norms = np.linalg.norm(sums, axis=1, keepdims=True)
         return np.divide(sums, norms, out=sums, where=norms > 0)
 

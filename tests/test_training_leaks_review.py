@@ -4,8 +4,6 @@ and the features keep what the featuriser rewrite dropped (punctuation)."""
 import json
 from datetime import timedelta
 
-import pytest
-
 from monitor.cli import cli
 from monitor.demo import DEMO_CONFIG
 from monitor.ingest import ingest
@@ -22,9 +20,6 @@ SOURCE = "vk:-100003"
 HOLDOUT_TEXT = "Третью неделю на Лесной 14 не горит ни один фонарь у подъездов, ходим с телефонами"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="monitor/commands/nlp.py train: reviewed posts are checked against "
-                          "data/labelled only, not against the holdouts and the demo stream")
 def test_a_reviewed_post_with_an_evaluation_text_is_not_trained_on(ctx, runner, tmp_path):
     data = tmp_path / "data"
     (data / "labelled").mkdir(parents=True)
@@ -53,9 +48,6 @@ def test_a_reviewed_post_with_an_evaluation_text_is_not_trained_on(ctx, runner, 
     assert read_manifest(tmp_path / "models", "kind", version)["corrections"] == 0
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="nlp/features.py v3 gives character n-grams to word tokens only: «?», «!» "
-                          "and emoji add nothing (on the test split, kind macro-F1 0.889 → 0.904 with them)")
 def test_a_question_mark_changes_the_features():
     featurizer = Featurizer(Morph())
     with_mark, without = featurizer.transform([clean("когда дадут горячую воду?"),

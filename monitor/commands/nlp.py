@@ -12,7 +12,7 @@ from monitor.clock import SystemClock
 from monitor.commands.common import BATCH, municipalities
 from monitor.demo import DEMO_CONFIG, DEMO_DIR, DEMO_STREAM
 from monitor.ingest.threads import thread_root
-from monitor.retraining.corrections import export_reviews
+from monitor.retraining.corrections import export_reviews, reviews_since
 from monitor.settings import load_settings
 from monitor.store import open_db
 from nlp import ModelError, Pipeline
@@ -150,23 +150,25 @@ def train(obj, seed, promote, family, vectors, data_path, corrections, db_path):
         click.echo(f"skipped {problem}", err=True)
     if not records:
         raise click.ClickException(f"no labelled messages in {', '.join(map(str, paths))}")
-    reviews_until = None
-    if corrections and not data_path:
-        reviewed, reviews_until = reviewed_posts(settings, db_path, records)
-        records += reviewed
-    train_records, test_records = split(records)
     others = {}
     for path in holdout_files(settings.data_dir):
         others[path.stem], holdout_problems = read_labelled([path], known)
         for problem in holdout_problems:
             click.echo(f"skipped {problem}", err=True)
     others["demo"] = demo_records() if settings.region == "52" else []
+    reviews_until = None
+    if corrections and not data_path:
+        # a reviewed post whose text an evaluation set holds is left out: it would leak
+        evaluated = [r for records_ in others.values() for r in records_]
+        reviewed, reviews_until = reviewed_posts(settings, db_path, records + evaluated)
+        records += reviewed
+    train_records, test_records = split(records)
     tuning = others.get(tuning_file(settings.data_dir).stem)
     click.echo(f"{len(train_records)} training messages, {len(test_records)} held out for evaluation"
                f" (+ " + ", ".join(f"{len(v)} {k}" for k, v in others.items()) + ")")
     if not tuning:
         click.echo(f"no {tuning_file(settings.data_dir)}: `other` will be simply the likeliest class", err=True)
-    steps = ["lemmatising", "choosing the critical threshold", "training kind", "training topic", "training urgency"]
+    steps = ["lemmatising", "training kind", "training topic", "training urgency", "choosing the critical threshold"]
     with click.progressbar(length=len(steps), label="training", show_pos=True) as bar:
         def progress(step):
             bar.label = step
@@ -181,16 +183,19 @@ def train(obj, seed, promote, family, vectors, data_path, corrections, db_path):
 
 def reviewed_posts(settings, db_path, labelled: list[dict]) -> tuple[list[dict], str | None]:
     """The train share of the moderators' reviewed posts as labelled records (`tsur labels
-    export`'s rules) and the time of the latest review weighed; none without a database."""
+    export`'s rules; a text `labelled` holds is left out) and the time of the latest review
+    weighed; none without a database."""
     path = Path(db_path) if db_path else settings.database
     if not path.exists():
         click.echo(f"no database {path}: training on data/labelled alone")
         return [], None
-    export = export_reviews(open_db(path), labelled=labelled)
+    db = open_db(path, upgrade=False)
+    export = export_reviews(db, labelled=labelled)
     corrected = sum(not r["provenance"]["confirmed"] for r in export.records)
     click.echo(f"{len(export.records)} reviewed posts from {path} ({corrected} corrected):"
                f" {len(export.train)} to train on, {len(export.recent)} kept for the recent-corrections set")
-    latest = max((r["provenance"]["decided_at"] for r in export.records), default=None)
+    # every review read was weighed (learnt, kept for evaluation, or left to the data files)
+    latest = max((review["at"] for review in reviews_since(db)), default=None)
     return export.train, latest
 
 

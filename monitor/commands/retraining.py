@@ -19,7 +19,7 @@ from monitor.retraining.models import (
 )
 from monitor.store import open_db
 from nlp import Pipeline
-from nlp.data import labelled_files, read_labelled, split, tuning_file
+from nlp.data import holdout_files, labelled_files, read_labelled, split
 from nlp.labels import TASKS
 from nlp.registry import (
     ModelError,
@@ -102,8 +102,10 @@ def labels_export(obj: Obj, db_path, output, recent, since, on_conflict, correct
     if db is None:
         raise click.ClickException(f"database {db_path or settings.database} does not exist")
     labelled = _labelled(settings)
+    # a text an evaluation set holds never becomes training data
+    evaluated = read_labelled(holdout_files(settings.data_dir), municipalities(settings))[0]
     try:
-        out = export_reviews(db, labelled=labelled, since=since, on_conflict=on_conflict)
+        out = export_reviews(db, labelled=labelled + evaluated, since=since, on_conflict=on_conflict)
     except CorrectionError as error:
         raise click.ClickException(str(error)) from None
     reviewed = len(out.records) + out.same_text + out.in_data + len(out.invalid)
@@ -113,7 +115,7 @@ def labels_export(obj: Obj, db_path, output, recent, since, on_conflict, correct
     if out.same_text:
         click.echo(f"  {out.same_text} with the text of another reviewed post: kept the latest decision")
     if out.in_data:
-        click.echo(f"  {out.in_data} whose text data/labelled already holds: left to data/labelled")
+        click.echo(f"  {out.in_data} whose text data/labelled or a holdout already holds: left out")
     for problem in out.invalid:
         click.echo(f"  skipped {problem}", err=True)
     rule = "the latest review wins" if on_conflict == "latest" else "post left out"
@@ -185,9 +187,10 @@ def _pairs(values: tuple[str, ...]) -> dict[str, str]:
 def models_compare(obj: Obj, candidate, db_path, recent_path, json_path):
     """Evaluate the candidate and the production versions side by side, per label.
 
-    Both run on the same fixed test split of data/labelled, the registers holdout
-    (data/holdout/registers.jsonl) and the recently corrected messages (the test share
-    of the moderators' reviews, never trained on).
+    Both run on the same fixed test split of data/labelled, the holdouts
+    (data/holdout/*.jsonl: registers, where the model family and thresholds are chosen,
+    and unseen, the independent one) and the recently corrected messages (the test
+    share of the moderators' reviews, never trained on).
     CANDIDATE: TASK=VERSION pairs; default: the candidates of models/registry.json.
     The report is kept in the database for the data scientists' page.
 
@@ -201,8 +204,8 @@ def models_compare(obj: Obj, candidate, db_path, recent_path, json_path):
         chosen = {**production, **registry.get("candidates", {}), **_pairs(candidate)}
         labelled = _labelled(settings)
         sets = {"test": split(labelled)[1]}
-        if tuning_file(settings.data_dir).exists():  # where the model family and thresholds are chosen
-            sets["registers"] = read_labelled([tuning_file(settings.data_dir)], municipalities(settings))[0]
+        for path in holdout_files(settings.data_dir):  # registers: where family and thresholds are chosen
+            sets[path.stem] = read_labelled([path], municipalities(settings))[0]
         db = _existing_db(settings, db_path)
         if recent_path:
             sets["recent"] = read_labelled([recent_path], municipalities(settings))[0]
