@@ -142,3 +142,23 @@ def test_a_message_to_the_group_is_checked_stored_once_and_answered_in_its_chat(
         row = reply(ctx, i)
         assert row["status"] == "published" and row["account"] == "ok:messages"
         assert ok.calls("graph.messages")[0]["params"]["access_token"] == ok.group_token
+
+
+def test_the_incident_page_shows_the_topic_the_comment_answers_and_a_link_to_it(octx, ok):
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from monitor.catalog.users import create_user
+    from monitor.web.app import create_app
+
+    i, topic, _ = collected_incident(octx, ok)
+    create_user(octx.db, "moderator", "moderator-pass-1", "moderator", octx.clock.now())
+    web = TestClient(create_app(octx, secret_key="k"))
+    token = re.search(r'name="csrf_token" value="([^"]+)"', web.get("/login").text).group(1)
+    web.post("/login", data={"login": "moderator", "password": "moderator-pass-1",
+                             "csrf_token": token})
+    page = web.get(f"/incidents/{i}")
+    assert page.status_code == 200
+    assert "Плановые отключения воды" in page.text  # the topic: the thread around the comment
+    assert f"https://ok.ru/group/{GROUP}/topic/{topic['id']}" in page.text
