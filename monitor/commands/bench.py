@@ -18,7 +18,7 @@ from monitor.ingest.bench import Chunk, Stream, grow, measure_on_copy
 from nlp import ModelError, Pipeline
 from nlp.bench import bench as run
 from nlp.bench import pin_to_one_core
-from nlp.data import labelled_files
+from nlp.data import labelled_files, text_records
 
 
 @click.group()
@@ -100,17 +100,7 @@ def bench_web(obj, db_path, incidents, municipalities, requests, fresh, reuse):
 def _texts(settings, data_path: str | None) -> list[str]:
 
     paths = [Path(data_path)] if data_path else labelled_files(settings.data_dir)
-    texts = []
-    for path in paths:
-        with open(path, encoding="utf-8") as f:
-            for line in f:
-                try:
-                    record = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(record, dict) and isinstance(record.get("text"), str):
-                    texts.append(record["text"])
-    return texts
+    return [record["text"] for _, record in text_records(paths)]
 
 
 # Messages per second on one core with warm caches: the targets of the NLP issue.

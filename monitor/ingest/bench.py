@@ -15,7 +15,6 @@ reused: a later run only adds what is missing, then measures the next chunk on a
 
 from __future__ import annotations
 
-import json
 import random
 import shutil
 import sqlite3
@@ -30,6 +29,7 @@ from typing import TYPE_CHECKING
 from monitor.catalog.organisations import sync_from_settings
 from monitor.clock import FrozenClock
 from monitor.store import open_db
+from nlp.data import text_records
 
 from .batch import IngestReport, ingest
 from .post import Post
@@ -64,18 +64,11 @@ class Stream:
     @classmethod
     def read(cls, demo: Path, labelled: list[Path], seed: int = 1) -> Stream:
         texts, pages = [], {}
-        for path in [demo, *labelled]:
-            with open(path, encoding="utf-8") as f:
-                for line in f:
-                    try:
-                        record = json.loads(line)
-                    except ValueError:
-                        continue
-                    if isinstance(record, dict) and isinstance(record.get("text"), str):
-                        texts.append(record["text"])
-                        if path == demo and record.get("source") and record.get("channel"):
-                            channel = COMMENTS.get(record["channel"], record["channel"])
-                            pages[(record["source"], channel)] = Page(record["source"], channel)
+        for path, record in text_records([demo, *labelled]):
+            texts.append(record["text"])
+            if path == demo and record.get("source") and record.get("channel"):
+                channel = COMMENTS.get(record["channel"], record["channel"])
+                pages[(record["source"], channel)] = Page(record["source"], channel)
         if not texts or not pages:
             raise ValueError(f"no texts or no pages to build a stream from ({demo})")
         return cls(texts, sorted(pages.values(), key=lambda p: (p.source, p.channel)), seed)
