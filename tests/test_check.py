@@ -18,6 +18,8 @@ GOOD_ENV = {
     "TSUR_SECRET_KEY": "k" * 48,
     "TSUR_VK_TOKEN": "vk1.a.service-token",
     "TSUR_TELEGRAM_BOT_TOKEN": "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
+    "TSUR_MAX_BOT_TOKEN": "max-bot-token", "TSUR_OK_APPLICATION_KEY": "CBAKEY",
+    "TSUR_OK_APPLICATION_SECRET_KEY": "SECRET", "TSUR_OK_ACCESS_TOKEN": "-s-session",
 }
 
 BROKEN_TOML = """
@@ -90,3 +92,17 @@ def test_a_year_the_calendar_was_not_checked_for_is_a_problem(tmp_path):
     december = dict(run_checks(settings, today=date(2027, 12, 10)))
     assert "2028" in december["производственный календарь"][0].what
     assert not dict(run_checks(settings, today=date(2026, 12, 7)))["производственный календарь"]
+
+
+def test_max_and_ok_sources_name_the_variables_they_need(tmp_path, runner):
+    db_path = tmp_path / "tsur.db"
+    open_db(db_path).close()
+    env = {k: v for k, v in GOOD_ENV.items() if not k.startswith(("TSUR_MAX", "TSUR_OK"))}
+    result = runner.invoke(cli, ["--config", str(DEMO_CONFIG), "check"], env={
+        **env, "TSUR_DB": str(db_path), "TSUR_MAX_WEBHOOK_URL": "http://cur.example/max/webhook",
+        "TSUR_OK_GROUP_TOKEN": "tkn1"})
+    assert result.exit_code == 1
+    for expected in ("TSUR_MAX_BOT_TOKEN не задана", "max:-70001", "вебхук MAX нужен по https",
+                     "TSUR_OK_APPLICATION_KEY, TSUR_OK_APPLICATION_SECRET_KEY, TSUR_OK_ACCESS_TOKEN",
+                     "ok:53038939046008", "TSUR_OK_WEBHOOK_SECRET"):
+        assert expected in result.output, f"{expected!r} missing from:\n{result.output}"

@@ -17,6 +17,7 @@ from pathlib import Path
 from monitor.catalog.organisations import list_organisations
 from monitor.catalog.regions import RegionError, read_region
 from monitor.catalog.sources import active_sources
+from monitor.collectors.ok.client import ENV as OK_ENV
 from monitor.incidents.calendar import CHECKED_YEARS
 from monitor.settings import ConfigError, Settings
 from monitor.store import open_db, pending_migrations
@@ -101,11 +102,39 @@ def _tokens(settings: Settings, db) -> Iterator[Problem]:
         yield Problem("токены", "TSUR_TELEGRAM_WEBHOOK_URL задана без "
                       "TSUR_TELEGRAM_WEBHOOK_SECRET: вебхук не будет работать",
                       f"придумайте длинную случайную строку, {where}")
+    yield from _max_and_ok(settings, sources, where)
     if bool(settings.secret("TSUR_VK_CALLBACK_SECRET")) != bool(
             settings.secret("TSUR_VK_CALLBACK_CONFIRMATION")):
         yield Problem("токены", "для Callback API VK задана только одна из переменных "
                       "TSUR_VK_CALLBACK_SECRET и TSUR_VK_CALLBACK_CONFIRMATION",
                       f"возьмите обе строки в настройках Callback API сообщества, {where}")
+
+
+def _max_and_ok(settings: Settings, sources: list[tuple[str, str]], where: str
+                ) -> Iterator[Problem]:
+    """The MAX bot and the OK application, session and group webhook."""
+    chats = sorted({key for key, platform in sources if platform == "max"})
+    if chats and not settings.secret("TSUR_MAX_BOT_TOKEN"):
+        yield Problem("токены", f"TSUR_MAX_BOT_TOKEN не задана, а источники MAX есть "
+                      f"({_some(chats)})", f"возьмите токен бота на business.max.ru "
+                      f"(Чат-боты → Настройки), {where}")
+    webhook = settings.secret("TSUR_MAX_WEBHOOK_URL")
+    if webhook and (not webhook.startswith("https://")
+                    or not settings.secret("TSUR_MAX_WEBHOOK_SECRET")):
+        yield Problem("токены", "вебхук MAX нужен по https и с TSUR_MAX_WEBHOOK_SECRET",
+                      f"укажите https://<ваш домен>/max/webhook и секрет из 5–256 латинских "
+                      f"букв, цифр, «_» и «-», {where}")
+    groups = sorted({key for key, platform in sources
+                     if platform == "ok" and key.split(":", 1)[1].isdigit()})
+    missing = [name for name in OK_ENV if not settings.secret(name)]
+    if groups and missing:
+        yield Problem("токены", f"{', '.join(missing)} не заданы, а группы Одноклассников есть "
+                      f"({_some(groups)})", f"ключи приложения придут письмом от OK, сессию "
+                      f"даст вход администратора группы через OAuth; {where}")
+    if settings.secret("TSUR_OK_GROUP_TOKEN") and not settings.secret("TSUR_OK_WEBHOOK_SECRET"):
+        yield Problem("токены", "TSUR_OK_GROUP_TOKEN задана без TSUR_OK_WEBHOOK_SECRET: "
+                      "сообщения группе не будут приниматься",
+                      f"придумайте длинную случайную строку для адреса /ok/webhook/<секрет>, {where}")
 
 
 def _some(keys: list[str]) -> str:
