@@ -153,14 +153,21 @@ class Reader:
         return Words(matrix / np.linalg.norm(matrix, axis=1, keepdims=True), counts.astype(np.float64))
 
 
-def soft_match(a: Words, b: Words) -> float:
-    """Each word's best partner on the other side, averaged both ways (0..1)."""
-    if not len(a.counts) or not len(b.counts):
-        return 0.0
-    sims = a.vectors @ b.vectors.T
-    there = sims.max(axis=1) @ a.counts / a.counts.sum()
-    back = sims.max(axis=0) @ b.counts / b.counts.sum()
-    return max(0.0, float((there + back) / 2))
+def soft_matches(a: Words, others: list[Words]) -> np.ndarray:
+    """The soft match of `a` with each of `others` (0..1): each word's best partner on
+    the other side, averaged both ways; one product with all their words."""
+    result = np.zeros(len(others))
+    present = [k for k, words in enumerate(others) if len(words.counts)]
+    if not len(a.counts) or not present:
+        return result
+    sizes = np.array([len(others[k].counts) for k in present])
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    counts = np.concatenate([others[k].counts for k in present])
+    sims = a.vectors @ np.vstack([others[k].vectors for k in present]).T
+    there = a.counts @ np.maximum.reduceat(sims, starts, axis=1) / a.counts.sum()
+    back = np.add.reduceat(sims.max(axis=0) * counts, starts) / np.add.reduceat(counts, starts)
+    result[present] = np.maximum((there + back) / 2, 0.0)
+    return result
 
 
 def stack(rows: list[tuple[np.ndarray, np.ndarray]]) -> sp.csr_matrix:
@@ -192,7 +199,7 @@ def cosine_matrix(rows: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
 
 
 def soft_matrix(words: list[Words]) -> np.ndarray:
-    """`soft_match` of every two problems at once: one product of all their words."""
+    """The soft match of every two problems at once: one product of all their words."""
     n = len(words)
     sizes = np.array([len(w.counts) for w in words])
     result = np.zeros((n, n))

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from monitor.clock import iso, parse_time
-from nlp.likeness import Problem, Reader, soft_match
+from nlp.likeness import Problem, Reader, soft_matches
 from nlp.streets import Place, default_morph, places
 from nlp.text import Morph
 from nlp.vectors import WordVectors
@@ -60,7 +60,7 @@ GRAMS_WEIGHT = 0.85  # shared word pieces say a little less than shared lemmas
 SOFT_FLOOR = 0.6
 # …and for at most this many candidates, the closest by mean word vector first (a
 # street with a hundred open incidents would otherwise cost a hundred soft matches).
-SOFT_CANDIDATES = 24
+SOFT_CANDIDATES = 32
 SAME, DIFFERENT, UNKNOWN = "same", "different", "unknown"
 
 
@@ -170,8 +170,9 @@ def rank(reader: Reader, group: Group, problem: Problem, since: datetime,
     if len(mine.counts):
         cosines = group.vector_cosines(problem.vector)
         need = np.flatnonzero((same | (unknown & (cosines >= SOFT_FLOOR))) & (scores < threshold))
-        for k in need[np.argsort(-cosines[need], kind="stable")][:SOFT_CANDIDATES]:
-            scores[k] = max(scores[k], soft_match(mine, reader.words(group.problems[k])))
+        chosen = need[np.argsort(-cosines[need], kind="stable")][:SOFT_CANDIDATES]
+        soft = soft_matches(mine, [reader.words(group.problems[k]) for k in chosen])
+        scores[chosen] = np.maximum(scores[chosen], soft)
     chosen = np.flatnonzero((same | unknown) & (scores >= threshold))
     order = sorted(chosen, key=lambda k: (-scores[k], -group.ids[k]))
     return [(int(k), float(scores[k]), str(relation[k])) for k in order]
