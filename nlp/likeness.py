@@ -139,10 +139,10 @@ class Reader:
             vector = (total / norm if norm else total).astype(np.float32)
         return Problem(found, words, lemmas, grams, vector)
 
-    def words(self, problem: Problem) -> Words:
-        """The problem's known words for the soft match (the same words, the same answer:
+    def words(self, words: tuple[str, ...]) -> Words:
+        """A problem's known words for the soft match (the same words, the same answer:
         a few thousand are kept)."""
-        return self._words(problem.words)
+        return self._words(words)
 
     def _known_words(self, words: tuple[str, ...]) -> Words:
         rows, counts = np.unique([r for r in (self._lemma(w)[2] for w in words) if r >= 0],

@@ -73,7 +73,10 @@ class Group:
     last_id: int = 0
     ids: list[int] = field(default_factory=list)
     opened: list[float] = field(default_factory=list)  # POSIX seconds
-    problems: list[Problem] = field(default_factory=list)
+    # what the place relation and the soft match need of each problem (its sparse rows
+    # and vector live in the flat arrays only)
+    places: list[frozenset] = field(default_factory=list)
+    words: list[tuple[str, ...]] = field(default_factory=list)
     lemmas: Rows = field(default_factory=Rows)
     grams: Rows = field(default_factory=Rows)
     vectors: np.ndarray = field(default_factory=lambda: np.zeros((64, DIMENSION), dtype=np.float32))
@@ -90,7 +93,8 @@ class Group:
         position = len(self.ids)
         self.ids.append(incident_id)
         self.opened.append(opened_at.timestamp())
-        self.problems.append(problem)
+        self.places.append(problem.places)
+        self.words.append(problem.words)
         self.lemmas.add(problem.lemmas)
         self.grams.add(problem.grams)
         if position == len(self.vectors):

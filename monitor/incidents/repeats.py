@@ -159,19 +159,19 @@ def rank(reader: Reader, group: Group, problem: Problem, since: datetime,
         relation[group.placed] = DIFFERENT
         shared = {k for p in problem.places for k in group.by_street.get(p.street, ())}
         for k in shared:
-            relation[k] = place_relation(set(problem.places), set(group.problems[k].places))
+            relation[k] = place_relation(set(problem.places), set(group.places[k]))
     alive = np.asarray(group.opened) >= since.timestamp()
     if group.dead:
         alive[list(group.dead)] = False
     same = alive & (relation == SAME)
     unknown = alive & (relation == UNKNOWN)
     threshold = np.where(same, SAME_PLACE, NO_PLACE)
-    mine = reader.words(problem)
+    mine = reader.words(problem.words)
     if len(mine.counts):
         cosines = group.vector_cosines(problem.vector)
         need = np.flatnonzero((same | (unknown & (cosines >= SOFT_FLOOR))) & (scores < threshold))
         chosen = need[np.argsort(-cosines[need], kind="stable")][:SOFT_CANDIDATES]
-        soft = soft_matches(mine, [reader.words(group.problems[k]) for k in chosen])
+        soft = soft_matches(mine, [reader.words(group.words[k]) for k in chosen])
         scores[chosen] = np.maximum(scores[chosen], soft)
     chosen = np.flatnonzero((same | unknown) & (scores >= threshold))
     order = sorted(chosen, key=lambda k: (-scores[k], -group.ids[k]))

@@ -164,7 +164,7 @@ def problems(similarity: Similarity, candidates: list[Candidate]) -> list[tuple[
     words' vectors."""
     read = [Problem.from_bytes(c.problem) if c.problem else similarity.read(c.text)
             for c in candidates]
-    return [(p, similarity.reader.words(p)) for p in read]
+    return [(p, similarity.reader.words(p.words)) for p in read]
 
 
 def pairwise(problems: list[tuple[Problem, Words]]) -> np.ndarray:
