@@ -105,6 +105,18 @@ def test_an_edit_keeps_the_old_text_and_a_removal_marks_the_message_deleted(ctx,
     assert next(iter(stored(ctx, "max:bot").values()))["deleted_at"]
 
 
+def test_a_comment_under_a_channel_post_hangs_under_the_post(ctx, mx):
+    post = mx._message(-70009, "channel", "График вывоза мусора на декабрь", 1, "Администрация")
+    mx.queue({"update_type": "message_created", "message": post})
+    comment = mx._message(-70009, "channel", "А на Лесной опять не вывезли", 5001, "Ольга")
+    comment["recipient"]["post_id"] = post["body"]["mid"]
+    mx.queue({"update_type": "comment_created", "message": comment})
+    run_once(ctx)
+    rows = stored(ctx, "max:-70009")
+    assert rows[f"-70009_{comment['body']['mid']}"]["parent_external_id"] == \
+        f"-70009_{post['body']['mid']}"
+
+
 def test_messages_of_bots_are_not_stored(ctx, mx):
     mx._message(HOUSE, "chat", "Ответ другого бота", 4242, "Бот", is_bot=True)
     bot = mx._message(HOUSE, "chat", "Я бот", 4242, "Бот", is_bot=True)
