@@ -80,7 +80,9 @@ def db_backup(obj, db_path, directory):
 
 def _backup(settings, path: Path, directory: Path | None) -> None:
     try:
-        result = backup(path, directory or settings.backup_dir, SystemClock().now(),
+        # A database named with --db keeps its copies beside it unless [backup] dir says.
+        result = backup(path, directory or settings.backups.dir or path.parent / "backups",
+                        SystemClock().now(),
                         keep=settings.backups.keep, max_age_days=settings.backups.max_age_days)
     except BackupError as error:
         raise click.ClickException(str(error)) from None
