@@ -120,7 +120,7 @@ def test_compare_shows_both_versions_per_label_on_the_test_split_and_recent_corr
     assert "=== test:" in output and "critical_recall" in output and "municipality_accuracy" in output
     assert "F1 prod" in output and "F1 cand" in output
     stored = json.loads(ctx.db.execute("SELECT report FROM model_comparisons").fetchone()[0])
-    assert set(stored["sets"]) <= {"test", "registers", "recent"} and "test" in stored["sets"]
+    assert set(stored["sets"]) <= {"test", "registers", "unseen", "recent"} and "test" in stored["sets"]
     assert "=== registers:" in output and "needs_reaction_recall" in output
     test = stored["sets"]["test"]
     assert test["candidate"]["messages"] == test["production"]["messages"] == test["messages"]
