@@ -157,3 +157,11 @@ def test_upgrade_backs_up_first_and_keeps_the_data_of_the_first_schema(tmp_path,
     upgraded = open_db(path, upgrade=False)
     assert not [m.name for m in migrations.pending(upgraded)]
     assert [r["name"] for r in upgraded["sources"].rows] == ["Бор"]
+
+
+def test_a_backup_folder_that_cannot_be_made_is_a_clear_error(tmp_path, runner):
+    path = tmp_path / "tsur.db"
+    open_db(path).close()
+    (tmp_path / "file").write_text("not a folder", encoding="utf-8")
+    result = tsur(runner, path, "db", "backup", "--dir", str(tmp_path / "file" / "copies"))
+    assert result.exit_code == 1 and "резервная копия не сделана" in result.output

@@ -13,6 +13,7 @@ never touches the database being copied.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import os
@@ -53,7 +54,8 @@ def backup(database: Path, directory: Path, now: datetime, *, keep: int = 14,
     try:
         result = _backup(database, directory, now, keep, max_age_days)
     except (OSError, sqlite3.Error, BackupError) as error:
-        _record(directory, {"last_failure_at": iso(now), "last_error": str(error)})
+        with contextlib.suppress(OSError):  # the folder itself may be what failed
+            _record(directory, {"last_failure_at": iso(now), "last_error": str(error)})
         if isinstance(error, BackupError):
             raise
         raise BackupError(f"резервная копия не сделана: {error}") from error
