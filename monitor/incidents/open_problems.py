@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
+import scipy.sparse as sp
 
 from monitor.clock import iso, parse_time
 from nlp.likeness import SPACE, Problem, Reader
@@ -37,11 +38,12 @@ class Rows:
     def __init__(self):
         self.columns = np.zeros(1024, dtype=np.int32)
         self.weights = np.zeros(1024, dtype=np.float32)
-        self.ends: list[int] = []
+        self.ends = [0]
+        self._matrix: sp.csr_matrix | None = None  # a view of the arrays, until a row comes
 
     def add(self, row: tuple[np.ndarray, np.ndarray]) -> None:
         columns, weights = row
-        start = self.ends[-1] if self.ends else 0
+        start = self.ends[-1]
         end = start + len(columns)
         while end > len(self.columns):
             self.columns = np.concatenate([self.columns, np.zeros_like(self.columns)])
@@ -49,21 +51,20 @@ class Rows:
         self.columns[start:end] = columns
         self.weights[start:end] = weights
         self.ends.append(end)
+        self._matrix = None
 
     def dot(self, row: tuple[np.ndarray, np.ndarray], dense: np.ndarray) -> np.ndarray:
         """Dot product of `row` with each stored row; `dense` is a zeroed scratch of SPACE."""
-        n = len(self.ends)
-        if not n or not self.ends[-1]:
-            return np.zeros(n, dtype=np.float32)
+        if self._matrix is None:
+            nnz = self.ends[-1]
+            self._matrix = sp.csr_matrix(
+                (self.weights[:nnz], self.columns[:nnz], np.asarray(self.ends, dtype=np.int64)),
+                shape=(len(self.ends) - 1, SPACE))
         columns, weights = row
         dense[columns] = weights
-        nnz = self.ends[-1]
-        products = dense[self.columns[:nnz]] * self.weights[:nnz]
+        scores = self._matrix @ dense
         dense[columns] = 0.0
-        sums = np.concatenate([[0.0], np.cumsum(products, dtype=np.float64)])
-        ends = np.asarray(self.ends)
-        starts = np.concatenate([[0], ends[:-1]])
-        return (sums[ends] - sums[starts]).astype(np.float32)
+        return scores
 
 
 @dataclass
