@@ -31,7 +31,7 @@ ACTION_TITLES = {
     "approve_interim": "утвердить промежуточный ответ", "ask_info": "запросить уточнение у автора",
     "info_received": "уточнение получено", "resolve": "проблема решена", "close": "закрыть",
     "reopen": "переоткрыть", "link_repeat": "отметить как повтор",
-    "unlink_repeat": "отвязать повтор",
+    "unlink_repeat": "отвязать повтор", "relabel": "исправить метки",
 }
 TARGET_TITLES = {"first_reply": "первый ответ", "executor": "передача исполнителю",
                  "draft": "черновик ответа", "resolve": "итоговый ответ"}

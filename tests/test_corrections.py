@@ -1,5 +1,6 @@
 """Moderators correct or confirm labels; the page, its roles, and the low-confidence queue."""
 
+import json
 import re
 from datetime import timedelta
 
@@ -177,3 +178,27 @@ def test_unknown_post_or_incident_is_not_found(client):
     login(client, "moderator", "moderator-demo")
     assert client.get("/posts/9999/labels").status_code == 404
     assert client.get("/incidents/9999/labels").status_code == 404
+
+
+def test_a_correction_takes_effect_on_the_incident_deadlines_route_and_history(ctx, client, posts):
+    """The labels page says «Сохранено» and the incident follows: urgency → deadlines,
+    municipality → the new route while it is not yet with an executor; both in the history."""
+    login(client, "moderator", "moderator-demo")
+    incident_id = ctx.db.execute("SELECT id FROM incidents WHERE post_id = ?",
+                                 [posts["-100001_2_1"]]).fetchone()[0]
+    before = ctx.db["incidents"].get(incident_id)
+    urgent = "critical" if before["urgency"] != "critical" else "low"
+    page = client.get(f"/incidents/{incident_id}/labels")
+    client.post(f"/incidents/{incident_id}/labels", data={
+        "csrf_token": token(page), "kind": "complaint", "topic": "housing",
+        "municipality": "Дзержинск", "urgency": urgent}, follow_redirects=False)
+    after = ctx.db["incidents"].get(incident_id)
+    assert (after["urgency"], after["municipality"], after["topic"]) == (urgent, "Дзержинск", "housing")
+    assert after["first_reply_due_at"] != before["first_reply_due_at"]  # deadlines follow the urgency
+    dzerzhinsk = ctx.db.execute("SELECT id FROM organisations WHERE key = 'adm-dzr'").fetchone()[0]
+    assert before["status"] == "new" and before["organisation_id"] != dzerzhinsk
+    assert after["organisation_id"] == dzerzhinsk  # not yet with an executor: re-routed
+    event = ctx.db.execute("SELECT actor, data FROM incident_events WHERE incident_id = ? AND event = 'relabel'",
+                           [incident_id]).fetchone()
+    assert event[0] == "moderator" and json.loads(event[1])["changes"]["urgency"] == [before["urgency"], urgent]
+    assert "исправить метки" in client.get(f"/incidents/{incident_id}").text

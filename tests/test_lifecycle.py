@@ -96,10 +96,11 @@ GOOD_DATA = {
     "acknowledge": {"text": "Обращение принято"}, "submit_draft": {"text": "Черновик"},
     "return_draft": {"comment": "Нет сроков"}, "link_repeat": {"repeat_of": "OTHER"},
     "unlink_repeat": {"post_id": "1"},  # refused: linking is tested in test_repeats.py
+    "relabel": {"labels": {"urgency": "high"}},  # its effects: tests/test_corrections.py
 }
 EXPECTED = {  # (action, from) -> to, where it depends on the path taken
     ("return_draft", DRAFT_REVIEW): ASSIGNED, ("info_received", NEEDS_INFO): NEW,
-    ("acknowledge", None): "same", ("unlink_repeat", None): "same",
+    ("acknowledge", None): "same", ("unlink_repeat", None): "same", ("relabel", None): "same",
 }
 
 

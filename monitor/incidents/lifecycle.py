@@ -31,7 +31,7 @@ from . import outbox, reply_times
 from .access import MODERATION
 from .deadlines import recompute
 from .repeats import link_by_hand, unlink
-from .routing import pick_official
+from .routing import pick_official, route
 from .states import (
     ANSWERED,
     ASSIGNED,
@@ -41,6 +41,7 @@ from .states import (
     IN_PROGRESS,
     NEEDS_INFO,
     NEW,
+    OPEN_STATUSES,
     REJECTED,
     RESOLVED,
     STATUSES,
@@ -80,6 +81,7 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "reopen": ((ANSWERED, RESOLVED, CLOSED), ASSIGNED),
     "link_repeat": ((NEW, CONFIRMED, ASSIGNED, NEEDS_INFO), REJECTED),
     "unlink_repeat": (STATUSES, SAME),
+    "relabel": (OPEN_STATUSES, SAME),
 }
 
 
@@ -92,6 +94,7 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "reopen": MODERATION, "resolve": MODERATION | {"official"},
     "submit_draft": MODERATION | {"official"},
     "acknowledge": MODERATION, "link_repeat": MODERATION, "unlink_repeat": MODERATION,
+    "relabel": MODERATION,
 }
 
 # What each action needs in **data, with the sentence that says so.
@@ -103,6 +106,7 @@ REQUIRED = {
     "return_draft": ("comment", "returning a draft needs a comment saying what to rework"),
     "link_repeat": ("repeat_of", "link_repeat needs the number of the incident it repeats"),
     "unlink_repeat": ("post_id", "unlink_repeat needs the post to unlink"),
+    "relabel": ("labels", "relabel needs the corrected labels"),
 }
 
 FEEDBACK_QUESTION = ("Здравствуйте! По вашему обращению сообщили, что проблема решена. "
@@ -287,11 +291,37 @@ def _unlink_repeat(ctx: Context, incident, now, actor, data) -> dict:
     return {}
 
 
+RELABELLED = ("kind", "topic", "municipality", "urgency")
+
+
+def _relabel(ctx: Context, incident, now, actor, data) -> dict:
+    """A moderator's corrected labels take effect on the incident: its deadlines follow the
+    urgency (recomputed by `act`); a new topic or municipality re-routes an incident not yet
+    sent to an executor, and is offered as the new route for one already sent."""
+    wanted = data.pop("labels")
+    changes = {name: wanted[name] for name in RELABELLED if name in wanted and wanted[name] != incident[name]}
+    data["changes"] = {name: [incident[name], value] for name, value in changes.items()}
+    if "topic" in changes or "municipality" in changes:
+        key, reason = route(ctx.settings, changes.get("topic", incident["topic"]),
+                            changes.get("municipality", incident["municipality"]), ctx.db)
+        row = ctx.db.execute("SELECT id FROM organisations WHERE key = ?", [key]).fetchone() if key else None
+        org_id = row[0] if row else None
+        if org_id is not None and org_id != incident["organisation_id"]:
+            routed = {"organisation_id": org_id, "route": reason}
+            if incident["status"] in (NEW, CONFIRMED):
+                changes["organisation_id"] = org_id
+                data |= {**routed, "from_organisation_id": incident["organisation_id"]}
+            else:
+                data["suggested_route"] = routed
+    return changes
+
+
 EFFECTS = {
     "assign": _assign, "submit_draft": _submit_draft, "return_draft": _return_draft,
     "approve_final": _approve("final"), "approve_interim": _approve("interim"),
     "acknowledge": _acknowledge, "ask_info": _ask_info, "resolve": _resolve, "close": _close,
     "reopen": _reopen, "link_repeat": _link_repeat, "unlink_repeat": _unlink_repeat,
+    "relabel": _relabel,
 }
 
 

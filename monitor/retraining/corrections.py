@@ -13,12 +13,18 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
 from monitor.clock import iso
+from monitor.incidents.lifecycle import RELABELLED, act
+from monitor.incidents.states import OPEN_STATUSES
 from nlp.data import split_of, validate
 from nlp.labels import KINDS, TOPICS, URGENCIES
+
+if TYPE_CHECKING:  # the Context type only: context.py imports this layer
+    from monitor.context import Context
 
 LABELS = ("kind", "topic", "municipality", "urgency")
 CHOICES = {"kind": KINDS, "topic": TOPICS, "urgency": URGENCIES}
@@ -103,6 +109,23 @@ def record_review(db: Database, post_id: int, values: dict, author: str, now: da
         db.conn.executemany(
             f"INSERT INTO label_corrections (review_id, {columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(review_id, *row) for row in rows[1:]])
+    return review_id
+
+
+def correct_labels(ctx: Context, post_id: int, values: dict, author: str, *,
+                   municipalities: set[str] | None = None) -> int:
+    """A moderator's review (training evidence) that also takes effect on the incident the
+    post opened, if it is still open: new urgency, new deadlines; new topic or
+    municipality, a new route (lifecycle action `relabel`). One transaction."""
+    with ctx.db.atomic():
+        review_id = record_review(ctx.db, post_id, values, author, ctx.clock.now(), municipalities=municipalities)
+        post = post_labels(ctx.db, post_id)
+        if post.incident_id is not None:
+            incident = ctx.db["incidents"].get(post.incident_id)
+            wanted = {name: post.current[name] for name in RELABELLED}
+            if incident["post_id"] == post_id and incident["status"] in OPEN_STATUSES \
+                    and any(incident[name] != value for name, value in wanted.items()):
+                act(ctx, post.incident_id, "relabel", author, labels=wanted)
     return review_id
 
 

@@ -18,9 +18,9 @@ from monitor.incidents.queries import post_of
 from monitor.retraining.corrections import (
     LABELS,
     CorrectionError,
+    correct_labels,
     low_confidence,
     post_labels,
-    record_review,
 )
 
 from .auth import CtxDep, UserDep, check_csrf, render
@@ -58,8 +58,7 @@ def _page(request, ctx: Context, user, post_id: int, action: str, back: str, err
 
 def _save(request, ctx: Context, user, post_id, values, action, back):
     try:
-        record_review(ctx.db, post_id, values, user["login"], ctx.clock.now(),
-                      municipalities=municipality_keys(ctx.settings))
+        correct_labels(ctx, post_id, values, user["login"], municipalities=municipality_keys(ctx.settings))
     except CorrectionError as error:
         return _page(request, ctx, user, post_id, action, back, error=str(error), status_code=400)
     return RedirectResponse(f"{action}?saved=1", status_code=303)
