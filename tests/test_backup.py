@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import gzip
+import re
 import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from monitor.catalog.organisations import sync_from_settings
+from monitor.catalog.users import create_user
 from monitor.cli import cli
+from monitor.context import Context
 from monitor.demo import DEMO_CONFIG
+from monitor.ingest import ingest
+from monitor.ingest.post import Post
 from monitor.store import migrations, open_db
 from monitor.store.backup import backup, copies, last_backup, stale_warning
+from monitor.web import auth
+from monitor.web.app import create_app
 
 NOW = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)
 
@@ -165,3 +174,69 @@ def test_a_backup_folder_that_cannot_be_made_is_a_clear_error(tmp_path, runner):
     (tmp_path / "file").write_text("not a folder", encoding="utf-8")
     result = tsur(runner, path, "db", "backup", "--dir", str(tmp_path / "file" / "copies"))
     assert result.exit_code == 1 and "резервная копия не сделана" in result.output
+
+
+def test_backup_while_ingest_and_the_web_write_restores_a_consistent_database(
+        tmp_path, runner, settings, pipeline, clock):
+    path = settings.database
+    setup = open_db(path)
+    sync_from_settings(setup, settings, clock.now())
+    create_user(setup, "admin", "admin-password-1", "admin", clock.now())
+    setup.close()
+    stop, logins = threading.Event(), []
+
+    def collect():  # what tsur collect does: batches of new posts, labelled, incidents opened
+        ctx = Context(open_db(path, upgrade=False), settings, clock, pipeline)
+        n = 0
+        while not stop.is_set():
+            n += 1
+            ingest(ctx, [Post("vk:-100001", f"-100001_{n}", "vk_comment",
+                              f"На улице Ленина {n} третий день нет горячей воды",
+                              clock.now() - timedelta(minutes=5))])
+            stop.wait(0.02)  # the platform's answer takes a while
+        ctx.db.close()
+
+    def browse():  # what the web does: logins write sessions and the audit log
+        base = Context(open_db(path, upgrade=False, check_same_thread=False), settings, clock)
+        app = create_app(base, secret_key="k")
+        try:
+            while not stop.is_set():
+                auth.limiter.failures.clear()
+                client = TestClient(app)
+                token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+                try:
+                    answer = client.post("/login", data={
+                        "login": "admin", "password": "admin-password-1",
+                        "csrf_token": token.group(1)})
+                    logins.append(answer.status_code)
+                except sqlite3.OperationalError:  # deferred writes and a busy collector
+                    logins.append("locked")
+        finally:
+            base.db.close()
+
+    threads = [threading.Thread(target=collect), threading.Thread(target=browse)]
+    for thread in threads:
+        thread.start()
+    try:
+        threading.Event().wait(3)
+        for _ in range(2):
+            result = tsur(runner, path, "db", "backup", "--dir", str(tmp_path / "copies"))
+            assert result.exit_code == 0, result.output
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    archive = copies(tmp_path / "copies", "tsur")[0][1]
+    restored = tsur(runner, path, "db", "restore", str(archive))
+    assert restored.exit_code == 0, restored.output
+
+    db = open_db(path, upgrade=False)
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert 200 in logins and set(logins) <= {200, "locked"}
+    posts = db.execute("SELECT count(*) FROM posts").fetchone()[0]
+    assert posts > 0 and db.execute("SELECT count(*) FROM audit").fetchone()[0] > 0
+    assert db.execute("SELECT count(*) FROM labels").fetchone()[0] == posts, \
+        "every post restored with its label: a batch is in the copy whole or not at all"
+    orphans = db.execute("SELECT count(*) FROM incidents i LEFT JOIN posts p ON p.id = i.post_id"
+                         " WHERE p.id IS NULL").fetchone()[0]
+    assert orphans == 0
