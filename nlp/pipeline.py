@@ -17,6 +17,7 @@ from natasha import NewsNERTagger
 
 from .features import FEATURES, Featurizer
 from .labels import TASKS
+from .mentions import ELSEWHERE
 from .models import TextClassifier
 from .ner import LocationTagger
 from .places import Gazetteer
@@ -155,7 +156,8 @@ class Pipeline:
     def _places(self, texts: list[str], tokens: list) -> list[tuple]:
         """(municipality, match) per text: the gazetteer, then NER for the texts it left
         without a place, tagged in one batch."""
-        places = [self.gazetteer.resolve(text, tokens[i])[:2] for i, text in enumerate(texts)]
+        resolved = [self.gazetteer.resolve(text, tokens[i]) for i, text in enumerate(texts)]
+        places = [(municipality, match or _only_elsewhere(matches)) for municipality, match, matches in resolved]
         if self.ner is not None:
             need = [i for i, (municipality, match) in enumerate(places)
                     if municipality is None and match is None]
@@ -182,6 +184,11 @@ class Pipeline:
         if municipality is not None:
             scores["municipality"] = TEXT_MUNICIPALITY_SCORE
             reasons["municipality"] = f"«{match.text}» → {municipality}" + _via(match)
+        elif match is not None and match.role == ELSEWHERE:  # only a distance or a comparison
+            municipality = source
+            scores["municipality"] = PAGE_MUNICIPALITY_SCORE
+            reasons["municipality"] = (f"«{match.text}» — для сравнения или расстояния, не место проблемы; "
+                                       + _page_reason(source).replace("место не названо", "другого места нет"))
         elif match is not None:
             scores["municipality"] = TEXT_MUNICIPALITY_SCORE
             reasons["municipality"] = f"«{match.text}» — за пределами региона" + _via(match)
@@ -241,6 +248,14 @@ def decide_urgency(text: str, kind: str, kind_score: float, urgency: str, score:
 
 def _via(match) -> str:
     return " (по NER natasha)" if getattr(match, "source", "") == "ner" else ""
+
+
+def _only_elsewhere(matches) -> object | None:
+    """The first place named only as a distance or a comparison, when every place is one
+    (the text then decides nothing, but the explanation should say why)."""
+    if matches and all(m.role == ELSEWHERE for m in matches):
+        return matches[0]
+    return None
 
 
 def _page_reason(source: str | None) -> str:

@@ -100,3 +100,10 @@ def test_a_reply_with_an_unclear_topic_takes_the_topic_of_the_post_it_answers(pi
 def test_context_needs_one_value_per_text(pipeline):
     with pytest.raises(ValueError, match="context"):
         pipeline.label(["a", "b"], context=[OUTAGE])
+
+
+def test_a_place_named_only_for_a_distance_or_comparison_is_explained_and_the_page_decides(pipeline):
+    [far] = pipeline.label(["до Арзамаса 150 км, а скорая к нам едет три часа"], source_municipality="Дивеевский")
+    assert far.municipality == "Дивеевский"
+    assert "«Арзамаса» — для сравнения или расстояния" in far.explanations["municipality"]
+    assert "муниципалитет страницы: Дивеевский" in far.explanations["municipality"]
