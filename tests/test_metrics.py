@@ -103,3 +103,16 @@ def test_report_command_prints_and_writes_csv_and_json(history, runner, tmp_path
     bad = runner.invoke(cli, ["--config", str(DEMO_CONFIG), "report", "--since", "16.11.2026"],
                         env={"TSUR_DB": str(settings.database)})
     assert bad.exit_code == 2 and "not a date" in bad.output
+
+
+def test_exact_hours_land_in_their_own_bucket(wf):  # noqa: F811
+    """Hours come from whole seconds: an answer after exactly 1 h and one after exactly 8 h
+    are in «1–3 ч» and «8–24 ч», not a hair short of them."""
+    start = wf.clock.now()
+    ids = [make_incident(wf) for _ in range(2)]
+    for incident_id, hours in zip(ids, (1, 8), strict=True):
+        wf.clock.set(start + hours * H)
+        act(wf, incident_id, "acknowledge", "moderator", text="Приняли")
+    [row] = aggregate(wf.db, None, "first_reply", "all", now=wf.clock.now())
+    assert row.buckets == {"0–1 ч": 0, "1–3 ч": 1, "3–8 ч": 0, "8–24 ч": 1, "24 ч+": 0}
+    assert sorted(r["first_reply_h"] for r in per_incident(wf.db, None)) == [1.0, 8.0]

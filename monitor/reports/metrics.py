@@ -72,6 +72,13 @@ def _group_sql(by: str, timezone: str, now: datetime) -> str:
             "channel": "p.channel", "all": "'всего'"}[by]
 
 
+def _hours(end: str, start: str) -> str:
+    """SQL for the hours between two stored UTC times, from whole seconds: `julianday`
+    differences are not exact (an hour came out as 0.99999999), which put exact 1 h and
+    8 h gaps in the wrong bucket."""
+    return f"(CAST(strftime('%s', {end}) AS INTEGER) - CAST(strftime('%s', {start}) AS INTEGER)) / 3600.0"
+
+
 def aggregate(db: Database, viewer: dict | None, measure: str, by: str, *, now: datetime,
               timezone: str = "Europe/Moscow", since: datetime | None = None,
               until: datetime | None = None) -> list[Aggregate]:
@@ -87,7 +94,7 @@ def aggregate(db: Database, viewer: dict | None, measure: str, by: str, *, now: 
     sql = f"""
     WITH base AS (
       SELECT {_group_sql(by, timezone, now)} AS g,
-             (julianday(i.{met}) - julianday(i.opened_at)) * 24.0 AS v,
+             {_hours(f"i.{met}", "i.opened_at")} AS v,
              i.{due} IS NOT NULL AS has_due,
              CASE WHEN i.{due} IS NULL THEN 0
                   WHEN i.{met} IS NOT NULL THEN julianday(i.{met}) > julianday(i.{due})
@@ -125,7 +132,7 @@ def per_incident(db: Database, viewer: dict | None, *, since: datetime | None = 
     where, params = visible_to(viewer)
     clauses = [where, *_period(params, since, until)]
     hours = ", ".join(
-        f"ROUND((julianday(i.{met}) - julianday(i.opened_at)) * 24.0, 2) AS {m}_h"
+        f"ROUND({_hours(f'i.{met}', 'i.opened_at')}, 2) AS {m}_h"
         for m, (met, _) in MEASURES.items())
     cursor = db.execute(
         f"SELECT i.id, i.status, i.topic, i.municipality, p.channel,"
