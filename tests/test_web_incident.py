@@ -340,3 +340,26 @@ def test_bulk_refuses_unknown_actions_and_empty_selections(app):
                                                 "csrf_token": csrf(client)}).status_code == 400
     assert client.post("/incidents/bulk", data={"action": "confirm",
                                                 "csrf_token": csrf(client)}).status_code == 400
+
+
+def test_an_official_cannot_publish_unapproved_text_by_resolving(app, wctx, world):
+    """After an interim answer is approved, «resolve» with a text from an official is
+    refused: an official's words reach a resident only through an approved draft."""
+    act(wctx, world["main"], "assign", "moderator", organisation_id=str(organisation_id(wctx.db, "adm-dzr")))
+    act(wctx, world["main"], "submit_draft", "dzerzhinsk", text="Работы начнутся в понедельник")
+    act(wctx, world["main"], "approve_interim", "moderator")
+    def answers():
+        return wctx.db["reply_outbox"].count_where("purpose = 'answer'")
+
+    queued = answers()
+    client = official(app)
+    token = csrf(client, f"/incidents/{world['main']}")
+    refused = client.post(f"/incidents/{world['main']}/act", data={
+        "action": "resolve", "text": "Никто ничего делать не будет", "csrf_token": token})
+    assert refused.status_code == 403 and "утверждённый модератором" in refused.text
+    assert answers() == queued
+    assert wctx.db["incidents"].get(world["main"])["status"] != "resolved"
+    done = client.post(f"/incidents/{world['main']}/act", data={"action": "resolve", "csrf_token": token},
+                       follow_redirects=False)
+    assert done.status_code == 303 and wctx.db["incidents"].get(world["main"])["status"] == "resolved"
+    assert answers() == queued

@@ -123,9 +123,26 @@ def _previous_status(db: Database, incident_id: int, status: str) -> str | None:
     return row[0] if row else None
 
 
-def may_act(role: str, action: str) -> bool:
-    """Whether a person of this role may take the action from a page."""
-    return role in ACTION_ROLES.get(action, ())
+def may_act(role: str, action: str, data: dict | None = None) -> bool:
+    """Whether a person of this role may take the action from a page, with this data."""
+    return role in ACTION_ROLES.get(action, ()) and refused_data(role, action, data or {}) is None
+
+
+# Data an action carries that only some roles may give, and why: an official's words reach
+# a resident only through a draft a moderator approved.
+DATA_ROLES: dict[tuple[str, str], tuple[frozenset[str], str]] = {
+    ("resolve", "text"): (MODERATION, "Текст ответа жителю уходит только через черновик, утверждённый "
+                                      "модератором: отправьте черновик, а решение отметьте без текста"),
+}
+
+
+def refused_data(role: str, action: str, data: dict) -> str | None:
+    """Why this role may not give this data with the action (None: it may)."""
+    for name, value in data.items():
+        roles, why = DATA_ROLES.get((action, name), (None, ""))
+        if value and roles is not None and role not in roles:
+            return why
+    return None
 
 
 def allowed_actions(role: str) -> list[str]:

@@ -13,7 +13,7 @@ from monitor.clock import iso, parse_time
 from monitor.context import Context
 from monitor.incidents.access import MODERATION
 from monitor.incidents.deadlines import DUE_COLUMNS, met_at, statuses
-from monitor.incidents.lifecycle import act, allowed_actions, may_act
+from monitor.incidents.lifecycle import act, allowed_actions, may_act, refused_data
 from monitor.incidents.queries import (
     FILTERS,
     FLAGS,
@@ -148,6 +148,8 @@ def incident_action(request: Request, ctx: CtxDep, user: UserDep, incident_id: i
     data = {k: v for k, v in {"reason": reason, "organisation_id": organisation_id,
                               "comment": comment, "text": text, "repeat_of": repeat_of,
                               "post_id": post_id}.items() if v}
+    if why := refused_data(user["role"], action, data):
+        raise HTTPException(403, why)
     try:
         act(ctx, incident_id, action, user["login"], **data)
     except TransitionError as error:
