@@ -233,3 +233,22 @@ def test_report_command_refuses_what_it_cannot_write(board, runner, settings):
     assert "--output" in run(runner, settings, "--report", "open", "--format", "xlsx").output
     both = run(runner, settings, "--report", "all", "--format", "csv")
     assert both.exit_code == 2 and "one report" in both.output
+
+
+@pytest.mark.parametrize("text, safe", [
+    ("Адрес;=cmd|' /C calc'!A0", "Адрес;'=cmd|' /C calc'!A0"),  # read with «;», the part after it
+    ("первая строка\n=HYPERLINK(\"x\")", "первая строка\n'=HYPERLINK(\"x\")"),
+    ("итог,  @SUM(A1)", "итог,  '@SUM(A1)"),
+    ("обычный текст; без формул", "обычный текст; без формул"),
+])
+def test_csv_quotes_every_cell_and_defuses_a_formula_after_any_separator(text, safe):
+    from monitor.reports.exports import Table, to_csv
+
+    table = Table("t", "t", [("text", "текст"), ("n", "n")], [{"text": text, "n": 3}])
+    written = to_csv(table)
+    assert written.splitlines()[0] == '"text","n"'
+    [row] = list(csv.DictReader(io.StringIO(written)))
+    assert row == {"text": safe, "n": "3"}
+    for separator in (";", ",", "\t"):  # whatever a reader splits on, no field starts a formula
+        fields = written.replace("\n", separator).split(separator)
+        assert not any(f.strip().strip('"').startswith(("=", "+", "-", "@")) for f in fields)

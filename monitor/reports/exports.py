@@ -8,9 +8,9 @@ times come from monitor.reports.metrics; this module adds the incoming volume,
 the top recurring problems, the municipality × topic heat map and the open
 incidents per municipality for the map.
 
-Post text is hostile: in CSV a cell that starts with = + - @ gets a leading
-apostrophe (spreadsheets would run it as a formula); in XLSX every text is stored
-as text, never as a formula. Times are the region's local time, with the offset.
+Post text is hostile: in CSV every cell is quoted and an apostrophe goes before = + - @
+at the start of a cell or after any separator or line break in it (spreadsheets would
+run it as a formula); in XLSX every text is stored as text, never as a formula. Times are the region's local time, with the offset.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -31,7 +32,6 @@ from monitor.titles import GROUP_TITLES, STATUS_TITLES
 from nlp.labels import TOPICS
 
 TIME_GROUPS = ("day", "week", "month", "organisation", "municipality", "topic", "channel")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -236,15 +236,21 @@ def _local(value: str | None, timezone: str) -> str | None:
 # --- writers -----------------------------------------------------------------------------
 
 
+# A formula may start a cell or follow any separator a reader might split on («;» in a
+# Russian Excel, «,», a tab, a line break), spaces allowed in between.
+_FORMULA = re.compile(r"(^|[,;\t\r\n])(\s*)(?=[=+\-@])")
+
+
 def _csv_cell(value):
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
+    """A text that could start a formula anywhere gets an apostrophe before it."""
+    if isinstance(value, str):
+        return _FORMULA.sub(r"\1\2'", value)
     return value
 
 
 def to_csv(table: Table) -> str:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL)  # every cell quoted: no separator inside splits it
     writer.writerow(table.fields())
     for row in table.rows:
         writer.writerow([_csv_cell(row.get(key)) for key in table.fields()])
