@@ -11,6 +11,7 @@ import click
 from monitor.clock import SystemClock
 from monitor.commands.common import BATCH, municipalities
 from monitor.demo import DEMO_CONFIG, DEMO_DIR, DEMO_STREAM
+from monitor.ingest.lines import BadLine, records
 from monitor.ingest.threads import thread_root
 from monitor.retraining.corrections import export_reviews, reviews_since
 from monitor.settings import load_settings
@@ -51,7 +52,7 @@ def demo_records() -> list[dict]:
 
 
 @click.command()
-@click.option("--input", "source", type=click.File("r", encoding="utf-8"), default="-",
+@click.option("--input", "source", type=click.File("rb"), default="-",
               help="JSONL in (default stdin).")
 @click.option("--output", "target", type=click.File("w", encoding="utf-8"), default="-",
               help="JSONL out (default stdout).")
@@ -62,8 +63,10 @@ def classify(obj, source, target, explain):
 
     Each input line is {"id", "text", "source", "source_municipality"} and, for a
     reply in a thread, optionally "context": the text of the post it answers; each
-    output line adds kind, topic, municipality, urgency and scores. A bad line is reported
-    on stderr with its number and skipped; the exit code is then 1.
+    output line adds kind, topic, municipality, urgency and scores. A bad line (not UTF-8,
+    not a JSON object, a list where text belongs…) is reported on stderr with its number
+    and skipped, the rest is labelled, and the exit code is then 1; a lone surrogate in a
+    text becomes U+FFFD.
 
     Example: tsur classify < in.jsonl > out.jsonl
     """
@@ -92,15 +95,14 @@ def classify(obj, source, target, explain):
         target.flush()
         batch.clear()
 
-    for number, line in enumerate(source, 1):
-        if not line.strip():
-            continue
+    for number, record in records(source):
         try:
-            record = json.loads(line)
-            if not isinstance(record, dict):
-                raise ValueError("expected a JSON object")
+            if isinstance(record, BadLine):
+                raise ValueError(record.error)
             if not isinstance(record.get("text", ""), str):
                 raise ValueError("text must be a string")
+            if not isinstance(record.get("source_municipality"), str | None):
+                raise ValueError("source_municipality must be a municipality key or null")
         except ValueError as error:
             bad += 1
             click.echo(f"line {number}: {error}; skipped", err=True)
