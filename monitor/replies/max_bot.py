@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import httpx
 
-from .outcome import FAILED, RETRY, UNKNOWN, Outcome, json_answer
+from .outcome import FAILED, RETRY, UNKNOWN, Outcome, json_answer, post
 
 MAX_TEXT = 4000
 DEFAULT_RETRY = 5.0  # seconds after a 429 without Retry-After
@@ -24,13 +24,10 @@ def send(client: httpx.Client, base_url: str, token: str, params: dict) -> Outco
     body = {"text": text, "notify": True}
     if params.get("reply_to"):
         body["link"] = {"type": "reply", "mid": params["reply_to"]}
-    try:
-        response = client.post(f"{base_url.rstrip('/')}/messages", params=query, json=body,
+    response, lost = post(client, "MAX", f"{base_url.rstrip('/')}/messages", params=query, json=body,
                                headers={"Authorization": token})
-    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
-        return Outcome(RETRY, kind="network", reason=f"MAX not reached: {error}")
-    except httpx.TransportError as error:
-        return Outcome(UNKNOWN, kind="unknown", reason=f"no answer from MAX after sending: {error!r}")
+    if lost:
+        return lost
     answer, unreadable = json_answer(response, "MAX")
     if unreadable:
         return unreadable

@@ -17,7 +17,7 @@ import httpx
 from monitor.collectors.ok.convert import topic_url
 from monitor.collectors.ok.signature import signed
 
-from .outcome import FAILED, RETRY, UNKNOWN, Outcome, from_error_code, json_answer
+from .outcome import FAILED, UNKNOWN, Outcome, from_error_code, json_answer, post
 
 MAX_TEXT = 4096  # GUESS: OK documents no limit for a comment; longer replies are refused
 # OK error code -> (failure kind, the publisher tries again by itself)
@@ -40,12 +40,9 @@ def send(client: httpx.Client, base_url: str, token: str, params: dict, applicat
         "reply_to_comment_id": params.get("reply_to"), "as_admin": "true"},
         application_key=application_key, access_token=token,
         application_secret_key=application_secret_key)
-    try:
-        response = client.post(f"{base_url.rstrip('/')}/fb.do", data=data)
-    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
-        return Outcome(RETRY, kind="network", reason=f"OK not reached: {error}")
-    except httpx.TransportError as error:
-        return Outcome(UNKNOWN, kind="unknown", reason=f"no answer from OK after sending: {error!r}")
+    response, lost = post(client, "OK", f"{base_url.rstrip('/')}/fb.do", data=data)
+    if lost:
+        return lost
     try:
         bare = response.json()
     except ValueError:

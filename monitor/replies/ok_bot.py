@@ -11,7 +11,7 @@ from __future__ import annotations
 import httpx
 
 from .ok import ERRORS, MAX_TEXT, RETRY_AFTER
-from .outcome import FAILED, RETRY, UNKNOWN, Outcome, from_error_code, json_answer
+from .outcome import FAILED, UNKNOWN, Outcome, from_error_code, json_answer, post
 
 
 def send(client: httpx.Client, base_url: str, token: str, params: dict) -> Outcome:
@@ -20,13 +20,10 @@ def send(client: httpx.Client, base_url: str, token: str, params: dict) -> Outco
                        reason=f"{len(params['text'])} characters; tsur sends at most {MAX_TEXT} to OK")
     chat = params["chat_id"]
     body = {"recipient": {"chat_id": chat}, "message": {"text": params["text"]}}
-    try:
-        response = client.post(f"{base_url.rstrip('/')}/graph/me/messages/{chat}",
+    response, lost = post(client, "OK", f"{base_url.rstrip('/')}/graph/me/messages/{chat}",
                                params={"access_token": token}, json=body)
-    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
-        return Outcome(RETRY, kind="network", reason=f"OK not reached: {error}")
-    except httpx.TransportError as error:
-        return Outcome(UNKNOWN, kind="unknown", reason=f"no answer from OK after sending: {error!r}")
+    if lost:
+        return lost
     answer, unreadable = json_answer(response, "OK")
     if unreadable:
         return unreadable

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import httpx
+
 PUBLISHED, RETRY, FAILED, UNKNOWN = "published", "retry", "failed", "unknown"
 
 
@@ -32,6 +34,18 @@ class Outcome:
     @classmethod
     def refused(cls, kind: str, reason: str) -> Outcome:
         return cls(FAILED, kind=kind, reason=reason)
+
+
+def post(client: httpx.Client, platform: str, url: str, **request):
+    """(response, None), or (None, the outcome) when nothing was sent (retry) or the
+    request went out and no answer came back (unknown: it may be published)."""
+    try:
+        return client.post(url, **request), None
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
+        return None, Outcome(RETRY, kind="network", reason=f"{platform} not reached: {error}")
+    except httpx.TransportError as error:
+        return None, Outcome(UNKNOWN, kind="unknown",
+                             reason=f"no answer from {platform} after sending: {error!r}")
 
 
 def from_error_code(code, message: str, errors: dict, retry_after: dict) -> Outcome:

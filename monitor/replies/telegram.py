@@ -12,7 +12,7 @@ import httpx
 
 from monitor.catalog.channels import message_url
 
-from .outcome import FAILED, RETRY, UNKNOWN, Outcome, json_answer
+from .outcome import FAILED, RETRY, Outcome, json_answer, post
 
 MAX_TEXT = 4096
 
@@ -21,13 +21,10 @@ def send(client: httpx.Client, base_url: str, token: str, params: dict) -> Outco
     if len(params["text"]) > MAX_TEXT:
         return Outcome(FAILED, kind="too_long",
                        reason=f"{len(params['text'])} characters; Telegram takes {MAX_TEXT}")
-    try:
-        response = client.post(f"{base_url.rstrip('/')}/bot{token}/sendMessage", json=params)
-    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
-        return Outcome(RETRY, kind="network", reason=f"Telegram not reached: {error}")
-    except httpx.TransportError as error:
-        return Outcome(UNKNOWN, kind="unknown",
-                       reason=f"no answer from Telegram after sending: {error!r}")
+    response, lost = post(client, "Telegram", f"{base_url.rstrip('/')}/bot{token}/sendMessage",
+                          json=params)
+    if lost:
+        return lost
     answer, unreadable = json_answer(response, "Telegram")
     if unreadable:
         return unreadable

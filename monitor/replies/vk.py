@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import httpx
 
-from .outcome import RETRY, UNKNOWN, Outcome, from_error_code, json_answer
+from .outcome import UNKNOWN, Outcome, from_error_code, json_answer, post
 
 API_VERSION = "5.199"
 
@@ -36,12 +36,9 @@ RETRY_AFTER = {6: 1.0, 9: 60.0, 10: 30.0, 29: 3600.0}
 def send(client: httpx.Client, base_url: str, token: str, params: dict) -> Outcome:
     data = {k: str(v) for k, v in params.items() if v is not None}
     data.update(access_token=token, v=API_VERSION)
-    try:
-        response = client.post(f"{base_url.rstrip('/')}/wall.createComment", data=data)
-    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
-        return Outcome(RETRY, kind="network", reason=f"VK not reached: {error}")
-    except httpx.TransportError as error:  # sent; the answer was lost
-        return Outcome(UNKNOWN, kind="unknown", reason=f"no answer from VK after sending: {error!r}")
+    response, lost = post(client, "VK", f"{base_url.rstrip('/')}/wall.createComment", data=data)
+    if lost:
+        return lost
     answer, unreadable = json_answer(response, "VK")
     if unreadable:
         return unreadable
