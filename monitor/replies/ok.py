@@ -54,11 +54,16 @@ def send(client: httpx.Client, base_url: str, token: str, params: dict, applicat
         if unreadable:
             return unreadable
     if "error_code" in answer:
-        code = answer.get("error_code")
-        message = f"OK error {code}: {answer.get('error_msg') or 'no message'}"
-        return from_error_code(code, message, ERRORS, RETRY_AFTER)
+        return refusal(answer)
     if not answer.get("id"):
         return Outcome(UNKNOWN, kind="unknown", reason=f"OK answered without a comment id: "
                                                        f"{str(answer)[:200]}")
     group, topic = params["group_id"], params["topic_id"]
     return Outcome.accepted(f"{group}_{topic}_{answer['id']}", topic_url(group, topic))
+
+
+def refusal(answer: dict) -> Outcome:
+    """An OK error answer ({"error_code", "error_msg"}) as the reply's outcome."""
+    code = answer.get("error_code")
+    return from_error_code(code, f"OK error {code}: {answer.get('error_msg') or 'no message'}",
+                           ERRORS, RETRY_AFTER)

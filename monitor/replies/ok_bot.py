@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import httpx
 
-from .ok import ERRORS, MAX_TEXT, RETRY_AFTER
-from .outcome import FAILED, UNKNOWN, Outcome, from_error_code, json_answer, post
+from .ok import MAX_TEXT, refusal
+from .outcome import FAILED, UNKNOWN, Outcome, json_answer, post
 
 
 def send(client: httpx.Client, base_url: str, token: str, params: dict) -> Outcome:
@@ -28,9 +28,7 @@ def send(client: httpx.Client, base_url: str, token: str, params: dict) -> Outco
     if unreadable:
         return unreadable
     if "error_code" in answer:
-        code = answer.get("error_code")
-        return from_error_code(code, f"OK error {code}: {answer.get('error_msg') or 'no message'}",
-                               ERRORS, RETRY_AFTER)
+        return refusal(answer)
     if answer.get("success") is not True and not answer.get("message_id"):
         return Outcome(UNKNOWN, kind="unknown", reason=f"OK answered without success: "
                                                        f"{str(answer)[:200]}")
