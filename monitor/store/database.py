@@ -15,6 +15,18 @@ from .schema import migrations, rename_applied
 PAGE_CACHE_KIB = 128 * 1024
 
 
+class _Connection(sqlite3.Connection):
+    """`db.atomic()` starts with BEGIN IMMEDIATE: the write lock is taken (waiting up to
+    busy_timeout) before the transaction reads. A deferred BEGIN that reads, then writes
+    after another process committed, fails at once with «database is locked» whatever
+    busy_timeout says (a web login while a collector stores posts did)."""
+
+    def execute(self, sql, *args, **kwargs):
+        if sql == "BEGIN":
+            sql = "BEGIN IMMEDIATE"
+        return super().execute(sql, *args, **kwargs)
+
+
 def open_db(path: str | Path | None, *, upgrade: bool = True,
             check_same_thread: bool = True) -> Database:
     """Open (creating if needed) the SQLite file in WAL mode and apply migrations.
@@ -28,7 +40,7 @@ def open_db(path: str | Path | None, *, upgrade: bool = True,
     else:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        db = Database(sqlite3.connect(str(path), check_same_thread=check_same_thread))
+        db = Database(sqlite3.connect(str(path), check_same_thread=check_same_thread, factory=_Connection))
         db.enable_wal()
     db.execute("PRAGMA foreign_keys = ON")
     db.execute("PRAGMA busy_timeout = 5000")
