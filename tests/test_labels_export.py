@@ -110,18 +110,10 @@ def test_train_learns_from_the_reviews_and_records_how_many(ctx, reviewed, runne
     reviewed posts to data/labelled and the new version says how many it learnt from."""
     from monitor.retraining.corrections import gathered_since
     from monitor.retraining.models import learnt_until
-    from monitor.settings import DEFAULT_DATA_DIR
     from nlp.registry import read_manifest, read_registry
+    from tests.training import small_training
 
-    data = tmp_path / "data"
-    (data / "labelled").mkdir(parents=True)
-    (data / "regions").symlink_to(DEFAULT_DATA_DIR / "regions")
-    sample = read_labelled(labelled_files(DEFAULT_DATA_DIR))[0][::12]
-    (data / "labelled" / "sample.jsonl").write_text(
-        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in sample), encoding="utf-8")
-    config = tmp_path / "train.toml"
-    config.write_text(DEMO_CONFIG.read_text(encoding="utf-8")
-                      + f'\n[paths]\nmodels = "{tmp_path / "models"}"\ndata = "{data}"\n', encoding="utf-8")
+    config, sample = small_training(tmp_path)
     result = runner.invoke(cli, ["--config", str(config), "train", "--family", "svm",
                                  "--db", str(ctx.settings.database)])
     assert result.exit_code == 0, result.output
