@@ -73,3 +73,24 @@ def test_classify_reads_the_optional_context_of_a_reply(runner):
     assert result.exit_code == 0, result.output
     replied, alone = (json.loads(line) for line in result.stdout.splitlines())
     assert (replied["topic"], alone["topic"]) == ("housing", "other")
+
+
+def test_a_busy_port_is_reported_before_the_demo_replays_anything(runner, tmp_path):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = runner.invoke(cli, ["demo", "--db", str(tmp_path / "d.db"), "--port", str(port)])
+    assert result.exit_code == 1 and f"Порт {port} на 127.0.0.1 занят" in result.output
+    assert "replaying" not in result.output and not (tmp_path / "d.db").exists()
+
+
+def test_serve_refuses_to_create_a_database_by_accident(runner, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TSUR_CONFIG", raising=False)
+    monkeypatch.delenv("TSUR_DB", raising=False)
+    result = runner.invoke(cli, ["serve"])
+    assert result.exit_code == 1 and "не найдена; tsur serve не создаёт её" in result.output
+    assert list(tmp_path.iterdir()) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sys
 from pathlib import Path
 
@@ -28,6 +29,8 @@ def demo(obj, db_path, fresh, host, port, no_serve):
     Example: tsur demo   (then open http://127.0.0.1:8000)
     """
     settings = load_settings(obj.config_path or DEMO_CONFIG)
+    if not no_serve:
+        check_port(host, port)  # before the replay, not after it
     db_file = Path(db_path)
     if fresh:
         for suffix in ("", "-wal", "-shm"):
@@ -64,10 +67,28 @@ def serve(obj, host, port):
     Example: TSUR_SECRET_KEY=… tsur --config tsur.toml serve
     """
     settings = obj.settings
+    if not settings.database.exists():
+        raise click.ClickException(
+            f"База данных {settings.database} не найдена; tsur serve не создаёт её. Укажите файл "
+            "настроек с [database] path (--config или TSUR_CONFIG) или создайте базу: "
+            "tsur --config tsur.toml db upgrade")
+    host, port = host or settings.host, port or settings.port
+    check_port(host, port)
     ctx = open_context(settings)
-
     sync_from_settings(ctx.db, settings, ctx.clock.now())
-    _serve(ctx, host or settings.host, port or settings.port, [])
+    _serve(ctx, host, port, [])
+
+
+def check_port(host: str, port: int) -> None:
+    """Refuse at once, in Russian, a port another program already listens on."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise click.ClickException(
+                f"Порт {port} на {host} занят ({error.strerror}): возможно, уже запущен другой "
+                f"tsur demo или tsur serve. Остановите его или укажите другой порт: --port {port + 1}") from None
 
 
 def _serve(ctx: Context, host, port, credentials):
