@@ -79,10 +79,11 @@ class Pipeline:
         self.classifiers = classifiers
         self.gazetteer = gazetteer
         self.morph = morph
-        if vectors is None and any(c.vector_weight for c in classifiers.values()):
+        needs_vectors = _needs_vectors(classifiers)
+        if vectors is None and needs_vectors:
             vectors = WordVectors(morph)
         self.vectors = vectors
-        self.featurizer = Featurizer(morph, vectors if any(c.vector_weight for c in classifiers.values()) else None)
+        self.featurizer = Featurizer(morph, vectors if needs_vectors else None)
         self.versions = versions
         self.critical_threshold = critical_threshold
         self.ner = ner
@@ -112,7 +113,7 @@ class Pipeline:
                 threshold = critical_threshold_of(manifest)
         gazetteer = Gazetteer.load(regions_dir or DEFAULT_REGIONS_DIR, region, morph)
         # natasha's NER and the word vectors share one copy of navec's embeddings.
-        embedding = news_embedding() if ner or any(c.vector_weight for c in classifiers.values()) else None
+        embedding = news_embedding() if ner or _needs_vectors(classifiers) else None
         tagger = LocationTagger(NewsNERTagger(embedding)) if ner else None
         pipeline = cls(classifiers, gazetteer, morph, {t: versions[t] for t in TASKS}, tagger, threshold,
                        WordVectors(morph, embedding) if embedding is not None else None)
@@ -188,7 +189,7 @@ class Pipeline:
             municipality = source
             scores["municipality"] = PAGE_MUNICIPALITY_SCORE
             reasons["municipality"] = (f"«{match.text}» — для сравнения или расстояния, не место проблемы; "
-                                       + _page_reason(source).replace("место не названо", "другого места нет"))
+                                       + _page_reason(source, "другого места нет"))
         elif match is not None:
             scores["municipality"] = TEXT_MUNICIPALITY_SCORE
             reasons["municipality"] = f"«{match.text}» — за пределами региона" + _via(match)
@@ -258,7 +259,11 @@ def _only_elsewhere(matches) -> object | None:
     return None
 
 
-def _page_reason(source: str | None) -> str:
+def _page_reason(source: str | None, lead: str = "место не названо") -> str:
     if source is None:
-        return "место не названо, страница без муниципалитета"
-    return f"место не названо; муниципалитет страницы: {source}"
+        return f"{lead}, страница без муниципалитета"
+    return f"{lead}; муниципалитет страницы: {source}"
+
+
+def _needs_vectors(classifiers: dict[str, TextClassifier]) -> bool:
+    return any(c.vector_weight for c in classifiers.values())
