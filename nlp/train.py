@@ -56,10 +56,14 @@ def train(train_records: list[dict], test_records: list[dict], models_dir: str |
     def featurised(records):
         return featurizer.transform([clean(r["text"]) for r in records])
 
-    train_batch = featurised(train_records)
+    cleaned_train = [clean(r["text"]) for r in train_records]
+    train_batch = featurizer.transform(cleaned_train)
     evaluation = {"test": (test_records, featurised(test_records))}
     evaluation.update({name: (records, featurised(records)) for name, records in (others or {}).items() if records})
-    tuning_batch = featurised(tuning) if tuning else None
+    # the tuning set is usually one of the evaluation sets too: featurised once
+    tuning_batch = next((batch for records, batch in evaluation.values() if records is tuning), None)
+    if tuning and tuning_batch is None:
+        tuning_batch = featurised(tuning)
     fingerprint = data_fingerprint(train_records)
     classifiers, sure_other = {}, {}
     for task in TASKS:
@@ -72,7 +76,6 @@ def train(train_records: list[dict], test_records: list[dict], models_dir: str |
             classifier.other_threshold = sure_other[task]["value"]
         classifiers[task] = classifier
     progress("choosing the critical threshold (5-fold cross-validation)")
-    cleaned_train = [clean(r["text"]) for r in train_records]
     threshold = critical_threshold(train_batch, train_records, cleaned_train, seed, family, vector_weight,
                                    classifiers["kind"].other_threshold)
     created = {}
