@@ -51,6 +51,15 @@ def demo_records() -> list[dict]:
     return records
 
 
+def exchange_problem(record: dict) -> str | None:
+    """Why a record of the exchange format cannot be labelled (None: it can)."""
+    if not isinstance(record.get("text", ""), str):
+        return "text must be a string"
+    if not isinstance(record.get("source_municipality"), str | None):
+        return "source_municipality must be a municipality key or null"
+    return None
+
+
 @click.command()
 @click.option("--input", "source", type=click.File("rb"), default="-",
               help="JSONL in (default stdin).")
@@ -96,16 +105,10 @@ def classify(obj, source, target, explain):
         batch.clear()
 
     for number, record in records(source):
-        try:
-            if isinstance(record, BadLine):
-                raise ValueError(record.error)
-            if not isinstance(record.get("text", ""), str):
-                raise ValueError("text must be a string")
-            if not isinstance(record.get("source_municipality"), str | None):
-                raise ValueError("source_municipality must be a municipality key or null")
-        except ValueError as error:
+        problem = record.error if isinstance(record, BadLine) else exchange_problem(record)
+        if problem:
             bad += 1
-            click.echo(f"line {number}: {error}; skipped", err=True)
+            click.echo(f"line {number}: {problem}; skipped", err=True)
             continue
         batch.append(record)
         if len(batch) >= BATCH:
