@@ -11,7 +11,7 @@ import click
 from monitor.catalog.organisations import sync_from_settings
 from monitor.commands.common import LOG_FORMAT, open_context, say
 from monitor.context import Context
-from monitor.demo import DEMO_CONFIG, DEMO_STREAM, prepare, replay
+from monitor.demo import DEMO_CONFIG, DEMO_STREAM, prepare, replay, scenes
 from monitor.settings import load_settings
 
 
@@ -51,6 +51,7 @@ def demo(obj, db_path, fresh, host, port, no_serve):
     report, bad = replay(ctx, DEMO_STREAM, progress=progress,
                          on_bad_line=lambda b: click.echo(f"  skipped {b}", err=True))
     click.echo(f"done: {report}")
+    scenes.play(ctx, click.echo)
     if no_serve:
         sys.exit(1 if bad else 0)
     _serve(ctx, host, port, credentials)

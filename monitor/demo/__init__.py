@@ -20,7 +20,7 @@ from monitor.context import Context
 from monitor.ingest import IngestReport, ingest
 from monitor.ingest.post import Post
 
-DEMO_DIR = Path(__file__).resolve().parents[1] / "data" / "demo"
+DEMO_DIR = Path(__file__).resolve().parents[2] / "data" / "demo"
 DEMO_CONFIG = DEMO_DIR / "tsur.toml"
 DEMO_STREAM = DEMO_DIR / "stream.jsonl"
 BATCH = 25
