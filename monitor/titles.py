@@ -45,6 +45,9 @@ EVENT_TITLES = {
     "reply_published": "ответ опубликован", "reply_failed": "ответ не отправлен",
     "reply_unknown": "неизвестно, дошёл ли ответ", "reply_retry": "ответ отправлен повторно",
     "reply_confirmed": "публикация ответа подтверждена",
+    "answer_excluded": "сообщение исключено из рассылки ответа",
+    "answer_included": "сообщение возвращено в рассылку ответа",
+    "autopilot": "автопилот: передан исполнителю без модератора",
 }
 ROLE_TITLES = {"admin": "администратор", "moderator": "модератор ЦУР", "official": "сотрудник органа",
                "data_scientist": "аналитик данных"}
@@ -55,7 +58,7 @@ GROUP_TITLES = {"day": "день", "week": "неделя", "month": "месяц"
                 "municipality": "муниципалитет", "topic": "тема", "channel": "канал",
                 "all": "всего"}
 MEASURE_TITLES = {"first_reply": "первый ответ", "executor": "передача исполнителю",
-                  "resolve": "решение"}
+                  "resolve": "решение", "linked_reply": "ответ под связанным сообщением"}
 PURPOSE_TITLES = {
     "acknowledgement": "первый ответ", "interim": "промежуточный ответ", "answer": "итоговый ответ",
     "info_request": "вопрос автору", "info_reminder": "напоминание автору",
@@ -82,4 +85,5 @@ FAILURE_TITLES = {
 REPLY_STATUS_TITLES = {
     "pending": "ждёт отправки", "sending": "отправляется",
     "published": "опубликован", "failed": "не отправлен", "unknown": "неизвестно, дошёл ли",
+    "withdrawn": "не отправляется: модератор исключил сообщение",
 }

@@ -33,8 +33,9 @@ def _day(value: str | None, settings, name: str) -> datetime | None:
               type=click.Choice(["organisation", "municipality", "topic", "channel", "day",
                                  "week", "month", "all"]), help="Group the figures by.")
 @click.option("--measure", "measures", multiple=True,
-              type=click.Choice(["first_reply", "executor", "resolve"]),
-              help="Which times (default: all three).")
+              type=click.Choice(["first_reply", "executor", "resolve", "linked_reply"]),
+              help="Which times (default: the first three; linked_reply: each post linked to "
+                   "an incident, answered under itself).")
 @click.option("--since", help="First local day included, YYYY-MM-DD.")
 @click.option("--until", help="Last local day included, YYYY-MM-DD.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Also write CSV here.")

@@ -34,6 +34,7 @@ from nlp.text import Morph
 from nlp.vectors import WordVectors
 
 from .deadlines import recompute
+from .linked_answers import answer_latecomer
 from .open_problems import Group
 from .routing import route
 from .states import (
@@ -193,6 +194,7 @@ def link(ctx: Context, incident_id: int, post_id: int, score: float | None, acto
         "linked_at": iso(now)}).last_pk
     db.execute("UPDATE incidents SET repeats = repeats + 1, updated_at = ? WHERE id = ?",
                [iso(now), incident_id])
+    answer_latecomer(ctx, incident_id, post_id, now)  # an answer already approved reaches it too
     return repeat_id
 
 

@@ -64,9 +64,11 @@ def confirm_published(ctx: Context, incident_id: int, reply_id: int, actor: str)
         reply_times.settle(ctx, incident_id)
 
 
-def replies_of(db, incident_id: int) -> list[dict]:
-    """The incident's replies, oldest first, with titles for the page."""
-    rows = list(db["reply_outbox"].rows_where("incident_id = ?", [incident_id], order_by="id"))
+def replies_of(db, incident_id: int, linked: bool = False) -> list[dict]:
+    """The incident's replies to its own post (`linked`: those under its linked posts),
+    oldest first, with titles for the page."""
+    rows = list(db["reply_outbox"].rows_where("incident_id = ? AND linked = ?",
+                                              [incident_id, int(linked)], order_by="id"))
     for row in rows:
         row["status_title"] = REPLY_STATUS_TITLES.get(row["status"], row["status"])
         row["purpose_title"] = PURPOSE_TITLES.get(row["purpose"], row["purpose"])

@@ -261,3 +261,18 @@ def web_007_routing_rules(db: Database) -> None:
          "created_by": str, "created_at": str},
         pk="id", not_null={"organisation_key", "created_by", "created_at"},
     )
+
+
+def w012a_linked_answers(db: Database) -> None:
+    """One approved answer for every post linked to an incident (repeats and the
+    members of a spike): each is its own reply row (`linked` = 1: under a linked post,
+    not the incident's own), and a moderator may leave some posts out."""
+    outbox = db["reply_outbox"]
+    outbox.add_column("linked", int, not_null_default=0)
+    outbox.create_index(["post_id"], if_not_exists=True)
+    db["answer_exclusions"].create(
+        {"id": int, "incident_id": int, "post_id": int, "excluded_by": str, "excluded_at": str},
+        pk="id", not_null={"incident_id", "post_id", "excluded_by", "excluded_at"},
+        foreign_keys=[("incident_id", "incidents", "id"), ("post_id", "posts", "id")],
+    )
+    db["answer_exclusions"].create_index(["incident_id", "post_id"], unique=True)

@@ -30,6 +30,7 @@ from . import (
     incidents,
     labels,
     live,
+    mass,
     models_page,
     request_log,
 )
@@ -73,6 +74,7 @@ def create_app(ctx: Context, secret_key: str | None = None) -> FastAPI:
     for feature in (incidents, callbacks, admin, live, labels, models_page, health):
         app.include_router(feature.router)
     app.include_router(dashboard.router)
+    mass.install(app)
     return app
 
 
