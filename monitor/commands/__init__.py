@@ -1,6 +1,7 @@
 """Command modules per feature; each exposes COMMANDS (click commands or groups)."""
 
 from . import (
+    autopilot,
     bench,
     catalog,
     channels,
@@ -16,4 +17,4 @@ from . import (
 )
 
 COMMAND_MODULES = (web, collectors, nlp, store, catalog, incidents, reports, channels, bench,
-                   retraining, replies, check)
+                   retraining, replies, check, autopilot)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from monitor.catalog.organisations import ensure_source, organisation_id
 from monitor.clock import iso
-from monitor.incidents import spikes
+from monitor.incidents import autopilot, spikes
 from monitor.incidents.feedback import resident_reply
 from monitor.incidents.repeats import Similarity, find_repeat, link
 from monitor.incidents.routing import route
@@ -44,6 +44,7 @@ class IngestReport:
     incidents: int = 0
     repeats: int = 0  # posts linked to an open incident instead of opening one
     spikes: int = 0  # bursts of similar messages that became a mass incident (monitor.incidents.spikes)
+    autopiloted: int = 0  # incidents sent to their executor without a moderator (monitor.incidents.autopilot)
     errors: list[str] = field(default_factory=list)
     # Seconds per stage: label, repeats (reading problems, finding repeats), spikes,
     # and total (the rest of total is storing).
@@ -51,7 +52,7 @@ class IngestReport:
 
     def add(self, other: IngestReport) -> None:
         for name in ("received", "stored", "duplicates", "edited", "deleted", "restored",
-                     "incidents", "repeats", "spikes"):
+                     "incidents", "repeats", "spikes", "autopiloted"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.errors.extend(other.errors)
         for stage, seconds in other.seconds.items():
@@ -69,7 +70,9 @@ class IngestReport:
         return (f"{self.received} received, {self.stored} new, {self.duplicates} already stored, "
                 f"{self.edited} edited, {self.deleted} deleted, {self.incidents} incidents opened, "
                 f"{self.repeats} repeats linked"
-                + (f", {self.spikes} spikes detected" if self.spikes else ""))
+                + (f", {self.spikes} spikes detected" if self.spikes else "")
+                + (f", {self.autopiloted} sent to their executor by the autopilot"
+                   if self.autopiloted else ""))
 
 
 def ingest(ctx: Context, posts: Iterable[Post], *, cursor: tuple[str, dict] | None = None,
@@ -222,8 +225,9 @@ def _handle_new(ctx: Context, post: Post, post_id: int, label, source: dict, now
         report.repeats += 1
         return
     org_key, reason = route(ctx.settings, label.topic, label.municipality, ctx.db)
-    open_incident(ctx, post_id, label, organisation_id(db, org_key), reason)
+    incident_id = open_incident(ctx, post_id, label, organisation_id(db, org_key), reason)
     report.incidents += 1
+    report.autopiloted += autopilot.deliver(ctx, incident_id, label.scores, now)
 
 
 def _organisation_speaking(db, post: Post, source: dict) -> bool:

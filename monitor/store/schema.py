@@ -21,6 +21,7 @@ from .schema_incidents import (
     w005_ingest_indexes,
     w006_post_problems,
     w012a_linked_answers,
+    w012b_autopilot,
     web_003_queue_indexes,
     web_004_incident_counts,
     web_006_deadline_order,
@@ -50,6 +51,7 @@ MIGRATIONS = [
     w006_post_problems,
     ingest_001_stage_timings,
     w012a_linked_answers,
+    w012b_autopilot,
 ]
 
 # Migrations applied under an older name: the record is renamed, the migration not rerun.

@@ -276,3 +276,18 @@ def w012a_linked_answers(db: Database) -> None:
         foreign_keys=[("incident_id", "incidents", "id"), ("post_id", "posts", "id")],
     )
     db["answer_exclusions"].create_index(["incident_id", "post_id"], unique=True)
+
+
+def w012b_autopilot(db: Database) -> None:
+    """Autopilot: an incident the model is sure of goes to its executor without a
+    moderator (`autopilot` = 1 marks it), under thresholds per topic (and optionally
+    municipality) chosen from the moderators' history; each choice is kept, the newest
+    `active`."""
+    db["incidents"].add_column("autopilot", int, not_null_default=0)
+    db["autopilot_thresholds"].create(
+        {"id": int, "topic": str, "municipality": str, "kind_min": float, "topic_min": float,
+         "municipality_min": float, "urgency_min": float, "precision": float, "support": int,
+         "evidence": int, "target": float, "chosen_at": str, "chosen_by": str, "active": int},
+        pk="id", not_null={"topic", "evidence", "target", "chosen_at", "chosen_by", "active"},
+    )
+    db["autopilot_thresholds"].create_index(["active", "topic", "municipality"])
