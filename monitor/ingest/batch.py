@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from monitor import directline
 from monitor.catalog.organisations import ensure_source, organisation_id
 from monitor.clock import iso
 from monitor.incidents import autopilot, spikes
@@ -123,7 +124,9 @@ def _ingest(ctx: Context, posts: list[Post], report: IngestReport, cursor, delet
         report.stored = len(fresh)
         if fresh:
             with report.timed("spikes"):
-                report.spikes = _detect_spikes(ctx, post_ids)
+                report.spikes = _apart(ctx, "spike detection",
+                                       lambda: len(spikes.detect(ctx, post_ids).created))
+            _apart(ctx, "direct-line grouping", lambda: directline.group_new(ctx))
         for row, post in edits:
             _store_edit(db, row, post, now)
         report.edited = len(edits)
@@ -138,14 +141,14 @@ def _ingest(ctx: Context, posts: list[Post], report: IngestReport, cursor, delet
             })
 
 
-def _detect_spikes(ctx: Context, post_ids: list[int]) -> int:
-    """Bursts among the new posts become mass incidents (monitor.incidents.spikes); a failure
-    there is logged and rolled back alone, never losing the batch."""
+def _apart(ctx: Context, what: str, step) -> int:
+    """A step over the batch's stored posts (spikes, direct-line groups): a failure there
+    is logged and rolled back alone, never losing the batch."""
     try:
         with ctx.db.atomic():
-            return len(spikes.detect(ctx, post_ids).created)
+            return step()
     except Exception:
-        log.exception("spike detection failed for a batch of %d posts", len(post_ids))
+        log.exception("%s failed for a batch", what)
         return 0
 
 
@@ -215,6 +218,8 @@ def _handle_new(ctx: Context, post: Post, post_id: int, label, source: dict, now
         return  # the author answering our question or rating the solution
     if label.kind not in ACTIONABLE_KINDS or _organisation_speaking(db, post, source):
         return
+    if directline.take(ctx, post, post_id, label, source):
+        return  # a question of a direct line: its own queue, grouped after the batch
     with report.timed("repeats"):
         problem = similarity.read(post.text)
         db.execute("INSERT INTO post_problems (post_id, problem) VALUES (?, ?)",

@@ -1,0 +1,149 @@
+"""The governor's direct line: a few hundred generated questions under a broadcast post,
+grouped by topic and question, answered on air or routed, and reported."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import replace
+from datetime import timedelta
+
+import httpx
+import pytest
+
+from monitor.catalog.organisations import organisation_id, sync_from_settings
+from monitor.context import Context
+from monitor.directline import DirectLineError, answer_on_air, groups, route, start
+from monitor.directline.questions import questions_of
+from monitor.directline.report import states, tables
+from monitor.incidents.lifecycle import act
+from monitor.ingest import ingest
+from monitor.ingest.post import Post
+from monitor.replies import run_once
+from monitor.reports.exports import read_xlsx, to_csv, to_xlsx
+from monitor.store import open_db
+from tests.fakes.vk import FakeVK
+
+WALL, GROUP, TOKEN = -100001, 100001, "nn-community-token"
+PLACES = ("Дзержинске", "Арзамасе", "Выксе", "Богородске", "Павлове", "Нижнем Новгороде")
+STREETS = ("Ленина", "Гагарина", "Чкалова", "Советской", "Мира")
+# Each question a resident may ask, in a few wordings; {place} and {street} filled in.
+QUESTIONS = {
+    "hot_water": ("Когда дадут горячую воду в {place}?",
+                  "Сколько ещё ждать горячую воду в {place}?",
+                  "В {place} уже месяц нет горячей воды, когда дадут?"),
+    "bus": ("Почему отменили автобус номер 5 в {place}?",
+            "Верните автобус номер 5 в {place}, почему его отменили?"),
+    "school": ("Когда построят новую школу в {place}?",
+               "Будет ли в {place} новая школа, когда начнут строить?"),
+    "doctors": ("Почему в поликлинике в {place} нет врачей, к терапевту не записаться?",
+                "В поликлинике в {place} не хватает врачей, к терапевту запись на месяц вперёд."),
+    "road": ("Когда отремонтируют дорогу на улице {street} в {place}?",
+             "Дорога на улице {street} в {place} вся в ямах, когда будет ремонт?"),
+    "roof": ("Когда починят крышу нашего дома на улице {street} в {place}? Течёт на пятый этаж.",
+             "Течёт крыша дома на улице {street} в {place}, управляющая компания не чинит."),
+    "heating_bill": ("Почему так выросла плата за отопление в {place}?",
+                     "Плата за отопление в {place} выросла вдвое, почему?"),
+    "meals": ("Вернут ли бесплатное питание в школах {place}?",
+              "Почему в школах {place} отменили бесплатное питание для детей?"),
+}
+OPENINGS = ("", "Здравствуйте! ", "Добрый день. ", "Уважаемый губернатор, ")
+CLOSINGS = ("", " Спасибо.", " Ждём ответа.", " Очень просим разобраться.")
+
+
+def generated(vk, n: int, at, seed: int = 7) -> tuple[str, list[tuple[str, Post]]]:
+    """The broadcast post, and (which question, the post) for `n` comments under it."""
+    rng = random.Random(seed)
+    broadcast = vk.post(WALL, "Прямая линия губернатора: задайте вопрос в комментариях", event=False)
+    wall = f"{WALL}_{broadcast['id']}"
+    out = []
+    for k in range(n):
+        name = rng.choice(list(QUESTIONS))
+        text = (rng.choice(OPENINGS) + rng.choice(QUESTIONS[name]).format(
+            place=rng.choice(PLACES), street=rng.choice(STREETS)) + rng.choice(CLOSINGS))
+        made = vk.comment(WALL, broadcast["id"], text, from_id=5000 + k, event=False)
+        out.append((name, Post("vk:-100001", f"{wall}_{made['id']}", "vk_comment", text,
+                               at + timedelta(seconds=20 * k), author_id=f"vk:{5000 + k}",
+                               parent_id=wall)))
+    return wall, out
+
+
+@pytest.fixture
+def vk():
+    with FakeVK() as server:
+        server.add_token(TOKEN, "community", group_id=GROUP)
+        yield server
+
+
+@pytest.fixture
+def dctx(settings, clock, pipeline, vk):
+    orgs = tuple(replace(o, vk_token_env="TSUR_VK_TOKEN_ADM_NN") if o.key == "adm-nn" else o
+                 for o in settings.organisations)
+    s = replace(settings, organisations=orgs,
+                environ={"TSUR_VK_API_URL": vk.url, "TSUR_VK_TOKEN_ADM_NN": TOKEN})
+    db = open_db(s.database)
+    sync_from_settings(db, s, clock.now())
+    yield Context(db, s, clock, pipeline)
+    db.close()
+
+
+def test_a_direct_line_groups_a_few_hundred_questions_and_reports_them(dctx, vk):
+    begin = dctx.clock.now()
+    broadcast, asked = generated(vk, 300, begin + timedelta(minutes=1))
+    event = start(dctx, "Прямая линия губернатора", "vk:-100001", begin, begin + timedelta(hours=2),
+                  post_external_id=broadcast, answer_hours=48, actor="moderator")
+    outside = Post("vk:-100001", f"{WALL}_77_1", "vk_comment", "В Дзержинске нет горячей воды",
+                   begin + timedelta(minutes=3), author_id="vk:42", parent_id=f"{WALL}_77")
+    dctx.clock.advance(timedelta(hours=2))
+    for i in range(0, len(asked), 50):
+        report = ingest(dctx, [p for _, p in asked[i:i + 50]] + ([outside] if i == 0 else []))
+    assert report.incidents == 0  # the event's questions open no incidents of their own
+    assert dctx.db["incidents"].count == 1  # only the post outside the broadcast
+
+    found = groups(dctx.db, event.id)
+    asked_by = {p.external_id: name for name, p in asked}
+    by_group = {g["id"]: Counter(asked_by[dctx.db["posts"].get(q["post_id"])["external_id"]]
+                                 for q in questions_of(dctx.db, g["id"])) for g in found}
+    taken = sum(sum(c.values()) for c in by_group.values())
+    assert taken >= 250  # a few are read as thanks («Спасибо.»), not questions
+    # Near-duplicates merged: few groups, each about one question.
+    assert len(found) <= 3 * len(QUESTIONS)
+    pure = sum(c.most_common(1)[0][1] for c in by_group.values()) / taken
+    assert pure >= 0.95
+    for name in QUESTIONS:  # a question's wordings fall in one group, or two
+        held = sorted((c[name] for c in by_group.values()), reverse=True)
+        assert sum(held[:2]) >= 0.9 * sum(held)
+    # The summary quotes the questions, word for word.
+    texts = " ".join(p.text for _, p in asked)
+    for g in found:
+        assert g["summary"] and all(sentence in texts for sentence in g["summary"])
+        assert g["questions"] == sum(by_group[g["id"]].values())
+
+    largest, second = sorted(found, key=lambda g: -g["questions"])[:2]
+    answer_on_air(dctx, event.id, largest["id"], 17, "moderator")
+    with pytest.raises(DirectLineError):
+        answer_on_air(dctx, event.id, largest["id"], 18, "moderator")
+    with pytest.raises(DirectLineError):
+        answer_on_air(dctx, event.id, second["id"], 500, "moderator")  # the broadcast is 120 min
+    incident = route(dctx, event.id, second["id"], "moderator", organisation_id(dctx.db, "adm-nn"))
+    assert dctx.db["incidents"].get(incident)["repeats"] == second["questions"] - 1
+    act(dctx, incident, "submit_draft", "official", text="Ответ на ваш вопрос с прямой линии.")
+    act(dctx, incident, "approve_final", "moderator")
+    with httpx.Client(timeout=5) as client:
+        for _ in range(30):
+            run_once(dctx, client)
+            dctx.clock.advance(timedelta(seconds=1))
+    assert len(vk.created_comments) == second["questions"]  # one answer under each question
+
+    counted = Counter(state for _, _, state in states(dctx.db, event.id, dctx.clock.now()))
+    assert counted == {"on_air": largest["questions"], "later": second["questions"],
+                       "waiting": taken - largest["questions"] - second["questions"]}
+    late = Counter(s for _, _, s in states(dctx.db, event.id, event.due_at + timedelta(minutes=1)))
+    assert late["overdue"] == counted["waiting"]
+
+    by_topic, by_place, by_group_table = tables(dctx.db, event.id, dctx.clock.now())
+    assert by_topic.rows[-1] == {"key": "всего", "questions": taken, **counted, "overdue": 0}
+    assert sum(r["questions"] for r in by_place.rows[:-1]) == taken
+    assert len(by_group_table.rows) == len(found)
+    sheets = read_xlsx(to_xlsx([by_topic, by_place, by_group_table]))
+    assert len(sheets) == 3 and f'"всего","{taken}"' in to_csv(by_topic)
