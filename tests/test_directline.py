@@ -147,3 +147,53 @@ def test_a_direct_line_groups_a_few_hundred_questions_and_reports_them(dctx, vk)
     assert len(by_group_table.rows) == len(found)
     sheets = read_xlsx(to_xlsx([by_topic, by_place, by_group_table]))
     assert len(sheets) == 3 and f'"всего","{taken}"' in to_csv(by_topic)
+
+
+def test_the_pages_and_commands_of_a_direct_line(dctx, vk, runner, settings):
+    from test_web_incident import client_for, csrf
+
+    from monitor.cli import cli
+    from monitor.demo import DEMO_CONFIG, seed_users
+    from monitor.web.app import create_app
+
+    seed_users(dctx)
+    begin = dctx.clock.now()
+    broadcast, asked = generated(vk, 30, begin + timedelta(minutes=1))
+    app = create_app(dctx, secret_key="test-secret")
+    client = client_for(app, "moderator", "moderator-demo")
+    form = {"csrf_token": csrf(client, "/directline"), "name": "Прямая линия <script>x</script>",
+            "source": "vk:-100001", "post": broadcast, "starts": "2026-11-16T10:00",
+            "ends": "2026-11-16T12:00", "answer_hours": "24"}
+    created = client.post("/directline", data=form, follow_redirects=False)
+    assert created.status_code == 303
+    again = client.post("/directline", data={**form, "csrf_token": csrf(client, "/directline")})
+    assert again.status_code == 409 and "уже подключён" in again.text
+    assert client_for(app, "dzerzhinsk", "official-demo").get("/directline").status_code == 403
+    dctx.clock.advance(timedelta(hours=2))
+    ingest(dctx, [p for _, p in asked])
+    page = client.get(created.headers["location"])
+    assert "Группы вопросов" in page.text and "<script>x" not in page.text
+    [first] = groups(dctx.db, 1)[:1]
+    url = f"/directline/1/groups/{first['id']}"
+    on_air = client.post(f"{url}/on_air", data={"csrf_token": csrf(client, "/directline/1"),
+                                                "minute": "12"}, follow_redirects=False)
+    assert on_air.status_code == 303
+    assert "Ответ в эфире на 12-й минуте" in client.get("/directline/1").text
+    routed = client.post(f"{url}/route", data={"csrf_token": csrf(client, "/directline/1"),
+                                               "organisation_id": ""}, follow_redirects=False)
+    assert routed.status_code == 303 and groups(dctx.db, 1)[0]["incident_id"]
+    xlsx = client.get("/directline/1/report.xlsx")
+    assert set(read_xlsx(xlsx.content)) == {"directline-topics", "directline-municipalities",
+                                            "directline-groups"}
+
+    dctx.db.close()
+    env = {"TSUR_DB": str(settings.database)}
+    listed = runner.invoke(cli, ["--config", str(DEMO_CONFIG), "directline", "list"], env=env)
+    assert listed.exit_code == 0 and "vk:-100001" in listed.output
+    started = runner.invoke(cli, ["--config", str(DEMO_CONFIG), "directline", "start", "Вторая",
+                                  "--source", "telegram:-1001000000007", "--from", "2026-11-17 12:00",
+                                  "--until", "2026-11-17 14:00"], env=env)
+    assert started.exit_code == 0 and "answers due 2026-11-20 14:00" in started.output
+    report = runner.invoke(cli, ["--config", str(DEMO_CONFIG), "directline", "report", "1",
+                                 "--format", "csv"], env=env)
+    assert report.exit_code == 0 and '"всего"' in report.output

@@ -7,6 +7,7 @@ from . import (
     channels,
     check,
     collectors,
+    directline,
     incidents,
     nlp,
     replies,
@@ -17,4 +18,4 @@ from . import (
 )
 
 COMMAND_MODULES = (web, collectors, nlp, store, catalog, incidents, reports, channels, bench,
-                   retraining, replies, check, autopilot)
+                   retraining, replies, check, autopilot, directline)

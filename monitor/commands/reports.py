@@ -123,6 +123,13 @@ def _export(ctx: Context, viewer, name, by, measures, start, end, fmt, output) -
                                                                  "resolve"))]
     else:
         tables = [exports.build(name, ctx.db, scope, ctx.settings)]
+    write_tables(tables, fmt, output, since=start.date().isoformat() if start else None,
+                 until=(end - timedelta(days=1)).date().isoformat() if end else None)
+
+
+def write_tables(tables: list, fmt: str | None, output: str | None, **meta) -> None:
+    """Report tables printed (no format), or written as CSV, JSON or XLSX to `output`
+    (CSV and JSON: stdout without one); `meta` goes into the JSON."""
     if fmt == "csv" and len(tables) > 1:
         raise click.UsageError("CSV holds one report: pick one with --report, or use "
                                "--format xlsx / json for all of them")
@@ -132,8 +139,6 @@ def _export(ctx: Context, viewer, name, by, measures, start, end, fmt, output) -
         for table in tables:
             _print_table(table)
         return
-    meta = {"since": start.date().isoformat() if start else None,
-            "until": (end - timedelta(days=1)).date().isoformat() if end else None}
     if fmt == "xlsx":
         data = exports.to_xlsx(tables)
     else:

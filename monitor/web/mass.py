@@ -1,6 +1,6 @@
 """Mass answers on the incident page (every linked post with its own reply and its fate,
-a moderator's exclusion of some posts) and the autopilot on /models (its thresholds) and
-on the Сводка (what it delivered). Each page includes a partial of templates/mass/ with
+a moderator's exclusion of some posts), the autopilot on /models (its thresholds) and
+on the Сводка (what it delivered), and the direct-line pages (monitor.web.directline). Each page includes a partial of templates/mass/ with
 one line; the partials read their rows through the template helpers below."""
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from monitor.incidents.states import TransitionError
 from monitor.replies import replies_of
 from monitor.reports.autopilot import summary
 
+from . import directline
 from .auth import CtxDep, UserDep, check_csrf, safe_url
 
 router = APIRouter()
@@ -29,6 +30,7 @@ router = APIRouter()
 def install(app: FastAPI) -> None:
     """Routes and template helpers of this module (one line in monitor.web.app)."""
     app.include_router(router)
+    app.include_router(directline.router)
     app.state.templates.env.globals.update(linked_answers=linked_answers,
                                            autopilot_thresholds=autopilot_thresholds,
                                            autopilot_summary=autopilot_summary)
