@@ -11,9 +11,11 @@ from collections.abc import Callable
 
 from monitor.context import Context
 
+from . import mass
+
 Scene = Callable[[Context], "str | None"]
 
-SCENES: list[Scene] = []
+SCENES: list[Scene] = [*mass.SCENES]
 
 
 def play(ctx: Context, say: Callable[[str], None]) -> None:

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from monitor.clock import iso
 
 from . import outbox
-from .states import Event, TransitionError, record_event
+from .states import OPEN_STATUSES, Event, TransitionError, record_event
 
 if TYPE_CHECKING:  # the Context type only: context.py imports this layer
     from monitor.context import Context
@@ -224,3 +224,11 @@ def overview(db, incident_id: int) -> list[dict]:
         reason = skipped.get(row["post_id"])
         row["skipped"] = SKIP_TITLES[reason] if reason and reason != "answered" else None
     return rows
+
+
+def most_linked(db) -> int | None:
+    """The open incident with the most posts linked to it (a mass incident, usually)."""
+    row = db.execute(
+        f"SELECT i.id FROM incidents i WHERE i.status IN ({', '.join('?' * len(OPEN_STATUSES))})"
+        " AND i.repeats > 0 ORDER BY i.repeats DESC, i.id LIMIT 1", list(OPEN_STATUSES)).fetchone()
+    return row[0] if row else None

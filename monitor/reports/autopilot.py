@@ -53,9 +53,10 @@ def summary(db, viewer: dict | None, since: datetime | None = None,
         f" coalesce(sum(CASE WHEN i.autopilot = 1 AND ({_CORRECTED}) THEN 1 ELSE 0 END), 0),"
         f" avg(CASE WHEN i.autopilot = 1 THEN {delay} END)"
         f" FROM incidents i WHERE {' AND '.join(clauses)}", params).fetchone()
-    manual = [row[0] for row in db.execute(
+    manual = [row[0] for row in db.execute(  # a routed direct-line group opens already routed
         f"SELECT {delay} AS v FROM incidents i WHERE {' AND '.join(clauses)} AND i.autopilot = 0"
-        " AND i.executor_at IS NOT NULL ORDER BY v", params)]
+        " AND i.executor_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM directline_questions q"
+        " WHERE q.post_id = i.post_id) ORDER BY v", params)]
     median = _median(manual)
     saved = autopiloted * max(median - (auto_average or 0.0), 0.0) if median is not None else 0.0
     return Summary(incidents, autopiloted, corrected, None if median is None else round(median, 2),

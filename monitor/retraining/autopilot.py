@@ -1,10 +1,12 @@
 """Autopilot thresholds chosen from the moderators' own history.
 
-Every decision a moderator took on a post is evidence of whether the model's four labels
-were right when it gave them with these probabilities:
+Every decision a moderator took on a post is evidence of whether the autopilot would
+have been right to send it on with the model's labels at these probabilities — right
+when it needed an executor (an actionable kind), the topic and municipality (which pick
+the executor) held and the urgency was not raised (too lax a deadline; an urgency lowered
+costs nothing but a quicker answer):
 
-- a review of the labels (`label_corrections`, the latest one of a post): right when it
-  asserted the model's kind, topic, municipality and urgency, wrong when it changed any;
+- a review of the labels (`label_corrections`, the latest one of a post), judged so;
 - an incident a moderator confirmed or sent to an organisation without reviewing its
   labels: right (they read it and kept the labels);
 - an incident rejected as spam, not a problem or outside the region: wrong (its kind or
@@ -27,6 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from monitor.incidents.autopilot import LABELS, Thresholds, store
+from nlp.labels import ACTIONABLE_KINDS, URGENCIES
 
 from .corrections import reviews_since
 
@@ -78,6 +81,13 @@ def _incident_verdicts(db) -> dict[int, bool]:
     return verdicts
 
 
+def sent_right(model: dict, asserted: dict) -> bool:
+    """Whether an incident sent on with the model's labels went where and as it should."""
+    return (asserted.get("kind") in ACTIONABLE_KINDS and model["kind"] in ACTIONABLE_KINDS
+            and all(asserted.get(name) == model[name] for name in ("topic", "municipality"))
+            and URGENCIES.index(asserted.get("urgency") or "low") >= URGENCIES.index(model["urgency"]))
+
+
 def history(db) -> list[Decided]:
     """Every post a moderator decided on, its labels judged right or wrong."""
     verdicts = _incident_verdicts(db)
@@ -86,10 +96,7 @@ def history(db) -> list[Decided]:
     out = []
     for post_id, (kind, topic, municipality, urgency, scores) in sorted(labels.items()):
         model = {"kind": kind, "topic": topic, "municipality": municipality, "urgency": urgency}
-        if post_id in asserted:
-            right = all(asserted[post_id].get(name) == model[name] for name in LABELS)
-        else:
-            right = verdicts[post_id]
+        right = sent_right(model, asserted[post_id]) if post_id in asserted else verdicts[post_id]
         out.append(Decided(post_id, topic, municipality, scores, right))
     return out
 
@@ -145,3 +152,11 @@ def choose_and_store(ctx: Context, actor: str, target: float | None = None,
                     by_municipality)
     store(ctx, chosen, target, actor)
     return chosen
+
+
+def incident_posts(db) -> dict[tuple[str, str], tuple[int, int]]:
+    """(post, incident) of the posts that opened incidents, by (source key, external id):
+    what moderators review (the demo stages their history from the stream's labels)."""
+    return {(r[0], r[1]): (r[2], r[3]) for r in db.execute(
+        "SELECT s.key, p.external_id, p.id, i.id FROM incidents i JOIN posts p ON p.id = i.post_id"
+        " JOIN sources s ON s.id = p.source_id")}
