@@ -29,7 +29,7 @@ from .summaries import summarise
 if TYPE_CHECKING:  # the Context type only: context.py imports this layer
     from monitor.context import Context
 
-MERGE = 0.45  # mean similarity to a group's first questions to join it
+MERGE = 0.5  # mean similarity to a group's first questions to join it
 SAMPLE = 5  # a group is compared through its first questions
 
 
