@@ -4,14 +4,12 @@ grouped by topic and question, answered on air or routed, and reported."""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import replace
 from datetime import timedelta
 
 import httpx
 import pytest
 
-from monitor.catalog.organisations import organisation_id, sync_from_settings
-from monitor.context import Context
+from monitor.catalog.organisations import organisation_id
 from monitor.demo.mass import QUESTIONS, questions
 from monitor.directline import DirectLineError, answer_on_air, groups, route, start
 from monitor.directline.questions import questions_of
@@ -21,8 +19,8 @@ from monitor.ingest import ingest
 from monitor.ingest.post import Post
 from monitor.replies import run_once
 from monitor.reports.exports import read_xlsx, to_csv, to_xlsx
-from monitor.store import open_db
 from tests.fakes.vk import FakeVK
+from tests.replying import platform_context
 
 WALL, GROUP, TOKEN = -100001, 100001, "nn-community-token"
 def generated(vk, n: int, at, seed: int = 7) -> tuple[str, list[tuple[str, Post]]]:
@@ -47,14 +45,9 @@ def vk():
 
 @pytest.fixture
 def dctx(settings, clock, pipeline, vk):
-    orgs = tuple(replace(o, vk_token_env="TSUR_VK_TOKEN_ADM_NN") if o.key == "adm-nn" else o
-                 for o in settings.organisations)
-    s = replace(settings, organisations=orgs,
-                environ={"TSUR_VK_API_URL": vk.url, "TSUR_VK_TOKEN_ADM_NN": TOKEN})
-    db = open_db(s.database)
-    sync_from_settings(db, s, clock.now())
-    yield Context(db, s, clock, pipeline)
-    db.close()
+    yield from platform_context(settings, clock, pipeline,
+                                {"TSUR_VK_API_URL": vk.url, "TSUR_VK_TOKEN_ADM_NN": TOKEN},
+                                {"adm-nn": "TSUR_VK_TOKEN_ADM_NN"})
 
 
 def test_a_direct_line_groups_a_few_hundred_questions_and_reports_them(dctx, vk):

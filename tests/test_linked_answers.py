@@ -5,26 +5,23 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import replace
 from datetime import timedelta
 
 import httpx
 import pytest
 
-from monitor.catalog.organisations import organisation_id, sync_from_settings
+from monitor.catalog.organisations import organisation_id
 from monitor.clock import iso
-from monitor.context import Context
 from monitor.incidents import linked_answers
 from monitor.incidents.lifecycle import act
 from monitor.incidents.repeats import link
 from monitor.incidents.states import TransitionError, open_incident
 from monitor.replies import replies_of, retry, run_once
 from monitor.reports.metrics import aggregate
-from monitor.store import open_db
 from nlp import Labels
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.vk import FakeVK
-from tests.replying import lose_the_answer
+from tests.replying import lose_the_answer, platform_context
 
 DZR_WALL, DZR_GROUP, VK_TOKEN = -100003, 100003, "dzr-community-token"
 TG_CHAT = -1001000000008
@@ -46,15 +43,10 @@ def tg():
 
 @pytest.fixture
 def mctx(settings, clock, vk, tg):
-    orgs = tuple(replace(o, vk_token_env="TSUR_VK_TOKEN_ADM_DZR") if o.key == "adm-dzr" else o
-                 for o in settings.organisations)
-    s = replace(settings, organisations=orgs, environ={
+    yield from platform_context(settings, clock, None, {
         "TSUR_VK_API_URL": vk.url, "TSUR_TELEGRAM_API_URL": tg.url,
-        "TSUR_TELEGRAM_BOT_TOKEN": tg.token, "TSUR_VK_TOKEN_ADM_DZR": VK_TOKEN})
-    db = open_db(s.database)
-    sync_from_settings(db, s, clock.now())
-    yield Context(db, s, clock, None)
-    db.close()
+        "TSUR_TELEGRAM_BOT_TOKEN": tg.token, "TSUR_VK_TOKEN_ADM_DZR": VK_TOKEN},
+        {"adm-dzr": "TSUR_VK_TOKEN_ADM_DZR"})
 
 
 def store_post(ctx, source: str, external_id: str, channel: str, author: str,

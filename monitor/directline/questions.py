@@ -113,13 +113,11 @@ def _refresh(db, similarity: Similarity, group_id: int) -> None:
 def groups(db, event_id: int) -> list[dict]:
     """The event's groups, the largest first within each topic, with their summary, the
     municipalities asked from and the state of their answer."""
-    cursor = db.execute(
+    rows = list(db.query(
         "SELECT g.*, i.status AS incident_status, i.answered_at, o.name AS organisation_name"
         " FROM directline_groups g LEFT JOIN incidents i ON i.id = g.incident_id"
         " LEFT JOIN organisations o ON o.id = i.organisation_id"
-        " WHERE g.event_id = ? ORDER BY g.topic, g.questions DESC, g.id", [event_id])
-    names = [d[0] for d in cursor.description]
-    rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+        " WHERE g.event_id = ? ORDER BY g.topic, g.questions DESC, g.id", [event_id]))
     places: dict[int, Counter] = {}
     for group_id, municipality in db.execute(
             "SELECT group_id, municipality FROM directline_questions WHERE event_id = ?"
@@ -133,10 +131,8 @@ def groups(db, event_id: int) -> list[dict]:
 
 def questions_of(db, group_id: int) -> list[dict]:
     """A group's questions, earliest first, with their latest labels."""
-    cursor = db.execute(
+    return list(db.query(
         "SELECT q.post_id, q.topic, q.municipality, p.text, p.author_name, p.created_at, p.url"
         " FROM directline_questions q JOIN posts p ON p.id = q.post_id"
-        " WHERE q.group_id = ? ORDER BY q.created_at, q.id", [group_id])
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+        " WHERE q.group_id = ? ORDER BY q.created_at, q.id", [group_id]))
 

@@ -77,14 +77,9 @@ def thread_of(channel: str, external_id: str, parent: str | None) -> str:
     return parent or external_id
 
 
-def _dicts(cursor) -> list[dict]:
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
 def linked_posts(db, incident_id: int) -> list[dict]:
     """The posts linked to the incident (not unlinked), earliest first."""
-    return _dicts(db.execute(_LINKED, [incident_id]))
+    return list(db.query(_LINKED, [incident_id]))
 
 
 def _own_post(db, incident: dict) -> dict:
