@@ -57,12 +57,21 @@ def csrf_token(request: Request) -> str:
     return token
 
 
+def same_secret(sent: str, expected: str) -> bool:
+    """Constant-time comparison of a token or secret that may hold any character
+    (compare_digest refuses non-ASCII text, so both are compared as UTF-8 bytes)."""
+    def raw(text: str) -> bytes:
+        return text.encode("utf-8", "surrogatepass")
+
+    return hmac.compare_digest(raw(sent), raw(expected))
+
+
 async def check_csrf(request: Request) -> None:
     """A dependency for every state-changing form: the token must match the session's."""
     form = await request.form()
     sent = str(form.get("csrf_token") or "")
     expected = request.session.get("csrf") or ""
-    if not expected or not hmac.compare_digest(sent, expected):
+    if not expected or not same_secret(sent, expected):
         raise HTTPException(403, "Форма устарела или подделана (CSRF). Обновите страницу.")
 
 
