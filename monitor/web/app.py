@@ -26,6 +26,7 @@ from . import (
     auth,
     callbacks,
     dashboard,
+    errors,
     health,
     incidents,
     labels,
@@ -63,6 +64,7 @@ def create_app(ctx: Context, secret_key: str | None = None) -> FastAPI:
         return response
 
     request_log.install(app)
+    errors.install(app)
 
     @app.exception_handler(auth.LoginRequired)
     async def to_login(request: Request, exc):

@@ -107,11 +107,19 @@ def revoke_sessions(db, user_id: int, now, sid: str | None = None) -> int:
     return sessions.revoke(db, user_id, now, sid)
 
 
+def session_user(db, session: dict, now) -> dict | None:
+    """The user of a cookie session while it is live: not logged out, not revoked by a
+    password reset, the account not disabled. None otherwise."""
+    user_id, sid = session.get("user_id"), session.get("sid")
+    if not isinstance(user_id, int) or not isinstance(sid, str):
+        return None
+    user = get_user(db, user_id)
+    return user if user is not None and sessions.is_live(db, sid, user_id, now) else None
+
+
 def current_user(request: Request, ctx: CtxDep) -> dict:
-    user_id, sid = request.session.get("user_id"), request.session.get("sid")
-    user = get_user(ctx.db, user_id) if user_id and sid else None
-    live = user is not None and sessions.is_live(ctx.db, sid, user_id, ctx.clock.now())
-    if not live:
+    user = session_user(ctx.db, request.session, ctx.clock.now())
+    if user is None:
         request.session.clear()
         raise LoginRequired()
     return user
