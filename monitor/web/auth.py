@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import threading
 import time
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Annotated
@@ -19,8 +20,11 @@ from monitor.context import Context
 from monitor.store import open_db
 
 router = APIRouter()
-MAX_FAILURES = 5
+MAX_FAILURES = 5  # per address and login
+MAX_ADDRESS_FAILURES = 20  # per address, whatever the logins tried
 FAILURE_WINDOW = 300.0  # seconds
+HASH_SLOTS = 4  # argon2 checks at once (64 MiB each); more wait briefly, then get a 429
+HASH_WAIT = 2.0  # seconds a login waits for a free slot
 
 
 class LoginRequired(Exception):
@@ -28,26 +32,43 @@ class LoginRequired(Exception):
 
 
 class RateLimiter:
-    """Failed logins per (client, login) within a sliding window, in memory."""
+    """Failed logins within a sliding window, in memory: per (address, login), and per
+    address alone, so one address cannot try login after login."""
 
-    def __init__(self, limit: int = MAX_FAILURES, window: float = FAILURE_WINDOW):
-        self.limit, self.window = limit, window
-        self.failures: dict[tuple, deque] = defaultdict(deque)
+    def __init__(self, limit: int = MAX_FAILURES, per_address: int = MAX_ADDRESS_FAILURES,
+                 window: float = FAILURE_WINDOW):
+        self.limit, self.per_address, self.window = limit, per_address, window
+        self.failures: dict[tuple, deque] = {}
 
-    def blocked(self, key: tuple, now: float) -> bool:
-        recent = self.failures[key]
+    def blocked(self, ip: str, login: str, now: float) -> bool:
+        return (self._recent((ip, login.lower()), now) >= self.limit
+                or self._recent((ip,), now) >= self.per_address)
+
+    def fail(self, ip: str, login: str, now: float) -> None:
+        for key in ((ip, login.lower()), (ip,)):
+            self.failures.setdefault(key, deque()).append(now)
+
+    def reset(self, ip: str, login: str) -> None:
+        self.failures.pop((ip, login.lower()), None)
+
+    def _recent(self, key: tuple, now: float) -> int:
+        """Failures of `key` within the window; keys with none are dropped (a flood of
+        made-up logins must not grow the table)."""
+        recent = self.failures.get(key)
         while recent and now - recent[0] > self.window:
             recent.popleft()
-        return len(recent) >= self.limit
-
-    def fail(self, key: tuple, now: float) -> None:
-        self.failures[key].append(now)
-
-    def reset(self, key: tuple) -> None:
-        self.failures.pop(key, None)
+        if not recent:
+            self.failures.pop(key, None)
+            return 0
+        return len(recent)
 
 
 limiter = RateLimiter()
+
+
+def hash_slots() -> threading.BoundedSemaphore:
+    """The password checks one app runs at once: each argon2 check takes 64 MiB."""
+    return threading.BoundedSemaphore(HASH_SLOTS)
 
 
 def csrf_token(request: Request) -> str:
@@ -96,7 +117,7 @@ CtxDep = Annotated[Context, Depends(request_context)]  # the request's Context
 def start_session(request: Request, db, user: dict, now) -> None:
     """A fresh session (new id, new CSRF token) recorded server-side."""
     sid = secrets.token_urlsafe(32)
-    sessions.start(db, sid, user["id"], _client(request), now)
+    sessions.start(db, sid, user["id"], client_address(request), now)
     request.session.clear()
     request.session.update({"user_id": user["id"], "sid": sid})
     csrf_token(request)
@@ -128,7 +149,8 @@ def current_user(request: Request, ctx: CtxDep) -> dict:
 UserDep = Annotated[dict, Depends(current_user)]  # the logged-in user, or a redirect
 
 
-def _client(request: Request) -> str:
+def client_address(request: Request) -> str:
+    """The client's address: a trusted proxy's X-Forwarded-For was already applied to it."""
     return request.client.host if request.client else "?"
 
 
@@ -156,22 +178,30 @@ def login_form(request: Request, next: str = "/"):
 @router.post("/login", dependencies=[Depends(check_csrf)])
 def login(request: Request, ctx: CtxDep, login: str = Form(...), password: str = Form(...),
           next: str = Form("/")):
-    ip = _client(request)
-    key = (ip, login.lower())
+    ip = client_address(request)
     now = time.monotonic()
-    if limiter.blocked(key, now):
-        audit.record(ctx.db, login[:100], "login_failed", f"user:{login[:100]}",
-                     {"ip": ip, "reason": "rate_limited"}, ctx.clock.now())
-        return render(request, "login.html", status_code=429, next=_safe_next(next),
-                      error="Слишком много неудачных попыток. Подождите 5 минут.")
-    user = authenticate(ctx.db, login, password)
+
+    def refuse(status: int, error: str, reason: str | None = None):
+        if reason:
+            audit.record(ctx.db, login[:100], "login_failed", f"user:{login[:100]}",
+                         {"ip": ip, "reason": reason}, ctx.clock.now())
+        return render(request, "login.html", status_code=status, next=_safe_next(next),
+                      error=error)
+
+    if limiter.blocked(ip, login, now):
+        return refuse(429, "Слишком много неудачных попыток. Подождите 5 минут.", "rate_limited")
+    slots = request.app.state.hash_slots
+    if not slots.acquire(timeout=HASH_WAIT):
+        return refuse(429, "Сервер сейчас проверяет много входов. Повторите через минуту.",
+                      "busy")
+    try:
+        user = authenticate(ctx.db, login, password)
+    finally:
+        slots.release()
     if user is None:
-        limiter.fail(key, now)
-        audit.record(ctx.db, login[:100], "login_failed", f"user:{login[:100]}",
-                     {"ip": ip, "reason": "bad_credentials"}, ctx.clock.now())
-        return render(request, "login.html", status_code=401, next=_safe_next(next),
-                      error="Неверный логин или пароль.")
-    limiter.reset(key)
+        limiter.fail(ip, login, now)
+        return refuse(401, "Неверный логин или пароль.", "bad_credentials")
+    limiter.reset(ip, login)
     audit.record(ctx.db, user["login"], "login", f"user:{user['login']}", {"ip": ip},
                  ctx.clock.now())
     start_session(request, ctx.db, user, ctx.clock.now())
@@ -186,7 +216,7 @@ def logout(request: Request, ctx: CtxDep):
         with ctx.db.atomic():
             revoke_sessions(ctx.db, user["id"], ctx.clock.now(), sid=request.session.get("sid", ""))
             audit.record(ctx.db, user["login"], "logout", f"user:{user['login']}",
-                         {"ip": _client(request)}, ctx.clock.now())
+                         {"ip": client_address(request)}, ctx.clock.now())
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
