@@ -135,3 +135,11 @@ def test_dates_of_year_1_or_9999_on_the_dashboard_are_a_clear_400(app, query):
     client = logged_in(app, "moderator", "moderator-demo")
     assert_page(client.get(f"/dashboard?{query}"), 400, "вне 2000–2099 годов")
     assert client.get(f"/dashboard/export/volume.csv?{query}").status_code == 400
+
+
+def test_a_server_error_is_a_russian_page_with_the_request_id(app, web_ctx):
+    client = logged_in(app, "admin", "admin-demo-1")
+    web_ctx.db.execute("DROP TABLE routing_rules")  # a database broken under the app
+    answer = TestClient(app, cookies=client.cookies, raise_server_exceptions=False).get(
+        "/admin/routing", headers={"X-Request-ID": "req-42"})
+    assert_page(answer, 500, "Ошибка на сервере", "номер запроса req-42")
