@@ -51,36 +51,38 @@ async def vk_callback(request: Request):
 
 @router.post("/telegram/webhook")
 async def telegram_webhook(request: Request):
-    def answer(status: int, description: str):
-        return JSONResponse({"ok": False, "description": description}, status_code=status)
-
-    secret = request.app.state.ctx.settings.secret("TSUR_TELEGRAM_WEBHOOK_SECRET")
-    if not secret:
-        return answer(404, "webhook not configured")
-    if not same_secret(request.headers.get("X-Telegram-Bot-Api-Secret-Token", ""), secret):
-        return answer(403, "wrong secret token")
-    try:
-        update = await _json(request)
-    except Refused as refused:
-        return answer(refused.status, refused.reason)
-    return await run_in_threadpool(_with_db, request, _telegram_update, update)
+    return await _signed_by_header(request, "TSUR_TELEGRAM_WEBHOOK_SECRET",
+                                   "X-Telegram-Bot-Api-Secret-Token", _telegram_refusal,
+                                   _telegram_update)
 
 
 @router.post("/max/webhook")
 async def max_webhook(request: Request):
-    def answer(status: int, message: str):
-        return JSONResponse({"success": False, "message": message}, status_code=status)
+    return await _signed_by_header(request, "TSUR_MAX_WEBHOOK_SECRET", "X-Max-Bot-Api-Secret",
+                                   _max_refusal, _max_update)
 
-    secret = request.app.state.ctx.settings.secret("TSUR_MAX_WEBHOOK_SECRET")
+
+def _telegram_refusal(status: int, description: str):
+    return JSONResponse({"ok": False, "description": description}, status_code=status)
+
+
+def _max_refusal(status: int, message: str):
+    return JSONResponse({"success": False, "message": message}, status_code=status)
+
+
+async def _signed_by_header(request: Request, secret_name: str, header: str, refusal, handler):
+    """Telegram and MAX send their secret in a header: it is checked, and then the size,
+    before a byte of the body is read."""
+    secret = request.app.state.ctx.settings.secret(secret_name)
     if not secret:
-        return answer(404, "webhook not configured")
-    if not same_secret(request.headers.get("X-Max-Bot-Api-Secret", ""), secret):
-        return answer(403, "wrong secret")
+        return refusal(404, "webhook not configured")
+    if not same_secret(request.headers.get(header, ""), secret):
+        return refusal(403, "wrong secret")
     try:
         update = await _json(request)
     except Refused as refused:
-        return answer(refused.status, refused.reason)
-    return await run_in_threadpool(_with_db, request, _max_update, update)
+        return refusal(refused.status, refused.reason)
+    return await run_in_threadpool(_with_db, request, handler, update)
 
 
 @router.post("/ok/webhook/{secret}")
@@ -140,7 +142,7 @@ def _vk_event(ctx: Context, event: dict):
 
 def _telegram_update(ctx: Context, update: dict | None):
     if update is None or _int(update.get("update_id")) is None:
-        return JSONResponse({"ok": False, "description": "expected an Update"}, status_code=400)
+        return _telegram_refusal(400, "expected an Update")
     _store(ctx, "telegram", None, str(_int(update["update_id"])), update)
     return JSONResponse({"ok": True})
 
@@ -149,7 +151,7 @@ def _max_update(ctx: Context, update: dict | None):
     """MAX resends an update until it gets 200 (for up to 8 hours). Updates carry no id of
     their own: the digest of the update is its key, so a resent one is stored once."""
     if update is None or not update.get("update_type"):
-        return JSONResponse({"success": False, "message": "expected an Update"}, status_code=400)
+        return _max_refusal(400, "expected an Update")
     digest = hashlib.sha256(json.dumps(update, sort_keys=True, ensure_ascii=False)
                             .encode("utf-8")).hexdigest()
     _store(ctx, "max", None, digest, update)
