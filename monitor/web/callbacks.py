@@ -135,6 +135,8 @@ def _vk_event(ctx: Context, event: dict):
     event_id = event.get("event_id")
     if not isinstance(event_id, str | int) or isinstance(event_id, bool) or not str(event_id):
         return PlainTextResponse("event without event_id", status_code=400)
+    if not isinstance(event.get("object"), dict):  # every VK event carries one
+        return PlainTextResponse("event without an object", status_code=400)
     stored = {k: v for k, v in event.items() if k != "secret"}
     _store(ctx, "vk", group_id, str(event_id), stored)
     return PlainTextResponse("ok")
@@ -150,7 +152,7 @@ def _telegram_update(ctx: Context, update: dict | None):
 def _max_update(ctx: Context, update: dict | None):
     """MAX resends an update until it gets 200 (for up to 8 hours). Updates carry no id of
     their own: the digest of the update is its key, so a resent one is stored once."""
-    if update is None or not update.get("update_type"):
+    if update is None or not isinstance(update.get("update_type"), str) or not update["update_type"]:
         return _max_refusal(400, "expected an Update")
     digest = hashlib.sha256(json.dumps(update, sort_keys=True, ensure_ascii=False)
                             .encode("utf-8")).hexdigest()
