@@ -39,17 +39,21 @@ class RateLimiter:
                  window: float = FAILURE_WINDOW):
         self.limit, self.per_address, self.window = limit, per_address, window
         self.failures: dict[tuple, deque] = {}
+        self.lock = threading.Lock()  # logins are checked in several threads at once
 
     def blocked(self, ip: str, login: str, now: float) -> bool:
-        return (self._recent((ip, login.lower()), now) >= self.limit
-                or self._recent((ip,), now) >= self.per_address)
+        with self.lock:
+            return (self._recent((ip, login.lower()), now) >= self.limit
+                    or self._recent((ip,), now) >= self.per_address)
 
     def fail(self, ip: str, login: str, now: float) -> None:
-        for key in ((ip, login.lower()), (ip,)):
-            self.failures.setdefault(key, deque()).append(now)
+        with self.lock:
+            for key in ((ip, login.lower()), (ip,)):
+                self.failures.setdefault(key, deque()).append(now)
 
     def reset(self, ip: str, login: str) -> None:
-        self.failures.pop((ip, login.lower()), None)
+        with self.lock:
+            self.failures.pop((ip, login.lower()), None)
 
     def _recent(self, key: tuple, now: float) -> int:
         """Failures of `key` within the window; keys with none are dropped (a flood of
