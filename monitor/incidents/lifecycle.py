@@ -9,7 +9,11 @@
                                          └──reopen──────┴──resolve──► resolved ─close─► closed
 
 `ask_info` parks an open incident in `needs_info` (the deadlines pause) until
-`info_received` puts it back where it was. Every change is an append-only row in
+`info_received` puts it back where it was; an author who never answers gets a notice
+and the incident is closed by the worker (`close_unanswered`, after
+`workflow.info_close_hours`). Only the first interim answer of a cycle starts the
+final-answer clock: a further one keeps it (only an approved extension moves it,
+monitor.incidents.extensions). Every change is an append-only row in
 incident_events with actor and time; an action that the current state does not
 allow is refused with a message saying why. Deadlines are recomputed in the same
 transaction as the change. Beside the transitions: what each action changes besides the
@@ -50,6 +54,7 @@ from .states import (
     get_row,
     record_event,
 )
+from .tiers import initial_tier
 
 if TYPE_CHECKING:  # the Context type only: context.py imports this layer
     from monitor.context import Context
@@ -82,6 +87,7 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "link_repeat": ((NEW, CONFIRMED, ASSIGNED, NEEDS_INFO), REJECTED),
     "unlink_repeat": (STATUSES, SAME),
     "relabel": (OPEN_STATUSES, SAME),
+    "close_unanswered": ((NEEDS_INFO,), CLOSED),  # the worker, after info_close_hours
 }
 
 
@@ -111,6 +117,8 @@ REQUIRED = {
 
 FEEDBACK_QUESTION = ("Здравствуйте! По вашему обращению сообщили, что проблема решена. "
                      "Это так? Ответьте, пожалуйста, «да» или «нет» и оцените работу от 1 до 5.")
+UNANSWERED_NOTICE = ("Здравствуйте! Мы не получили от вас уточнений по обращению, поэтому закрываем "
+                     "его. Если проблема осталась, напишите нам снова, указав адрес и суть проблемы.")
 DEFAULT_QUESTION = ("Здравствуйте! Чтобы передать обращение исполнителю, уточните, пожалуйста, "
                     "адрес (улица, дом) и суть проблемы.")
 
@@ -260,8 +268,10 @@ def _approve(kind: str):
         reply_id = outbox.queue_reply(ctx.db, incident, purpose, text, now, draft_id=draft["id"])
         data.update(draft_id=draft["id"], reply_id=reply_id, edited=text != draft["text"])
         changes = reply_times.on_queued(incident, purpose, now)
-        if kind == "interim":
+        if kind == "interim" and not incident["interim_at"]:
             changes["interim_at"] = iso(now)
+        elif kind == "interim":  # a further interim answer does not restart the clock
+            data["clock_kept"] = incident["interim_at"]
         return changes
     return effect
 
@@ -287,6 +297,12 @@ def _resolve(ctx: Context, incident, now, actor, data) -> dict:
 
 
 def _close(ctx: Context, incident, now, actor, data) -> dict:
+    return {"closed_at": iso(now)}
+
+
+def _close_unanswered(ctx: Context, incident, now, actor, data) -> dict:
+    """The author never answered the question: tell them, and close."""
+    data["reply_id"] = outbox.queue_reply(ctx.db, incident, "info_closed", UNANSWERED_NOTICE, now)
     return {"closed_at": iso(now)}
 
 
@@ -330,6 +346,12 @@ def _relabel(ctx: Context, incident, now, actor, data) -> dict:
                 data |= {**routed, "from_organisation_id": incident["organisation_id"]}
             else:
                 data["suggested_route"] = routed
+        if incident["status"] in (NEW, CONFIRMED):  # not yet routed: its tier follows too
+            tier = initial_tier(ctx.settings, changes.get("topic", incident["topic"]),
+                                changes.get("municipality", incident["municipality"]), key)
+            if tier != (incident["tier"] or "regional"):
+                changes |= {"tier": tier, "tier_at": iso(now)}
+                data["tier"] = tier
     return changes
 
 
@@ -338,7 +360,7 @@ EFFECTS = {
     "approve_final": _approve("final"), "approve_interim": _approve("interim"),
     "acknowledge": _acknowledge, "ask_info": _ask_info, "resolve": _resolve, "close": _close,
     "reopen": _reopen, "link_repeat": _link_repeat, "unlink_repeat": _unlink_repeat,
-    "relabel": _relabel,
+    "relabel": _relabel, "close_unanswered": _close_unanswered,
 }
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from monitor.clock import iso, parse_time
-from monitor.incidents.access import visible_to
+from monitor.incidents.access import sees_everything, visible_to
 from monitor.incidents.states import OPEN_STATUSES
 from monitor.reports.metrics import BUCKETS, MEASURES, aggregate, per_incident
 from monitor.titles import GROUP_TITLES, STATUS_TITLES
@@ -75,7 +75,8 @@ def _local_day(scope: Scope, column: str) -> str:
 
 
 def _official(scope: Scope) -> bool:
-    return bool(scope.viewer) and scope.viewer.get("role") == "official"
+    """An official or a municipal centre: the region's collected messages are not theirs."""
+    return not sees_everything(scope.viewer)
 
 
 def volume(db, scope: Scope) -> Table:
