@@ -65,6 +65,11 @@ def authenticate(db: Database, login: str, password: str) -> dict | None:
     return rows[0]
 
 
+def user_by_login(db: Database, login: str) -> dict | None:
+    rows = list(db["users"].rows_where("login = ? AND disabled = 0", [login]))
+    return rows[0] if rows else None
+
+
 def get_user(db: Database, user_id: int) -> dict | None:
     rows = list(db["users"].rows_where("id = ? AND disabled = 0", [user_id]))
     return rows[0] if rows else None
