@@ -6,12 +6,11 @@ between the tiers with a reason and sees what waits on the centres."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 import re
+from datetime import timedelta
 
 import pytest
 import test_web_admin as admin_tests
-from fastapi.testclient import TestClient
 from test_web_admin import logged_in, token_of
 
 from monitor.catalog.organisations import organisation_id
