@@ -166,7 +166,9 @@ def _ranked(db: Database, month: Month, by: str) -> list[dict]:
 
 def rating(db: Database, month: Month, by: str) -> Table:
     """The month's rating `by` organisation or municipality, with the movement since the
-    previous month (+2: two places up; «новый»: not rated then)."""
+    previous month (↑2: two places up, ↓1: one down, =: the same place; «новый»: not rated
+    then). Arrows, not signs: a cell starting with + or - would be a formula to a
+    spreadsheet."""
     if by not in GROUPS:
         raise ValueError(f"unknown grouping {by!r}; expected one of {', '.join(GROUPS)}")
     before = {r["group"]: r["rank"] for r in _ranked(db, month.previous(), by) if r["rank"]}
@@ -178,7 +180,7 @@ def rating(db: Database, month: Month, by: str) -> Table:
             row["movement"] = "новый"
         else:
             step = before[row["group"]] - row["rank"]
-            row["movement"] = f"+{step}" if step > 0 else ("0" if step == 0 else str(step))
+            row["movement"] = f"↑{step}" if step > 0 else (f"↓{-step}" if step < 0 else "=")
     return Table(f"rating-{by}", f"Рейтинг за {month.month}: {GROUP_TITLES[by]}", list(COLUMNS), rows)
 
 
