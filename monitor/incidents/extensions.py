@@ -38,7 +38,7 @@ class ExtensionError(Exception):
     """A request or a decision the policy or the incident's state does not allow."""
 
 
-class NotAllowed(ExtensionError):
+class NotAllowed(ExtensionError, PermissionError):
     """This viewer may not do it (their role, or the incident is not theirs to see)."""
 
 

@@ -58,16 +58,26 @@ def _day(value: str, name: str) -> date | None:
         raise HTTPException(400, f"«{value[:20]}» — не дата вида 2026-11-16 ({name})") from None
 
 
+def _run(request: Request, user: dict, incident_id: int, step, refusals):
+    """Run a domain step on an incident: None when done; 403 for what this viewer may not
+    do; the refusal page (409) for what the incident or the policy does not allow."""
+    try:
+        step()
+    except PermissionError as error:
+        raise HTTPException(403, str(error)) from None
+    except refusals as error:
+        return _refused(request, user, incident_id, str(error), 409)
+    return None
+
+
 @router.post("/incidents/{incident_id}/handoff", dependencies=[Depends(check_csrf)])
 def handoff(request: Request, ctx: CtxDep, user: UserDep, incident_id: int,
             to: str = Form(""), reason: str = Form("")):
     _visible(ctx, user, incident_id)
-    try:
-        hand_off(ctx, incident_id, to, user, reason)
-    except PermissionError as error:
-        raise HTTPException(403, str(error)) from None
-    except TransitionError as error:
-        return _refused(request, user, incident_id, str(error), 409)
+    refused = _run(request, user, incident_id,
+                   lambda: hand_off(ctx, incident_id, to, user, reason), TransitionError)
+    if refused:
+        return refused
     return _done(incident_id) if may_see_after(ctx, user, incident_id) else RedirectResponse("/", 303)
 
 
@@ -84,14 +94,9 @@ def extension_request(request: Request, ctx: CtxDep, user: UserDep, incident_id:
     day = _day(until, "новый срок")
     if day is None:
         return _refused(request, user, incident_id, "Укажите новую дату срока", 409)
-    try:
-        request_extension(ctx, incident_id, user, target, day, reason,
-                          _day(planned_fix, "плановая дата устранения"))
-    except NotAllowed as error:
-        raise HTTPException(403, str(error)) from None
-    except ExtensionError as error:
-        return _refused(request, user, incident_id, str(error), 409)
-    return _done(incident_id)
+    fix = _day(planned_fix, "плановая дата устранения")
+    return _run(request, user, incident_id, lambda: request_extension(
+        ctx, incident_id, user, target, day, reason, fix), ExtensionError) or _done(incident_id)
 
 
 @router.post("/extensions/{extension_id}/decide", dependencies=[Depends(check_csrf)])
@@ -121,13 +126,8 @@ def extensions_page(request: Request, ctx: CtxDep, user: UserDep):
 def quality(request: Request, ctx: CtxDep, user: UserDep, incident_id: int,
             draft_id: int = Form(0), mark: str = Form("")):
     _visible(ctx, user, incident_id)
-    try:
-        mark_answer(ctx, incident_id, draft_id, mark, user)
-    except PermissionError as error:
-        raise HTTPException(403, str(error)) from None
-    except QualityError as error:
-        return _refused(request, user, incident_id, str(error), 409)
-    return _done(incident_id)
+    return _run(request, user, incident_id, lambda: mark_answer(
+        ctx, incident_id, draft_id, mark, user), QualityError) or _done(incident_id)
 
 
 @router.get("/tiers")
