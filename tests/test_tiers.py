@@ -212,3 +212,25 @@ def test_the_regional_queue_shows_what_waits_on_the_centre_and_how_long(app, web
     client = logged_in(app, "moderator", "moderator-demo")
     assert "Ждут в муниципальных ЦУР" in client.get("/").text
     assert "1.5 ч" in client.get("/tiers").text
+
+
+def test_an_admin_scopes_a_moderator_to_a_municipal_centre(app, web_ctx, world):
+    admin = logged_in(app, "admin", "admin-demo-1")
+    page = admin.get("/admin/users").text
+    assert "муниципальный ЦУР: Дзержинск" in page
+    moderator = user_by_login(web_ctx.db, "moderator")
+    done = admin.post(f"/admin/users/{moderator['id']}/municipalities", data={
+        "municipalities": "Нижний Новгород, Дзержинск", "csrf_token": token_of(page)},
+        follow_redirects=False)
+    assert done.status_code == 303
+    scoped = user_by_login(web_ctx.db, "moderator")
+    assert [r["id"] for r in list_incidents(web_ctx.db, scoped).rows] == [world["own"]]
+    official = user_by_login(web_ctx.db, "dzerzhinsk")
+    refused = admin.post(f"/admin/users/{official['id']}/municipalities", data={
+        "municipalities": "Дзержинск", "csrf_token": token_of(page)})
+    assert refused.status_code == 400
+    centre_client = logged_in(app, *CENTRE)
+    assert centre_client.post(f"/admin/users/{moderator['id']}/municipalities", data={
+        "municipalities": "", "csrf_token": token_of(centre_client.get("/").text)}).status_code == 403
+    assert json.loads(web_ctx.db.execute("SELECT details FROM audit WHERE action = 'user_scope'"
+                                         ).fetchone()[0])["new"] == ["Нижний Новгород", "Дзержинск"]

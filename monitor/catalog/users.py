@@ -82,11 +82,15 @@ def check_password(password: str) -> None:
 
 
 def list_users(db: Database) -> list[dict]:
-    """Every user (disabled ones too) with their organisation's name, by login."""
-    return list(db.query(
+    """Every user (disabled ones too) with their organisation's name and a moderator's
+    municipalities (`scope`, a list), by login."""
+    rows = list(db.query(
         "SELECT u.id, u.login, u.name, u.role, u.disabled, u.created_at, u.organisation_id,"
-        " o.name AS organisation_name FROM users u"
+        " u.municipalities, o.name AS organisation_name FROM users u"
         " LEFT JOIN organisations o ON o.id = u.organisation_id ORDER BY u.login"))
+    for row in rows:
+        row["scope"] = json.loads(row["municipalities"]) if row["municipalities"] else []
+    return rows
 
 
 def user_by_id(db: Database, user_id: int) -> dict | None:

@@ -12,6 +12,8 @@ from datetime import date
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
+from monitor.catalog import audit
+from monitor.catalog.users import UserError, set_municipalities, user_by_id
 from monitor.context import Context
 from monitor.incidents.access import MODERATION, scope_of, sees_everything
 from monitor.incidents.extensions import (
@@ -29,6 +31,7 @@ from monitor.incidents.queries import post_of
 from monitor.incidents.states import TransitionError
 from monitor.titles import EXTENSION_STATUS_TITLES, QUALITY_TITLES, TARGET_TITLES, TIER_TITLES
 
+from .admin import AdminDep
 from .auth import CtxDep, UserDep, check_csrf, render
 
 router = APIRouter()
@@ -137,6 +140,24 @@ def tiers_page(request: Request, ctx: CtxDep, user: UserDep):
         raise HTTPException(403, "Эта страница — для регионального ЦУР")
     return render(request, "regional/tiers.html", user=user, waiting=waiting_on_centres(ctx),
                   now=ctx.clock.now())
+
+
+@router.post("/admin/users/{user_id}/municipalities", dependencies=[Depends(check_csrf)])
+def user_scope(request: Request, ctx: CtxDep, user: AdminDep, user_id: int,
+               municipalities: str = Form("")):
+    """Scope a moderator to municipalities (comma-separated; empty: the whole region)."""
+    target = user_by_id(ctx.db, user_id)
+    if target is None:
+        raise HTTPException(404, "Пользователь не найден")
+    names = [m.strip() for m in municipalities.split(",") if m.strip()]
+    try:
+        with ctx.db.atomic():
+            set_municipalities(ctx.db, user_id, names)
+            audit.record(ctx.db, user["login"], "user_scope", f"user:{target['login']}",
+                         {"old": target["municipalities"], "new": names}, ctx.clock.now())
+    except UserError:
+        return _refused(request, user, None, "Муниципалитеты задаются только модератору", 400)
+    return RedirectResponse("/admin/users", status_code=303)
 
 
 # --- for the templates (own connection, like the spike banner) ----------------------------
