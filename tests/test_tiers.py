@@ -234,3 +234,10 @@ def test_an_admin_scopes_a_moderator_to_a_municipal_centre(app, web_ctx, world):
         "municipalities": "", "csrf_token": token_of(centre_client.get("/").text)}).status_code == 403
     assert json.loads(web_ctx.db.execute("SELECT details FROM audit WHERE action = 'user_scope'"
                                          ).fetchone()[0])["new"] == ["Нижний Новгород", "Дзержинск"]
+
+
+def test_routing_to_a_regional_body_takes_the_incident_up_to_the_region(web_ctx, world):
+    act(web_ctx, world["own"], "assign", "dzr-cur", organisation_id=organisation_id(web_ctx.db, "minsoc"))
+    row = web_ctx.db["incidents"].get(world["own"])
+    assert row["tier"] == "regional"
+    assert list_incidents(web_ctx.db, user_by_login(web_ctx.db, "dzr-cur")).rows == []

@@ -32,7 +32,7 @@ from monitor.clock import iso
 from monitor.titles import STATUS_TITLES
 
 from . import outbox, reply_times
-from .access import MODERATION
+from .access import MODERATION, MUNICIPAL
 from .deadlines import recompute
 from .repeats import link_by_hand, unlink
 from .routing import pick_official, route
@@ -54,7 +54,7 @@ from .states import (
     get_row,
     record_event,
 )
-from .tiers import initial_tier
+from .tiers import REGIONAL, initial_tier, organisation_key
 
 if TYPE_CHECKING:  # the Context type only: context.py imports this layer
     from monitor.context import Context
@@ -223,9 +223,14 @@ def _assign(ctx: Context, incident, now, actor, data) -> dict:
     assignee = pick_official(ctx, org_id) if ctx.settings.workflow.round_robin else None
     if assignee:
         data["assignee_id"] = assignee
-    return {"organisation_id": org_id, "assignee_id": assignee,
-            "executor_at": incident["executor_at"] or iso(now), "assigned_at": iso(now),
-            "draft_at": None}
+    changes = {"organisation_id": org_id, "assignee_id": assignee,
+               "executor_at": incident["executor_at"] or iso(now), "assigned_at": iso(now),
+               "draft_at": None}
+    if incident["tier"] == MUNICIPAL and organisation_key(ctx.db, org_id) in \
+            ctx.settings.tiers.regional_organisations:  # a regional body's incident is the region's
+        changes |= {"tier": REGIONAL, "tier_at": iso(now)}
+        data["tier"] = REGIONAL
+    return changes
 
 
 def _withdraw_pending_drafts(db, incident_id, now, actor) -> None:
