@@ -225,3 +225,12 @@ def test_the_incident_page_shows_the_chain_and_how_far_an_escalation_climbed(ctx
     html = logged_in(create_app(ctx, secret_key="t"), "moderator", "moderator-demo").get(
         f"/incidents/{interim}").text
     assert "глава города Дзержинска" in html and "эскалация дошла" in html
+
+
+def test_a_request_is_announced_in_the_moderators_chat(ctx, interim):
+    ctx.settings = replace(ctx.settings, workflow=replace(ctx.settings.workflow,
+                                                          moderators_chat_id=-100500))
+    ext = request_extension(ctx, interim, who(ctx, "dzerzhinsk"), "resolve",
+                            local_day(due(ctx, interim)) + timedelta(days=3), "ждём подрядчика")
+    [note] = ctx.db["notifications"].rows_where("once_key = ?", [f"extension:{ext}"])
+    assert note["chat_id"] == -100500 and "ждём подрядчика" in note["text"]

@@ -241,3 +241,30 @@ def test_routing_to_a_regional_body_takes_the_incident_up_to_the_region(web_ctx,
     row = web_ctx.db["incidents"].get(world["own"])
     assert row["tier"] == "regional"
     assert list_incidents(web_ctx.db, user_by_login(web_ctx.db, "dzr-cur")).rows == []
+
+
+@pytest.mark.parametrize("raw, message", [
+    ({"tiers": {"regional_topics": ["weather"]}}, "unknown topic 'weather'"),
+    ({"tiers": {"regional_organisations": ["nope"]}}, "unknown organisation 'nope'"),
+    ({"tiers": {"centres": [{"key": "a", "name": "A", "municipalities": ["Бор"]},
+                            {"key": "b", "name": "B", "municipalities": ["Бор"]}]}}, "two centres"),
+    ({"tiers": {"centres": [{"key": "a", "name": "A"}]}}, "no municipalities"),
+    ({"extensions": {"targets": ["lunch"]}}, "unknown target 'lunch'"),
+    ({"extensions": {"max_days": 0}}, "max_days"),
+    ({"ratings": {"weights": {"luck": 1}}}, "unknown part"),
+    ({"ratings": {"min_incidents": 0}}, "min_incidents"),
+    ({"workflow": {"info_close_hours": -1}}, "info_close_hours"),
+])
+def test_the_regional_settings_are_checked(raw, message):
+    from monitor.settings import ConfigError, settings_from_dict
+
+    with pytest.raises(ConfigError, match=message):
+        settings_from_dict(raw, environ={})
+
+
+def test_the_tier_filter_and_the_region_view_link_to_a_centres_queue(app, web_ctx, world):
+    region = user_by_login(web_ctx.db, "moderator")
+    assert [r["id"] for r in list_incidents(web_ctx.db, region, {"tier": "municipal"}).rows] == [
+        world["own"]]
+    html = logged_in(app, "moderator", "moderator-demo").get("/tiers").text
+    assert "/?tier=municipal&amp;municipality=%D0%94" in html

@@ -22,6 +22,7 @@ from monitor.titles import TARGET_TITLES
 
 from .access import MODERATION, may_see, visible_to
 from .deadlines import DUE_COLUMNS, met_at, recompute
+from .outbox import queue_notification
 from .states import OPEN_STATUSES, Event, get_row, record_event
 
 if TYPE_CHECKING:  # the Context type only: context.py imports this layer
@@ -117,6 +118,11 @@ def request_extension(ctx: Context, incident_id: int, viewer: dict, target: str,
                                    "extension_id": extension_id, "target": target,
                                    "due": iso(wanted), "comment": reason,
                                    "planned_fix": planned_fix.isoformat() if planned_fix else None}))
+        if chat := ctx.settings.workflow.moderators_chat_id:
+            local = wanted.astimezone(ZoneInfo(ctx.settings.timezone))
+            queue_notification(db, chat, f"Инцидент №{incident_id}: {viewer['login']} просит перенести "
+                               f"срок «{TARGET_TITLES[target]}» на {local:%d.%m.%Y}: {reason[:300]}",
+                               now, once_key=f"extension:{extension_id}", incident_id=incident_id)
     return extension_id
 
 

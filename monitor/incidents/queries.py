@@ -14,7 +14,7 @@ from monitor.titles import SORT_TITLES
 from .access import may_see, scope_of, visible_to
 
 PAGE_SIZE = 50
-FILTERS = ("status", "topic", "municipality", "urgency", "organisation_id")
+FILTERS = ("status", "topic", "municipality", "urgency", "organisation_id", "tier")
 FLAGS = ("source", "overdue", "repeats")  # filters that are not a plain column
 SORTS = SORT_TITLES  # the queue orders and their names
 # The queue order of the `deadline` sort: the soonest deadline first, then the more

@@ -270,6 +270,8 @@ def w011_tiers_extensions(db: Database) -> None:
     db["users"].add_column("municipalities", str)  # JSON list; empty: the whole region
     db["incidents"].add_column("tier", str)  # regional | municipal (NULL: regional)
     db["incidents"].add_column("tier_at", str)  # entered its current tier
+    # Before the tiers every incident was the region's.
+    db.execute("UPDATE incidents SET tier = 'regional', tier_at = opened_at")
     db["incidents"].create_index(["tier", "municipality", "status"], if_not_exists=True)
     db["extensions"].create(
         {
