@@ -160,3 +160,16 @@ def test_report_command_writes_the_rating_like_the_other_reports(web_ctx, month,
     assert set(exports.read_xlsx(out.read_bytes())) == {"rating-organisation", "rating-municipality"}
     bad = runner.invoke(cli, [*base[:-1], "2026-13"], env=env)
     assert bad.exit_code != 0 and "2026-13" in bad.output
+
+
+def test_report_command_scopes_to_a_municipal_centre(web_ctx, month, runner, settings):
+    env = {"TSUR_DB": str(settings.database)}
+    base = ["--config", str(settings.path), "report", "--report", "rating", "--month", "2026-11",
+            "--format", "json"]
+    web_ctx.db.execute("UPDATE incidents SET tier = 'municipal' WHERE municipality = 'Дзержинск'")
+    web_ctx.db.conn.commit()
+    scoped = runner.invoke(cli, [*base, "--centre", "cur-dzr"], env=env)
+    groups = {r["group"] for t in json.loads(scoped.output)["reports"] for r in t["rows"]}
+    assert groups == {"Администрация г. Дзержинска", "Дзержинск"}
+    unknown = runner.invoke(cli, [*base, "--centre", "nope"], env=env)
+    assert unknown.exit_code != 0 and "cur-dzr" in unknown.output

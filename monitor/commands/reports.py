@@ -54,11 +54,14 @@ def _day(value: str | None, settings, name: str) -> datetime | None:
               help="File for --format (required for xlsx).")
 @click.option("--organisation", "organisation",
               help="Only this organisation's incidents (its key), as its officials see them.")
+@click.option("--centre", "centre",
+              help="Only a municipal ЦУР's incidents (its key in [[tiers.centres]]), as its "
+                   "moderators see them.")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False),
               help="Default: the configured database.")
 @click.pass_obj
 def report(obj, by, measures, since, until, csv_path, json_path, report_name, month, fmt, output,
-           organisation, db_path):
+           organisation, centre, db_path):
     """Response times: average, median, p90, share overdue and 0–1 h … 24 h+ buckets.
 
     Times are clock hours from the opening of an incident to its first public reply,
@@ -80,7 +83,7 @@ def report(obj, by, measures, since, until, csv_path, json_path, report_name, mo
     if start and end and end <= start:
         raise click.BadParameter("--until is before --since", param_hint="--until")
     ctx = open_context(settings, db_path)
-    viewer = _viewer(ctx, organisation)
+    viewer = _viewer(ctx, organisation) or _centre(settings, centre)
     if report_name != "times" or fmt:
         if report_name == "rating":  # CSV holds one: the rating --by organisation or municipality
             tables = _rating(ctx, viewer, month)
@@ -119,6 +122,17 @@ def _viewer(ctx: Context, organisation: str | None) -> dict | None:
         raise click.BadParameter(f"no organisation {organisation!r}; known: {keys}",
                                  param_hint="--organisation")
     return {"role": "official", "organisation_id": org_id}
+
+
+def _centre(settings, key: str | None) -> dict | None:
+    """The viewer of a municipal ЦУР's moderators."""
+    if not key:
+        return None
+    centre = next((c for c in settings.tiers.centres if c.key == key), None)
+    if centre is None:
+        known = ", ".join(c.key for c in settings.tiers.centres) or "—"
+        raise click.BadParameter(f"no municipal centre {key!r}; known: {known}", param_hint="--centre")
+    return {"role": "moderator", "municipalities": list(centre.municipalities)}
 
 
 def _rating(ctx: Context, viewer, month: str | None) -> list:
