@@ -268,3 +268,19 @@ def test_the_tier_filter_and_the_region_view_link_to_a_centres_queue(app, web_ct
         world["own"]]
     html = logged_in(app, "moderator", "moderator-demo").get("/tiers").text
     assert "/?tier=municipal&amp;municipality=%D0%94" in html
+
+
+def test_a_centre_gives_an_incident_back_from_its_page(app, web_ctx, world):
+    client = centre(app)
+    page = client.get(f"/incidents/{world['own']}").text
+    assert "Передать: региональный ЦУР" in page and "глава города Дзержинска" in page
+    empty = client.post(f"/incidents/{world['own']}/handoff", data={
+        "to": "regional", "reason": " ", "csrf_token": token_of(page)})
+    assert empty.status_code == 409 and "требует причины" in empty.text
+    done = client.post(f"/incidents/{world['own']}/handoff", data={
+        "to": "regional", "reason": "вопрос министерства", "csrf_token": token_of(page)},
+        follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/"
+    assert client.get(f"/incidents/{world['own']}").status_code == 404
+    region = logged_in(app, "moderator", "moderator-demo").get(f"/incidents/{world['own']}").text
+    assert "Передать: муниципальный ЦУР" in region and "вопрос министерства" in region
