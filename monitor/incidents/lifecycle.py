@@ -354,7 +354,7 @@ def _relabel(ctx: Context, incident, now, actor, data) -> dict:
         if incident["status"] in (NEW, CONFIRMED):  # not yet routed: its tier follows too
             tier = initial_tier(ctx.settings, changes.get("topic", incident["topic"]),
                                 changes.get("municipality", incident["municipality"]), key)
-            if tier != (incident["tier"] or "regional"):
+            if tier != (incident["tier"] or REGIONAL):
                 changes |= {"tier": tier, "tier_at": iso(now)}
                 data["tier"] = tier
     return changes
