@@ -25,6 +25,7 @@ from monitor.incidents.extensions import (
     request_extension,
 )
 from monitor.incidents.lifecycle import act
+from monitor.incidents.states import TransitionError
 from monitor.incidents.worker import handle_due
 from monitor.settings import Extensions, Organisation, Workflow
 from monitor.web.app import create_app
@@ -234,3 +235,25 @@ def test_a_request_is_announced_in_the_moderators_chat(ctx, interim):
                             local_day(due(ctx, interim)) + timedelta(days=3), "ждём подрядчика")
     [note] = ctx.db["notifications"].rows_where("once_key = ?", [f"extension:{ext}"])
     assert note["chat_id"] == -100500 and "ждём подрядчика" in note["text"]
+
+
+def test_a_moderator_marks_the_answers_quality_while_approving(ctx):
+    iid = add(ctx, "Не убран снег во дворе", "improvement", "Дзержинск", "adm-dzr", 9)
+    act(ctx, iid, "assign", "moderator", organisation_id=organisation_id(ctx.db, "adm-dzr"))
+    act(ctx, iid, "submit_draft", "dzerzhinsk", text="Убрали")
+    with pytest.raises(TransitionError, match="unknown quality mark"):
+        act(ctx, iid, "approve_final", "moderator", quality="superb")
+    act(ctx, iid, "approve_final", "moderator", quality="formal")
+    [draft] = ctx.db["drafts"].rows_where("incident_id = ?", [iid])
+    assert (draft["quality"], draft["quality_by"]) == ("formal", "moderator")
+
+
+def test_users_add_scopes_a_moderator_to_a_municipality(ctx, runner, settings):
+    from monitor.cli import cli
+
+    answer = runner.invoke(cli, ["--config", str(settings.path), "users", "add", "bor-cur",
+                                 "--role", "moderator", "--municipality", "Бор"],
+                           env={"TSUR_DB": str(settings.database),
+                                "TSUR_NEW_USER_PASSWORD": "long-enough-1"})
+    assert answer.exit_code == 0, answer.output
+    assert json.loads(who(ctx, "bor-cur")["municipalities"]) == ["Бор"]

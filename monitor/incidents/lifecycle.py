@@ -34,6 +34,7 @@ from monitor.titles import STATUS_TITLES
 from . import outbox, reply_times
 from .access import MODERATION, MUNICIPAL
 from .deadlines import recompute
+from .quality import MARKS
 from .repeats import link_by_hand, unlink
 from .routing import pick_official, route
 from .states import (
@@ -267,8 +268,12 @@ def _approve(kind: str):
     def effect(ctx: Context, incident, now, actor, data) -> dict:
         draft = _pending_draft(ctx.db, incident["id"])
         text = data.pop("text", None) or draft["text"]
-        ctx.db["drafts"].update(draft["id"], {"status": "approved", "kind": kind,
-                                              "moderator": actor, "decided_at": iso(now)})
+        decision = {"status": "approved", "kind": kind, "moderator": actor, "decided_at": iso(now)}
+        if mark := data.get("quality"):  # the answer's quality, marked while approving
+            if mark not in MARKS:
+                raise TransitionError(f"unknown quality mark {mark!r}; expected one of {', '.join(MARKS)}")
+            decision |= {"quality": mark, "quality_by": actor, "quality_at": iso(now)}
+        ctx.db["drafts"].update(draft["id"], decision)
         purpose = "interim" if kind == "interim" else "answer"
         reply_id = outbox.queue_reply(ctx.db, incident, purpose, text, now, draft_id=draft["id"])
         data.update(draft_id=draft["id"], reply_id=reply_id, edited=text != draft["text"])
