@@ -186,6 +186,7 @@ class MunicipalCentre:
     key: str
     name: str
     municipalities: tuple[str, ...] = ()
+    chat_id: int | None = None  # the centre's Telegram chat: hand-downs and breaches go there
 
 
 @dataclass(frozen=True)

@@ -284,3 +284,22 @@ def test_a_centre_gives_an_incident_back_from_its_page(app, web_ctx, world):
     assert client.get(f"/incidents/{world['own']}").status_code == 404
     region = logged_in(app, "moderator", "moderator-demo").get(f"/incidents/{world['own']}").text
     assert "Передать: муниципальный ЦУР" in region and "вопрос министерства" in region
+
+
+def test_the_centres_chat_hears_of_hand_downs_and_of_its_breaches(web_ctx, world):
+    from dataclasses import replace
+
+    from monitor.incidents.worker import handle_due
+
+    tiers = web_ctx.settings.tiers
+    web_ctx.settings = replace(web_ctx.settings, tiers=replace(tiers, centres=tuple(
+        replace(c, chat_id=-700) for c in tiers.centres)))
+    hand_off(web_ctx, world["regional_topic"], "municipal", user_by_login(web_ctx.db, "moderator"),
+             "поликлиника города")
+    web_ctx.clock.advance(timedelta(days=3))
+    while handle_due(web_ctx):
+        pass
+    texts = [r["text"] for r in web_ctx.db["notifications"].rows_where("chat_id = -700")]
+    assert any("передан в Муниципальный ЦУР Дзержинска" in t for t in texts)
+    assert any(f"№{world['own']}" in t and "Просрочено" in t for t in texts)
+    assert not any(f"№{world['other_city']}" in t for t in texts)

@@ -1,7 +1,7 @@
 """Hand-offs between the regional ЦУР and the municipal centres, and what waits on them.
 
-A regional moderator hands an incident down to its municipality's centre or takes one
-up; a municipal moderator may only give one of their own back to the region (a body
+A regional moderator hands an incident down to its municipality's centre (told in the
+centre's Telegram chat, `chat_id` of `[[tiers.centres]]`) or takes one up; a municipal moderator may only give one of their own back to the region (a body
 of the region must answer, the message is not about their municipality). Each hand-off
 is an event with its reason. `waiting_on_centres` is the regional queue's view of the
 municipal tier: per centre, how many open incidents wait there and for how long.
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from monitor.clock import iso, parse_time
 
 from .access import MODERATION, MUNICIPAL, may_see, scope_of
+from .outbox import queue_notification
 from .states import CONFIRMED, NEW, OPEN_STATUSES, Event, TransitionError, get_row, record_event
 from .tiers import REGIONAL, TIERS
 
@@ -59,6 +60,9 @@ def hand_off(ctx: Context, incident_id: int, to: str, viewer: dict, reason: str)
         record_event(db, Event(incident_id, "handed_off", viewer["login"], now, incident["status"],
                                incident["status"], {"from": current, "to": to, "comment": reason,
                                                     "centre": centre.name if centre else None}))
+        if to == MUNICIPAL and centre.chat_id:
+            queue_notification(db, centre.chat_id, f"Инцидент №{incident_id} передан в {centre.name}"
+                               f" ({viewer['login']}): {reason}", now, incident_id=incident_id)
     return db["incidents"].get(incident_id)
 
 

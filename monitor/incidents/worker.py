@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from monitor.clock import iso, parse_time
 from monitor.titles import TARGET_TITLES
 
+from .access import MUNICIPAL
 from .chain import escalation_step
 from .deadlines import DUE_COLUMNS, Planned, planned, recompute, recorded_keys
 from .lifecycle import act
@@ -104,6 +105,10 @@ def _breach(ctx: Context, incident, action: Planned, now) -> None:
     if step and step.chat_id:
         queue_notification(db, step.chat_id, _describe(ctx, incident, text), now,
                      once_key=f"{action.once_key}:supervisor", incident_id=incident["id"])
+    centre = ctx.settings.tiers.centre_of(incident["municipality"])
+    if incident["tier"] == MUNICIPAL and centre and centre.chat_id:  # the centre moderates it
+        queue_notification(db, centre.chat_id, _describe(ctx, incident, text), now,
+                           once_key=f"{action.once_key}:centre", incident_id=incident["id"])
 
 
 def _remind(ctx: Context, incident, action: Planned, now) -> None:
