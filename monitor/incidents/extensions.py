@@ -151,12 +151,11 @@ def decide_extension(ctx: Context, extension_id: int, viewer: dict, decision: st
         else:
             old_due = running_due(ctx, incident, extension["target"])
             _check_count(ctx, incident["id"])
-            if decision == "change":
-                if until is None:
-                    raise ExtensionError("Укажите новую дату срока")
-                new_due = _check_date(ctx, old_due, until)
-            else:
-                new_due = parse_time(extension["requested_due"])
+            if decision == "change" and until is None:
+                raise ExtensionError("Укажите новую дату срока")
+            asked = parse_time(extension["requested_due"]).astimezone(ZoneInfo(ctx.settings.timezone))
+            # against the deadline in force now: it may have moved since the request
+            new_due = _check_date(ctx, old_due, until if decision == "change" else asked.date())
             repeated = int(_approved_count(db, incident["id"]) > 0)
             changes |= {"status": APPROVED, "new_due": iso(new_due), "old_due": iso(old_due),
                         "repeated": repeated}
