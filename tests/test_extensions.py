@@ -257,3 +257,16 @@ def test_users_add_scopes_a_moderator_to_a_municipality(ctx, runner, settings):
                                 "TSUR_NEW_USER_PASSWORD": "long-enough-1"})
     assert answer.exit_code == 0, answer.output
     assert json.loads(who(ctx, "bor-cur")["municipalities"]) == ["Бор"]
+
+
+def test_hostile_reasons_render_as_text(ctx, interim):
+    from test_web_security import assert_inert
+
+    hostile = '<script>alert(1)</script><img src=x onerror=alert(2)>'
+    request_extension(ctx, interim, who(ctx, "dzerzhinsk"), "resolve",
+                      local_day(due(ctx, interim)) + timedelta(days=2), hostile)
+    client = logged_in(create_app(ctx, secret_key="t"), "moderator", "moderator-demo")
+    for url in (f"/incidents/{interim}", "/extensions"):
+        html = client.get(url).text
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+        assert_inert(html)
