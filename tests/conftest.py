@@ -9,7 +9,6 @@ from argon2 import PasswordHasher
 from click.testing import CliRunner
 
 from monitor.catalog import users
-
 from monitor.catalog.organisations import sync_from_settings
 from monitor.clock import FrozenClock
 from monitor.context import Context
