@@ -177,6 +177,12 @@ def test_passwords_are_stored_as_argon2_hashes(web_ctx):
         assert stored.startswith("$argon2id$")
 
 
+def test_the_service_hashes_passwords_at_full_cost(cheap_password_hashes):
+    """The suite hashes cheaply (conftest); the service's own hasher is argon2id at 64 MiB."""
+    service = cheap_password_hashes  # the hasher the module was built with
+    assert (service.memory_cost, service.type.name) == (65536, "ID")
+
+
 def test_a_javascript_link_as_post_url_is_not_linked(app, web_ctx):
     incident = add_incident(web_ctx, "Яма во дворе", url="javascript:alert(document.cookie)")
     client = logged_in(app, "moderator", "moderator-demo")

@@ -104,7 +104,9 @@ def _serve(ctx: Context, host, port, credentials):
     app = create_app(ctx)
     logins = "".join(
         f"\n  {c.role:<15} login {c.login:<11} password {c.password}"
-        + (f" ({c.organisation})" if c.organisation else "") for c in credentials)
+        + (f" ({c.organisation})" if c.organisation else "")
+        + (f" (муниципальный ЦУР: {', '.join(c.municipalities)})" if c.municipalities else "")
+        for c in credentials)
     say(f"\ntsur web UI: http://{host}:{port}{logins}\nStop with Ctrl-C.", "serving",
         host=host, port=port)
     # X-Forwarded-* are applied by the app itself, from [web] trusted_proxies only:

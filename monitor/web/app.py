@@ -33,6 +33,8 @@ from . import (
     labels,
     live,
     models_page,
+    ratings,
+    regional,
     request_log,
 )
 from .auth import safe_url
@@ -74,7 +76,7 @@ def create_app(ctx: Context, secret_key: str | None = None) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(auth.router)
-    for feature in (incidents, callbacks, admin, live, labels, models_page, health):
+    for feature in (incidents, callbacks, admin, live, labels, models_page, health, regional, ratings):
         app.include_router(feature.router)
     app.include_router(dashboard.router)
     if ctx.settings.trusted_proxies:
@@ -102,6 +104,7 @@ def templates(ctx: Context) -> Jinja2Templates:
 
     env.filters["local"] = local
     env.globals["spike_banner"] = dashboard.spike_banner  # open spikes over the queue
+    env.globals.update(regional_panel=regional.regional_panel, tier_banner=regional.tier_banner)
     env.filters["safe_url"] = safe_url
     env.globals.update(
         deadline=deadline, STATUS_TITLES=STATUS_TITLES, KIND_TITLES=KIND_TITLES,

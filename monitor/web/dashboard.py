@@ -83,6 +83,7 @@ def dashboard(request: Request, ctx: CtxDep, user: UserDep):
         group_titles=exports.GROUP_TITLES, channel_titles=CHANNEL_TITLES,
         no_coords=[r for r in open_now.rows if r["lat"] is None],
         reports=exports.REPORTS, export_query=urlencode(query),
+        satisfaction=exports.satisfaction(db, scope, "organisation"),
         spikes=banner(db, user, scope.now, settings.spikes.follow_hours))
 
 
