@@ -78,7 +78,8 @@ ENVIRONMENT = (
            "then carries the Secure flag and is never sent over plain HTTP."),
     EnvVar("TSUR_TRUSTED_PROXIES", None,
            "Addresses of the reverse proxies (comma-separated, e.g. 127.0.0.1) whose "
-           "X-Forwarded-For and X-Forwarded-Proto tsur serve believes."),
+           "X-Forwarded-For and X-Forwarded-Proto tsur serve believes; added to [web] "
+           "trusted_proxies."),
     EnvVar(
         "TSUR_SECRET_KEY",
         None,
@@ -246,6 +247,8 @@ class Settings:
     models_dir: Path = DEFAULT_MODELS_DIR
     host: str = "127.0.0.1"
     port: int = 8000
+    # [web] trusted_proxies: the only addresses whose X-Forwarded-For/-Proto are believed
+    trusted_proxies: tuple[str, ...] = ()
     organisations: tuple[Organisation, ...] = ()
     sources: tuple[SourceConfig, ...] = ()
     routing: tuple[RoutingRule, ...] = ()
@@ -318,6 +321,7 @@ def settings_from_dict(raw: dict, environ: dict | None = None, path: Path | None
             models_dir=_resolve(base, paths["models"]) if "models" in paths else DEFAULT_MODELS_DIR,
             host=web.get("host", "127.0.0.1"),
             port=int(web.get("port", 8000)),
+            trusted_proxies=_trusted_proxies(web.get("trusted_proxies", ()), environ, path),
             organisations=tuple(Organisation(**o) for o in raw.get("organisations", [])),
             sources=tuple(SourceConfig(**s) for s in raw.get("sources", [])),
             routing=tuple(RoutingRule(**r) for r in raw.get("routing", [])),
@@ -339,6 +343,18 @@ def settings_from_dict(raw: dict, environ: dict | None = None, path: Path | None
         raise ConfigError(f"{path or 'configuration'}: {error}") from None
     _validate(settings)
     return settings
+
+
+def _trusted_proxies(value, environ: dict, path) -> tuple[str, ...]:
+    """[web] trusted_proxies (a list, or one comma-separated string), and the addresses in
+    TSUR_TRUSTED_PROXIES (an environment file may name them); none by default."""
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{path or 'configuration'}: [web] trusted_proxies must be a list of "
+                          "addresses, e.g. [\"127.0.0.1\"]")
+    named = [*value, *(environ.get("TSUR_TRUSTED_PROXIES") or "").split(",")]
+    return tuple(dict.fromkeys(v.strip() for v in named if v.strip()))
 
 
 def _backups(base: Path, raw: dict) -> Backups:

@@ -109,12 +109,11 @@ def _serve(ctx: Context, host, port, credentials):
         for c in credentials)
     say(f"\ntsur web UI: http://{host}:{port}{logins}\nStop with Ctrl-C.", "serving",
         host=host, port=port)
-    # Client address and scheme from X-Forwarded-* only when sent by a proxy named in
-    # TSUR_TRUSTED_PROXIES (the login limit counts per address).
-    trusted = ctx.settings.secret("TSUR_TRUSTED_PROXIES")
+    # X-Forwarded-* are applied by the app itself, from [web] trusted_proxies only:
+    # uvicorn's own default would believe any caller on 127.0.0.1.
     # Our logging setup (--log-format) and our request lines instead of uvicorn's.
-    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=bool(trusted),
-                forwarded_allow_ips=trusted or None, log_config=None, access_log=False)
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False,
+                log_config=None, access_log=False)
     say("stopped.", "stopped")
 
 
