@@ -12,10 +12,11 @@ from collections.abc import Callable
 from monitor.context import Context
 
 from . import mass
+from .regional import regional_scene
 
 Scene = Callable[[Context], "str | None"]
 
-SCENES: list[Scene] = [*mass.SCENES]
+SCENES: list[Scene] = [regional_scene, *mass.SCENES]
 
 
 def play(ctx: Context, say: Callable[[str], None]) -> None:
