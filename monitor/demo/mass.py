@@ -32,6 +32,7 @@ from monitor.ingest.post import Post
 from monitor.replies import replies_of
 from monitor.retraining.autopilot import choose_and_store, incident_posts, sent_right
 from monitor.retraining.corrections import record_review
+from monitor.titles import TOPIC_TITLES
 
 from . import DEMO_DIR
 
@@ -53,8 +54,8 @@ def answer_the_mass_incident(ctx: Context) -> str | None:
     act(ctx, incident_id, "submit_draft", MODERATOR, text=INTERIM)
     act(ctx, incident_id, "approve_interim", MODERATOR)
     linked = len(replies_of(ctx.db, incident_id, linked=True))
-    return (f"mass incident {incident_id}: the interim answer is queued under its post and "
-            f"{linked} linked posts (/incidents/{incident_id})")
+    return (f"массовый инцидент №{incident_id}: промежуточный ответ утверждён и поставлен под его "
+            f"сообщением и под {linked} связанными (/incidents/{incident_id})")
 
 
 # --- the direct line ------------------------------------------------------------------
@@ -126,8 +127,9 @@ def finished_direct_line(ctx: Context) -> str | None:
                  "включены в план этого года, сроки опубликуем на странице администрации.")
         act(ctx, routed[0], "approve_final", MODERATOR)
     asked = sum(g["questions"] for g in found)
-    return (f"direct line «{DIRECT_LINE}»: {asked} questions in {len(found)} groups, "
-            f"{min(len(found), 2)} answered on air, {len(routed)} routed (/directline/{event.id})")
+    return (f"«{DIRECT_LINE}» завершена: {asked} вопросов в {len(found)} группах, "
+            f"{min(len(found), 2)} группы — ответ в эфире, {len(routed)} направлены исполнителям "
+            f"(/directline/{event.id})")
 
 
 # --- the autopilot --------------------------------------------------------------------
@@ -166,10 +168,10 @@ def autopilot_on(ctx: Context) -> str | None:
                                "vk_post" if source.startswith("vk") else "telegram", text, at,
                                author_id=f"{source.split(':')[0]}:{770000 + k}")
                           for k, (source, text) in enumerate(LATER)])
-    trusted = ", ".join(t.topic for t in chosen if t.kind_min is not None) or "none"
-    return (f"autopilot: {reviewed} moderator reviews ({sent} sent on by hand), thresholds for {trusted}; "
-            f"{report.autopiloted} of {report.incidents} new incidents went to their executor "
-            "without a moderator (Сводка)")
+    trusted = ", ".join(TOPIC_TITLES[t.topic] for t in chosen if t.kind_min is not None) or "нет"
+    return (f"автопилот: {reviewed} проверок модераторов ({sent} направлены вручную), пороги для тем: "
+            f"{trusted}; {report.autopiloted} из {report.incidents} новых инцидентов ушли исполнителю "
+            "без модератора (/dashboard)")
 
 
 BY_HAND = 25  # the latest incidents the moderators have just sent on
