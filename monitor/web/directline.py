@@ -23,7 +23,7 @@ from monitor.directline import (
 )
 from monitor.directline.events import DEFAULT_ANSWER_HOURS, STATE_TITLES
 from monitor.directline.report import tables
-from monitor.incidents.access import MODERATION
+from monitor.incidents.access import MODERATION, sees_everything
 from monitor.incidents.queries import organisation_choices, source_choices
 from monitor.reports import exports
 
@@ -35,8 +35,9 @@ MIME = {"csv": "text/csv; charset=utf-8",
 
 
 def _moderator(user: UserDep) -> dict:
-    if user["role"] not in MODERATION:
-        raise HTTPException(403, "Прямая линия доступна модераторам ЦУР")
+    """The regional ЦУР's moderators and admins (a municipal centre sees only its tier)."""
+    if user["role"] not in MODERATION or not sees_everything(user):
+        raise HTTPException(403, "Прямая линия доступна модераторам регионального ЦУР")
     return user
 
 
