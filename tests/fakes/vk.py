@@ -152,6 +152,14 @@ class FakeVK(LoopbackServer):
         with self.lock:
             self.posts[owner_id].pop(post_id)
 
+    def pin(self, owner_id: int, post_id: int | None) -> None:
+        """Pin a post (None: unpin): wall.get shows it first with is_pinned, as VK does."""
+        with self.lock:
+            for post in self.posts[owner_id].values():
+                post.pop("is_pinned", None)
+            if post_id is not None:
+                self.posts[owner_id][post_id]["is_pinned"] = 1
+
     def close_comments(self, owner_id: int, post_id: int) -> None:
         with self.lock:
             self.posts[owner_id][post_id]["comments"]["can_post"] = 0
@@ -312,7 +320,7 @@ class FakeVK(LoopbackServer):
     def _wall_get(self, params, token, entry):
         owner = self._owner(params)
         offset, count = int(params.get("offset", 0)), min(int(params.get("count", 20)), 100)
-        posts = sorted(self.posts[owner].values(), key=lambda p: -p["id"])
+        posts = sorted(self.posts[owner].values(), key=lambda p: (not p.get("is_pinned"), -p["id"]))
         page = [dict(p, comments=dict(p["comments"])) for p in posts[offset:offset + count]]
         entry["served"].extend(("post", owner, p["id"]) for p in page)
         return {"count": len(posts), "items": page}

@@ -21,14 +21,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from functools import cache
 from importlib import metadata
 
 import httpx
 
-from monitor.collectors.base import Batch, SourceError
+from monitor.collectors.base import Batch, SourceError, options_from_table
 from monitor.ingest.post import Post
 from monitor.settings import ConfigError
 
@@ -72,16 +72,7 @@ class TgWebOptions:
 
 
 def options_from_settings(settings) -> TgWebOptions:
-    table = dict(getattr(settings, "tgweb", None) or {})
-    known = {f.name for f in fields(TgWebOptions)}
-    unknown = sorted(set(table) - known)
-    if unknown:
-        raise ConfigError(f"[tgweb]: unknown setting(s) {', '.join(unknown)};"
-                          f" known: {', '.join(sorted(known))}")
-    try:
-        return TgWebOptions(**table)
-    except TypeError as error:
-        raise ConfigError(f"[tgweb]: {error}") from None
+    return options_from_table(TgWebOptions, getattr(settings, "tgweb", None), "tgweb")
 
 
 def text_hash(text: str) -> str:
