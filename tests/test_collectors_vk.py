@@ -321,6 +321,19 @@ def test_long_poll_stores_new_edited_deleted_and_restored_comments(lp_ctx, vk):
     assert stored(ctx, "vk:-100001")[external]["deleted_at"] is None
 
 
+def test_a_comment_and_its_edit_in_one_long_poll_answer_keep_both_texts(lp_ctx, vk):
+    ctx = lp_ctx
+    post = vk.post(-100001, "Отключение воды 17 ноября")
+    run_once(ctx)
+    comment = vk.comment(-100001, post["id"], "Почему без предупреждения?")
+    vk.edit_comment(-100001, comment["id"], "Почему без предупреждения? Дети без воды")
+    report = run_once(ctx)  # wall_reply_new and wall_reply_edit in one answer
+    assert report.ingested.edited == 1
+    row = stored(ctx, "vk:-100001")[f"-100001_{post['id']}_{comment['id']}"]
+    assert row["text"] == "Почему без предупреждения? Дети без воды"
+    assert versions(ctx, row) == ["Почему без предупреждения?"]
+
+
 def test_duplicate_long_poll_events_are_stored_once(lp_ctx, vk):
     ctx = lp_ctx
     post = vk.post(-100001, "Пост")

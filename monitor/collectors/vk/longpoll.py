@@ -49,14 +49,13 @@ class LongPollCollector:
             self.server = {"key": answer["key"], "server": answer["server"]}
             if ts is None:
                 ts, gap = str(answer["ts"]), True
-        posts, deleted = [], []
+        swept, posts, deleted = [], [], []
         now = self.clock.now()
         swept_at = cursor.get("swept_at")
         if self.wall and (gap or not swept_at or now - parse_time(swept_at) >= self.sweep_every):
             try:
                 sweep = await self.wall.step(cursor.get("wall"))
-                posts += sweep.posts
-                deleted += sweep.deleted
+                swept, deleted = sweep.posts, sweep.deleted
                 cursor.update(wall=sweep.cursor, swept_at=iso(now), sweep_error=None)
                 gap = False
             except SourceError as error:  # the events still flow; say why the sweep failed
@@ -84,6 +83,10 @@ class LongPollCollector:
                 deleted += event_deleted
             ts = str(answer["ts"])
         cursor.update(ts=ts, gap=gap)
+        # The events tell a comment's history in order (new, then edits); the sweep only
+        # its present text, read before them: where both speak, the events do.
+        told = {(p.source, p.external_id) for p in posts}
+        posts = [p for p in swept if (p.source, p.external_id) not in told] + posts
         return Batch(posts=posts, cursor=cursor, deleted=deleted,
                      more=self.server is None or gap)
 
