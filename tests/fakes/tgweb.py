@@ -93,6 +93,7 @@ class Fault:
     status: int
     retry_after: str | None = None
     times: int = 1
+    after: int = 0  # requests answered normally first (paging broken off midway)
 
 
 class TgWebFake:
@@ -119,9 +120,11 @@ class TgWebFake:
     def serve_file(self, channel: str, filename: str) -> None:
         self.files[channel.lower()] = (PAGES / filename).read_text(encoding="utf-8")
 
-    def fail(self, status: int, *, retry_after: str | None = None, times: int = 1) -> None:
-        """The next `times` requests answer `status` (429 with Retry-After, 5xx…)."""
-        self.faults.append(Fault(status, retry_after, times))
+    def fail(self, status: int, *, retry_after: str | None = None, times: int = 1,
+             after: int = 0) -> None:
+        """The next `times` requests answer `status` (429 with Retry-After, 5xx…); `after`
+        requests are answered normally first (a run interrupted while paging)."""
+        self.faults.append(Fault(status, retry_after, times, after))
 
     def change_layout(self, layout: str) -> None:
         assert layout in LAYOUTS, layout
@@ -175,7 +178,9 @@ class TgWebFake:
         before = parse_qs(parts.query).get("before", [None])[0]
         before = int(before) if before and before.isdigit() else None
         with self.lock:
-            if self.faults:
+            if self.faults and self.faults[0].after > 0:
+                self.faults[0].after -= 1
+            elif self.faults:
                 fault = self.faults[0]
                 fault.times -= 1
                 if fault.times <= 0:
