@@ -21,6 +21,7 @@ class Batch:
     cursor: dict  # where the next step starts; JSON-serialisable
     deleted: list[str] = field(default_factory=list)  # external ids gone from the platform
     more: bool = False  # True if the source has more waiting right now
+    rejected: list = field(default_factory=list)  # records.Rejected: items left out, and why
 
 
 class SourceError(Exception):

@@ -107,7 +107,9 @@ class TgWebCollector:
         paging = state["paging"]
         page = await self._fetch(paging["before"] if paging else None)
         self._check_channel(page)
-        return self._older(state, page) if paging else self._newest(state, page)
+        batch = self._older(state, page) if paging else self._newest(state, page)
+        batch.rejected = list(page.rejected)
+        return batch
 
     # -- what a page means -------------------------------------------------------------
 

@@ -35,6 +35,7 @@ from datetime import timedelta
 
 from monitor.clock import SystemClock
 from monitor.collectors.base import Batch, SourceError, options_from_table
+from monitor.collectors.records import Rejected, each, number, platform_id, unix_time
 from monitor.settings import ConfigError
 
 from .client import VkClient
@@ -80,7 +81,8 @@ class WallCollector:
         first = "last_post_id" not in cursor
         last = int(cursor.get("last_post_id") or 0)
         known = cursor.get("posts") or {}
-        items, more = await self._posts(first, last)
+        rejected: list[Rejected] = []
+        items, more = await self._posts(first, last, rejected)
         ordinary = sorted((i for i in items if not i.get("is_pinned")), key=lambda i: -i["id"])
         fresh = ordinary[:self.backfill] if first else [i for i in ordinary if i["id"] > last]
         shown = {i["id"]: i for i in ordinary[:self.watch] + [i for i in items if i.get("is_pinned")]}
@@ -91,12 +93,13 @@ class WallCollector:
                     and (int(post_id) in by_id or not self._gone(int(post_id), items)):
                 shown[int(post_id)] = by_id.get(int(post_id), {"id": int(post_id)})
 
-        posts = [post_from_wall(self.source_key, i) for i in
-                 {**{i["id"]: i for i in fresh}, **shown}.values() if "owner_id" in i]
+        posts = self._convert([i for i in {**{i["id"]: i for i in fresh}, **shown}.values()
+                               if "owner_id" in i], "wall.get", rejected,
+                              lambda i: post_from_wall(self.source_key, i))
         asked = [i for i in shown.values()
                  if _count(i) != 0 or _state(known, i["id"]).get("hashes") or
                  _state(known, i["id"]).get("ids")]
-        found = await self._comments(asked, known)
+        found = await self._comments(asked, known, rejected)
         deleted: list[str] = []
         watched = {}
         for post_id, item in shown.items():
@@ -109,15 +112,22 @@ class WallCollector:
                 watched[str(post_id)] = state
                 continue
             before = _hashes(state)
-            for comment_id, comment in sorted(result.items()):
-                if before.get(str(comment_id)) != _hash(comment):
-                    posts.append(post_from_comment(self.source_key, self.owner_id, comment))
+            posts += self._convert(
+                [c for i, c in sorted(result.items()) if before.get(str(i)) != _hash(c)],
+                f"wall.getComments {self.owner_id}_{post_id}", rejected,
+                lambda c: post_from_comment(self.source_key, self.owner_id, c))
             deleted += [self._comment_id(post_id, c) for c in before if int(c) not in result]
             watched[str(post_id)] = _new_state(item, state, result)
         deleted += self._deleted_posts(known, items)
         top = max([last] + [i["id"] for i in ordinary] + [i["id"] for i in fresh])
         return Batch(posts=posts, cursor={"last_post_id": top, "posts": watched},
-                     deleted=deleted, more=more)
+                     deleted=deleted, more=more, rejected=rejected)
+
+    def _convert(self, items: list[dict], method: str, rejected: list, convert) -> list:
+        """Each item on its own: a malformed one is left out with its place and reason."""
+        posts, bad = each(items, f"VK {method} {self.owner_id}", convert)
+        rejected += bad
+        return posts
 
     def _gone(self, post_id: int, items: list[dict]) -> bool:
         ordinary = [i["id"] for i in items if not i.get("is_pinned")]
@@ -137,19 +147,20 @@ class WallCollector:
     def _comment_id(self, post_id: int, comment_id) -> str:
         return f"{self.owner_id}_{post_id}_{comment_id}"
 
-    async def _posts(self, first: bool, last: int) -> tuple[list[dict], bool]:
+    async def _posts(self, first: bool, last: int, rejected: list) -> tuple[list[dict], bool]:
         items: list[dict] = []
         for page in range(self.max_pages):
             answer = await self.client.call("wall.get", owner_id=self.owner_id, count=PAGE,
                                             offset=page * PAGE)
-            page_items = _items(answer, "wall.get")
+            page_items = _items(answer, f"wall.get {self.owner_id} offset {page * PAGE}",
+                                rejected)
             items += page_items
             ordinary = [i["id"] for i in page_items if not i.get("is_pinned")]
             if first or len(page_items) < PAGE or not ordinary or min(ordinary) <= last:
                 return items, False
         return items, True  # more new posts than max_pages: the next step goes on
 
-    async def _comments(self, posts: list[dict], known: dict) -> dict:
+    async def _comments(self, posts: list[dict], known: dict, rejected: list) -> dict:
         """Per post: every live comment (top level and thread replies) by id; None when
         its first page matched the cursor; or the SourceError of that post alone."""
         found: dict = {i["id"]: {} for i in posts}
@@ -164,19 +175,19 @@ class WallCollector:
                     continue
                 if not isinstance(found[post_id], dict):
                     continue
-                level = _items(result, "wall.getComments")
+                where = f"wall.getComments {self.owner_id}_{post_id} offset {params['offset']}"
+                level = _items(result, where, rejected)
                 more = []
                 for comment in level:
-                    comment.setdefault("post_id", post_id)
+                    comment["post_id"] = post_id
                     _keep(found[post_id], comment)
-                    thread = comment.get("thread") or {}
-                    for reply in thread.get("items") or []:
-                        reply.setdefault("post_id", post_id)
+                    thread = _thread(comment)
+                    for reply in _items(thread, f"{where} thread {comment['id']}", rejected):
+                        reply["post_id"] = post_id
                         _keep(found[post_id], reply)
-                    if int(thread.get("count") or 0) > len(thread.get("items") or []) \
-                            and "comment_id" not in params:
+                    if thread["count"] > len(thread["items"]) and "comment_id" not in params:
                         more.append(self._page(post_id, 0, thread=int(comment["id"])))
-                total = int(result.get("current_level_count", result.get("count", 0)) or 0)
+                total = number(result.get("current_level_count", result.get("count")))
                 offset = int(params["offset"]) + PAGE
                 if offset < total and len(level) == PAGE:
                     more.append(self._page(post_id, offset, thread=params.get("comment_id")))
@@ -207,26 +218,26 @@ def _keep(found: dict, comment: dict) -> None:
 def _same(state: dict, result: dict, level: list[dict]) -> bool:
     """Whether the newest-first page of a large post shows what the cursor remembers."""
     hashes, threads = _hashes(state), state.get("threads") or {}
-    if "hashes" not in state or int(result.get("count") or 0) != state.get("count"):
+    if "hashes" not in state or number(result.get("count")) != state.get("count"):
         return False
     for comment in level:
-        thread = comment.get("thread") or {}
-        shown = [comment, *(thread.get("items") or [])]
-        if any(hashes.get(str(c["id"])) != _hash(c) for c in shown if not c.get("deleted")):
+        thread = _thread(comment)
+        shown = [c for c in (comment, *thread["items"]) if isinstance(c, dict)]
+        if any(hashes.get(str(c.get("id"))) != _hash(c) for c in shown if not c.get("deleted")):
             return False
-        if int(thread.get("count") or 0) != threads.get(str(comment["id"])):
+        if thread["count"] != threads.get(str(comment["id"])):
             return False
     lowest = min((int(c["id"]) for c in level), default=0)
     return all(int(c) in {int(x["id"]) for x in level} for c in threads if int(c) >= lowest)
 
 
 def _new_state(item: dict, state: dict, comments: dict) -> dict:
-    dates = [int(c.get("date") or 0) for c in comments.values()]
+    dates = [unix_time(c.get("date")) for c in comments.values()]
     return {
         "count": _count(item) if "comments" in item else len(comments),
-        "active": max([int(state.get("active") or 0), int(item.get("date") or 0), *dates]),
+        "active": max([number(state.get("active")), unix_time(item.get("date")), *dates]),
         "hashes": {str(i): _hash(c) for i, c in sorted(comments.items())},
-        "threads": {str(i): int((c.get("thread") or {}).get("count") or 0)
+        "threads": {str(i): _thread(c)["count"]
                     for i, c in sorted(comments.items()) if not c.get("parents_stack")},
     }
 
@@ -241,19 +252,40 @@ def _hashes(state: dict) -> dict[str, str | None]:
     return state.get("hashes") or {str(i): None for i in state.get("ids") or []}
 
 
-def _items(answer, method: str) -> list[dict]:
+def _items(answer, where: str, rejected: list) -> list[dict]:
+    """The items of an answer that are objects with a usable id (the id an int); the
+    others go to `rejected` with their place. An answer without a list of items at all
+    is the API failing, not one bad item."""
     items = answer.get("items") if isinstance(answer, dict) else None
-    if not isinstance(items, list) or not all(isinstance(i, dict) and "id" in i for i in items):
-        raise SourceError(f"VK {method} answered in an unexpected shape", "retry")
-    return items
+    if not isinstance(items, list):
+        raise SourceError(f"VK {where} answered in an unexpected shape", "retry")
+    good, bad = each(items, f"VK {where}", _with_id)
+    rejected += bad
+    return good
+
+
+def _with_id(item) -> dict:
+    if not isinstance(item, dict):
+        raise ValueError(f"expected an object, not {type(item).__name__}")
+    item["id"] = platform_id(item.get("id"))
+    if item["id"] <= 0:
+        raise ValueError(f"id {item['id']} is not positive")
+    return item
+
+
+def _thread(comment: dict) -> dict:
+    """A comment's thread as {"count": int, "items": list} whatever VK (or junk) sent."""
+    thread = comment.get("thread") if isinstance(comment.get("thread"), dict) else {}
+    items = thread.get("items") if isinstance(thread.get("items"), list) else []
+    return {"count": number(thread.get("count")), "items": items}
 
 
 def _count(item: dict) -> int | None:
     """The post's comment count; None for a post known only from the cursor."""
-    comments = item.get("comments")
     if "comments" not in item:
         return None
-    return int(comments.get("count") or 0) if isinstance(comments, dict) else 0
+    comments = item.get("comments")
+    return number(comments.get("count")) if isinstance(comments, dict) else 0
 
 
 def _state(known: dict, post_id: int) -> dict:
