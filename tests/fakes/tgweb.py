@@ -41,6 +41,8 @@ class FakePost:
     service: bool = False  # "Channel photo updated" and the like
     edited: bool = False
     text_html: str | None = None  # the text block's inner HTML verbatim (markup tests)
+    shown_id: str | None = None  # the id data-post shows, verbatim (hostile tests)
+    shown_date: str | None = None  # the <time datetime> shown, verbatim (hostile tests)
 
 
 @dataclass
@@ -247,11 +249,12 @@ class TgWebFake:
             wrap_class=("tgme_widget_message_box js-widget_message_box"
                         if self.layout == "renamed_wrap"
                         else "tgme_widget_message_wrap js-widget_message_wrap"),
-            service=" service_message" if post.service else "", name=channel.name, id=post.id,
+            service=" service_message" if post.service else "", name=channel.name,
+            id=post.shown_id or post.id,
             view=f"v{post.id}", initial=channel.title[:1], title=html.escape(channel.title),
             forwarded=forwarded, media=media, text=text, views=views,
             edited="edited &nbsp;" if post.edited else "",
-            datetime=post.date.isoformat(), time=(post.date + timedelta(hours=3)).strftime("%H:%M"),
+            datetime=html.escape(post.shown_date or post.date.isoformat()), time=(post.date + timedelta(hours=3)).strftime("%H:%M"),
         )
         if self.layout == "renamed_text":
             message = message.replace("tgme_widget_message_text js-message_text",
