@@ -226,6 +226,9 @@ def collect(obj, once, db_path):
     say(f"{report.steps} steps: {report.ingested}", None)  # the runner logged "stopped"
     for key, why in sorted(report.skipped.items()):
         say(f"  not read {key}: {why}", "not_read", err=True, source=key, reason=why)
+    if report.rejected:  # each one was logged with its place and reason as it came
+        say(f"  {len(report.rejected)} malformed record(s) left out (see the log)", "left_out",
+            err=True, count=len(report.rejected))
     if once and report.failures:
         for key, error in sorted(report.failures.items()):
             say(f"  failed {key}: {error}", "failed", err=True, source=key, error=str(error))
