@@ -14,17 +14,32 @@ from __future__ import annotations
 import asyncio
 import copy
 import random
-from datetime import UTC, datetime
 
 import pytest
 
+from monitor.collectors.max import MaxCollector
+from monitor.collectors.ok import GroupCollector, OkClient
 from monitor.collectors.registry import Plan
 from monitor.collectors.runner import Runner
+from monitor.collectors.telegram import TelegramCollector
+from monitor.collectors.tgweb import TgWebCollector, TgWebOptions
 from monitor.collectors.vk import client as vk_client
+from monitor.collectors.vk.client import VkClient
+from monitor.collectors.vk.longpoll import LongPollCollector
+from monitor.collectors.vk.wall import WallCollector
+from tests.fakes.max import FakeMax
+from tests.fakes.ok import FakeOK
+from tests.fakes.telegram import FakeTelegram
+from tests.fakes.tgweb import TgWebFake
+from tests.fakes.vk import FakeVK
 
 VALID, HOSTILE = 200, 1000
-NOW = datetime(2026, 11, 16, 7, 0, tzinfo=UTC)
 YEAR_1, YEAR_9999 = -62135596800, 253402300799
+
+
+def fake_at(cls, clock):
+    """A loopback fake whose time is the test's clock."""
+    return cls(now=lambda: int(clock.now().timestamp()))
 
 
 def nested(depth: int):
@@ -57,6 +72,15 @@ class Mix:
 
     def valid(self, external_id: str, text: str) -> None:
         self.stored[external_id] = text
+
+    def interleave(self, valid, hostile) -> None:
+        """`valid(n)` → (external id, text) every sixth turn, `hostile(n)` in the others:
+        200 valid records among 1,000 hostile ones."""
+        for n in range(VALID + HOSTILE):
+            if n % 6 == 0:
+                self.valid(*valid(n))
+            else:
+                hostile(n)
 
     def spoil(self, record: dict, fields: list[str], text_path: str, external_id: str,
               text: str):
@@ -104,9 +128,8 @@ def fast_tokens(monkeypatch):
 
 @pytest.fixture
 def vk(clock):
-    from tests.fakes.vk import FakeVK
 
-    fake = FakeVK(now=lambda: int(clock.now().timestamp())).start()
+    fake = fake_at(FakeVK, clock).start()
     fake.add_token("user-token", "user")
     fake.add_token("community-token", "community", group_id=100001)
     yield fake
@@ -125,9 +148,6 @@ def hostile_comment(mix: Mix, vk, owner: int, post_id: int, n: int) -> object:
 
 
 def test_vk_wall_and_comment_polls_survive_hostile_items(ctx, vk, clock):
-    from monitor.collectors.vk.client import VkClient
-    from monitor.collectors.vk.wall import WallCollector
-
     mix, owner = Mix(11), -100002
     posts = [vk.post(owner, f"Новости района {n}") for n in range(5)]
     for n in range(VALID):
@@ -155,10 +175,6 @@ def test_vk_wall_and_comment_polls_survive_hostile_items(ctx, vk, clock):
 
 
 def test_vk_long_poll_survives_hostile_events(ctx, vk, clock):
-    from monitor.collectors.vk.client import VkClient
-    from monitor.collectors.vk.longpoll import LongPollCollector
-    from monitor.collectors.vk.wall import WallCollector
-
     mix, owner, key = Mix(12), -100001, "vk:-100001"
     post = vk.post(owner, "Отключение воды 17 ноября")
     user = VkClient("user-token", "user", vk.url, clock=clock)
@@ -166,61 +182,58 @@ def test_vk_long_poll_survives_hostile_events(ctx, vk, clock):
     plan = Plan(key, "Администрация", LongPollCollector(
         key, 100001, community, clock, wall=WallCollector(key, owner, user, clock=clock), wait=0))
     collect(ctx, plan)  # the first start: a sweep, then events from the new ts
-    for n in range(VALID + HOSTILE):
-        if n % 6 == 0:
-            comment = vk.comment(owner, post["id"], f"Нет воды в доме {n}")
-            mix.valid(f"{owner}_{post['id']}_{comment['id']}", comment["text"])
-            continue
-        record = hostile_comment(mix, vk, owner, post["id"], n)
-        if isinstance(record, dict):
-            record["post_owner_id"] = owner
-            surrogate = f"{owner}_{post['id']}_{record.get('id')}" in mix.stored
-            vk.push(100001, "wall_reply_new" if surrogate else mix.rng.choice(
-                ["wall_reply_new", "wall_reply_edit", "wall_reply_delete", "message_new"]),
-                record)
-        else:
-            vk.push_raw(100001, record)
 
+    def valid(n):
+        comment = vk.comment(owner, post["id"], f"Нет воды в доме {n}")
+        return f"{owner}_{post['id']}_{comment['id']}", comment["text"]
+
+    def hostile(n):
+        record = hostile_comment(mix, vk, owner, post["id"], n)
+        if not isinstance(record, dict):
+            return vk.push_raw(100001, record)
+        record["post_owner_id"] = owner
+        surrogate = f"{owner}_{post['id']}_{record.get('id')}" in mix.stored
+        vk.push(100001, "wall_reply_new" if surrogate else mix.rng.choice(
+            ["wall_reply_new", "wall_reply_edit", "wall_reply_delete", "message_new"]), record)
+
+    mix.interleave(valid, hostile)
     mix.check(ctx, collect(ctx, plan))
 
 
 def test_telegram_get_updates_survives_hostile_updates(ctx, clock):
-    from monitor.collectors.telegram import TelegramCollector
-    from tests.fakes.telegram import FakeTelegram
-
     mix, chat = Mix(13), -1001000000008
-    with FakeTelegram(now=lambda: int(clock.now().timestamp())) as tg:
-        for n in range(VALID + HOSTILE):
+    with fake_at(FakeTelegram, clock) as tg:
+        def valid(n):
+            update = tg.message(chat, f"Когда починят светофор {n}?")
+            return f"{chat}_{update['message']['message_id']}", update["message"]["text"]
+
+        def hostile(n):
             text = f"Когда починят светофор {n}?"
-            if n % 6 == 0:
-                update = tg.message(chat, text)
-                mix.valid(f"{chat}_{update['message']['message_id']}", text)
-                continue
             record = tg._message({"id": chat, "type": "supergroup", "title": "Выкса"}, text,
                                  sender=tg._user(5000 + n, "Ольга"))
             external = f"{chat}_{record['message_id']}"
             tg.queue(mix.rng.choice(["message", "edited_message"]), mix.spoil(
                 record, ["message_id", "date", "chat", "chat.id", "chat.type", "text", "from",
                          "from.id", "reply_to_message"], "text", external, text))
+
+        mix.interleave(valid, hostile)
         plan = Plan("telegram:bot", "Бот", TelegramCollector(tg.token, tg.url, wait=0))
         mix.check(ctx, collect(ctx, plan))
 
 
 def test_tme_pages_survive_hostile_posts(ctx):
-    from monitor.collectors.tgweb import TgWebCollector, TgWebOptions
-    from tests.fakes.tgweb import TgWebFake
-
     mix, key = Mix(14), "tgweb:gorodets_live"
     markup = ["<b>" * 300 + "Яма" + "</b>" * 300, "&#xD800; нет воды", "&#99999999; свет",
               "<script>alert(1)</script> мусор", "<a href='javascript:1'>ссылка</a> двор",
               "\u202eтекст справа налево", "<div><p><blockquote>лёд</blockquote></p></div>"]
     with TgWebFake() as fake:
         channel = fake.channel("Gorodets_Live", "Городец Live")
-        for n in range(VALID + HOSTILE):
-            if n % 6 == 0:
-                post = channel.publish(f"Нет света на Ленина {n}")
-                mix.valid(f"gorodets_live_{post.id}", post.text)
-                continue
+
+        def valid(n):
+            post = channel.publish(f"Нет света на Ленина {n}")
+            return f"gorodets_live_{post.id}", post.text
+
+        def hostile(n):
             mix.hostile += 1
             kind = mix.rng.randrange(8)
             if kind == 0:  # a value no post can have: left out, the rest of the page stays
@@ -231,6 +244,8 @@ def test_tme_pages_survive_hostile_posts(ctx):
             else:  # hostile text: stored as the text a reader sees, never dropped
                 post = channel.publish("x", text_html=mix.rng.choice(markup) + f" {n}")
                 mix.stored[f"gorodets_live_{post.id}"] = None  # any text, but stored
+
+        mix.interleave(valid, hostile)
         collector = TgWebCollector(key, "gorodets_live", base_url=fake.url,
                                    options=TgWebOptions(interval_seconds=0, depth_pages=100))
         report = collect(ctx, Plan(key, "Городец Live", collector), runs=3)
@@ -243,17 +258,14 @@ def test_tme_pages_survive_hostile_posts(ctx):
 
 
 def test_max_updates_survive_hostile_updates(ctx, clock):
-    from monitor.collectors.max import MaxCollector
-    from tests.fakes.max import FakeMax
-
     mix, chat = Mix(15), -70001
-    with FakeMax(now=lambda: int(clock.now().timestamp())) as fake:
-        for n in range(VALID + HOSTILE):
+    with fake_at(FakeMax, clock) as fake:
+        def valid(n):
+            message = fake.chat_message(chat, f"В подъезде {n} не горит свет")
+            return f"{chat}_{message['body']['mid']}", message["body"]["text"]
+
+        def hostile(n):
             text = f"В подъезде {n} не горит свет"
-            if n % 6 == 0:
-                message = fake.chat_message(chat, text)
-                mix.valid(f"{chat}_{message['body']['mid']}", text)
-                continue
             message = fake._message(chat, "chat", text, 5000 + n, "Ольга")
             external = f"{chat}_{message['body']['mid']}"
             update = {"update_type": mix.rng.choice(["message_created", "message_edited",
@@ -268,16 +280,15 @@ def test_max_updates_survive_hostile_updates(ctx, clock):
             if external in mix.stored:  # only its text is spoilt: a message it stays
                 update["update_type"] = "message_created"
             fake.queue_raw(update)
+
+        mix.interleave(valid, hostile)
         plan = Plan("max:bot", "MAX", MaxCollector(fake.token, fake.url, wait=0))
         mix.check(ctx, collect(ctx, plan))
 
 
 def test_ok_topics_and_comments_survive_hostile_items(ctx, clock):
-    from monitor.collectors.ok import GroupCollector, OkClient
-    from tests.fakes.ok import FakeOK
-
     mix, group = Mix(16), "53038939046008"
-    with FakeOK(now=lambda: int(clock.now().timestamp())) as fake:
+    with fake_at(FakeOK, clock) as fake:
         topics = [fake.topic(group, f"Отключение воды, район {n}") for n in range(4)]
         for n in range(VALID):
             topic = topics[n % 4]
