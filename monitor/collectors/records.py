@@ -108,7 +108,7 @@ def screened(posts: Iterable[Post]) -> tuple[list[Post], list[Rejected]]:
     for post in posts:
         try:
             kept.append(sound(post))
-        except ValueError as error:
+        except MALFORMED as error:
             rejected.append(Rejected(without_surrogates(f"{post.source}, post {post.external_id}"),
                                      reason(error)))
     return kept, rejected
