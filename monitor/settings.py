@@ -266,6 +266,7 @@ class Settings:
     deadlines: dict = field(default_factory=lambda: dict(DEFAULT_DEADLINES))
     workflow: Workflow = field(default_factory=Workflow)
     tgweb: dict = field(default_factory=dict)  # [tgweb]: public channel preview politeness
+    vk: dict = field(default_factory=dict)  # [vk]: which posts of a polled wall are watched
     spikes: Spikes = field(default_factory=Spikes)
     autopilot: Autopilot = field(default_factory=Autopilot)
     backups: Backups = field(default_factory=Backups)
@@ -340,6 +341,7 @@ def settings_from_dict(raw: dict, environ: dict | None = None, path: Path | None
             deadlines=deadlines,
             workflow=Workflow(**raw.get("workflow", {})),
             tgweb=dict(raw.get("tgweb", {})),
+            vk=dict(raw.get("vk", {})),
             spikes=Spikes(**{"min_messages": {"default": 10},
                              **raw.get("spikes", {})}),
             autopilot=Autopilot(**raw.get("autopilot", {})),
