@@ -129,6 +129,15 @@ class OpenProblems:
             self.groups.clear()
             raise
 
+    def opened(self, municipality: str, topic: str, incident_id: int, opened_at: datetime,
+               problem: Problem) -> None:
+        """An incident this connection opened right after its group caught up with the
+        store (`find_repeat`, in the same write transaction): added as it is, not read
+        back (its problem may not be stored yet)."""
+        group = self.groups.get((municipality, topic))
+        if group is not None and incident_id > group.last_id:
+            group.add(incident_id, opened_at, problem)
+
     def group(self, db, reader: Reader, municipality: str, topic: str, since: datetime) -> Group:
         """The group brought up to date with the store."""
         key = (municipality, topic)

@@ -20,6 +20,7 @@ and unlink a repeat (it gets back its own incident).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property, lru_cache
@@ -181,19 +182,35 @@ def rank(reader: Reader, group: Group, problem: Problem, since: datetime,
     return [(int(k), float(scores[k]), str(relation[k])) for k in order]
 
 
+@dataclass(frozen=True)
+class Link:
+    incident_id: int
+    post_id: int
+    score: float | None
+    actor: str
+
+
 def link(ctx: Context, incident_id: int, post_id: int, score: float | None, actor: str, reason: str,
-         now: datetime) -> int:
+         now: datetime) -> None:
     """Record a post as a repeat of an incident; the caller holds the transaction.
 
     The incident_repeats row is the history (who linked it, when, who unlinked it); a
     link by hand is also the `link_repeat` event of the incident that was linked."""
-    db = ctx.db
-    repeat_id = db["incident_repeats"].insert({
-        "incident_id": incident_id, "post_id": post_id, "score": score, "linked_by": actor,
-        "linked_at": iso(now)}).last_pk
-    db.execute("UPDATE incidents SET repeats = repeats + 1, updated_at = ? WHERE id = ?",
-               [iso(now), incident_id])
-    return repeat_id
+    record_links(ctx.db, [Link(incident_id, post_id, score, actor)], now)
+
+
+def record_links(db, links: list[Link], now: datetime) -> None:
+    """Record many repeats at once (a batch's): one statement for the rows, one for the
+    incidents' counts."""
+    if not links:
+        return
+    db.conn.executemany(
+        "INSERT INTO incident_repeats (incident_id, post_id, score, linked_by, linked_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        [(k.incident_id, k.post_id, k.score, k.actor, iso(now)) for k in links])
+    counts = Counter(k.incident_id for k in links)
+    db.conn.executemany("UPDATE incidents SET repeats = repeats + ?, updated_at = ? WHERE id = ?",
+                        [(n, iso(now), incident_id) for incident_id, n in counts.items()])
 
 
 def link_by_hand(ctx: Context, incident: dict, data: dict, now: datetime, actor: str) -> None:
