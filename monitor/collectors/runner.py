@@ -25,6 +25,7 @@ from monitor.catalog.sources import active_sources, record_failure, record_succe
 from monitor.clock import parse_time
 from monitor.ingest import IngestReport, ingest
 from monitor.ingest.timings import record as record_timings
+from monitor.ingest.turns import Turn, turns
 
 from . import registry
 from .base import Batch, SourceError
@@ -202,7 +203,9 @@ class Runner:
                 if self.once or self.stopping.is_set():
                     return
                 continue
-            report = await self.db(self._store, key, batch)
+            report = IngestReport()
+            for turn in turns(batch.posts, batch.cursor, batch.deleted):  # others go between
+                report.add(await self.db(self._store, key, batch, turn))
             self.report.ingested.add(report)
             if report.received or report.deleted:
                 event("batch", logging.INFO, source=key, received=report.received,
@@ -285,20 +288,21 @@ class Runner:
             return await self.db(events_after, self._db_ctx.db, platform, after, limit)
         return read()
 
-    def _store(self, key: str, batch: Batch) -> IngestReport:
+    def _store(self, key: str, batch: Batch, turn: Turn) -> IngestReport:
         ctx, now = self._db_ctx, self.ctx.clock.now()
         db = ctx.db
         names = getattr(batch, "names", {}) or {}
         posts = []
         with db.atomic():
-            for post in batch.posts:
+            for post in turn.posts:
                 source = ensure_source(db, post.source, now, names.get(post.source))
                 if post.source != key and (source["paused"] or source["removed_at"]):
                     continue  # a paused chat of the bot stream: read past it, store nothing
                 posts.append(post)
-        deleted = [d if isinstance(d, tuple) else (key, d) for d in batch.deleted]
+        deleted = [d if isinstance(d, tuple) else (key, d) for d in turn.deleted]
         ctx.refresh_pipeline()  # a version promoted meanwhile labels this batch
-        report = ingest(ctx, posts, cursor=(key, batch.cursor), deleted=deleted)
+        report = ingest(ctx, posts, cursor=(key, turn.cursor) if turn.cursor is not None else None,
+                        deleted=deleted)
         record_timings(db, report)  # for /metrics: how long labelling takes
         record_success(db, key)
         return report

@@ -81,7 +81,7 @@ def ingest(ctx: Context, posts: Iterable[Post], *, cursor: tuple[str, dict] | No
     `deleted` lists (source key, external id) of posts removed on the platform: they
     are marked deleted (their incidents stay).
     """
-    posts = _unique(posts)
+    posts = latest_versions(posts)
     report = IngestReport(received=len(posts))
     with report.timed("total"):
         _ingest(ctx, posts, report, cursor, deleted)
@@ -149,7 +149,7 @@ def _detect_spikes(ctx: Context, post_ids: list[int]) -> int:
         return 0
 
 
-def _unique(posts: Iterable[Post]) -> list[Post]:
+def latest_versions(posts: Iterable[Post]) -> list[Post]:
     """Drop repeats inside one batch (the same update delivered twice); the last wins."""
     latest: dict[tuple[str, str], Post] = {}
     for post in posts:

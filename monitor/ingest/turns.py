@@ -1,0 +1,41 @@
+"""A collector's large batch stored in turns, so that no source waits behind another.
+
+Every source's database work runs in one thread, one call after another. A webhook
+inbox page of 500 posts stored in one call held every other source back for seconds;
+stored in turns of `TURN` posts, each a call of its own, another source's call waits
+for one turn at most. Only the last turn carries the cursor and the deletions: a
+crash between turns leaves the cursor where it was, the batch is read again and the
+posts already stored count as duplicates, so nothing is lost or stored twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from .batch import latest_versions
+from .post import Post
+
+# Posts per turn: a fifth of a second or so at the speed `tsur bench ingest` prints, and
+# the batch size it measures (the cost per post of a turn is that of a whole batch).
+TURN = 50
+
+
+@dataclass(frozen=True)
+class Turn:
+    posts: list[Post]
+    cursor: dict | None  # the collector's cursor, on the last turn only
+    deleted: list[tuple[str, str]]
+
+
+def turns(posts: list[Post], cursor: dict | None = None, deleted=(), size: int = TURN
+          ) -> Iterator[Turn]:
+    """The batch as consecutive `ingest` calls; the last one stores cursor and deletions
+    (a batch of deletions alone is one turn). A post delivered twice is stored once, as
+    `ingest` does within a call."""
+    posts = latest_versions(posts)
+    starts = range(0, len(posts), size) or [0]
+    for start in starts:
+        last = start == starts[-1]
+        yield Turn(posts[start:start + size], cursor if last else None,
+                   list(deleted) if last else [])
