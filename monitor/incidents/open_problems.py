@@ -33,33 +33,40 @@ _OPEN = ", ".join("?" * len(OPEN_STATUSES))
 
 
 class Rows:
-    """Sparse unit rows appended one at a time; `dot` scores a query against all."""
+    """Sparse unit rows appended one at a time; `dot` scores a query against all.
+
+    The arrays grow by doubling and the matrix over them is rebuilt after a row comes,
+    as views with 32-bit indices: nothing is converted or copied per look-up."""
 
     def __init__(self):
         self.columns = np.zeros(1024, dtype=np.int32)
         self.weights = np.zeros(1024, dtype=np.float32)
-        self.ends = [0]
+        self.ends = np.zeros(64, dtype=np.int32)  # ends[k + 1]: where row k ends
+        self.count = 0
         self._matrix: sp.csr_matrix | None = None  # a view of the arrays, until a row comes
 
     def add(self, row: tuple[np.ndarray, np.ndarray]) -> None:
         columns, weights = row
-        start = self.ends[-1]
+        start = self.ends[self.count]
         end = start + len(columns)
         while end > len(self.columns):
             self.columns = np.concatenate([self.columns, np.zeros_like(self.columns)])
             self.weights = np.concatenate([self.weights, np.zeros_like(self.weights)])
+        if self.count + 2 > len(self.ends):
+            self.ends = np.concatenate([self.ends, np.zeros_like(self.ends)])
         self.columns[start:end] = columns
         self.weights[start:end] = weights
-        self.ends.append(end)
+        self.count += 1
+        self.ends[self.count] = end
         self._matrix = None
 
     def dot(self, row: tuple[np.ndarray, np.ndarray], dense: np.ndarray) -> np.ndarray:
         """Dot product of `row` with each stored row; `dense` is a zeroed scratch of SPACE."""
         if self._matrix is None:
-            nnz = self.ends[-1]
+            nnz = self.ends[self.count]
             self._matrix = sp.csr_matrix(
-                (self.weights[:nnz], self.columns[:nnz], np.asarray(self.ends, dtype=np.int64)),
-                shape=(len(self.ends) - 1, SPACE))
+                (self.weights[:nnz], self.columns[:nnz], self.ends[:self.count + 1]),
+                shape=(self.count, SPACE), copy=False)
         columns, weights = row
         dense[columns] = weights
         scores = self._matrix @ dense
