@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from .batch import latest_versions
 from .post import Post
 
-# Posts per turn: a fifth of a second or so at the speed `tsur bench ingest` prints, and
-# the batch size it measures (the cost per post of a turn is that of a whole batch).
-TURN = 50
+# Posts per turn: well under a tenth of a second of CPU at the speed `tsur bench ingest`
+# prints (a second of wall clock on a machine loaded ten times over); turns of 20 and of
+# 50 ingest at the same speed within the bench's noise.
+TURN = 20
 
 
 @dataclass(frozen=True)
