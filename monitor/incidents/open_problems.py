@@ -91,6 +91,7 @@ class Group:
     placed: list[int] = field(default_factory=list)  # positions of problems with a place
     by_street: dict[str, list[int]] = field(default_factory=dict)  # street → positions
     dead: set[int] = field(default_factory=set)  # positions no longer open
+    _opened: np.ndarray | None = None  # `opened` as an array, until a row comes
 
     def worn(self, since: datetime) -> bool:
         """More than half the rows closed or older than the window: time to reload."""
@@ -113,6 +114,13 @@ class Group:
         for street in {p.street for p in problem.places}:
             self.by_street.setdefault(street, []).append(position)
         self.last_id = max(self.last_id, incident_id)
+        self._opened = None
+
+    def opened_since(self, since: datetime) -> np.ndarray:
+        """Which positions were opened at or after `since` (a fresh array)."""
+        if self._opened is None:
+            self._opened = np.asarray(self.opened)
+        return self._opened >= since.timestamp()
 
 
     def vector_cosines(self, vector: np.ndarray) -> np.ndarray:

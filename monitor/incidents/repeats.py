@@ -65,6 +65,7 @@ SOFT_SCORE_FLOOR = 0.25
 # street with a hundred open incidents would otherwise cost a hundred soft matches).
 SOFT_CANDIDATES = 32
 SAME, DIFFERENT, UNKNOWN = "same", "different", "unknown"
+RELATIONS = (UNKNOWN, SAME, DIFFERENT)  # as small integers in `rank`
 
 
 @dataclass(frozen=True)
@@ -157,17 +158,17 @@ def rank(reader: Reader, group: Group, problem: Problem, since: datetime,
         return []
     scores = np.maximum(group.lemmas.dot(problem.lemmas, dense),
                         GRAMS_WEIGHT * group.grams.dot(problem.grams, dense)).astype(np.float64)
-    relation = np.full(n, UNKNOWN, dtype=object)
+    relation = np.zeros(n, dtype=np.int8)  # positions in RELATIONS
     if problem.places:
-        relation[group.placed] = DIFFERENT
+        relation[group.placed] = RELATIONS.index(DIFFERENT)
         shared = {k for p in problem.places for k in group.by_street.get(p.street, ())}
         for k in shared:
-            relation[k] = place_relation(set(problem.places), set(group.places[k]))
-    alive = np.asarray(group.opened) >= since.timestamp()
+            relation[k] = RELATIONS.index(place_relation(set(problem.places), set(group.places[k])))
+    alive = group.opened_since(since)
     if group.dead:
         alive[list(group.dead)] = False
-    same = alive & (relation == SAME)
-    unknown = alive & (relation == UNKNOWN)
+    same = alive & (relation == RELATIONS.index(SAME))
+    unknown = alive & (relation == RELATIONS.index(UNKNOWN))
     threshold = np.where(same, SAME_PLACE, NO_PLACE)
     mine = reader.words(problem.words)
     if len(mine.counts):
@@ -179,7 +180,7 @@ def rank(reader: Reader, group: Group, problem: Problem, since: datetime,
         scores[chosen] = np.maximum(scores[chosen], soft)
     chosen = np.flatnonzero((same | unknown) & (scores >= threshold))
     order = sorted(chosen, key=lambda k: (-scores[k], -group.ids[k]))
-    return [(int(k), float(scores[k]), str(relation[k])) for k in order]
+    return [(int(k), float(scores[k]), RELATIONS[relation[k]]) for k in order]
 
 
 @dataclass(frozen=True)
