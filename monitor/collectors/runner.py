@@ -1,7 +1,8 @@
 """`tsur collect`: every source read side by side until stopped, or once for cron.
 
 Each source has its own task: read the stored cursor, run one collector step, hand the
-batch to `ingest` (posts, deletions and the new cursor in one transaction), record the
+batch to `ingest` in turns of a few posts (monitor.ingest.turns: another source's batch
+goes in between; the last turn stores the deletions and the new cursor), record the
 source's health, sleep. A failing source backs off and is marked; it never stops the
 others. SIGTERM/SIGINT set a stop flag: a step still waiting on the network is
 abandoned (its cursor was not stored, so it is read again next time), a batch being
