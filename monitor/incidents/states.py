@@ -16,7 +16,8 @@ from sqlite_utils import Database
 
 from monitor.clock import iso
 
-from .deadlines import deadline_columns, organisation_key
+from .deadlines import deadline_columns
+from .tiers import initial_tier, organisation_key
 
 if TYPE_CHECKING:  # the Context type only: context.py imports this layer
     from monitor.context import Context
@@ -100,6 +101,7 @@ def insert_incident(ctx: Context, opening: Opening, events: list[Event]) -> int:
     records (a batch records all its events in one statement)."""
     now = ctx.clock.now()
     labels = opening.labels
+    tier = initial_tier(ctx.settings, labels.topic, labels.municipality, opening.org_key)
     row = {
         "post_id": opening.post_id,
         "status": NEW,
@@ -110,14 +112,18 @@ def insert_incident(ctx: Context, opening: Opening, events: list[Event]) -> int:
         "organisation_id": opening.organisation_id,
         "opened_at": iso(now),
         "updated_at": iso(now),
+        "tier": tier,
+        "tier_at": iso(now),
     }
-    # a new incident has no pauses and no once keys; its id only names keys, not moments
+    # a new incident has no pauses, once keys or extensions; its id only names keys, not
+    # moments
     row.update(deadline_columns(ctx, {**row, "id": None}, opening.org_key, [], set()))
     incident_id = ctx.db.execute(
         f"INSERT INTO incidents ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
         list(row.values())).lastrowid
     events.append(Event(incident_id, "opened", opening.actor, now, None, NEW,
-                        {"route": opening.route_reason, "organisation_id": opening.organisation_id}))
+                        {"route": opening.route_reason, "organisation_id": opening.organisation_id,
+                         "tier": tier}))
     return incident_id
 
 

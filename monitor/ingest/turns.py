@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .batch import latest_versions
 from .post import Post
 
 # Posts per turn: well under a tenth of a second of CPU at the speed `tsur bench ingest`
@@ -32,9 +31,8 @@ class Turn:
 def turns(posts: list[Post], cursor: dict | None = None, deleted=(), size: int = TURN
           ) -> Iterator[Turn]:
     """The batch as consecutive `ingest` calls; the last one stores cursor and deletions
-    (a batch of deletions alone is one turn). A post delivered twice is stored once, as
-    `ingest` does within a call."""
-    posts = latest_versions(posts)
+    (a batch of deletions alone is one turn). A post and its edit in different turns are
+    stored as `ingest` stores them within one call: the post, then the edit."""
     starts = range(0, len(posts), size) or [0]
     for start in starts:
         last = start == starts[-1]
