@@ -62,9 +62,10 @@ def build_history(ctx) -> None:
     # Incidents decided without a review: one confirmed, one rejected as spam.
     for verdict in ("confirm", "reject"):
         n += 1
-        post = labelled_post(ctx, n, SURE)
-        incident = open_incident(ctx, post, Labels(**MODEL, scores=SURE),
-                                 organisation_id(ctx.db, "adm-dzr"), "test")
+        with ctx.db.atomic():  # opening an incident: the caller holds the transaction
+            post = labelled_post(ctx, n, SURE)
+            incident = open_incident(ctx, post, Labels(**MODEL, scores=SURE),
+                                     organisation_id(ctx.db, "adm-dzr"), "test")
         act(ctx, incident, verdict, "moderator", **({"reason": "spam"} if verdict == "reject" else {}))
     roads = {**MODEL, "topic": "roads_transport"}
     for _ in range(10):

@@ -1,7 +1,8 @@
 """`tsur collect`: every source read side by side until stopped, or once for cron.
 
 Each source has its own task: read the stored cursor, run one collector step, hand the
-batch to `ingest` (posts, deletions and the new cursor in one transaction), record the
+batch to `ingest` in turns of a few posts (monitor.ingest.turns: another source's batch
+goes in between; the last turn stores the deletions and the new cursor), record the
 source's health, sleep. A failing source backs off and is marked; it never stops the
 others. SIGTERM/SIGINT set a stop flag: a step still waiting on the network is
 abandoned (its cursor was not stored, so it is read again next time), a batch being
@@ -26,6 +27,7 @@ from monitor.clock import parse_time
 from monitor.ingest import IngestReport, ingest
 from monitor.ingest.lines import without_surrogates
 from monitor.ingest.timings import record as record_timings
+from monitor.ingest.turns import Turn, turns
 
 from . import registry
 from .base import Batch, SourceError
@@ -194,7 +196,11 @@ class Runner:
                 if self.once or self.stopping.is_set():
                     return
                 continue
-            report, rejected = await self.db(self._store, key, batch)
+            report, rejected = IngestReport(), list(batch.rejected)
+            for turn in turns(batch.posts, batch.cursor, batch.deleted):  # others go between
+                stored, left_out = await self.db(self._store, key, batch, turn)
+                report.add(stored)
+                rejected += left_out
             self.report.ingested.add(report)
             for item in rejected:  # each malformed record, by its place and the reason
                 self.report.rejected.append((key, item))
@@ -280,11 +286,11 @@ class Runner:
             return await self.db(events_after, self._db_ctx.db, platform, after, limit)
         return read()
 
-    def _store(self, key: str, batch: Batch) -> tuple[IngestReport, list]:
+    def _store(self, key: str, batch: Batch, turn: Turn) -> tuple[IngestReport, list]:
         ctx, now = self._db_ctx, self.ctx.clock.now()
         db = ctx.db
         names = without_surrogates(getattr(batch, "names", {}) or {})
-        sound_posts, rejected = screened(batch.posts)
+        sound_posts, rejected = screened(turn.posts)
         posts = []
         with db.atomic():
             for post in sound_posts:
@@ -292,13 +298,13 @@ class Runner:
                 if post.source != key and (source["paused"] or source["removed_at"]):
                     continue  # a paused chat of the bot stream: read past it, store nothing
                 posts.append(post)
-        deleted = [d if isinstance(d, tuple) else (key, d) for d in clean_deleted(batch.deleted)]
+        deleted = [d if isinstance(d, tuple) else (key, d) for d in clean_deleted(turn.deleted)]
         ctx.refresh_pipeline()  # a version promoted meanwhile labels this batch
-        report = ingest(ctx, posts, cursor=(key, without_surrogates(batch.cursor)),
-                        deleted=deleted)
+        cursor = (key, without_surrogates(turn.cursor)) if turn.cursor is not None else None
+        report = ingest(ctx, posts, cursor=cursor, deleted=deleted)
         record_timings(db, report)  # for /metrics: how long labelling takes
         record_success(db, key)
-        return report, batch.rejected + rejected
+        return report, rejected
 
 
 def _clear_retry(db, key: str) -> None:

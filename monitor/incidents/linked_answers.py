@@ -157,10 +157,10 @@ def queue_all(ctx: Context, incident: dict, purpose: str, text: str, now: dateti
     return len(chosen)
 
 
-def answer_latecomer(ctx: Context, incident_id: int, post_id: int, now: datetime) -> int | None:
+def answer_latecomer(db, incident_id: int, post_id: int, now: datetime) -> int | None:
     """A post linked after the answer was approved gets the latest approved answer of the
-    current cycle (None: there is none, or the post should not get it)."""
-    db = ctx.db
+    current cycle (None: there is none, or the post should not get it); the caller holds
+    the transaction."""
     incident = db["incidents"].get(incident_id)
     draft = db.execute(
         "SELECT id, kind FROM drafts WHERE incident_id = ? AND status = 'approved'"

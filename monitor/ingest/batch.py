@@ -20,9 +20,9 @@ from monitor.catalog.organisations import ensure_source, organisation_id
 from monitor.clock import iso
 from monitor.incidents import autopilot, spikes
 from monitor.incidents.feedback import resident_reply
-from monitor.incidents.repeats import Similarity, find_repeat, link
+from monitor.incidents.repeats import Link, Similarity, find_repeat, record_links
 from monitor.incidents.routing import route
-from monitor.incidents.states import open_incident
+from monitor.incidents.states import Event, Opening, insert_incident, record_events
 from monitor.ingest.post import Post
 from monitor.ingest.threads import thread_contexts
 from nlp import ACTIONABLE_KINDS
@@ -120,8 +120,14 @@ def _ingest(ctx: Context, posts: list[Post], report: IngestReport, cursor, delet
     similarity = Similarity.of(ctx.pipeline)
     with ctx.open_problems.forgotten_on_error(), db.atomic():
         post_ids = _insert(ctx, fresh, labels, sources, now)
+        writes = _Writes()
         for post, label, post_id in zip(fresh, labels, post_ids, strict=True):
-            _handle_new(ctx, post, post_id, label, sources[post.source], now, similarity, report)
+            _handle_new(ctx, post, post_id, label, sources[post.source], now, similarity, report,
+                        writes)
+        writes.flush(db, now)
+        # after the `opened` events: the autopilot's come after them in the history
+        report.autopiloted = sum(autopilot.deliver(ctx, incident_id, scores, now)
+                                 for incident_id, scores in writes.opened)
         report.stored = len(fresh)
         if fresh:
             with report.timed("spikes"):
@@ -226,8 +232,37 @@ def _insert(ctx: Context, posts: list[Post], labels: list, sources: dict, now) -
     return post_ids
 
 
+@dataclass
+class _Writes:
+    """The rows a batch adds besides posts and labels, written together once its posts
+    are handled (before spikes read them): problems, `opened` events, repeat links.
+    Incidents themselves are inserted one by one: a later post of the batch may repeat
+    one."""
+
+    problems: list[tuple[int, bytes]] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+    opened: list[tuple[int, dict]] = field(default_factory=list)  # (incident, label scores)
+    routes: dict = field(default_factory=dict)  # (topic, municipality) → (org key, id, why)
+
+    def route(self, ctx: Context, topic: str, municipality: str | None) -> tuple:
+        """Routing is asked once per topic and municipality in a batch."""
+        key = (topic, municipality)
+        if key not in self.routes:
+            org_key, reason = route(ctx.settings, topic, municipality, ctx.db)
+            self.routes[key] = (org_key, organisation_id(ctx.db, org_key), reason)
+        return self.routes[key]
+
+    def flush(self, db, now) -> None:
+        if self.problems:
+            db.conn.executemany("INSERT INTO post_problems (post_id, problem) VALUES (?, ?)",
+                                self.problems)
+        record_events(db, self.events)
+        record_links(db, self.links, now)
+
+
 def _handle_new(ctx: Context, post: Post, post_id: int, label, source: dict, now, similarity,
-                report) -> None:
+                report, writes: _Writes) -> None:
     """A stored post: the author's answer in a thread, a repeat, or a new incident."""
     db = ctx.db
     if resident_reply(ctx, post, post_id, source["id"]):
@@ -238,17 +273,19 @@ def _handle_new(ctx: Context, post: Post, post_id: int, label, source: dict, now
         return  # a question of a direct line: its own queue, grouped after the batch
     with report.timed("repeats"):
         problem = similarity.read(post.text)
-        db.execute("INSERT INTO post_problems (post_id, problem) VALUES (?, ?)",
-                   [post_id, problem.to_bytes()])
+        writes.problems.append((post_id, problem.to_bytes()))
         match = find_repeat(ctx, similarity, problem, label.topic, label.municipality, now)
     if match:
-        link(ctx, match.incident_id, post_id, match.score, "system:ingest", match.reason, now)
+        writes.links.append(Link(match.incident_id, post_id, match.score, "system:ingest"))
         report.repeats += 1
         return
-    org_key, reason = route(ctx.settings, label.topic, label.municipality, ctx.db)
-    incident_id = open_incident(ctx, post_id, label, organisation_id(db, org_key), reason)
+    org_key, org_id, reason = writes.route(ctx, label.topic, label.municipality)
+    incident_id = insert_incident(ctx, Opening(post_id, label, org_id, org_key, reason),
+                                  writes.events)
+    if label.municipality:
+        ctx.open_problems.opened(label.municipality, label.topic, incident_id, now, problem)
     report.incidents += 1
-    report.autopiloted += autopilot.deliver(ctx, incident_id, label.scores, now)
+    writes.opened.append((incident_id, label.scores))
 
 
 def _organisation_speaking(db, post: Post, source: dict) -> bool:
