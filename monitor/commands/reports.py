@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -12,7 +11,7 @@ import click
 from monitor.catalog.organisations import list_organisations, organisation_id
 from monitor.context import Context
 from monitor.reports import exports
-from monitor.reports.metrics import aggregate
+from monitor.reports.metrics import MEASURES, aggregate
 
 from .common import open_context
 
@@ -87,11 +86,11 @@ def report(obj, by, measures, since, until, csv_path, json_path, report_name, fm
     if not rows:
         click.echo("no incidents in this period")
     _print(rows)
-    if csv_path:
+    if csv_path:  # for a Russian Excel, as the dashboard's download
+        scope = exports.Scope(viewer, ctx.clock.now(), settings.timezone, since=start, until=end)
+        table = exports.times(ctx.db, scope, by, measures or tuple(MEASURES))
         with open(csv_path, "w", encoding="utf-8", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else ["measure"])
-            writer.writeheader()
-            writer.writerows(rows)
+            f.write(exports.to_csv(table, exports.municipality_names(settings)))
         click.echo(f"written {csv_path}")
     if json_path:
         with open(json_path, "w", encoding="utf-8") as f:
@@ -127,16 +126,17 @@ def _export(ctx: Context, viewer, name, by, measures, start, end, fmt, output) -
                                "--format xlsx / json for all of them")
     if fmt == "xlsx" and not output:
         raise click.UsageError("XLSX is a binary file: give it a name with --output report.xlsx")
+    names = exports.municipality_names(ctx.settings)
     if fmt is None:
         for table in tables:
-            _print_table(table)
+            _print_table(table, names)
         return
     meta = {"since": start.date().isoformat() if start else None,
             "until": (end - timedelta(days=1)).date().isoformat() if end else None}
     if fmt == "xlsx":
-        data = exports.to_xlsx(tables)
+        data = exports.to_xlsx(tables, names)
     else:
-        text = exports.to_csv(tables[0]) if fmt == "csv" else exports.to_json(tables, **meta)
+        text = exports.to_csv(tables[0], names) if fmt == "csv" else exports.to_json(tables, **meta)
         data = text.encode("utf-8")
     if output:
         with open(output, "wb") as f:
@@ -147,13 +147,13 @@ def _export(ctx: Context, viewer, name, by, measures, start, end, fmt, output) -
         click.echo(data.decode("utf-8"), nl=False)
 
 
-def _print_table(table) -> None:
+def _print_table(table, names: dict[str, str]) -> None:
     click.echo(f"\n{table.title}")
     if not table.rows:
         click.echo("  нет данных за период")
         return
-    keys = table.fields()
-    cells = [[("—" if r.get(k) is None else str(r.get(k)))[:60] for k in keys] for r in table.rows]
+    cells = [[("—" if v is None else str(v))[:60] for v in row]
+             for row in exports.people_rows(table, names)]
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, (_, h) in enumerate(table.columns)]
     click.echo("  " + "  ".join(h.ljust(w) for (_, h), w in zip(table.columns, widths, strict=True)))
     for row in cells:
