@@ -220,7 +220,7 @@ def collect(obj, once, db_path):
     """
 
 
-    ctx = open_context(obj.settings, db_path, pipeline=True)
+    ctx = open_context(obj.settings, db_path, pipeline=True, create=True)
 
     async def main():
         runner = Runner(ctx, once=once)
@@ -248,7 +248,7 @@ def replay_command(obj, path, db_path, rebase):
 
     Example: tsur replay data/demo/stream.jsonl --db tsur.db
     """
-    ctx = open_context(obj.settings, db_path, pipeline=True)
+    ctx = open_context(obj.settings, db_path, pipeline=True, create=True)
     sync_from_settings(ctx.db, ctx.settings, ctx.clock.now())
     report, bad = replay(ctx, Path(path), rebase=rebase,
                          on_bad_line=lambda b: click.echo(f"{path}: {b}", err=True))

@@ -37,7 +37,7 @@ def demo(obj, db_path, fresh, host, port, no_serve):
             Path(f"{db_file}{suffix}").unlink(missing_ok=True)
     click.echo(f"database: {db_file.resolve()}")
     click.echo("loading models…")
-    ctx = open_context(settings, db_file, pipeline=True)
+    ctx = open_context(settings, db_file, pipeline=True, create=True)
     credentials = prepare(ctx)
     click.echo(f"replaying {DEMO_STREAM.name} ({ctx.pipeline.version})")
 
@@ -68,14 +68,9 @@ def serve(obj, host, port):
     Example: TSUR_SECRET_KEY=… tsur --config tsur.toml serve
     """
     settings = obj.settings
-    if not settings.database.exists():
-        raise click.ClickException(
-            f"База данных {settings.database} не найдена; tsur serve не создаёт её. Укажите файл "
-            "настроек с [database] path (--config или TSUR_CONFIG) или создайте базу: "
-            "tsur --config tsur.toml db upgrade")
+    ctx = open_context(settings)  # refuses a missing database: serve never creates one
     host, port = host or settings.host, port or settings.port
     check_port(host, port)
-    ctx = open_context(settings)
     sync_from_settings(ctx.db, settings, ctx.clock.now())
     _serve(ctx, host, port, [])
 
