@@ -45,6 +45,7 @@ EVENT_TITLES = {
     "reply_published": "ответ опубликован", "reply_failed": "ответ не отправлен",
     "reply_unknown": "неизвестно, дошёл ли ответ", "reply_retry": "ответ отправлен повторно",
     "reply_confirmed": "публикация ответа подтверждена",
+    "spike_detected": "массовый инцидент: всплеск похожих обращений",
 }
 ROLE_TITLES = {"admin": "администратор", "moderator": "модератор ЦУР", "official": "сотрудник органа",
                "data_scientist": "аналитик данных"}

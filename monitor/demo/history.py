@@ -3,9 +3,8 @@
 Residents' messages made from data/demo/history.toml (a place and a problem each, a
 few a day, fewer at weekends) are ingested day by day before the stream is replayed,
 as a collector would have brought them in, and the ЦУР works every incident through
-(monitor.demo.work): most are answered on time, a few late, a few rejected. The
-messages are generated from a fixed seed, so a second `tsur demo` finds them stored
-and stages nothing twice.
+(monitor.demo.work): most are answered on time, a few late, a few rejected. Only a new
+demo database gets them: a second `tsur demo` stages nothing twice.
 """
 
 from __future__ import annotations
@@ -33,14 +32,16 @@ FIRST_ID = 9_000_000  # history posts' message ids: far above the stream's
 
 def stage(ctx: Context, path: Path = HISTORY) -> str | None:
     """Ingest and work the month before the stream; a line for the console."""
+    if ctx.db.execute("SELECT 1 FROM posts LIMIT 1").fetchone():
+        return None  # a demo database already filled: its month is there (or was never asked for)
     posts = messages(ctx, path)
-    if not posts or _already_staged(ctx, posts[0]):
+    if not posts:
         return None
     report = replay_posts(ctx, posts)
     with on_shift(ctx) as staff:
         worked = work_all(ctx, staff, before=posts[-1].created_at + timedelta(seconds=1))
-    return (f"месяц до потока: {len(posts)} сообщений, {report.incidents} инцидентов, "
-            f"{worked} отработано")
+    return (f"месяц до потока: сообщений — {len(posts)}, инцидентов — {report.incidents}, "
+            f"отработано — {worked}")
 
 
 def messages(ctx: Context, path: Path = HISTORY) -> list[Post]:
@@ -84,10 +85,3 @@ def _post(rng: random.Random, data: dict, n: int, at: datetime) -> Post:
     return Post(source=source, external_id=external_id, channel=place["channel"], text=text,
                 created_at=at, author_id=author, author_name=rng.choice(NAMES),
                 parent_id=parent)
-
-
-def _already_staged(ctx: Context, post: Post) -> bool:
-    return ctx.db.execute(
-        "SELECT 1 FROM posts p JOIN sources s ON s.id = p.source_id"
-        " WHERE s.key = ? AND p.external_id = ?", [post.source, post.external_id]).fetchone() is not None
-

@@ -29,5 +29,5 @@ def stage(ctx: Context) -> str | None:
         ctx.clock = live
     if not report.spikes:
         return None
-    return (f"сейчас: {report.received} сообщений «нет воды» за последний час — всплеск, "
-            f"один массовый инцидент")
+    return (f"сейчас: всплеск «нет воды» в Дзержинске (сообщений за последний час — "
+            f"{report.received}), один массовый инцидент")

@@ -186,4 +186,4 @@ def stage(ctx: Context) -> str | None:
     with on_shift(ctx) as staff:
         worked = work_all(ctx, staff)
     waiting = ctx.db.execute("SELECT COUNT(*) FROM incidents WHERE status = ?", [NEW]).fetchone()[0]
-    return f"поток: {worked} инцидентов в работе или с ответом, {waiting} новых ждут модератора"
+    return f"поток: в работе или с ответом — {worked}, новых ждут модератора — {waiting}"
