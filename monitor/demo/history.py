@@ -24,7 +24,7 @@ from .work import on_shift, work_all
 
 HISTORY = DEMO_DIR / "history.toml"
 DAYS = 30  # the period Сводка shows by default, the stream's own days included
-PER_DAY = {"weekday": (6, 10), "weekend": (2, 5)}
+PER_DAY = {"weekday": (7, 12), "weekend": (3, 6)}
 NAMES = ("Ольга С.", "Андрей Н.", "Марина Кузьмина", "Сергей П.", "Елена В.", "Дмитрий Орлов",
          "Наталья", "Игорь К.", "Татьяна Белова", "Алексей", "Светлана М.", "Павел Г.")
 FIRST_ID = 9_000_000  # history posts' message ids: far above the stream's
