@@ -1,4 +1,4 @@
-"""What is happening now: a burst of «нет воды» from one quarter in the last hour.
+"""What is happening now: a burst of «нет воды» from one quarter of Арзамас in the last hour.
 
 data/demo/live.jsonl is replayed so that its last message arrived a few minutes ago
 (its texts name no time of day). The burst becomes a spike as it would live: one mass
@@ -29,5 +29,5 @@ def stage(ctx: Context) -> str | None:
         ctx.clock = live
     if not report.spikes:
         return None
-    return (f"сейчас: всплеск «нет воды» в Дзержинске (сообщений за последний час — "
+    return (f"сейчас: всплеск «нет воды» в Арзамасе (сообщений за последний час — "
             f"{report.received}), один массовый инцидент")
