@@ -10,8 +10,9 @@ import click
 
 from monitor.catalog.organisations import list_organisations, organisation_id
 from monitor.context import Context
-from monitor.reports import exports
+from monitor.reports import display, exports
 from monitor.reports.metrics import MEASURES, aggregate
+from monitor.titles import MEASURE_TITLES
 
 from .common import open_context
 
@@ -84,8 +85,8 @@ def report(obj, by, measures, since, until, csv_path, json_path, report_name, fm
                                                timezone=settings.timezone, since=start,
                                                until=end)]
     if not rows:
-        click.echo("no incidents in this period")
-    _print(rows)
+        click.echo("нет инцидентов за период")
+    _print(rows, by, exports.municipality_names(settings))
     if csv_path:  # for a Russian Excel, as the dashboard's download
         scope = exports.Scope(viewer, ctx.clock.now(), settings.timezone, since=start, until=end)
         table = exports.times(ctx.db, scope, by, measures or tuple(MEASURES))
@@ -160,7 +161,7 @@ def _print_table(table, names: dict[str, str]) -> None:
         click.echo("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
 
 
-def _print(rows: list[dict]) -> None:
+def _print(rows: list[dict], by: str, names: dict[str, str]) -> None:
     def fmt(v):
         if v is None:
             return "—"
@@ -170,11 +171,12 @@ def _print(rows: list[dict]) -> None:
     for row in rows:
         if row["measure"] != measure:
             measure = row["measure"]
-            click.echo(f"\n{measure}: incidents / measured / avg h / median h / p90 h / overdue"
-                       " / 0–1 1–3 3–8 8–24 24+")
+            click.echo(f"\n{MEASURE_TITLES.get(measure, measure)}: инцидентов / измерено / "
+                       "среднее, ч / медиана, ч / p90, ч / просрочено / 0–1 1–3 3–8 8–24 24+ ч")
+        group = str(display.value(by if by in display.KINDS else None, row["group"], names))
         buckets = " ".join(str(row[k]) for k in ("0–1 ч", "1–3 ч", "3–8 ч", "8–24 ч", "24 ч+"))
         share = "—" if row["overdue_share"] is None else f"{row['overdue_share']:.0%}"
-        click.echo(f"  {row['group'][:40]:<40} {row['incidents']:>5} {row['measured']:>5} "
+        click.echo(f"  {group[:40]:<40} {row['incidents']:>5} {row['measured']:>5} "
                    f"{fmt(row['average_h']):>7} {fmt(row['median_h']):>7} {fmt(row['p90_h']):>7} "
                    f"{share:>5}  {buckets}")
 

@@ -101,7 +101,8 @@ def steps(incident: dict, ctx: Context, rng: random.Random) -> list[tuple[dateti
     critical = incident["urgency"] == "critical"
     late = rng.random() < LATE_SHARE
     first = target_hours(ctx.settings, "first_reply", incident["urgency"], incident["topic"])
-    react = timedelta(minutes=rng.randint(5, 25) if critical else rng.randint(15, 100))
+    quick = int(min(100, max(15, (first or 3) * 60 * 0.7)))  # within the target, usually
+    react = timedelta(minutes=rng.randint(5, 25) if critical else rng.randint(10, quick))
     if late:
         react = timedelta(hours=first) + timedelta(minutes=rng.randint(60, 300))
     confirm = opened + react if critical else at_work(opened + react, tz, rng)
