@@ -241,7 +241,8 @@ def collect(obj, once, db_path):
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--db", "db_path", type=click.Path(dir_okay=False), help="Default: the configured database.")
 @click.option("--rebase/--no-rebase", default=False, show_default=True,
-              help="Move timestamps so the last message arrives now.")
+              help="Move timestamps by whole days, so the last message is the latest moment "
+                   "at its time of day that has already passed.")
 @click.pass_obj
 def replay_command(obj, path, db_path, rebase):
     """Ingest a JSONL file of posts as a collector would (idempotent).
