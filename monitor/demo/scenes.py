@@ -16,13 +16,16 @@ from collections.abc import Callable
 from monitor.context import Context
 
 from . import history, live, work
+from .regional import regional_scene
 
 Scene = Callable[[Context], "str | None"]
 
 # Before the replay: what happened before the stream (its incidents are older).
 BEFORE: list[Scene] = [history.stage]
 
-SCENES: list[Scene] = [work.stage, live.stage]
+# The municipal ЦУР picks its new incidents first; then the rest are worked as far as
+# their age allows; the live spike last, so that its incidents stay new.
+SCENES: list[Scene] = [regional_scene, work.stage, live.stage]
 
 
 def play(ctx: Context, say: Callable[[str], None], scenes: list[Scene] | None = None) -> None:

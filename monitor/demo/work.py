@@ -188,6 +188,7 @@ def _answer(ctx: Context, incident: dict, rng: random.Random) -> str:
 def stage(ctx: Context) -> str | None:
     """The stream's incidents worked as far as their age allows; a line for the console."""
     with on_shift(ctx) as staff:
+        publisher.run_once(ctx, staff.client)  # what earlier scenes approved goes out now
         worked = work_all(ctx, staff)
     waiting = ctx.db.execute("SELECT COUNT(*) FROM incidents WHERE status = ?", [NEW]).fetchone()[0]
     return f"поток: в работе или с ответом — {worked}, новых ждут модератора — {waiting}"
