@@ -255,6 +255,7 @@ class Settings:
     deadlines: dict = field(default_factory=lambda: dict(DEFAULT_DEADLINES))
     workflow: Workflow = field(default_factory=Workflow)
     tgweb: dict = field(default_factory=dict)  # [tgweb]: public channel preview politeness
+    vk: dict = field(default_factory=dict)  # [vk]: which posts of a polled wall are watched
     spikes: Spikes = field(default_factory=Spikes)
     backups: Backups = field(default_factory=Backups)
     tiers: Tiers = field(default_factory=Tiers)
@@ -328,6 +329,7 @@ def settings_from_dict(raw: dict, environ: dict | None = None, path: Path | None
             deadlines=deadlines,
             workflow=Workflow(**raw.get("workflow", {})),
             tgweb=dict(raw.get("tgweb", {})),
+            vk=dict(raw.get("vk", {})),
             spikes=Spikes(**{"min_messages": {"default": 10},
                              **raw.get("spikes", {})}),
             backups=_backups(base, raw.get("backup", {})),

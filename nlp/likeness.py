@@ -181,13 +181,16 @@ def stack(rows: list[tuple[np.ndarray, np.ndarray]]) -> sp.csr_matrix:
     return sp.csr_matrix((weights, columns, indptr), shape=(len(rows), SPACE))
 
 
-def cosine_matrix(rows: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
-    """TF-IDF cosine of every two rows (a dense n × n matrix), the inverse document
-    frequencies (smoothed as scikit-learn's) counted over these rows: a word every
-    message of a burst shares («вода») weighs less than one only two share."""
+def cosine_matrix(rows: list[tuple[np.ndarray, np.ndarray]], refs: np.ndarray | None = None
+                  ) -> np.ndarray:
+    """TF-IDF cosine of every row with every reference row (`refs`: row numbers; all rows
+    by default), the inverse document frequencies (smoothed as scikit-learn's) counted
+    over all the rows: a word every message of a burst shares («вода») weighs less than
+    one only two share. A dense n × len(refs) matrix."""
+    refs = np.arange(len(rows)) if refs is None else refs
     matrix = stack(rows)
     if not matrix.nnz:
-        return np.zeros((len(rows), len(rows)))
+        return np.zeros((len(rows), len(refs)))
     columns, where = np.unique(matrix.indices, return_inverse=True)
     df = np.bincount(where, minlength=len(columns))
     idf = np.log((len(rows) + 1) / (df + 1.0)) + 1.0
@@ -195,22 +198,38 @@ def cosine_matrix(rows: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
                              shape=(len(rows), len(columns)))
     norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
     unit = sp.diags(np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)) @ weighted
-    return (unit @ unit.T).toarray()
+    return (unit @ unit[refs].T).toarray()
 
 
-def soft_matrix(words: list[Words]) -> np.ndarray:
-    """The soft match of every two problems at once: one product of all their words."""
-    n = len(words)
-    sizes = np.array([len(w.counts) for w in words])
-    result = np.zeros((n, n))
-    present = np.flatnonzero(sizes)
-    if len(present) < 2:
+def soft_matrix(words: list[Words], refs: np.ndarray | None = None) -> np.ndarray:
+    """The soft match of every problem with every reference problem (`refs`: positions;
+    all by default) at once: one product of their words."""
+    refs = np.arange(len(words)) if refs is None else np.asarray(refs)
+    result = np.zeros((len(words), len(refs)))
+    rows = np.array([k for k, w in enumerate(words) if len(w.counts)], dtype=int)
+    cols = np.array([c for c, k in enumerate(refs) if len(words[k].counts)], dtype=int)
+    if not len(rows) or not len(cols):
         return result
-    starts = np.concatenate([[0], np.cumsum(sizes[present])[:-1]])
-    every = np.vstack([words[i].vectors for i in present])
-    counts = np.concatenate([words[i].counts for i in present])
-    best = np.maximum.reduceat(every @ every.T, starts, axis=1)  # each word's best in each text
-    totals = np.add.reduceat(counts, starts)
-    means = np.add.reduceat(best * counts[:, None], starts, axis=0) / totals[:, None]
-    result[np.ix_(present, present)] = np.maximum((means + means.T) / 2, 0.0)
+    a, b = _side([words[k] for k in rows]), _side([words[refs[c]] for c in cols])
+    sims = a.vectors @ b.vectors.T  # every word of the rows with every word of the refs
+    best = np.maximum.reduceat(sims, b.starts, axis=1)  # a row word's best in each ref
+    there = np.add.reduceat(best * a.counts[:, None], a.starts, axis=0) / a.totals[:, None]
+    best = np.maximum.reduceat(sims, a.starts, axis=0)  # a ref word's best in each row
+    back = np.add.reduceat(best * b.counts[None, :], b.starts, axis=1) / b.totals[None, :]
+    result[np.ix_(rows, cols)] = np.maximum((there + back) / 2, 0.0)
     return result
+
+
+class _Side(NamedTuple):
+    vectors: np.ndarray  # every word of every problem, one after another
+    counts: np.ndarray
+    starts: np.ndarray  # where each problem's words begin
+    totals: np.ndarray  # words per problem, repeats counted
+
+
+def _side(words: list[Words]) -> _Side:
+    sizes = np.array([len(w.counts) for w in words])
+    counts = np.concatenate([w.counts for w in words])
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    return _Side(np.vstack([w.vectors for w in words]), counts, starts,
+                 np.add.reduceat(counts, starts))

@@ -27,11 +27,13 @@ def test_bench_ingest_grows_the_database_once_and_measures_the_next_chunk_on_a_c
     monkeypatch.setattr("monitor.commands.bench.pin_to_one_core", lambda: "not pinned in tests")
     path = tmp_path / "bench.db"
     args = ["--config", "data/demo/tsur.toml", "bench", "ingest", "--db", str(path),
-            "--posts", "120", "--chunk", "60"]
+            "--posts", "120", "--chunk", "60", "--single", "3", "--large", "20"]
     result = runner.invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert ROW.findall(result.output) == ["0", "60", "120"]
     assert "next chunk, on a copy" in result.output
+    assert re.search(r"until its incident can be read: median \d+ ms, p95 \d+ ms \(3 posts\)", result.output)
+    assert re.search(r"after a 20-post batch of another: waited \d+ ms", result.output)
     db = open_db(path)
     assert db["posts"].count == 120 and db["labels"].count == 120
     db.close()

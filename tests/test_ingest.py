@@ -140,3 +140,15 @@ def test_a_reply_takes_the_topic_of_the_discussion_from_the_batch_or_the_store(c
     assert topic_of(ctx, "-100003_50_1") == topic_of(ctx, "-100003_50_2") == "housing"
     alone = ingest(ctx, [post(ctx, "Звоните на 122 и жалуйтесь, иногда помогает", "-100003_60")])
     assert alone.stored == 1 and topic_of(ctx, "-100003_60") == "other"
+
+
+def test_an_incident_is_opened_with_the_deadlines_recompute_would_store(ctx):
+    from monitor.incidents.deadlines import recompute
+
+    ingest(ctx, [post(ctx, "В подъезде сильно пахнет газом, дети дома, приезжайте срочно!"),
+                 post(ctx, "Яма на дороге у школы на Гайдара, машины бьют колёса", "-100003_10_2")])
+    for opened in list(ctx.db["incidents"].rows):
+        with ctx.db.atomic():
+            again = recompute(ctx, opened["id"])
+        assert {k: again[k] for k in opened} == opened
+        assert opened["next_check_at"] and opened["next_due_at"]

@@ -72,6 +72,21 @@ def test_add_list_pause_resume_remove_through_the_cli(ctx, runner, settings):
     assert "vk:-100020" not in invoke(runner, settings, "sources", "list").output
 
 
+def test_a_screen_name_is_resolved_after_one_too_many_requests_error(ctx, runner, settings, vk):
+    vk.inject("utils.resolveScreenName", "error", 6)  # error 6 once, then the answer
+    result = invoke(runner, settings, "sources", "add", "vk", "podslushano_bor")
+    assert result.exit_code == 0, result.output
+    assert "vk:-100020" in result.output
+    assert len(vk.calls("utils.resolveScreenName")) == 2
+
+
+def test_a_screen_name_vk_keeps_refusing_is_explained_after_a_few_tries(runner, settings, vk):
+    vk.inject("utils.resolveScreenName", "error", 6, times=None)
+    result = invoke(runner, settings, "sources", "add", "vk", "podslushano_bor")
+    assert result.exit_code == 1 and "Too many requests per second" in result.output
+    assert len(vk.calls("utils.resolveScreenName")) == 4
+
+
 @pytest.mark.parametrize("args, message", [
     (["vk", "club100020", "--municipality", "Борр"], "unknown municipality"),
     (["vk", "club100020", "--role", "official"], "--organisation"),

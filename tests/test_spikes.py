@@ -273,3 +273,20 @@ def test_the_mass_incident_records_why(sctx):
     assert len(events) == 1
     data = json.loads(events[0]["data"])
     assert data["spike_id"] == spike["id"] and data["threshold"] == 7
+
+
+def test_a_burst_wider_than_the_references_is_found_without_the_background(sctx):
+    from monitor.incidents.spikes import REFERENCES
+
+    # four times the thirty residents in one hour, twenty other complaints once each among
+    # them (the later ones of BACKGROUND speak of hot water and water meters)
+    water = WATER * 4
+    mixed = [t for i, w in enumerate(water) for t in ([w, BACKGROUND[i // 6]]
+                                                      if i % 6 == 5 else [w])]
+    assert len(water) > REFERENCES
+    feed(sctx, mixed, every=timedelta(seconds=20), batch=len(mixed))  # one window, one look
+    [spike] = spikes(sctx)
+    texts = members(sctx, spike["id"])
+    assert not set(texts) & set(BACKGROUND)
+    assert len(texts) >= REFERENCES
+    assert sctx.db["notifications"].count == 1

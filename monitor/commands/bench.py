@@ -8,13 +8,14 @@ from pathlib import Path
 
 import click
 
+from monitor.collectors.waits import wait_behind
 from monitor.commands.common import Obj, open_context
 from monitor.demo import DEMO_STREAM
 from monitor.incidents.queries import incident_count
 from monitor.incidents.repeat_quality import PAIRS, evaluate, read_pairs
 from monitor.incidents.repeats import Similarity
 from monitor.incidents.synthetic import populate
-from monitor.ingest.bench import Chunk, Stream, grow, measure_on_copy
+from monitor.ingest.bench import Chunk, Stream, behind, grow, latency, next_chunk, on_copy
 from nlp import ModelError, Pipeline
 from nlp.bench import bench as run
 from nlp.bench import pin_to_one_core
@@ -187,13 +188,17 @@ def bench_repeats(pairs_path, mistakes):
 @bench.command("ingest")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False), default="tsur-bench-ingest.db",
               show_default=True, help="SQLite file grown once and reused by later runs.")
-@click.option("--posts", default=100_000, show_default=True, type=click.IntRange(1),
-              help="Posts to grow the database to before the measured chunk.")
+@click.option("--posts", "--size", "posts", default=100_000, show_default=True,
+              type=click.IntRange(1), help="Posts to grow the database to before the measured chunk.")
 @click.option("--chunk", default=10_000, show_default=True, type=click.IntRange(1),
               help="Posts per printed chunk (and in the measured one).")
+@click.option("--single", default=50, show_default=True, type=click.IntRange(1),
+              help="Posts timed alone until their incident can be read.")
+@click.option("--large", default=500, show_default=True, type=click.IntRange(1),
+              help="Posts of the large batch a one-post source arrives behind.")
 @click.option("--fresh", is_flag=True, help="Delete the database file first.")
 @click.pass_obj
-def bench_ingest(obj: Obj, db_path, posts, chunk, fresh):
+def bench_ingest(obj: Obj, db_path, posts, chunk, single, large, fresh):
     """Ingest posts/s as the store grows, beside labelling speed on the same texts.
 
     Grows a database with a generated stream (texts of the demo stream and data/labelled,
@@ -201,6 +206,9 @@ def bench_ingest(obj: Obj, db_path, posts, chunk, fresh):
     printing each chunk, then ingests one more chunk into a copy (the grown file stays
     for the next run). Per chunk: posts/s, the share of time in labelling, repeats,
     spikes and storing, the pipeline's msg/s on the same texts and the ratio. One core.
+    On the copy it then times single posts until their incident can be read (median,
+    p95) and a one-post source read just after a 500-post batch of another source,
+    through the collectors' runner.
 
     Example: tsur bench ingest --posts 20000 --chunk 5000
     """
@@ -224,8 +232,21 @@ def bench_ingest(obj: Obj, db_path, posts, chunk, fresh):
                    f" {shares['spikes']:>7.0%} {shares['store']:>6.0%} {c.label_per_s:>16.0f}"
                    f" {c.ratio:>6.3f}{note}")
 
+    began = time.perf_counter()
     grow(ctx, stream, posts, chunk, on_chunk=show)
-    show(measure_on_copy(ctx, path, stream, chunk), "  (next chunk, on a copy)")
+    grown = time.perf_counter() - began
+
+    def measure(copy):
+        return (next_chunk(stream, chunk)(copy), latency(copy, stream, single),
+                behind(copy, stream, wait_behind, large))
+
+    measured, alone, wait = on_copy(ctx, path, measure)
+    show(measured, "  (next chunk, on a copy)")
+    click.echo(f"grown in {grown:,.0f} s (wall clock)")
+    click.echo(f"a post alone until its incident can be read: median {alone.quantile(0.5) * 1000:.0f} ms,"
+               f" p95 {alone.quantile(0.95) * 1000:.0f} ms ({len(alone.seconds)} posts)")
+    click.echo(f"a one-post source read just after a {wait.large_posts}-post batch of another:"
+               f" waited {wait.waited * 1000:.0f} ms (the whole batch took {wait.large:.1f} s)")
     ctx.db.close()
 
 

@@ -32,6 +32,7 @@ from monitor.clock import iso, parse_time
 from monitor.settings import DEADLINE_TARGETS, Settings
 
 from .calendar import RegionCalendar, WorkingHours
+from .tiers import organisation_key
 
 if TYPE_CHECKING:  # the Context type only: context.py imports this layer
     from monitor.context import Context
@@ -205,27 +206,35 @@ def recorded_keys(db, incident_id: int) -> set[str]:
         [incident_id])}
 
 
+def deadline_columns(ctx: Context, incident: dict, org_key: str | None, events: list[dict],
+                     recorded: set[str], extended: dict | None = None) -> dict:
+    """Pure: every `*_due_at`, next_due_at and next_check_at of an incident from its
+    inputs (its row, its organisation, its status changes, the once keys recorded and
+    its approved extensions)."""
+    settings = ctx.settings
+    dues = compute(incident, settings, ctx.calendar, organisation_calendar(settings, org_key),
+                   pauses_from_events(events), extended)
+    changes = {DUE_COLUMNS[t]: iso(d) for t, d in dues.items()}
+    unmet = [d for t, d in dues.items() if d is not None and met_at(incident, t) is None]
+    changes["next_due_at"] = iso(min(unmet)) if unmet and incident["status"] in OPEN else None
+    actions = planned({**incident, **changes}, settings, dues, recorded)
+    changes["next_check_at"] = iso(actions[0].moment) if actions else None
+    return changes
+
+
 def recompute(ctx: Context, incident_id: int) -> dict:
     """Store every due moment, next_due_at and next_check_at; the caller holds the
     transaction, so the stored moments always match the inputs just written."""
-    db, settings = ctx.db, ctx.settings
+    db = ctx.db
     incident = db["incidents"].get(incident_id)
     events = [dict(zip(("old_status", "new_status", "occurred_at"), r, strict=True))
               for r in db.execute("SELECT old_status, new_status, occurred_at FROM incident_events"
                                   " WHERE incident_id = ? ORDER BY id", [incident_id])]
-    org_key = None
-    if incident["organisation_id"]:
-        row = db.execute("SELECT key FROM organisations WHERE id = ?",
-                         [incident["organisation_id"]]).fetchone()
-        org_key = row[0] if row else None
-    dues = compute(incident, settings, ctx.calendar, organisation_calendar(settings, org_key),
-                   pauses_from_events(events), approved_extensions(db, incident_id))
-    changes = {DUE_COLUMNS[t]: iso(d) for t, d in dues.items()}
-    unmet = [d for t, d in dues.items() if d is not None and met_at(incident, t) is None]
-    changes["next_due_at"] = iso(min(unmet)) if unmet and incident["status"] in OPEN else None
-    actions = planned({**incident, **changes}, settings, dues, recorded_keys(db, incident_id))
-    changes["next_check_at"] = iso(actions[0].moment) if actions else None
-    db["incidents"].update(incident_id, changes)
+    changes = deadline_columns(ctx, incident, organisation_key(db, incident["organisation_id"]),
+                               events, recorded_keys(db, incident_id),
+                               approved_extensions(db, incident_id))
+    db.execute(f"UPDATE incidents SET {', '.join(f'{c} = ?' for c in changes)} WHERE id = ?",
+               [*changes.values(), incident_id])
     return {**incident, **changes}
 
 

@@ -33,33 +33,40 @@ _OPEN = ", ".join("?" * len(OPEN_STATUSES))
 
 
 class Rows:
-    """Sparse unit rows appended one at a time; `dot` scores a query against all."""
+    """Sparse unit rows appended one at a time; `dot` scores a query against all.
+
+    The arrays grow by doubling and the matrix over them is rebuilt after a row comes,
+    as views with 32-bit indices: nothing is converted or copied per look-up."""
 
     def __init__(self):
         self.columns = np.zeros(1024, dtype=np.int32)
         self.weights = np.zeros(1024, dtype=np.float32)
-        self.ends = [0]
+        self.ends = np.zeros(64, dtype=np.int32)  # ends[k + 1]: where row k ends
+        self.count = 0
         self._matrix: sp.csr_matrix | None = None  # a view of the arrays, until a row comes
 
     def add(self, row: tuple[np.ndarray, np.ndarray]) -> None:
         columns, weights = row
-        start = self.ends[-1]
+        start = self.ends[self.count]
         end = start + len(columns)
         while end > len(self.columns):
             self.columns = np.concatenate([self.columns, np.zeros_like(self.columns)])
             self.weights = np.concatenate([self.weights, np.zeros_like(self.weights)])
+        if self.count + 2 > len(self.ends):
+            self.ends = np.concatenate([self.ends, np.zeros_like(self.ends)])
         self.columns[start:end] = columns
         self.weights[start:end] = weights
-        self.ends.append(end)
+        self.count += 1
+        self.ends[self.count] = end
         self._matrix = None
 
     def dot(self, row: tuple[np.ndarray, np.ndarray], dense: np.ndarray) -> np.ndarray:
         """Dot product of `row` with each stored row; `dense` is a zeroed scratch of SPACE."""
         if self._matrix is None:
-            nnz = self.ends[-1]
+            nnz = self.ends[self.count]
             self._matrix = sp.csr_matrix(
-                (self.weights[:nnz], self.columns[:nnz], np.asarray(self.ends, dtype=np.int64)),
-                shape=(len(self.ends) - 1, SPACE))
+                (self.weights[:nnz], self.columns[:nnz], self.ends[:self.count + 1]),
+                shape=(self.count, SPACE), copy=False)
         columns, weights = row
         dense[columns] = weights
         scores = self._matrix @ dense
@@ -84,6 +91,7 @@ class Group:
     placed: list[int] = field(default_factory=list)  # positions of problems with a place
     by_street: dict[str, list[int]] = field(default_factory=dict)  # street → positions
     dead: set[int] = field(default_factory=set)  # positions no longer open
+    _opened: np.ndarray | None = None  # `opened` as an array, until a row comes
 
     def worn(self, since: datetime) -> bool:
         """More than half the rows closed or older than the window: time to reload."""
@@ -106,6 +114,13 @@ class Group:
         for street in {p.street for p in problem.places}:
             self.by_street.setdefault(street, []).append(position)
         self.last_id = max(self.last_id, incident_id)
+        self._opened = None
+
+    def opened_since(self, since: datetime) -> np.ndarray:
+        """Which positions were opened at or after `since` (a fresh array)."""
+        if self._opened is None:
+            self._opened = np.asarray(self.opened)
+        return self._opened >= since.timestamp()
 
 
     def vector_cosines(self, vector: np.ndarray) -> np.ndarray:
@@ -128,6 +143,15 @@ class OpenProblems:
         except BaseException:
             self.groups.clear()
             raise
+
+    def opened(self, municipality: str, topic: str, incident_id: int, opened_at: datetime,
+               problem: Problem) -> None:
+        """An incident this connection opened right after its group caught up with the
+        store (`find_repeat`, in the same write transaction): added as it is, not read
+        back (its problem may not be stored yet)."""
+        group = self.groups.get((municipality, topic))
+        if group is not None and incident_id > group.last_id:
+            group.add(incident_id, opened_at, problem)
 
     def group(self, db, reader: Reader, municipality: str, topic: str, since: datetime) -> Group:
         """The group brought up to date with the store."""

@@ -20,6 +20,7 @@ and unlink a repeat (it gets back its own incident).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property, lru_cache
@@ -64,6 +65,7 @@ SOFT_SCORE_FLOOR = 0.25
 # street with a hundred open incidents would otherwise cost a hundred soft matches).
 SOFT_CANDIDATES = 32
 SAME, DIFFERENT, UNKNOWN = "same", "different", "unknown"
+RELATIONS = (UNKNOWN, SAME, DIFFERENT)  # as small integers in `rank`
 
 
 @dataclass(frozen=True)
@@ -156,17 +158,17 @@ def rank(reader: Reader, group: Group, problem: Problem, since: datetime,
         return []
     scores = np.maximum(group.lemmas.dot(problem.lemmas, dense),
                         GRAMS_WEIGHT * group.grams.dot(problem.grams, dense)).astype(np.float64)
-    relation = np.full(n, UNKNOWN, dtype=object)
+    relation = np.zeros(n, dtype=np.int8)  # positions in RELATIONS
     if problem.places:
-        relation[group.placed] = DIFFERENT
+        relation[group.placed] = RELATIONS.index(DIFFERENT)
         shared = {k for p in problem.places for k in group.by_street.get(p.street, ())}
         for k in shared:
-            relation[k] = place_relation(set(problem.places), set(group.places[k]))
-    alive = np.asarray(group.opened) >= since.timestamp()
+            relation[k] = RELATIONS.index(place_relation(set(problem.places), set(group.places[k])))
+    alive = group.opened_since(since)
     if group.dead:
         alive[list(group.dead)] = False
-    same = alive & (relation == SAME)
-    unknown = alive & (relation == UNKNOWN)
+    same = alive & (relation == RELATIONS.index(SAME))
+    unknown = alive & (relation == RELATIONS.index(UNKNOWN))
     threshold = np.where(same, SAME_PLACE, NO_PLACE)
     mine = reader.words(problem.words)
     if len(mine.counts):
@@ -178,22 +180,38 @@ def rank(reader: Reader, group: Group, problem: Problem, since: datetime,
         scores[chosen] = np.maximum(scores[chosen], soft)
     chosen = np.flatnonzero((same | unknown) & (scores >= threshold))
     order = sorted(chosen, key=lambda k: (-scores[k], -group.ids[k]))
-    return [(int(k), float(scores[k]), str(relation[k])) for k in order]
+    return [(int(k), float(scores[k]), RELATIONS[relation[k]]) for k in order]
+
+
+@dataclass(frozen=True)
+class Link:
+    incident_id: int
+    post_id: int
+    score: float | None
+    actor: str
 
 
 def link(ctx: Context, incident_id: int, post_id: int, score: float | None, actor: str, reason: str,
-         now: datetime) -> int:
+         now: datetime) -> None:
     """Record a post as a repeat of an incident; the caller holds the transaction.
 
     The incident_repeats row is the history (who linked it, when, who unlinked it); a
     link by hand is also the `link_repeat` event of the incident that was linked."""
-    db = ctx.db
-    repeat_id = db["incident_repeats"].insert({
-        "incident_id": incident_id, "post_id": post_id, "score": score, "linked_by": actor,
-        "linked_at": iso(now)}).last_pk
-    db.execute("UPDATE incidents SET repeats = repeats + 1, updated_at = ? WHERE id = ?",
-               [iso(now), incident_id])
-    return repeat_id
+    record_links(ctx.db, [Link(incident_id, post_id, score, actor)], now)
+
+
+def record_links(db, links: list[Link], now: datetime) -> None:
+    """Record many repeats at once (a batch's): one statement for the rows, one for the
+    incidents' counts."""
+    if not links:
+        return
+    db.conn.executemany(
+        "INSERT INTO incident_repeats (incident_id, post_id, score, linked_by, linked_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        [(k.incident_id, k.post_id, k.score, k.actor, iso(now)) for k in links])
+    counts = Counter(k.incident_id for k in links)
+    db.conn.executemany("UPDATE incidents SET repeats = repeats + ?, updated_at = ? WHERE id = ?",
+                        [(n, iso(now), incident_id) for incident_id, n in counts.items()])
 
 
 def link_by_hand(ctx: Context, incident: dict, data: dict, now: datetime, actor: str) -> None:

@@ -57,6 +57,8 @@ log = logging.getLogger(__name__)
 ACTOR = "system:spikes"
 RAISED = {"low": "high", "normal": "high"}  # a mass outage harms many people: `high`
 LINKABLE = TRANSITIONS["link_repeat"][0]
+# A window of more messages than this compares each with this many of them.
+REFERENCES = 100
 
 # The latest labels of each message that is a resident's incident or a repeat of one
 # (an organisation's own notice is neither), and its own incident if it has one.
@@ -142,18 +144,27 @@ def _detect_group(ctx: Context, similarity: Similarity, municipality: str, topic
 
 def find_burst(similarity: Similarity, candidates: list[Candidate], window: timedelta,
                need: int, threshold: float) -> Burst | None:
-    """The largest group of similar messages inside one window, if it has `need`."""
+    """The largest group of similar messages inside one window, if it has `need`.
+
+    A window of up to `REFERENCES` messages compares every two of them; in a wider one
+    each message is compared with references evenly spaced among them (every `step`-th
+    message), and windows start at every `step`-th message: the similarities computed
+    grow with the messages, not with their square."""
     if len(candidates) < need:
         return None
     times = [c.created_at for c in candidates]
-    matrix = pairwise(problems(similarity, candidates))
+    ends = [bisect_right(times, t + window) for t in times]
+    step = -(-max(end - start for start, end in enumerate(ends)) // REFERENCES)
+    refs = np.arange(0, len(candidates), step)
+    matrix = pairwise(problems(similarity, candidates), refs)
     best, last_end = None, -1
-    for start in range(len(candidates)):
-        end = bisect_right(times, times[start] + window)
+    for start in range(0, len(candidates), step):
+        end = ends[start]
         if end - start < need or end == last_end:
             continue  # too few, or a window inside the previous one
         last_end = end
-        kept, scores = peel(matrix[start:end, start:end], threshold)
+        cols = np.arange(np.searchsorted(refs, start), np.searchsorted(refs, end))
+        kept, scores = peel(matrix[start:end, cols], threshold, refs[cols] - start)
         if len(kept) >= need and (best is None or len(kept) > len(best.members)):
             best = Burst([candidates[start + k] for k in kept], scores)
     return best
@@ -167,39 +178,52 @@ def problems(similarity: Similarity, candidates: list[Candidate]) -> list[tuple[
     return [(p, similarity.reader.words(p.words)) for p in read]
 
 
-def pairwise(problems: list[tuple[Problem, Words]]) -> np.ndarray:
-    """Similarity of every two messages' problems (0..1): the better of the cosine of
+def pairwise(problems: list[tuple[Problem, Words]], refs: np.ndarray | None = None) -> np.ndarray:
+    """Similarity of every message's problem with every reference's (0..1; `refs`:
+    positions, all by default; a message with itself is 0): the better of the cosine of
     their lemmas and the soft match of their word vectors («вода» is near
     «водоснабжение», «сухо» near «нет воды»), the address words taken out as for
-    repeats. Two matrix products for the whole window."""
-    matrix = np.maximum(cosine_matrix([p.lemmas for p, _ in problems]),
-                        soft_matrix([words for _, words in problems]))
-    np.fill_diagonal(matrix, 0.0)
+    repeats. Two matrix products."""
+    refs = np.arange(len(problems)) if refs is None else refs
+    matrix = np.maximum(cosine_matrix([p.lemmas for p, _ in problems], refs),
+                        soft_matrix([words for _, words in problems], refs))
+    matrix[refs, np.arange(len(refs))] = 0.0
     return matrix
 
 
-def peel(matrix: np.ndarray, threshold: float) -> tuple[list[int], list[float]]:
+def peel(matrix: np.ndarray, threshold: float, refs: np.ndarray | None = None
+         ) -> tuple[list[int], list[float]]:
     """Drop the message least like the others, one at a time, until every message
-    kept is on average at least `threshold` like the other ones kept."""
-    kept = np.arange(matrix.shape[0])
-    sums = matrix.sum(axis=1)  # each message's likeness to the ones kept (the diagonal is 0)
-    while len(kept) > 1:
-        means = sums[kept] / (len(kept) - 1)
+    kept is on average at least `threshold` like the other ones kept (those of them
+    that are references: column c of `matrix` is message `refs[c]`, all by default)."""
+    size = matrix.shape[0]
+    column = np.full(size, -1)
+    column[np.arange(size) if refs is None else refs] = np.arange(matrix.shape[1])
+    kept = np.ones(size, dtype=bool)
+    sums = matrix.sum(axis=1)  # each message's likeness to the references kept
+    references = matrix.shape[1]
+    while kept.sum() > 1:
+        others = np.maximum(references - (column >= 0), 1)  # references kept but itself
+        means = np.where(kept, sums / others, np.inf)
         worst = int(np.argmin(means))
         if means[worst] >= threshold:
-            return kept.tolist(), [round(float(m), 3) for m in means]
-        sums -= matrix[:, kept[worst]]  # one column less, not a new sum over the rest
-        kept = np.delete(kept, worst)
+            return np.flatnonzero(kept).tolist(), [round(float(m), 3) for m in means[kept]]
+        kept[worst] = False
+        if column[worst] >= 0:  # one reference less, not a new sum over the rest
+            sums -= matrix[:, column[worst]]
+            references -= 1
     return [], []
 
 
 def _close_to(similarity: Similarity, members: list[Candidate], newcomers: list[Candidate],
               threshold: float) -> Burst:
-    """Newcomers on average as like a spike's messages as its members must be."""
+    """Newcomers on average as like a spike's messages as its members must be (up to
+    `REFERENCES` members, evenly spaced, stand for a large spike)."""
     if not newcomers or not members:
         return Burst([], [])
-    matrix = pairwise(problems(similarity, members + newcomers))
-    means = matrix[len(members):, : len(members)].mean(axis=1)
+    members = members[::-(-len(members) // REFERENCES)]
+    matrix = pairwise(problems(similarity, members + newcomers), np.arange(len(members)))
+    means = matrix[len(members):].mean(axis=1)
     chosen = [(c, round(float(m), 3)) for c, m in zip(newcomers, means, strict=True)
               if m >= threshold]
     return Burst([c for c, _ in chosen], [m for _, m in chosen])

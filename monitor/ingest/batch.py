@@ -19,9 +19,9 @@ from monitor.catalog.organisations import ensure_source, organisation_id
 from monitor.clock import iso
 from monitor.incidents import spikes
 from monitor.incidents.feedback import resident_reply
-from monitor.incidents.repeats import Similarity, find_repeat, link
+from monitor.incidents.repeats import Link, Similarity, find_repeat, record_links
 from monitor.incidents.routing import route
-from monitor.incidents.states import open_incident
+from monitor.incidents.states import Event, Opening, insert_incident, record_events
 from monitor.ingest.post import Post
 from monitor.ingest.threads import thread_contexts
 from nlp import ACTIONABLE_KINDS
@@ -81,14 +81,15 @@ def ingest(ctx: Context, posts: Iterable[Post], *, cursor: tuple[str, dict] | No
     `deleted` lists (source key, external id) of posts removed on the platform: they
     are marked deleted (their incidents stay).
     """
-    posts = _unique(posts)
+    posts, later = _versions(posts)
     report = IngestReport(received=len(posts))
     with report.timed("total"):
-        _ingest(ctx, posts, report, cursor, deleted)
+        _ingest(ctx, posts, report, cursor, deleted, later)
     return report
 
 
-def _ingest(ctx: Context, posts: list[Post], report: IngestReport, cursor, deleted) -> None:
+def _ingest(ctx: Context, posts: list[Post], report: IngestReport, cursor, deleted,
+            later: list[Post]) -> None:
     db, now = ctx.db, ctx.clock.now()
     sources = {key: ensure_source(db, key, now) for key in {p.source for p in posts}}
     if cursor:
@@ -115,8 +116,11 @@ def _ingest(ctx: Context, posts: list[Post], report: IngestReport, cursor, delet
     similarity = Similarity.of(ctx.pipeline)
     with ctx.open_problems.forgotten_on_error(), db.atomic():
         post_ids = _insert(ctx, fresh, labels, sources, now)
+        writes = _Writes()
         for post, label, post_id in zip(fresh, labels, post_ids, strict=True):
-            _handle_new(ctx, post, post_id, label, sources[post.source], now, similarity, report)
+            _handle_new(ctx, post, post_id, label, sources[post.source], now, similarity, report,
+                        writes)
+        writes.flush(db, now)
         report.stored = len(fresh)
         if fresh:
             with report.timed("spikes"):
@@ -124,6 +128,11 @@ def _ingest(ctx: Context, posts: list[Post], report: IngestReport, cursor, delet
         for row, post in edits:
             _store_edit(db, row, post, now)
         report.edited = len(edits)
+        for post in later:  # an edit that came in the same batch as its message
+            row = _known(db, [post], sources)[(post.source, post.external_id)]
+            if row["text"] != post.text:
+                _store_edit(db, row, post, now)
+                report.edited += 1
         for post_id in restored:
             db["posts"].update(post_id, {"deleted_at": None})
         report.restored = len(restored)
@@ -146,12 +155,22 @@ def _detect_spikes(ctx: Context, post_ids: list[int]) -> int:
         return 0
 
 
-def _unique(posts: Iterable[Post]) -> list[Post]:
-    """Drop repeats inside one batch (the same update delivered twice); the last wins."""
-    latest: dict[tuple[str, str], Post] = {}
+def _versions(posts: Iterable[Post]) -> tuple[list[Post], list[Post]]:
+    """(the first version of each post in a batch, its later versions with another text, in
+    order). A message and its edit read together (one getUpdates or Long Poll answer after
+    a pause) are stored like two batches: the message, then the edit keeping the old text.
+    A repeat of a text already in the batch (the same update delivered twice) is dropped."""
+    first: dict[tuple[str, str], Post] = {}
+    texts: dict[tuple[str, str], set[str]] = {}
+    later: list[Post] = []
     for post in posts:
-        latest[(post.source, post.external_id)] = post
-    return list(latest.values())
+        key = (post.source, post.external_id)
+        if key not in first:
+            first[key], texts[key] = post, {post.text}
+        elif post.text not in texts[key]:
+            later.append(post)
+            texts[key].add(post.text)
+    return list(first.values()), later
 
 
 def _known(db, posts: list[Post], sources: dict) -> dict[tuple[str, str], dict]:
@@ -204,8 +223,36 @@ def _insert(ctx: Context, posts: list[Post], labels: list, sources: dict, now) -
     return post_ids
 
 
+@dataclass
+class _Writes:
+    """The rows a batch adds besides posts and labels, written together once its posts
+    are handled (before spikes read them): problems, `opened` events, repeat links.
+    Incidents themselves are inserted one by one: a later post of the batch may repeat
+    one."""
+
+    problems: list[tuple[int, bytes]] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+    routes: dict = field(default_factory=dict)  # (topic, municipality) → (org key, id, why)
+
+    def route(self, ctx: Context, topic: str, municipality: str | None) -> tuple:
+        """Routing is asked once per topic and municipality in a batch."""
+        key = (topic, municipality)
+        if key not in self.routes:
+            org_key, reason = route(ctx.settings, topic, municipality, ctx.db)
+            self.routes[key] = (org_key, organisation_id(ctx.db, org_key), reason)
+        return self.routes[key]
+
+    def flush(self, db, now) -> None:
+        if self.problems:
+            db.conn.executemany("INSERT INTO post_problems (post_id, problem) VALUES (?, ?)",
+                                self.problems)
+        record_events(db, self.events)
+        record_links(db, self.links, now)
+
+
 def _handle_new(ctx: Context, post: Post, post_id: int, label, source: dict, now, similarity,
-                report) -> None:
+                report, writes: _Writes) -> None:
     """A stored post: the author's answer in a thread, a repeat, or a new incident."""
     db = ctx.db
     if resident_reply(ctx, post, post_id, source["id"]):
@@ -214,15 +261,17 @@ def _handle_new(ctx: Context, post: Post, post_id: int, label, source: dict, now
         return
     with report.timed("repeats"):
         problem = similarity.read(post.text)
-        db.execute("INSERT INTO post_problems (post_id, problem) VALUES (?, ?)",
-                   [post_id, problem.to_bytes()])
+        writes.problems.append((post_id, problem.to_bytes()))
         match = find_repeat(ctx, similarity, problem, label.topic, label.municipality, now)
     if match:
-        link(ctx, match.incident_id, post_id, match.score, "system:ingest", match.reason, now)
+        writes.links.append(Link(match.incident_id, post_id, match.score, "system:ingest"))
         report.repeats += 1
         return
-    org_key, reason = route(ctx.settings, label.topic, label.municipality, ctx.db)
-    open_incident(ctx, post_id, label, organisation_id(db, org_key), reason)
+    org_key, org_id, reason = writes.route(ctx, label.topic, label.municipality)
+    incident_id = insert_incident(ctx, Opening(post_id, label, org_id, org_key, reason),
+                                  writes.events)
+    if label.municipality:
+        ctx.open_problems.opened(label.municipality, label.topic, incident_id, now, problem)
     report.incidents += 1
 
 

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from monitor.catalog.organisations import sync_from_settings
 from monitor.clock import FrozenClock
@@ -33,6 +33,7 @@ from nlp.data import text_records
 
 from .batch import IngestReport, ingest
 from .post import Post
+from .threads import thread_contexts
 
 if TYPE_CHECKING:  # the Context type only: context.py imports the layers below
     from monitor.context import Context
@@ -44,6 +45,7 @@ BEGIN = datetime(2026, 1, 1, 6, 0, tzinfo=UTC)
 STREETS = ["Гагарина", "Ленина", "Кирова", "Чкалова", "Гайдара", "Пушкина", "Горького",
            "Маяковского", "Советская", "Октябрьская", "Садовая", "Молодёжная", "Школьная",
            "Заводская", "Строителей", "Победы", "Мира", "Комсомольская", "Лесная", "Полевая"]
+T = TypeVar("T")
 COMMENTS = {"vk_post": "vk_comment", "ok_post": "ok_comment"}
 
 
@@ -135,21 +137,32 @@ def run_chunk(ctx: Context, stream: Stream, start: int, count: int) -> Chunk:
     clock = FrozenClock(BEGIN)
     live, ctx.clock = ctx.clock, clock
     total = IngestReport()
-    texts = []
+    batches = []
     began = time.process_time()
     try:
         for first in range(start, start + count, BATCH):
             batch = [stream.post(n) for n in range(first, min(first + BATCH, start + count))]
-            texts += [p.text for p in batch]
+            batches.append(batch)
             clock.set(max(p.created_at for p in batch) + timedelta(minutes=2))
             total.add(ingest(ctx, batch))
     finally:
         ctx.clock = live
     seconds = time.process_time() - began
+    return Chunk(start, count, seconds, total.seconds, label_seconds(ctx, batches))
+
+
+def label_seconds(ctx: Context, batches: list[list[Post]]) -> float:
+    """CPU seconds of the pipeline alone labelling the batches as ingest asked it to:
+    the same texts, pages' municipalities and threads' first posts."""
+    sources = {key: (source_id, municipality) for key, source_id, municipality in ctx.db.execute(
+        "SELECT key, id, municipality FROM sources")}
+    asked = [([p.text for p in batch], [sources[p.source][1] for p in batch],
+              thread_contexts(ctx.db, batch, {k: v[0] for k, v in sources.items()}))
+             for batch in batches]
     began = time.process_time()
-    for first in range(0, len(texts), BATCH):
-        ctx.pipeline.label(texts[first:first + BATCH])
-    return Chunk(start, count, seconds, total.seconds, time.process_time() - began)
+    for texts, municipalities, contexts in asked:
+        ctx.pipeline.label(texts, source_municipality=municipalities, context=contexts)
+    return time.process_time() - began
 
 
 def grow(ctx: Context, stream: Stream, target: int, chunk: int,
@@ -166,9 +179,9 @@ def grow(ctx: Context, stream: Stream, target: int, chunk: int,
     return chunks
 
 
-def measure_on_copy(ctx: Context, path: Path, stream: Stream, count: int) -> Chunk:
-    """Ingest the next `count` posts into a copy of the grown database (the cache stays
-    at its size for the next run)."""
+def on_copy(ctx: Context, path: Path, measure: Callable[[Context], T]) -> T:
+    """`measure` run on a copy of the grown database (the grown file stays at its size
+    for the next run), with an index rebuilt from the copy."""
     ctx.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     with tempfile.TemporaryDirectory(dir=path.parent) as scratch:
         copy = Path(scratch) / path.name
@@ -178,9 +191,68 @@ def measure_on_copy(ctx: Context, path: Path, stream: Stream, count: int) -> Chu
             source.backup(target)
         source.close()
         target.close()
-        other = replace(ctx, db=open_db(copy))  # a fresh index, rebuilt from the copy
+        other = replace(ctx, db=open_db(copy), db_path=copy)
         try:
-            return run_chunk(other, stream, stored_posts(other), count)
+            return measure(other)
         finally:
             other.db.close()
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def next_chunk(stream: Stream, count: int) -> Callable[[Context], Chunk]:
+    """Ingest the next `count` posts (on a copy: `on_copy`)."""
+    return lambda ctx: run_chunk(ctx, stream, stored_posts(ctx), count)
+
+
+@dataclass(frozen=True)
+class Latency:
+    """Seconds from a post handed to ingest alone until its incident can be read."""
+
+    seconds: list[float]
+
+    def quantile(self, q: float) -> float:
+        ordered = sorted(self.seconds)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+
+def latency(ctx: Context, stream: Stream, count: int = 50) -> Latency:
+    """The next posts ingested one at a time, as a quiet page delivers them; each timed
+    (wall clock) until another connection reads the incident it opened or was linked
+    to. The first `count` that became (part of) an incident are kept."""
+    clock = FrozenClock(BEGIN)
+    live, ctx.clock = ctx.clock, clock
+    reader = sqlite3.connect(str(ctx.db_path))
+    seconds, start = [], stored_posts(ctx)
+    try:
+        for n in range(start, start + count * 10):
+            post = stream.post(n)
+            clock.set(post.created_at + timedelta(seconds=5))
+            began = time.perf_counter()
+            ingest(ctx, [post])
+            if reader.execute(_VISIBLE, [post.source, post.external_id] * 2).fetchone():
+                seconds.append(time.perf_counter() - began)
+                if len(seconds) == count:
+                    break
+    finally:
+        ctx.clock = live
+        reader.close()
+    return Latency(seconds)
+
+
+# What a post became (its incident, a repeat link, or its stored labels when it is no
+# incident), as another connection reads it.
+_POST = "SELECT p.id FROM posts p JOIN sources s ON s.id = p.source_id WHERE s.key = ? AND p.external_id = ?"
+_VISIBLE = (f"SELECT 1 FROM incidents WHERE post_id = ({_POST})"
+            f" UNION ALL SELECT 1 FROM incident_repeats WHERE post_id = ({_POST})")
+
+
+def behind(ctx: Context, stream: Stream, wait_behind: Callable, large: int = 500):
+    """How long the next post waits when it arrives from another source just after a
+    batch of the `large` posts after it (`wait_behind`: monitor.collectors.waits)."""
+    start = stored_posts(ctx)
+    posts = [stream.post(n) for n in range(start, start + 2 * large + 1)]
+    live, ctx.clock = ctx.clock, FrozenClock(max(p.created_at for p in posts) + timedelta(minutes=2))
+    try:  # the first `large` posts warm the runner's connection
+        return wait_behind(ctx, posts[:large], posts[large:-1], posts[-1:])
+    finally:
+        ctx.clock = live

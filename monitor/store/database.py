@@ -42,6 +42,10 @@ def open_db(path: str | Path | None, *, upgrade: bool = True,
         path.parent.mkdir(parents=True, exist_ok=True)
         db = Database(sqlite3.connect(str(path), check_same_thread=check_same_thread, factory=_Connection))
         db.enable_wal()
+        # WAL with NORMAL: a commit is a write to the log, synced at checkpoints; a power
+        # cut may lose the last batches (with their cursors, so they are read again),
+        # never leave the file inconsistent. FULL synced every ingest batch (~20 ms each).
+        db.execute("PRAGMA synchronous = NORMAL")
     db.execute("PRAGMA foreign_keys = ON")
     db.execute("PRAGMA busy_timeout = 5000")
     db.execute(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
