@@ -48,6 +48,7 @@ EVENT_TITLES = {
     "reply_confirmed": "публикация ответа подтверждена", "handed_off": "передан между уровнями",
     "extension_requested": "запрошен перенос срока", "extension_approved": "перенос срока одобрен",
     "extension_refused": "в переносе срока отказано", "quality_marked": "оценено качество ответа",
+    "spike_detected": "массовый инцидент: всплеск похожих обращений",
 }
 TIER_TITLES = {"regional": "региональный ЦУР", "municipal": "муниципальный ЦУР"}
 QUALITY_TITLES = {"good": "по существу", "formal": "формальная отписка",
