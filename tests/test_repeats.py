@@ -122,7 +122,7 @@ def test_moderator_links_by_hand_and_unlinks_to_restore(wf):  # noqa: F811
     assert restored["status"] == "new" and restored["next_due_at"]
     events = [e["event"] for e in wf.db["incident_events"].rows_where("incident_id = ?", [b])]
     assert events[-2:] == ["link_repeat", "restored"]
-    with pytest.raises(TransitionError, match="is not a repeat"):
+    with pytest.raises(TransitionError, match="не привязано как повтор"):
         act(wf, a, "unlink_repeat", "moderator", post_id=str(post_b))
 
 

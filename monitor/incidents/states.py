@@ -90,5 +90,5 @@ def open_incident(ctx: Context, post_id: int, labels, organisation_id: int | Non
 def get_row(db: Database, incident_id: int) -> dict:
     rows = list(db["incidents"].rows_where("id = ?", [incident_id]))
     if not rows:
-        raise TransitionError(f"incident {incident_id} does not exist")
+        raise TransitionError(f"Инцидента № {incident_id} нет")
     return rows[0]

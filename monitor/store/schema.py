@@ -20,6 +20,7 @@ from .schema_incidents import (
     w004_thread_and_author_indexes,
     w005_ingest_indexes,
     w006_post_problems,
+    w009_saved_filters,
     web_003_queue_indexes,
     web_004_incident_counts,
     web_006_deadline_order,
@@ -48,6 +49,7 @@ MIGRATIONS = [
     w005_ingest_indexes,
     w006_post_problems,
     ingest_001_stage_timings,
+    w009_saved_filters,
 ]
 
 # Migrations applied under an older name: the record is renamed, the migration not rerun.

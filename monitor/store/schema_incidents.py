@@ -261,3 +261,13 @@ def web_007_routing_rules(db: Database) -> None:
          "created_by": str, "created_at": str},
         pk="id", not_null={"organisation_key", "created_by", "created_at"},
     )
+
+
+def w009_saved_filters(db: Database) -> None:
+    """A person's own named views of the queue (the query string of its filters)."""
+    db["saved_filters"].create(
+        {"id": int, "user_id": int, "name": str, "query": str, "created_at": str},
+        pk="id", not_null={"user_id", "name", "query", "created_at"},
+        foreign_keys=[("user_id", "users", "id")],
+    )
+    db["saved_filters"].create_index(["user_id", "name"], unique=True)

@@ -26,6 +26,7 @@ from . import (
     auth,
     callbacks,
     dashboard,
+    display,
     health,
     incidents,
     labels,
@@ -95,6 +96,7 @@ def templates(ctx: Context) -> Jinja2Templates:
     env.filters["local"] = local
     env.globals["spike_banner"] = dashboard.spike_banner  # open spikes over the queue
     env.filters["safe_url"] = safe_url
+    env.globals.update(display.GLOBALS)  # model dates, channel and label names
     env.globals.update(
         deadline=deadline, STATUS_TITLES=STATUS_TITLES, KIND_TITLES=KIND_TITLES,
         TOPIC_TITLES=TOPIC_TITLES, URGENCY_TITLES=URGENCY_TITLES, ROLE_TITLES=ROLE_TITLES,
