@@ -36,7 +36,8 @@ def clean_query(params: dict) -> str:
 
 def views_of(db: Database, user: dict) -> list[dict]:
     """The presets, then the person's own views: {id, name, query, own}."""
-    views = [{"id": None, "key": key, "name": name, "query": urlencode(query), "own": False}
+    views = [{"id": None, "key": key, "name": name, "query": urlencode(sorted(query.items())),
+              "own": False}
              for key, name, query in PRESETS]
     for row in db["saved_filters"].rows_where("user_id = ?", [user["id"]], order_by="name"):
         views.append({"id": row["id"], "key": None, "name": row["name"], "query": row["query"],
