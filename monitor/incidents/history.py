@@ -20,6 +20,9 @@ from monitor.titles import (
 
 from .lifecycle import REJECT_REASONS
 
+# «дан ответ» is earned when the platform accepts the answer (its own event), not at approval.
+ANSWER_APPROVED = "ответ утверждён"
+
 # Men's first names that end like women's; «Саша», «Женя» stay feminine unless a surname says.
 MEN_IN_A = frozenset({"никита", "илья", "фома", "кузьма", "лука", "савва", "данила", "гаврила",
                       "игнат", "миша", "ваня", "петя", "дима", "серёжа", "сережа", "паша",
@@ -113,7 +116,8 @@ def tell(events: list[dict], people: dict[str, str],
         else:
             says = f"{who}: {EVENT_TITLES.get(name, name)}"
         moved = event["new_status"] if event["new_status"] != event["old_status"] else None
+        status = ANSWER_APPROVED if moved == "answered" else STATUS_TITLES.get(moved)
         told.append({"at": event["occurred_at"], "says": says,
                      "details": _details(event, organisations), "event": name,
-                     "status": STATUS_TITLES.get(moved) if moved else None})
+                     "status": status if moved else None})
     return told
