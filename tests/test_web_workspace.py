@@ -2,6 +2,7 @@
 text, drafts a moderator edits, honest reply states, corrections that take effect, the
 history in sentences, triage from the queue and saved views (through the test client)."""
 
+# ruff: noqa: F811 (the fixtures of test_web_incident are imported and taken as arguments)
 from __future__ import annotations
 
 import re
