@@ -115,7 +115,7 @@ def tell(events: list[dict], people: dict[str, str],
             says = SYSTEM_EVENTS[name]
         else:
             says = f"{who}: {EVENT_TITLES.get(name, name)}"
-        moved = event["new_status"] if event["new_status"] != event["old_status"] else None
+        moved = event["new_status"] if event["new_status"] != event["old_status"] and name != "opened" else None
         status = ANSWER_APPROVED if moved == "answered" else STATUS_TITLES.get(moved)
         told.append({"at": event["occurred_at"], "says": says,
                      "details": _details(event, organisations), "event": name,
