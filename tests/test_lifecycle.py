@@ -97,6 +97,7 @@ GOOD_DATA = {
     "return_draft": {"comment": "Нет сроков"}, "link_repeat": {"repeat_of": "OTHER"},
     "unlink_repeat": {"post_id": "1"},  # refused: linking is tested in test_repeats.py
     "relabel": {"labels": {"urgency": "high"}},  # its effects: tests/test_corrections.py
+    "ask_info": {"text": "Уточните адрес"},
 }
 EXPECTED = {  # (action, from) -> to, where it depends on the path taken
     ("return_draft", DRAFT_REVIEW): ASSIGNED, ("info_received", NEEDS_INFO): NEW,
@@ -151,6 +152,7 @@ def test_every_action_from_every_status(wf, action, start):
     ("assign", {"organisation_id": "abc"}, "не номером"),
     ("acknowledge", {}, "Впишите текст первого ответа"),
     ("submit_draft", {}, "Впишите текст черновика"),
+    ("ask_info", {}, "пустой вопрос не отправляется"),
     ("link_repeat", {"repeat_of": "9999"}, "Инцидента № 9999 нет"),
     ("fly_to_the_moon", {}, "Неизвестное действие"),
 ])

@@ -135,8 +135,8 @@ def test_unlinking_an_automatic_repeat_opens_an_incident_for_it(wf):  # noqa: F8
     assert own["status"] == "new" and own["topic"] == "housing"
 
 
-@pytest.mark.parametrize("repeat_of, message", [("1", "cannot repeat itself"),
-                                                ("x", "not an incident number")])
+@pytest.mark.parametrize("repeat_of, message", [("1", "не может быть повтором самого себя"),
+                                                ("x", "не номер инцидента")])
 def test_bad_manual_links_are_refused(wf, repeat_of, message):  # noqa: F811
     make_incident(wf)
     with pytest.raises(TransitionError, match=message):
