@@ -4,6 +4,8 @@ and a code. The events themselves stay as they are stored (monitor.incidents.sta
 
 from __future__ import annotations
 
+import re
+
 from monitor.titles import (
     ACTOR_TITLES,
     EVENT_TITLES,
@@ -46,6 +48,11 @@ def feminine(name: str) -> bool:
             return False
     first = words[0] if words else ""
     return first not in MEN_IN_A and first.endswith(("а", "я"))
+
+
+def past(verb: str, woman: bool) -> str:
+    """«подтвердил» → «подтвердила»: the first word of a masculine past takes «а»."""
+    return re.sub(r"^(\w+)", r"\1а", verb) if woman else verb
 
 
 def _who(actor: str, people: dict[str, str]) -> tuple[str, bool | None]:
@@ -110,7 +117,7 @@ def tell(events: list[dict], people: dict[str, str],
         name = event["event"]
         who, woman = _who(event["actor"], people)
         if woman is not None and name in EVENT_VERBS:
-            says = f"{who} {EVENT_VERBS[name][woman]}"
+            says = f"{who} {past(EVENT_VERBS[name], woman)}"
         elif woman is None and name in SYSTEM_EVENTS:
             says = SYSTEM_EVENTS[name]
         else:
