@@ -67,10 +67,14 @@ def sublinear_counts(counts) -> sp.csr_matrix:
 
 def explainable(term: str) -> bool:
     """A term worth showing a moderator: words, not only function words or numbers."""
-    words = term.split()
-    if any(not w.replace("-", "").isalpha() for w in words):
-        return False
-    return not all(w in STOP_LEMMAS for w in words)
+    kinds = [_word_kind(w) for w in term.split()]
+    return all(alpha for alpha, _ in kinds) and not all(stop for _, stop in kinds)
+
+
+@lru_cache(maxsize=400_000)
+def _word_kind(lemma: str) -> tuple[bool, bool]:
+    """(only letters, a function word) of one lemma: asked again for every new bigram."""
+    return lemma.replace("-", "").isalpha(), lemma in STOP_LEMMAS
 
 
 def column(term: str) -> int:
@@ -80,11 +84,20 @@ def column(term: str) -> int:
 
 def char_columns(token: str) -> np.ndarray:
     """The character 2–5-gram columns of a token padded with spaces (lower case)."""
+    grams = char_grams(token)
+    return np.fromiter(map(gram_column, grams), dtype=np.int32, count=len(grams))
+
+
+def char_grams(token: str) -> list[str]:
     padded = f" {token} "
     low, high = CHAR_NGRAMS
-    grams = [padded[i : i + n] for n in range(low, high + 1) for i in range(len(padded) - n + 1)]
-    return np.fromiter((LEMMA_FEATURES + abs(murmurhash3_32(g, seed=0)) % CHAR_FEATURES for g in grams),
-                       dtype=np.int32, count=len(grams))
+    return [padded[i : i + n] for n in range(low, high + 1) for i in range(len(padded) - n + 1)]
+
+
+@lru_cache(maxsize=1_000_000)
+def gram_column(gram: str) -> int:
+    """A character n-gram's column; cached, since a new word is mostly known n-grams."""
+    return LEMMA_FEATURES + abs(murmurhash3_32(gram, seed=0)) % CHAR_FEATURES
 
 
 class WordTerms(NamedTuple):

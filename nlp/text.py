@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import accumulate, repeat
 from typing import NamedTuple
 
 import pymorphy3
@@ -24,7 +25,9 @@ _MENTION = re.compile(r"\[(?:id|club|public)\d+\|([^\]]*)\]")  # VK's [id123|И�
 _MARKUP = re.compile(r"<[^<>]{1,300}>")  # pasted HTML: noise for the models
 _SPACES = re.compile(r"\s+")
 _WORD = re.compile(r"[а-яёa-z0-9]", re.IGNORECASE)
-_TOKEN = re.compile(r"\w+(?:[-‐‑]\w+)*|[^\w\s]")
+# Split around tokens: the parts alternate gap, token, gap, … and their running lengths
+# are the tokens' offsets, so no match object is built per token.
+_TOKENS = re.compile(r"(\w+(?:[-‐‑]\w+)*|[^\w\s])")
 
 
 class Token(NamedTuple):
@@ -51,14 +54,13 @@ def clean(text: str) -> str:
 
 def tokenize(text: str) -> list[Token]:
     """Words (hyphenated words whole), numbers and single punctuation marks, with offsets."""
-    tokens = []
-    for m in _TOKEN.finditer(text):
-        word = m.group()
-        tokens.append(_new_token(Token, (*m.span(), word, _is_word(word))))
-    return tokens
-
-
-_new_token = tuple.__new__  # a Token without NamedTuple's keyword handling: tokenizing is hot
+    parts = _TOKENS.split(text)
+    ends = list(accumulate(map(len, parts)))
+    words = parts[1::2]
+    # tuple.__new__ skips NamedTuple's keyword handling: tokenizing is hot. The gaps'
+    # ends (the tokens' starts) have one more entry than the tokens: the last gap.
+    spans = zip(ends[0::2], ends[1::2], words, map(_is_word, words), strict=False)
+    return list(map(tuple.__new__, repeat(Token), spans))
 
 
 class Morph:

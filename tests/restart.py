@@ -16,7 +16,8 @@ COMMAND = [sys.executable, "-c", "from monitor.cli import cli; cli()", "collect"
 
 def collect_with_kills(env: dict, db_path: Path, write: Callable[[int], None],
                        pauses: tuple[float, ...] = (0.4, 1.3)) -> list[int]:
-    """Start, read for each pause (seconds), SIGKILL; then a final `--once` run.
+    """Start, wait until it stores something, read for each pause (seconds), SIGKILL;
+    then a final `--once` run.
 
     `write(n)` adds n residents' messages on the fake. Returns the posts stored after
     each kill, the last one positive (the killed runs did store something).
@@ -29,6 +30,11 @@ def collect_with_kills(env: dict, db_path: Path, write: Callable[[int], None],
         for line in process.stderr:  # loading the models takes a while; wait for the start
             if " started " in line:
                 break
+        stored_before = count_posts(db_path)
+        settle = time.monotonic() + 60  # on a loaded machine the first batch can take a while:
+        while count_posts(db_path) <= stored_before and time.monotonic() < settle:  # kill after
+            write(1)  # it stored something, so every run is killed in the middle of its work
+            time.sleep(0.05)
         deadline = time.monotonic() + pause
         while time.monotonic() < deadline:
             write(1)

@@ -18,6 +18,7 @@ def test_bench_reports_short_posts_and_long_appeals_apart(pipeline):
     assert short["baseline_messages"] == 2 and long["median_words"] == len(LONG.split())
     for group in (short, long):
         assert group["pipeline_msg_per_s"] > 0 and group["natasha_msg_per_s"] > 0
+        assert group["pipeline_unseen_msg_per_s"] > 0 and group["pipeline_cold_msg_per_s"] > 0
         ratio = group["pipeline_msg_per_s"] / group["natasha_msg_per_s"]
         assert group["ratio"] == pytest.approx(ratio, rel=0.05)
 
@@ -33,5 +34,5 @@ def test_bench_nlp_command_prints_both_and_writes_json(tmp_path, runner, monkeyp
                                  "--baseline-sample", "2", "--json", str(out)])
     assert result.exit_code == 0, result.output
     assert "short posts (2 messages" in result.output and "long appeals (1 messages" in result.output
-    assert "messages/s" in result.output and "ratio" in result.output
+    assert "messages/s" in result.output and "ratio" in result.output and "unseen" in result.output
     assert json.loads(out.read_text())["messages"] == 3

@@ -103,8 +103,10 @@ def _texts(settings, data_path: str | None) -> list[str]:
     return [record["text"] for _, record in text_records(paths)]
 
 
-# Messages per second on one core with warm caches: the targets of the NLP issue.
+# Messages per second on one core: with warm caches (the NLP issue's targets) and on
+# texts never seen, caches warmed on others (the ingest issue's target for appeals).
 SPEED_GOALS = {"short": 4000, "long": 2500}
+UNSEEN_GOALS = {"long": 2000}
 
 
 @bench.command("nlp")
@@ -118,9 +120,10 @@ def bench_nlp(obj: Obj, data_path, baseline_sample, json_path):
     """Messages/s of the full pipeline and of natasha's full Doc pipeline, on one core.
 
     Short posts (under 20 words) and long appeals are measured apart. Both pipelines run
-    in this process, pinned to one CPU core, timed in CPU seconds: ours twice over every
-    message in batches as `tsur classify` sends them (first pass with cold caches, then
-    warm as in a running service), natasha (segment, morph, NER) over an evenly spaced
+    in this process, pinned to one CPU core, timed in CPU seconds: ours in batches as
+    `tsur classify` sends them (half of each group with cold caches, the other half as
+    unseen texts with caches warmed on the first, then all of it warm as in a running
+    service), natasha (segment, morph, NER) over an evenly spaced
     sample. Prints both and the ratio (warm pipeline / natasha) for each group.
 
     Example: tsur bench nlp --json bench.json
@@ -141,12 +144,17 @@ def bench_nlp(obj: Obj, data_path, baseline_sample, json_path):
         title = {"short": "short posts", "long": "long appeals"}[name]
         click.echo(f"{title} ({group['messages']} messages, median {group['median_words']} words):")
         click.echo(f"   pipeline (tsur), first pass: {group['pipeline_cold_msg_per_s']:>8.1f} messages/s")
+        click.echo(f"   pipeline (tsur), unseen:     {group['pipeline_unseen_msg_per_s']:>8.1f} messages/s")
         click.echo(f"   pipeline (tsur), warm:       {group['pipeline_msg_per_s']:>8.1f} messages/s")
         click.echo(f"   natasha Doc (segment, morph, NER): {group['natasha_msg_per_s']:>6.1f} messages/s")
         click.echo(f"   ratio:                       {group['ratio']:>8.1f}×")
         goal = SPEED_GOALS[name]
-        for target, met in ((f"≥ {goal} messages/s", group["pipeline_msg_per_s"] >= goal),
-                            ("≥ 10× natasha", group["ratio"] >= 10)):
+        targets = [(f"≥ {goal} messages/s warm", group["pipeline_msg_per_s"] >= goal),
+                   ("≥ 10× natasha", group["ratio"] >= 10)]
+        if name in UNSEEN_GOALS:
+            targets.append((f"≥ {UNSEEN_GOALS[name]} messages/s unseen",
+                            group["pipeline_unseen_msg_per_s"] >= UNSEEN_GOALS[name]))
+        for target, met in targets:
             click.echo(f"   {'ok ' if met else 'MISS'} {target}")
     if json_path:
         Path(json_path).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
