@@ -187,7 +187,12 @@ def test_a_new_topic_for_an_incident_with_its_executor_offers_the_new_route(app,
     client = moderator(app)
     correct(client, world["main"], municipality="Арзамас")
     assert wctx.db["incidents"].get(world["main"])["organisation_id"] == organisation_id(wctx.db, "adm-dzr")
-    assert "предложен новый маршрут: Администрация г. Арзамаса" in page(client, world["main"])
+    html = page(client, world["main"])
+    assert "предложен новый маршрут: Администрация г. Арзамаса" in html
+    arzamas = organisation_id(wctx.db, "adm-arz")
+    assert re.search(rf'<option value="{arzamas}" selected>Администрация г. Арзамаса', html)
+    post_act(client, world["main"], action="assign", organisation_id=str(arzamas))
+    assert "предложен новый маршрут" not in page(client, world["main"]).split('id="history-h"')[0]
 
 
 def test_an_official_cannot_correct_attributes(app, world):

@@ -128,3 +128,15 @@ def tell(events: list[dict], people: dict[str, str],
                      "details": _details(event, organisations), "event": name,
                      "status": status if moved else None})
     return told
+
+
+def suggested_route(events: list[dict], organisation_id: int | None) -> dict | None:
+    """The route a correction offered ({organisation_id, route}) while the incident was
+    with its executor, if it was not taken since; None otherwise."""
+    for event in reversed(events):
+        if event["event"] == "assign":
+            return None
+        offer = event["data"].get("suggested_route") if event["event"] == "relabel" else None
+        if offer:
+            return offer if offer.get("organisation_id") != organisation_id else None
+    return None

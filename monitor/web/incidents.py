@@ -17,7 +17,7 @@ from monitor.clock import iso, parse_time
 from monitor.context import Context
 from monitor.incidents.access import MODERATION
 from monitor.incidents.deadlines import DUE_COLUMNS, met_at, next_due, statuses
-from monitor.incidents.history import tell
+from monitor.incidents.history import suggested_route, tell
 from monitor.incidents.lifecycle import act, allowed_actions, may_act, refused_data
 from monitor.incidents.outbox import publisher_idle_since
 from monitor.incidents.queries import (
@@ -191,6 +191,7 @@ def _page(request, ctx: Context, user, incident_id: int, *, status_code=200, err
                   replies=replies, canned=answers, draft=kept.get("text") or draft,
                   kept=kept, chosen=canned, canned_error=canned_error,
                   history=tell(incident["events"], incident["people"], dict(organisations)),
+                  suggested=suggested_route(incident["events"], incident["organisation_id"]),
                   publisher_idle=publisher_idle_since(ctx.db, now) if waiting else None,
                   channel_title=CHANNEL_TITLES.get(incident["channel"], incident["channel"]),
                   municipalities=sorted(municipality_keys(ctx.settings)),
