@@ -119,10 +119,12 @@ def test_an_approved_answer_is_not_called_given_until_the_platform_accepts_it(ap
     assert "ответ утверждён, ждёт отправки" in client.get("/?status=answered").text
     wctx.clock.advance(timedelta(minutes=10))
     assert "Публикатор ответов не запущен" in page(client, world["main"])
+    assert "Публикатор ответов не запущен" in client.get("/").text
     with httpx.Client(timeout=5) as http:
         run_once(wctx, http)
     html = page(client, world["main"])
     assert "дан ответ" in heading(html) and "Публикатор ответов не запущен" not in html
+    assert "Публикатор ответов не запущен" not in client.get("/").text
 
 
 def test_a_failed_answer_says_what_to_do_in_russian_and_the_incident_is_not_answered(

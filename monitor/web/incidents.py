@@ -110,6 +110,7 @@ def _queue(request: Request, ctx: Context, user, *, status_code=200, error=None)
                   organisations=organisation_choices(db), bulk_actions=BULK_ACTIONS, sort=sort,
                   sorts=SORTS, sources=source_choices(db), newest_id=newest_id,
                   views=views_of(db, user), current_query=current, error=error,
+                  publisher_idle=publisher_idle_since(db, now),
                   moderator=user["role"] in MODERATION)
 
 
