@@ -305,3 +305,12 @@ def test_saved_views_are_per_person_and_the_presets_work(app, wctx, world):
     [view] = list(wctx.db["saved_filters"].rows)
     client.post(f"/views/{view['id']}/delete", data={"csrf_token": token})
     assert wctx.db["saved_filters"].count == 0
+
+
+def test_label_pages_show_no_codes(app, world):
+    client = moderator(app)
+    edit = client.get(f"/incidents/{world['main']}/labels").text
+    assert "комментарий ВК" in edit and "vk_comment" not in edit and "vk:-100003" not in edit
+    assert "(complaint)" not in edit and "(housing)" not in edit and "модель без даты" in edit
+    weak = client.get("/labels/queue").text
+    assert not re.search(r"<td>(kind|topic|urgency)</td>", weak) and "Слабая метка" not in weak
