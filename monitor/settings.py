@@ -78,7 +78,8 @@ ENVIRONMENT = (
            "then carries the Secure flag and is never sent over plain HTTP."),
     EnvVar("TSUR_TRUSTED_PROXIES", None,
            "Addresses of the reverse proxies (comma-separated, e.g. 127.0.0.1) whose "
-           "X-Forwarded-For and X-Forwarded-Proto tsur serve believes."),
+           "X-Forwarded-For and X-Forwarded-Proto tsur serve believes; added to [web] "
+           "trusted_proxies."),
     EnvVar(
         "TSUR_SECRET_KEY",
         None,
@@ -124,8 +125,12 @@ class Organisation:
     vk_group_id: int | None = None
     vk_token_env: str | None = None
     telegram_chat_id: int | None = None
-    supervisor: str | None = None  # who answers for breaches, e.g. a deputy head
+    supervisor: str | None = None  # who answers for breaches, e.g. a deputy head (= head)
     supervisor_chat_id: int | None = None  # Telegram chat the escalations go to
+    head: str | None = None  # the organisation's head: the first escalation goes here
+    head_chat_id: int | None = None
+    head_of_head: str | None = None  # the head's own head: later escalations climb here
+    head_of_head_chat_id: int | None = None
     working_hours: tuple[str, ...] | None = None  # 7 × "09:00-18:00" or "" (day off)
 
 
@@ -157,6 +162,7 @@ class Workflow:
     round_robin: bool = False  # assign incidents to the organisation's officials in turn
     repeat_window_days: int = 30
     feedback_mode: str = "reply"  # reply | dm: how the resident is asked to rate
+    info_close_hours: float = 72  # close an incident whose author never answered (0: never)
 
 
 @dataclass(frozen=True)
@@ -172,6 +178,55 @@ class Spikes:
 
     def threshold(self, topic: str) -> int:
         return int(self.min_messages.get(topic, self.min_messages.get("default", 10)))
+
+
+@dataclass(frozen=True)
+class MunicipalCentre:
+    """A municipal ЦУР: its moderators work the incidents of these municipalities."""
+
+    key: str
+    name: str
+    municipalities: tuple[str, ...] = ()
+    chat_id: int | None = None  # the centre's Telegram chat: hand-downs and breaches go there
+
+
+@dataclass(frozen=True)
+class Tiers:
+    """Regional and municipal moderation (monitor.incidents.tiers): an incident in a
+    municipality with a municipal centre goes to that centre, unless its topic or its
+    organisation stays regional."""
+
+    centres: tuple[MunicipalCentre, ...] = ()
+    regional_topics: tuple[str, ...] = ()
+    regional_organisations: tuple[str, ...] = ()
+
+    def centre_of(self, municipality: str | None) -> MunicipalCentre | None:
+        return next((c for c in self.centres if municipality and municipality in c.municipalities),
+                    None)
+
+
+@dataclass(frozen=True)
+class Extensions:
+    """«Перенос срока» (monitor.incidents.extensions): which targets may be moved, how
+    many times per incident and how far past the deadline in force."""
+
+    targets: tuple[str, ...] = ("draft", "resolve")
+    max_per_incident: int = 2
+    max_days: float = 30
+
+
+RATING_WEIGHTS = {"on_time": 0.25, "speed": 0.15, "not_overdue": 0.15, "quality": 0.15,
+                  "satisfied": 0.15, "score": 0.15}
+
+
+@dataclass(frozen=True)
+class Ratings:
+    """Monthly ratings (monitor.reports.ratings): the weights of the parts of the score,
+    the volume below which a body is not rated, the reply time that scores zero."""
+
+    min_incidents: int = 2
+    reference_hours: float = 72
+    weights: dict = field(default_factory=lambda: dict(RATING_WEIGHTS))
 
 
 @dataclass(frozen=True)
@@ -192,14 +247,20 @@ class Settings:
     models_dir: Path = DEFAULT_MODELS_DIR
     host: str = "127.0.0.1"
     port: int = 8000
+    # [web] trusted_proxies: the only addresses whose X-Forwarded-For/-Proto are believed
+    trusted_proxies: tuple[str, ...] = ()
     organisations: tuple[Organisation, ...] = ()
     sources: tuple[SourceConfig, ...] = ()
     routing: tuple[RoutingRule, ...] = ()
     deadlines: dict = field(default_factory=lambda: dict(DEFAULT_DEADLINES))
     workflow: Workflow = field(default_factory=Workflow)
     tgweb: dict = field(default_factory=dict)  # [tgweb]: public channel preview politeness
+    vk: dict = field(default_factory=dict)  # [vk]: which posts of a polled wall are watched
     spikes: Spikes = field(default_factory=Spikes)
     backups: Backups = field(default_factory=Backups)
+    tiers: Tiers = field(default_factory=Tiers)
+    extensions: Extensions = field(default_factory=Extensions)
+    ratings: Ratings = field(default_factory=Ratings)
     environ: dict = field(default_factory=dict, repr=False)
     path: Path | None = None
 
@@ -261,15 +322,22 @@ def settings_from_dict(raw: dict, environ: dict | None = None, path: Path | None
             models_dir=_resolve(base, paths["models"]) if "models" in paths else DEFAULT_MODELS_DIR,
             host=web.get("host", "127.0.0.1"),
             port=int(web.get("port", 8000)),
+            trusted_proxies=_trusted_proxies(web.get("trusted_proxies", ()), environ, path),
             organisations=tuple(Organisation(**o) for o in raw.get("organisations", [])),
             sources=tuple(SourceConfig(**s) for s in raw.get("sources", [])),
             routing=tuple(RoutingRule(**r) for r in raw.get("routing", [])),
             deadlines=deadlines,
             workflow=Workflow(**raw.get("workflow", {})),
             tgweb=dict(raw.get("tgweb", {})),
+            vk=dict(raw.get("vk", {})),
             spikes=Spikes(**{"min_messages": {"default": 10},
                              **raw.get("spikes", {})}),
             backups=_backups(base, raw.get("backup", {})),
+            tiers=_tiers(raw.get("tiers", {})),
+            extensions=Extensions(**{k: tuple(v) if isinstance(v, list) else v
+                                     for k, v in raw.get("extensions", {}).items()}),
+            ratings=Ratings(**{**raw.get("ratings", {}), "weights": {
+                **RATING_WEIGHTS, **raw.get("ratings", {}).get("weights", {})}}),
             environ=environ,
             path=path,
         )
@@ -279,8 +347,27 @@ def settings_from_dict(raw: dict, environ: dict | None = None, path: Path | None
     return settings
 
 
+def _trusted_proxies(value, environ: dict, path) -> tuple[str, ...]:
+    """[web] trusted_proxies (a list, or one comma-separated string), and the addresses in
+    TSUR_TRUSTED_PROXIES (an environment file may name them); none by default."""
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{path or 'configuration'}: [web] trusted_proxies must be a list of "
+                          "addresses, e.g. [\"127.0.0.1\"]")
+    named = [*value, *(environ.get("TSUR_TRUSTED_PROXIES") or "").split(",")]
+    return tuple(dict.fromkeys(v.strip() for v in named if v.strip()))
+
+
 def _backups(base: Path, raw: dict) -> Backups:
     return Backups(**{**raw, "dir": _resolve(base, raw["dir"]) if raw.get("dir") else None})
+
+
+def _tiers(raw: dict) -> Tiers:
+    centres = tuple(MunicipalCentre(**{**c, "municipalities": tuple(c.get("municipalities", ()))})
+                    for c in raw.get("centres", []))
+    return Tiers(centres=centres, regional_topics=tuple(raw.get("regional_topics", ())),
+                 regional_organisations=tuple(raw.get("regional_organisations", ())))
 
 
 def _region_timezone(data_dir: Path, code: str) -> str | None:
@@ -354,10 +441,52 @@ def _validate(settings: Settings) -> None:
         raise ConfigError(f"{where}: backup.max_age_days must be a positive number of days")
     if settings.workflow.feedback_mode not in {"reply", "dm"}:
         raise ConfigError(f"{where}: workflow.feedback_mode must be reply or dm")
+    _validate_regional(settings, org_keys, where)
     for org in settings.organisations:
         if org.working_hours is not None and len(org.working_hours) != 7:
             raise ConfigError(f"{where}: organisation {org.key}: working_hours needs 7 entries"
                               " (Monday to Sunday, \"\" for a day off)")
+
+
+def _validate_regional(settings: Settings, org_keys: set[str], where) -> None:
+    """[tiers], [extensions], [ratings] and the workflow's question limit."""
+    tiers = settings.tiers
+    for topic in tiers.regional_topics:
+        if topic not in TOPICS:
+            raise ConfigError(f"{where}: tiers.regional_topics: unknown topic {topic!r}")
+    for key in tiers.regional_organisations:
+        if key not in org_keys:
+            raise ConfigError(f"{where}: tiers.regional_organisations: unknown organisation {key!r}")
+    seen: dict[str, str] = {}
+    for centre in tiers.centres:
+        if not centre.municipalities:
+            raise ConfigError(f"{where}: tiers.centres {centre.key}: no municipalities")
+        for name in centre.municipalities:
+            if name in seen:
+                raise ConfigError(f"{where}: municipality {name!r} belongs to two centres "
+                                  f"({seen[name]}, {centre.key})")
+            seen[name] = centre.key
+    ext = settings.extensions
+    for target in ext.targets:
+        if target not in DEADLINE_TARGETS:
+            raise ConfigError(f"{where}: extensions.targets: unknown target {target!r}")
+    if not isinstance(ext.max_per_incident, int) or ext.max_per_incident < 0:
+        raise ConfigError(f"{where}: extensions.max_per_incident must be a whole number >= 0")
+    if not isinstance(ext.max_days, int | float) or ext.max_days <= 0:
+        raise ConfigError(f"{where}: extensions.max_days must be a positive number of days")
+    ratings = settings.ratings
+    unknown = set(ratings.weights) - set(RATING_WEIGHTS)
+    if unknown:
+        raise ConfigError(f"{where}: ratings.weights: unknown part {sorted(unknown)}; expected "
+                          f"{', '.join(RATING_WEIGHTS)}")
+    if any(not isinstance(w, int | float) or w < 0 for w in ratings.weights.values()):
+        raise ConfigError(f"{where}: ratings.weights must be non-negative numbers")
+    if not isinstance(ratings.min_incidents, int) or ratings.min_incidents < 1:
+        raise ConfigError(f"{where}: ratings.min_incidents must be a whole number >= 1")
+    if not isinstance(ratings.reference_hours, int | float) or ratings.reference_hours <= 0:
+        raise ConfigError(f"{where}: ratings.reference_hours must be a positive number of hours")
+    if settings.workflow.info_close_hours < 0:
+        raise ConfigError(f"{where}: workflow.info_close_hours must be >= 0 (0: never)")
 
 
 def _validate_spikes(spikes: Spikes, where) -> None:

@@ -32,6 +32,7 @@ ACTION_TITLES = {
     "info_received": "уточнение получено", "resolve": "проблема решена", "close": "закрыть",
     "reopen": "переоткрыть", "link_repeat": "отметить как повтор",
     "unlink_repeat": "отвязать повтор", "relabel": "исправить метки",
+    "close_unanswered": "закрыт: автор не ответил на вопрос",
 }
 TARGET_TITLES = {"first_reply": "первый ответ", "executor": "передача исполнителю",
                  "draft": "черновик ответа", "resolve": "итоговый ответ"}
@@ -44,8 +45,15 @@ EVENT_TITLES = {
     "напоминание автору", "feedback": "оценка жителя", "repeat_linked": "привязан повтор",
     "reply_published": "ответ опубликован", "reply_failed": "ответ не отправлен",
     "reply_unknown": "неизвестно, дошёл ли ответ", "reply_retry": "ответ отправлен повторно",
-    "reply_confirmed": "публикация ответа подтверждена",
+    "reply_confirmed": "публикация ответа подтверждена", "handed_off": "передан между уровнями",
+    "extension_requested": "запрошен перенос срока", "extension_approved": "перенос срока одобрен",
+    "extension_refused": "в переносе срока отказано", "quality_marked": "оценено качество ответа",
 }
+TIER_TITLES = {"regional": "региональный ЦУР", "municipal": "муниципальный ЦУР"}
+QUALITY_TITLES = {"good": "по существу", "formal": "формальная отписка",
+                  "empty": "нет ответа по существу"}
+EXTENSION_STATUS_TITLES = {"pending": "ждёт решения", "approved": "одобрен", "refused": "отказано",
+                           "withdrawn": "отозван"}
 ROLE_TITLES = {"admin": "администратор", "moderator": "модератор ЦУР", "official": "сотрудник органа",
                "data_scientist": "аналитик данных"}
 CHANNEL_TITLES = {"vk_post": "пост ВК", "vk_comment": "комментарий ВК", "telegram": "Telegram",
@@ -59,7 +67,7 @@ MEASURE_TITLES = {"first_reply": "первый ответ", "executor": "пер�
 PURPOSE_TITLES = {
     "acknowledgement": "первый ответ", "interim": "промежуточный ответ", "answer": "итоговый ответ",
     "info_request": "вопрос автору", "info_reminder": "напоминание автору",
-    "feedback_question": "вопрос о решении",
+    "feedback_question": "вопрос о решении", "info_closed": "закрыто без уточнения",
 }
 # failure kind -> what a moderator should know (shown on the incident page)
 FAILURE_TITLES = {
@@ -113,6 +121,11 @@ EVENT_VERBS = {
     "feedback": "оценил решение",
     "reply_retry": "отправил ответ повторно",
     "reply_confirmed": "подтвердил, что ответ опубликован",
+    "handed_off": "передал инцидент на другой уровень",
+    "extension_requested": "запросил перенос срока",
+    "extension_approved": "одобрил перенос срока",
+    "extension_refused": "отказал в переносе срока",
+    "quality_marked": "оценил качество ответа",
 }
 # Events of the system, told without a person.
 SYSTEM_EVENTS = {
@@ -122,6 +135,7 @@ SYSTEM_EVENTS = {
     "reply_published": "Площадка приняла ответ", "reply_failed": "Ответ не отправлен",
     "reply_unknown": "Неизвестно, дошёл ли ответ", "spike_detected": "Обнаружен всплеск обращений",
     "restored": "Инцидент возвращён в работу",
+    "close_unanswered": "Закрыт: автор не ответил на вопрос",
 }
 ACTOR_TITLES = {"system:ingest": "Система", "system:replies": "Публикатор ответов",
                 "system:worker": "Система", "system:spikes": "Система", "system:bench": "Система"}

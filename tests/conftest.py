@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from argon2 import PasswordHasher
 from click.testing import CliRunner
 
+from monitor.catalog import users
 from monitor.catalog.organisations import sync_from_settings
 from monitor.clock import FrozenClock
 from monitor.context import Context
@@ -17,6 +19,17 @@ from nlp import Pipeline
 
 # A Monday morning in Нижний Новгород (07:00 UTC = 10:00 MSK).
 MONDAY_MORNING = datetime(2026, 11, 16, 7, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashes():
+    """argon2id with 1 MiB instead of 64 MiB in tests: hundreds of tests create users and
+    log in, and at full cost the hashing alone took about a minute of the suite. The
+    algorithm and the code paths stay the same; the service's cost is tested apart."""
+    full = users._hasher
+    users._hasher = PasswordHasher(memory_cost=1024, time_cost=1, parallelism=1)
+    yield full
+    users._hasher = full
 
 
 @pytest.fixture(scope="session")

@@ -105,6 +105,17 @@ def test_edits_keep_the_text_history(ctx, tg):
     assert ctx.db["post_versions"].count == 1
 
 
+def test_a_message_and_its_edit_in_one_get_updates_answer_keep_both_texts(ctx, tg):
+    update = tg.message(VYKSA, "Яма на Ленина")
+    tg.edit(update, "Яма на Ленина 15, пробил колесо")  # both wait for the same getUpdates
+    tg.queue("message", update["message"], update_id=update["update_id"])  # and a re-delivery
+    report = run_once(ctx)
+    assert (report.ingested.stored, report.ingested.edited) == (1, 1)
+    row = next(iter(stored(ctx, f"telegram:{VYKSA}").values()))
+    assert row["text"] == "Яма на Ленина 15, пробил колесо"
+    assert [v["text"] for v in ctx.db["post_versions"].rows] == ["Яма на Ленина"]
+
+
 def test_a_duplicate_update_is_stored_once(ctx, tg):
     update = tg.message(VYKSA, "Не убирают снег во дворе")
     tg.queue("message", update["message"], update_id=update["update_id"])

@@ -170,6 +170,98 @@ def test_a_10_mb_comment_is_stored_cut_for_labelling_with_the_full_text_in_raw(c
     assert json.loads(row["raw"])["text"] == huge
 
 
+# --- what a poll watches: ids, not counts; old and pinned posts --------------------------------
+
+
+def versions(ctx, row) -> list[str]:
+    return [v["text"] for v in ctx.db["post_versions"].rows_where("post_id = ?", [row["id"]])]
+
+
+def test_a_comment_added_and_another_deleted_between_two_polls_are_both_seen(ctx, vk):
+    post = vk.post(-100002, "Новости района")
+    gone = vk.comment(-100002, post["id"], "Не вывозят мусор на Гагарина 5")
+    run_once(ctx)
+    vk.delete_comment(-100002, gone["id"])
+    added = vk.comment(-100002, post["id"], "Нет света в доме 7 на Ленина")  # same count
+    report = run_once(ctx)
+    rows = stored(ctx, "vk:-100002")
+    assert rows[f"-100002_{post['id']}_{added['id']}"]["deleted_at"] is None
+    assert rows[f"-100002_{post['id']}_{gone['id']}"]["deleted_at"] is not None
+    assert report.ingested.deleted == 1
+
+
+def test_an_edit_is_noticed_when_the_comment_count_stays_the_same(ctx, vk):
+    post = vk.post(-100002, "Новости района")
+    comment = vk.comment(-100002, post["id"], "Яма на Ленина")
+    first = vk.comment(-100002, post["id"], "Течёт крыша")
+    reply = vk.comment(-100002, post["id"], "И у нас", reply_to=first["id"])
+    run_once(ctx)
+    vk.edit_comment(-100002, comment["id"], "Яма на Ленина 15, колесо пробил")
+    vk.edit_comment(-100002, reply["id"], "И у нас, подъезд 3")
+    report = run_once(ctx)
+    assert report.ingested.edited == 2
+    row = stored(ctx, "vk:-100002")[f"-100002_{post['id']}_{comment['id']}"]
+    assert row["text"] == "Яма на Ленина 15, колесо пробил"
+    assert versions(ctx, row) == ["Яма на Ленина"]
+
+
+def test_a_quiet_poll_reads_each_watched_post_once_and_stores_nothing(ctx, vk):
+    posts = [vk.post(-100002, f"Пост {n}") for n in range(30)]
+    for post in posts:
+        vk.comment(-100002, post["id"], f"Комментарий к {post['id']}")
+    run_once(ctx)
+    before = len(vk.calls("wall.getComments")) + len(vk.calls("execute"))
+    report = run_once(ctx)
+    requests = len(vk.calls("wall.getComments")) + len(vk.calls("execute")) - before
+    print(f"quiet poll of 30 commented posts: {requests} comment request(s)")
+    assert report.ingested.stored == 0 and report.ingested.edited == 0
+    assert requests <= 2  # one execute of 25 first pages, and the rest
+
+
+def test_comments_under_a_post_older_than_the_newest_twenty_are_read_while_it_is_discussed(
+        ctx, vk, clock):
+    old = vk.post(-100002, "Опрос: что починить первым?")
+    vk.comment(-100002, old["id"], "Дорогу на Мещерском бульваре")
+    run_once(ctx)
+    for n in range(25):
+        vk.post(-100002, f"Новость {n}")
+    clock.advance(timedelta(days=2))
+    late = vk.comment(-100002, old["id"], "Ямы на Бурнаковской, третий год")
+    run_once(ctx)
+    assert f"-100002_{old['id']}_{late['id']}" in stored(ctx, "vk:-100002")
+
+    clock.advance(timedelta(days=8))  # nobody wrote there for longer than keep_watching_days
+    run_once(ctx)
+    vk.comment(-100002, old["id"], "Спустя две недели")
+    before = len(vk.served_ids("comment"))
+    run_once(ctx)
+    assert len(vk.served_ids("comment")) == before  # no longer watched
+
+
+def test_the_watch_time_comes_from_tsur_toml(tmp_path, vk, clock, pipeline):
+    from monitor.collectors import registry
+
+    settings = make_settings(tmp_path, vk)
+    raw = json.loads(json.dumps(CONFIG)) | {"vk": {"keep_watching_days": 1.5}}
+    settings = settings_from_dict(raw, environ=settings.environ)
+    plans = registry.build([{"key": "vk:-100002", "platform": "vk", "external_id": "-100002",
+                             "role": "watched", "name": "x", "organisation_key": None}],
+                           settings, clock)
+    assert plans[0].collector.keep_watching == timedelta(days=1.5)
+
+
+def test_comments_under_the_pinned_post_are_always_read(ctx, vk, clock):
+    pinned = vk.post(-100002, "Задайте вопрос главе района")
+    vk.pin(-100002, pinned["id"])
+    for n in range(30):
+        vk.post(-100002, f"Новость {n}")
+    run_once(ctx)
+    clock.advance(timedelta(days=60))
+    question = vk.comment(-100002, pinned["id"], "Когда отремонтируют дорогу на Советской?")
+    run_once(ctx)
+    assert f"-100002_{pinned['id']}_{question['id']}" in stored(ctx, "vk:-100002")
+
+
 # --- search -------------------------------------------------------------------------------------
 
 
@@ -227,6 +319,19 @@ def test_long_poll_stores_new_edited_deleted_and_restored_comments(lp_ctx, vk):
     vk.restore_comment(-100001, comment["id"])
     run_once(ctx)
     assert stored(ctx, "vk:-100001")[external]["deleted_at"] is None
+
+
+def test_a_comment_and_its_edit_in_one_long_poll_answer_keep_both_texts(lp_ctx, vk):
+    ctx = lp_ctx
+    post = vk.post(-100001, "Отключение воды 17 ноября")
+    run_once(ctx)
+    comment = vk.comment(-100001, post["id"], "Почему без предупреждения?")
+    vk.edit_comment(-100001, comment["id"], "Почему без предупреждения? Дети без воды")
+    report = run_once(ctx)  # wall_reply_new and wall_reply_edit in one answer
+    assert report.ingested.edited == 1
+    row = stored(ctx, "vk:-100001")[f"-100001_{post['id']}_{comment['id']}"]
+    assert row["text"] == "Почему без предупреждения? Дети без воды"
+    assert versions(ctx, row) == ["Почему без предупреждения?"]
 
 
 def test_duplicate_long_poll_events_are_stored_once(lp_ctx, vk):

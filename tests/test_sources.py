@@ -72,6 +72,21 @@ def test_add_list_pause_resume_remove_through_the_cli(ctx, runner, settings):
     assert "vk:-100020" not in invoke(runner, settings, "sources", "list").output
 
 
+def test_a_screen_name_is_resolved_after_one_too_many_requests_error(ctx, runner, settings, vk):
+    vk.inject("utils.resolveScreenName", "error", 6)  # error 6 once, then the answer
+    result = invoke(runner, settings, "sources", "add", "vk", "podslushano_bor")
+    assert result.exit_code == 0, result.output
+    assert "vk:-100020" in result.output
+    assert len(vk.calls("utils.resolveScreenName")) == 2
+
+
+def test_a_screen_name_vk_keeps_refusing_is_explained_after_a_few_tries(runner, settings, vk):
+    vk.inject("utils.resolveScreenName", "error", 6, times=None)
+    result = invoke(runner, settings, "sources", "add", "vk", "podslushano_bor")
+    assert result.exit_code == 1 and "Too many requests per second" in result.output
+    assert len(vk.calls("utils.resolveScreenName")) == 4
+
+
 @pytest.mark.parametrize("args, message", [
     (["vk", "club100020", "--municipality", "Борр"], "unknown municipality"),
     (["vk", "club100020", "--role", "official"], "--organisation"),
@@ -140,8 +155,9 @@ def test_vk_callback_confirms_checks_the_secret_and_stores_each_event_once(ctx, 
              "secret": "cb-secret", "object": {
                  "id": 5, "post_id": 4814, "post_owner_id": -100001, "from_id": 42,
                  "date": int(clock.now().timestamp()), "text": "Когда уберут снег на Белинского?"}}
-    assert client.post("/vk/callback", json={**event, "secret": "wrong"}).status_code == 403
-    assert client.post("/vk/callback", json={**event, "group_id": 999}).status_code == 404
+    wrong = client.post("/vk/callback", json={**event, "secret": "wrong"})
+    unknown = client.post("/vk/callback", json={**event, "group_id": 999})
+    assert wrong.status_code == unknown.status_code == 403 and wrong.text == unknown.text
     assert client.post("/vk/callback", content=b"[]").status_code == 400
     for _ in range(2):  # VK sends again when unsure: harmless
         answer = client.post("/vk/callback", json=event)

@@ -379,6 +379,33 @@ def test_a_pause_longer_than_a_page_is_paged_back_to_the_cursor(ctx, source, fak
     assert set(stored(ctx)) == ids(*range(100, 160))
 
 
+def collect_once(ctx, fake):
+    """`tsur collect --once` over this channel alone, as a new process would run it."""
+    from monitor.collectors.registry import Plan
+    from monitor.collectors.runner import Runner
+
+    return run(Runner(ctx, once=True, plans=[Plan(KEY, "Городец Live", collector(fake))]).run())
+
+
+def test_a_once_run_that_resumes_interrupted_paging_still_reads_the_newest_page(
+        ctx, source, fake, channel, clock):
+    from datetime import timedelta
+
+    channel.publish_many(10)  # 100..109
+    collect_once(ctx, fake)
+    channel.publish_many(50)  # 110..159: paging back is needed
+    fake.fail(502, times=1, after=1)  # the newest page, then the paging breaks off
+    assert KEY in collect_once(ctx, fake).failures
+    assert stored_cursor(ctx)["paging"], "the paging is left half done"
+    channel.publish_many(5)  # 160..164, on the newest page only
+    clock.advance(timedelta(hours=1))  # past the back-off
+
+    collect_once(ctx, fake)
+
+    assert set(stored(ctx)) == ids(*range(100, 165))
+    assert stored_cursor(ctx)["paging"] is None and stored_cursor(ctx)["last_id"] == 164
+
+
 def test_kill_and_restart_loses_nothing_and_stores_nothing_twice(ctx, source, fake, channel):
     channel.publish_many(50)  # 100..149
     first = collector(fake, depth_pages=3)
@@ -406,8 +433,10 @@ def test_kill_and_restart_loses_nothing_and_stores_nothing_twice(ctx, source, fa
     served = {i for r in fake.requests() for i in r.ids}
     assert ids(*served) - ids(*channel.deleted) <= set(rows)
     # 3 pages back, the newest page, the page read by the killed run, read again after
-    # the restart, one more page back to the cursor, then one poll.
-    assert [r.before for r in fake.requests()] == [None, 130, 110, None, 175, 175, 155, None]
+    # the restart, one more page back to the cursor, the newest page (the restarted process
+    # had not read it yet), then one poll.
+    assert [r.before for r in fake.requests()] == [None, 130, 110, None, 175, 175, 155, None,
+                                                   None]
 
 
 def test_make_collector_builds_from_a_source_row_with_the_base_url_from_the_environment(

@@ -7,7 +7,7 @@ import re
 import pytest
 import test_web_admin as admin_tests
 from fastapi.testclient import TestClient
-from test_web_admin import logged_in
+from test_web_admin import logged_in, post, token_of, user_id
 from test_web_security import add_incident
 
 from monitor.web.app import create_app
@@ -107,3 +107,40 @@ def test_queue_offers_a_quick_confirm_to_moderators_only(app, web_ctx):
 def test_shortcut_help_lists_the_keys(app):
     html = logged_in(app, "moderator", "moderator-demo").get("/").text
     assert 'id="shortcuts"' in html and "<dt>j / k (о / л)</dt>" in html and "<dt>c (с)</dt>" in html
+
+
+def stream_until_revoked(app, client, revoke) -> str:
+    """Open a long stream, read its first event, revoke, and read what follows."""
+    app.state.live_lifetime, app.state.live_interval = 30.0, 0.01
+    with client.stream("GET", "/live/queue?after=0") as answer:
+        chunks = answer.iter_text()
+        body = ""
+        while "event: incidents" not in body:
+            body += next(chunks)
+        revoke()
+        body += "".join(chunks)  # a stream that outlived its login would run for 30 s
+    return body
+
+
+@pytest.mark.parametrize("how", ["logout", "password reset", "disabled"])
+def test_the_stream_ends_once_the_login_ends(app, web_ctx, how):
+    client = logged_in(app, "moderator", "moderator-demo")
+    admin = logged_in(app, "admin", "admin-demo-1")
+    uid = user_id(web_ctx, "moderator")
+    token = token_of(client.get("/").text)
+    revoke = {
+        "logout": lambda: client.post("/logout", data={"csrf_token": token}),
+        "password reset": lambda: post(admin, f"/admin/users/{uid}/password",
+                                       {"password": "new-password-9"}),
+        "disabled": lambda: post(admin, f"/admin/users/{uid}/disable", {}),
+    }[how]
+    body = stream_until_revoked(app, client, revoke)
+    assert body.rstrip().endswith('event: ended\ndata: {"reason": "session"}')
+    assert body.count(": still here") < 1000
+
+
+@pytest.mark.parametrize("after", [str(2**64), "-1", "abc"])
+def test_an_impossible_cursor_is_a_bad_request_not_a_broken_stream(app, after):
+    client = logged_in(app, "moderator", "moderator-demo")
+    answer = client.get(f"/live/queue?after={after}")
+    assert answer.status_code == 400 and answer.headers["content-type"] == "application/json"

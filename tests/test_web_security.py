@@ -177,6 +177,12 @@ def test_passwords_are_stored_as_argon2_hashes(web_ctx):
         assert stored.startswith("$argon2id$")
 
 
+def test_the_service_hashes_passwords_at_full_cost(cheap_password_hashes):
+    """The suite hashes cheaply (conftest); the service's own hasher is argon2id at 64 MiB."""
+    service = cheap_password_hashes  # the hasher the module was built with
+    assert (service.memory_cost, service.type.name) == (65536, "ID")
+
+
 def test_a_javascript_link_as_post_url_is_not_linked(app, web_ctx):
     incident = add_incident(web_ctx, "Яма во дворе", url="javascript:alert(document.cookie)")
     client = logged_in(app, "moderator", "moderator-demo")
@@ -223,3 +229,111 @@ def test_the_session_cookie_is_secure_when_tsur_is_served_over_https(web_ctx, va
                          follow_redirects=False)
     cookie = next(h for h in answer.headers.get_list("set-cookie") if h.startswith("tsur_session="))
     assert ("secure" in cookie.lower()) is secure
+
+
+# --- login: limits per address, a bound on password hashing at once ---------------------------
+
+
+def try_login(client, login, password="wrong-password"):
+    token = token_of(client.get("/login").text)
+    return client.post("/login", data={"login": login, "password": password, "csrf_token": token},
+                       follow_redirects=False)
+
+
+def test_one_address_cannot_try_login_after_login(app):
+    from monitor.web.auth import MAX_ADDRESS_FAILURES
+
+    attacker = TestClient(app, client=("203.0.113.7", 40000))
+    for n in range(MAX_ADDRESS_FAILURES):
+        assert try_login(attacker, f"guess-{n}").status_code == 401
+    refused = try_login(attacker, "moderator", "moderator-demo")
+    assert refused.status_code == 429 and "Подождите" in refused.text
+    colleague = TestClient(app, client=("198.51.100.4", 40000))
+    assert try_login(colleague, "moderator", "moderator-demo").status_code == 303
+
+
+def test_a_flood_of_made_up_logins_keeps_the_limiter_small(app):
+    from monitor.web import auth
+
+    attacker = TestClient(app, client=("203.0.113.8", 40000))
+    for n in range(auth.MAX_ADDRESS_FAILURES + 60):
+        try_login(attacker, f"nobody-{n}")
+    assert len(auth.limiter.failures) <= auth.MAX_ADDRESS_FAILURES + 1
+
+
+def test_logins_are_refused_in_russian_while_every_hash_slot_is_busy(app, web_ctx):
+    slots = app.state.hash_slots
+    taken = 0
+    while slots.acquire(blocking=False):  # as if that many logins were being checked
+        taken += 1
+    try:
+        busy = try_login(TestClient(app), "moderator", "moderator-demo")
+    finally:
+        for _ in range(taken):
+            slots.release()
+    assert taken >= 1 and busy.status_code == 429 and "Повторите через минуту" in busy.text
+    assert admin_tests.audit_rows(web_ctx, "login_failed")[-1]["details"]["reason"] == "busy"
+    assert try_login(TestClient(app), "moderator", "moderator-demo").status_code == 303
+
+
+# --- X-Forwarded-For only from configured proxies ---------------------------------------------
+
+
+def proxied_app(web_ctx, proxies: tuple[str, ...]):
+    ctx = replace(web_ctx, settings=replace(web_ctx.settings, trusted_proxies=proxies))
+    return create_app(ctx, secret_key="test-secret")
+
+
+def last_failed_ip(web_ctx) -> str:
+    return admin_tests.audit_rows(web_ctx, "login_failed")[-1]["details"]["ip"]
+
+
+def test_x_forwarded_for_is_ignored_by_default(web_ctx):
+    client = TestClient(proxied_app(web_ctx, ()), headers={"X-Forwarded-For": "192.0.2.50"})
+    try_login(client, "moderator")
+    assert last_failed_ip(web_ctx) == "testclient"
+
+
+def test_a_configured_proxy_gives_the_real_address_to_the_limit_and_the_audit(web_ctx):
+    from monitor.web.auth import MAX_ADDRESS_FAILURES
+
+    app = proxied_app(web_ctx, ("testclient",))
+    one = TestClient(app, headers={"X-Forwarded-For": "192.0.2.50"})
+    for n in range(MAX_ADDRESS_FAILURES):
+        try_login(one, f"guess-{n}")
+    assert last_failed_ip(web_ctx) == "192.0.2.50"
+    assert try_login(one, "moderator", "moderator-demo").status_code == 429
+    other = TestClient(app, headers={"X-Forwarded-For": "192.0.2.51"})
+    assert try_login(other, "moderator", "moderator-demo").status_code == 303
+    assert admin_tests.audit_rows(web_ctx, "login")[-1]["details"]["ip"] == "192.0.2.51"
+    # a caller that is not the proxy cannot choose its address
+    direct = TestClient(app, client=("203.0.113.9", 1), headers={"X-Forwarded-For": "192.0.2.52"})
+    try_login(direct, "moderator")
+    assert last_failed_ip(web_ctx) == "203.0.113.9"
+
+
+def test_trusted_proxies_are_a_web_setting(tmp_path):
+    from monitor.settings import ConfigError, settings_from_dict
+
+    assert settings_from_dict({}, environ={}).trusted_proxies == ()
+    web = {"web": {"trusted_proxies": ["127.0.0.1", "10.0.0.0/8"]}}
+    assert settings_from_dict(web, environ={}).trusted_proxies == ("127.0.0.1", "10.0.0.0/8")
+    from_env = settings_from_dict({}, environ={"TSUR_TRUSTED_PROXIES": "127.0.0.1, ::1"})
+    assert from_env.trusted_proxies == ("127.0.0.1", "::1")
+    with pytest.raises(ConfigError, match="trusted_proxies"):
+        settings_from_dict({"web": {"trusted_proxies": 127}}, environ={})
+
+
+def test_serve_does_not_let_uvicorn_believe_forwarded_headers(runner, web_ctx, monkeypatch):
+    import uvicorn
+
+    from monitor.cli import cli
+    from monitor.demo import DEMO_CONFIG
+
+    seen = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: seen.update(options, app=app))
+    env = {"TSUR_DB": str(web_ctx.settings.database), "TSUR_TRUSTED_PROXIES": "127.0.0.1"}
+    result = runner.invoke(cli, ["--config", str(DEMO_CONFIG), "serve", "--port", "0"], env=env)
+    assert result.exit_code == 0, result.output
+    assert seen["proxy_headers"] is False  # uvicorn's default trusts any caller on 127.0.0.1
+    assert any("ProxyHeaders" in str(m.cls) for m in seen["app"].user_middleware)

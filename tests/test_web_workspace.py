@@ -137,7 +137,8 @@ def test_a_failed_answer_says_what_to_do_in_russian_and_the_incident_is_not_answ
     assert "ответ утверждён, но не отправлен" in heading(html)
     assert "Что делать: комментарии к записи закрыты" in html
     assert "Ответ платформы:" not in html and "Ответ площадки (как есть)" in html
-    replies = html[html.index('id="replies"'):html.index('id="history-h"')]
+    start = html.index('id="replies"')
+    replies = html[start:html.index("</section>", start)]
     assert "Администрация г. Дзержинска" not in replies and "VK error" not in replies.split("<details>")[0]
 
 

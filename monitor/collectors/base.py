@@ -8,10 +8,11 @@ and the unique (source, external id) key makes a re-read harmless.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Protocol
 
 from monitor.ingest.post import Post
+from monitor.settings import ConfigError
 
 
 @dataclass
@@ -20,6 +21,7 @@ class Batch:
     cursor: dict  # where the next step starts; JSON-serialisable
     deleted: list[str] = field(default_factory=list)  # external ids gone from the platform
     more: bool = False  # True if the source has more waiting right now
+    rejected: list = field(default_factory=list)  # records.Rejected: items left out, and why
 
 
 class SourceError(Exception):
@@ -41,3 +43,18 @@ class Collector(Protocol):
 
     async def step(self, cursor: dict | None) -> Batch:
         """Read what is new since `cursor`; raise SourceError when the source fails."""
+
+
+def options_from_table(cls, table: dict | None, section: str):
+    """A collector's options dataclass from its tsur.toml table; an unknown name or a
+    wrong value is a ConfigError naming the table."""
+    table = dict(table or {})
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise ConfigError(f"[{section}]: unknown setting(s) {', '.join(unknown)};"
+                          f" known: {', '.join(sorted(known))}")
+    try:
+        return cls(**table)
+    except TypeError as error:
+        raise ConfigError(f"[{section}]: {error}") from None

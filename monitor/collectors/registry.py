@@ -36,7 +36,7 @@ from .ok.messages import GroupMessages
 from .vk.client import VkClient
 from .vk.longpoll import LongPollCollector
 from .vk.search import SearchCollector
-from .vk.wall import WallCollector
+from .vk.wall import WallCollector, wall_options
 
 VK_CALLBACK_SOURCE = "vk:callback"
 TELEGRAM_WEBHOOK_SOURCE = "telegram:webhook"
@@ -139,7 +139,8 @@ def _vk(row, settings, clock, vk_client, walls, once):
     if not _is_int(row.get("external_id")):
         raise CollectorUnavailable(f"{key}: not a VK owner id")
     owner = int(row["external_id"])
-    wall = WallCollector(key, owner, vk_client(user_token, "user")) if user_token else None
+    wall = WallCollector(key, owner, vk_client(user_token, "user"), options=wall_options(settings),
+                         clock=clock) if user_token else None
     org = settings.organisation(row.get("organisation_key"))
     community_token = settings.secret(org.vk_token_env) if org and org.vk_token_env else None
     if row["role"] == "official" and community_token and owner < 0:

@@ -24,12 +24,14 @@ from monitor.catalog.organisations import ensure_source, source_by_key, sync_fro
 from monitor.catalog.sources import active_sources, record_failure, record_success
 from monitor.clock import parse_time
 from monitor.ingest import IngestReport, ingest
+from monitor.ingest.lines import without_surrogates
 from monitor.ingest.timings import record as record_timings
 
 from . import registry
 from .base import Batch, SourceError
 from .inbox import events_after
-from .vk.convert import changes_from_event
+from .records import Rejected, clean_deleted, reason, screened
+from .vk.convert import changes_from_events
 
 if TYPE_CHECKING:  # the Context type only: context.py imports this layer
     from monitor.context import Context
@@ -49,6 +51,7 @@ class RunReport:
     steps: int = 0
     failures: dict = field(default_factory=dict)  # source key → last error
     skipped: dict = field(default_factory=dict)  # source key → why it was not read
+    rejected: list = field(default_factory=list)  # (source key, records.Rejected) left out
 
 
 class InboxCollector:
@@ -62,30 +65,19 @@ class InboxCollector:
     async def step(self, cursor: dict | None) -> Batch:
         after = int((cursor or {}).get("inbox_id") or 0)
         rows = await self.read(self.platform, after, INBOX_PAGE)
-        payloads = []
+        payloads, unread = [], []
         for row in rows:
             try:
                 payloads.append(json.loads(row["payload"]))
-            except ValueError:
-                log.warning("inbox row %s is not JSON; skipped", row["id"])
-        posts, deleted = await self.convert(payloads)
+            except (ValueError, RecursionError) as error:
+                unread.append(Rejected(f"{self.platform} inbox row {row['id']}", reason(error)))
+        posts, deleted, rejected = await self.convert(payloads)
         return Batch(posts=posts, cursor={"inbox_id": rows[-1]["id"] if rows else after},
-                     deleted=deleted, more=len(rows) >= INBOX_PAGE)
+                     deleted=deleted, more=len(rows) >= INBOX_PAGE, rejected=unread + rejected)
 
 
 async def vk_events(payloads: list[dict]):
-    posts, deleted = [], []
-    for event in payloads:
-        try:
-            event_posts, event_deleted, _ = changes_from_event(event)
-        except (KeyError, TypeError, ValueError) as error:
-            log.warning("skipped a malformed VK callback event: %s", error)
-            continue
-        posts += event_posts
-        owner_source = f"vk:-{int(event.get('group_id') or 0)}"
-        deleted += [(f"vk:{ext.split('_')[0]}" if ext.startswith("-") else owner_source, ext)
-                    for ext in event_deleted]
-    return posts, deleted
+    return changes_from_events(payloads, "VK callback inbox")
 
 
 class Runner:
@@ -157,7 +149,7 @@ class Runner:
 
             async def convert(payloads):
                 sink = await telegram.feed_raw(payloads)
-                return sink.posts, []
+                return sink.posts, [], sink.rejected
             return InboxCollector("telegram", self._read_inbox, convert)
         if getattr(plan.collector, "inbox", None):  # pushed to the web app (MAX, OK webhooks)
             return InboxCollector(plan.collector.inbox, self._read_inbox,
@@ -202,8 +194,11 @@ class Runner:
                 if self.once or self.stopping.is_set():
                     return
                 continue
-            report = await self.db(self._store, key, batch)
+            report, rejected = await self.db(self._store, key, batch)
             self.report.ingested.add(report)
+            for item in rejected:  # each malformed record, by its place and the reason
+                self.report.rejected.append((key, item))
+                event("rejected", logging.WARNING, source=key, where=item.where, error=item.error)
             if report.received or report.deleted:
                 event("batch", logging.INFO, source=key, received=report.received,
                       new=report.stored, duplicates=report.duplicates, edited=report.edited,
@@ -285,23 +280,25 @@ class Runner:
             return await self.db(events_after, self._db_ctx.db, platform, after, limit)
         return read()
 
-    def _store(self, key: str, batch: Batch) -> IngestReport:
+    def _store(self, key: str, batch: Batch) -> tuple[IngestReport, list]:
         ctx, now = self._db_ctx, self.ctx.clock.now()
         db = ctx.db
-        names = getattr(batch, "names", {}) or {}
+        names = without_surrogates(getattr(batch, "names", {}) or {})
+        sound_posts, rejected = screened(batch.posts)
         posts = []
         with db.atomic():
-            for post in batch.posts:
+            for post in sound_posts:
                 source = ensure_source(db, post.source, now, names.get(post.source))
                 if post.source != key and (source["paused"] or source["removed_at"]):
                     continue  # a paused chat of the bot stream: read past it, store nothing
                 posts.append(post)
-        deleted = [d if isinstance(d, tuple) else (key, d) for d in batch.deleted]
+        deleted = [d if isinstance(d, tuple) else (key, d) for d in clean_deleted(batch.deleted)]
         ctx.refresh_pipeline()  # a version promoted meanwhile labels this batch
-        report = ingest(ctx, posts, cursor=(key, batch.cursor), deleted=deleted)
+        report = ingest(ctx, posts, cursor=(key, without_surrogates(batch.cursor)),
+                        deleted=deleted)
         record_timings(db, report)  # for /metrics: how long labelling takes
         record_success(db, key)
-        return report
+        return report, batch.rejected + rejected
 
 
 def _clear_retry(db, key: str) -> None:

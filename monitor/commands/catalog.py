@@ -96,18 +96,24 @@ def users():
 @click.option("--role", type=click.Choice(["admin", "moderator", "official", "data_scientist"]), required=True)
 @click.option("--organisation", help="Organisation key (required for officials).")
 @click.option("--name", help="Full name shown in the UI.")
+@click.option("--municipality", "municipalities", multiple=True,
+              help="Scope a moderator to this municipality (repeat for several): a municipal "
+                   "ЦУР's moderator. Without it a moderator works for the whole region.")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False), help="Default: the configured database.")
 @click.password_option(envvar="TSUR_NEW_USER_PASSWORD")
 @click.pass_obj
-def users_add(obj, login, role, organisation, name, db_path, password):
+def users_add(obj, login, role, organisation, name, municipalities, db_path, password):
     """Create a user; the password is asked twice (or read from $TSUR_NEW_USER_PASSWORD).
 
     Example: tsur users add ivanova --role moderator --name "Ольга Иванова"
+
+    Example: tsur users add dzr-cur --role moderator --municipality Дзержинск
     """
     ctx = open_context(obj.settings, db_path)
     sync_from_settings(ctx.db, ctx.settings, ctx.clock.now())
     try:
-        create_user(ctx.db, login, password, role, ctx.clock.now(), name=name, organisation=organisation)
+        create_user(ctx.db, login, password, role, ctx.clock.now(), name=name, organisation=organisation,
+                    municipalities=municipalities)
     except UserError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"user {login} ({role}) created")

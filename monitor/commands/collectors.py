@@ -19,9 +19,9 @@ from monitor.catalog.sources import (
     set_paused,
     vk_screen_name,
 )
-from monitor.collectors.base import SourceError
 from monitor.collectors.runner import Runner
 from monitor.collectors.vk.client import VkClient
+from monitor.collectors.vk.names import NameProblem, resolve_screen_name
 from monitor.commands.common import LOG_FORMAT, open_context, say
 from monitor.demo import replay
 from monitor.store.backup import stale_warning
@@ -77,16 +77,11 @@ def _resolve_vk(settings, screen_name: str) -> str:
             "community id (-123 or club123, shown in the community's links)")
     client = VkClient(token, "user", settings.secret("TSUR_VK_API_URL"))
     try:
-        answer = client.call_sync("utils.resolveScreenName", {"screen_name": screen_name})
-    except SourceError as error:
-        raise click.ClickException(f"cannot resolve {screen_name!r}: {error}") from None
+        return resolve_screen_name(client, screen_name)
+    except NameProblem as error:
+        raise click.ClickException(str(error)) from None
     finally:
         client.close()
-    if not answer:
-        raise click.ClickException(f"VK knows no page named {screen_name!r}")
-    if answer.get("type") in ("group", "page", "event"):
-        return f"-{answer['object_id']}"
-    raise click.ClickException(f"{screen_name!r} is a VK {answer.get('type')}, not a community")
 
 
 @sources.command("list")
@@ -231,6 +226,9 @@ def collect(obj, once, db_path):
     say(f"{report.steps} steps: {report.ingested}", None)  # the runner logged "stopped"
     for key, why in sorted(report.skipped.items()):
         say(f"  not read {key}: {why}", "not_read", err=True, source=key, reason=why)
+    if report.rejected:  # each one was logged with its place and reason as it came
+        say(f"  {len(report.rejected)} malformed record(s) left out (see the log)", "left_out",
+            err=True, count=len(report.rejected))
     if once and report.failures:
         for key, error in sorted(report.failures.items()):
             say(f"  failed {key}: {error}", "failed", err=True, source=key, error=str(error))

@@ -11,7 +11,7 @@ import click
 
 from monitor.catalog.organisations import list_organisations, organisation_id
 from monitor.context import Context
-from monitor.reports import exports
+from monitor.reports import exports, ratings
 from monitor.reports.metrics import aggregate
 
 from .common import open_context
@@ -41,21 +41,27 @@ def _day(value: str | None, settings, name: str) -> datetime | None:
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write JSON here.")
 @click.option("--report", "report_name", default="times", show_default=True,
               type=click.Choice(["times", "volume", "recurring", "heatmap", "open", "incidents",
-                                 "all"]),
+                                 "satisfaction", "rating", "all"]),
               help="Which report: response times (grouped --by), incoming volume per day, top "
                    "recurring problems, municipality × topic, open incidents per municipality, "
-                   "every incident, or all of them (xlsx/json).")
+                   "every incident, residents' satisfaction (grouped --by organisation, "
+                   "municipality or topic), the monthly rating of organisations and "
+                   "municipalities (--month), or all of them (xlsx/json).")
+@click.option("--month", help="The rating's local month, YYYY-MM (default: the current one).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json", "xlsx"]),
               help="Write the report in this format to --output (csv and json: stdout without).")
 @click.option("--output", "-o", "output", type=click.Path(dir_okay=False),
               help="File for --format (required for xlsx).")
 @click.option("--organisation", "organisation",
               help="Only this organisation's incidents (its key), as its officials see them.")
+@click.option("--centre", "centre",
+              help="Only a municipal ЦУР's incidents (its key in [[tiers.centres]]), as its "
+                   "moderators see them.")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False),
               help="Default: the configured database.")
 @click.pass_obj
-def report(obj, by, measures, since, until, csv_path, json_path, report_name, fmt, output,
-           organisation, db_path):
+def report(obj, by, measures, since, until, csv_path, json_path, report_name, month, fmt, output,
+           organisation, centre, db_path):
     """Response times: average, median, p90, share overdue and 0–1 h … 24 h+ buckets.
 
     Times are clock hours from the opening of an incident to its first public reply,
@@ -66,6 +72,8 @@ def report(obj, by, measures, since, until, csv_path, json_path, report_name, fm
     Example: tsur report --by municipality --since 2026-11-01 --csv times.csv
 
     Example: tsur report --report all --format xlsx -o report.xlsx
+
+    Example: tsur report --report rating --month 2026-11 --format xlsx -o rating.xlsx
     """
 
     settings = obj.settings
@@ -75,9 +83,14 @@ def report(obj, by, measures, since, until, csv_path, json_path, report_name, fm
     if start and end and end <= start:
         raise click.BadParameter("--until is before --since", param_hint="--until")
     ctx = open_context(settings, db_path)
-    viewer = _viewer(ctx, organisation)
+    viewer = _viewer(ctx, organisation) or _centre(settings, centre)
     if report_name != "times" or fmt:
-        _export(ctx, viewer, report_name, by, measures, start, end, fmt, output)
+        if report_name == "rating":  # CSV holds one: the rating --by organisation or municipality
+            tables = _rating(ctx, viewer, month)
+            tables = [t for t in tables if t.name == f"rating-{by}"] or tables if fmt == "csv" else tables
+        else:
+            tables = _tables(ctx, viewer, report_name, by, measures, start, end)
+        _export(tables, fmt, output, start, end)
         return
     rows = []
     for measure in measures or ("first_reply", "executor", "resolve"):
@@ -111,17 +124,44 @@ def _viewer(ctx: Context, organisation: str | None) -> dict | None:
     return {"role": "official", "organisation_id": org_id}
 
 
-def _export(ctx: Context, viewer, name, by, measures, start, end, fmt, output) -> None:
-    """Any report: printed as a table, or written as CSV, JSON or XLSX."""
+def _centre(settings, key: str | None) -> dict | None:
+    """The viewer of a municipal ЦУР's moderators."""
+    if not key:
+        return None
+    centre = next((c for c in settings.tiers.centres if c.key == key), None)
+    if centre is None:
+        known = ", ".join(c.key for c in settings.tiers.centres) or "—"
+        raise click.BadParameter(f"no municipal centre {key!r}; known: {known}", param_hint="--centre")
+    return {"role": "moderator", "municipalities": list(centre.municipalities)}
 
+
+def _rating(ctx: Context, viewer, month: str | None) -> list:
+    """Both ratings of a local month (default: the current one)."""
+    now = ctx.clock.now()
+    month = month or now.astimezone(ZoneInfo(ctx.settings.timezone)).strftime("%Y-%m")
+    try:
+        return ratings.ratings(ctx.db, ratings.Month(viewer, month, now, ctx.settings))
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--month") from None
+
+
+def _tables(ctx: Context, viewer, name, by, measures, start, end) -> list:
     scope = exports.Scope(viewer, ctx.clock.now(), ctx.settings.timezone, since=start, until=end)
     if name == "all":
-        tables = [exports.build(n, ctx.db, scope, ctx.settings) for n in exports.REPORTS]
-    elif name == "times":
-        tables = [exports.times(ctx.db, scope, by, measures or ("first_reply", "executor",
-                                                                 "resolve"))]
-    else:
-        tables = [exports.build(name, ctx.db, scope, ctx.settings)]
+        return [exports.build(n, ctx.db, scope, ctx.settings) for n in exports.REPORTS]
+    if name == "times":
+        return [exports.times(ctx.db, scope, by, measures or ("first_reply", "executor",
+                                                               "resolve"))]
+    if name == "satisfaction":
+        if by not in ("organisation", "municipality", "topic", "all"):
+            raise click.BadParameter("satisfaction is grouped by organisation, municipality, "
+                                     "topic or all", param_hint="--by")
+        return [exports.satisfaction(ctx.db, scope, by)]
+    return [exports.build(name, ctx.db, scope, ctx.settings)]
+
+
+def _export(tables, fmt, output, start, end) -> None:
+    """Any report: printed as a table, or written as CSV, JSON or XLSX."""
     if fmt == "csv" and len(tables) > 1:
         raise click.UsageError("CSV holds one report: pick one with --report, or use "
                                "--format xlsx / json for all of them")

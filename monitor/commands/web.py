@@ -104,15 +104,16 @@ def _serve(ctx: Context, host, port, credentials):
     app = create_app(ctx)
     logins = "".join(
         f"\n  {c.role:<15} login {c.login:<11} password {c.password}"
-        + (f" ({c.organisation})" if c.organisation else "") for c in credentials)
+        + (f" ({c.organisation})" if c.organisation else "")
+        + (f" (муниципальный ЦУР: {', '.join(c.municipalities)})" if c.municipalities else "")
+        for c in credentials)
     say(f"\ntsur web UI: http://{host}:{port}{logins}\nStop with Ctrl-C.", "serving",
         host=host, port=port)
-    # Client address and scheme from X-Forwarded-* only when sent by a proxy named in
-    # TSUR_TRUSTED_PROXIES (the login limit counts per address).
-    trusted = ctx.settings.secret("TSUR_TRUSTED_PROXIES")
+    # X-Forwarded-* are applied by the app itself, from [web] trusted_proxies only:
+    # uvicorn's own default would believe any caller on 127.0.0.1.
     # Our logging setup (--log-format) and our request lines instead of uvicorn's.
-    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=bool(trusted),
-                forwarded_allow_ips=trusted or None, log_config=None, access_log=False)
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False,
+                log_config=None, access_log=False)
     say("stopped.", "stopped")
 
 

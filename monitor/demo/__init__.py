@@ -31,6 +31,8 @@ DEMO_USERS = (
     ("dzerzhinsk", "official-demo", "official", "Игорь Петров", "adm-dzr"),
     ("analyst", "analyst-demo", "data_scientist", "Мария Волкова", None),
     ("admin", "admin-demo-1", "admin", "Администратор", None),
+    # A municipal ЦУР's moderator: the municipal tier of Дзержинск only.
+    ("dzr-cur", "municipal-demo", "moderator", "Ольга Кузнецова", None, ("Дзержинск",)),
 )
 
 
@@ -40,14 +42,17 @@ class Credentials:
     password: str
     role: str
     organisation: str | None
+    municipalities: tuple[str, ...] = ()  # a municipal ЦУР's moderator
 
 
 def seed_users(ctx: Context) -> list[Credentials]:
     existing = {r["login"] for r in ctx.db["users"].rows}
-    for login, password, role, name, org in DEMO_USERS:
+    for login, password, role, name, org, *scope in DEMO_USERS:
         if login not in existing:
-            create_user(ctx.db, login, password, role, ctx.clock.now(), name=name, organisation=org)
-    return [Credentials(login, password, role, org) for login, password, role, _, org in DEMO_USERS]
+            create_user(ctx.db, login, password, role, ctx.clock.now(), name=name, organisation=org,
+                        municipalities=scope[0] if scope else ())
+    return [Credentials(login, password, role, org, *scope)
+            for login, password, role, _, org, *scope in DEMO_USERS]
 
 
 def replay(ctx: Context, path: Path, *, rebase: bool = True,

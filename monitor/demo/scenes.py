@@ -11,9 +11,11 @@ from collections.abc import Callable
 
 from monitor.context import Context
 
+from .regional import regional_scene
+
 Scene = Callable[[Context], "str | None"]
 
-SCENES: list[Scene] = []
+SCENES: list[Scene] = [regional_scene]
 
 
 def play(ctx: Context, say: Callable[[str], None]) -> None:

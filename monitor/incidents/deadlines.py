@@ -10,7 +10,10 @@ Four targets, each an amount of hours per topic and urgency from the configurati
 `critical` and the targets listed in `deadlines.calendar_hours` run on clock hours (a
 gas leak does not wait for Monday); the rest on working hours — the region's
 calendar for the ЦУР's own targets, the organisation's hours for its draft and its
-final answer. Time spent waiting on the resident (`needs_info`) pauses every clock.
+final answer. Time spent waiting on the resident (`needs_info`) pauses every clock,
+and an author who never answers closes the incident after `workflow.info_close_hours`.
+An approved extension («перенос срока», monitor.incidents.extensions) replaces a
+target's computed moment with its approved date for the cycle it was approved in.
 
 `recompute` stores the `*_due_at` moments, `next_due_at` (the earliest unmet one) and
 `next_check_at` (the next moment the worker must act) in the caller's transaction,
@@ -127,15 +130,28 @@ def met_at(incident: dict, target: str) -> datetime | None:
 
 
 def compute(incident: dict, settings: Settings, region: RegionCalendar,
-            organisation: RegionCalendar, pauses) -> dict[str, datetime | None]:
-    """Pure: target -> due moment, from the incident's stored inputs and its pauses."""
+            organisation: RegionCalendar, pauses, extended: dict | None = None
+            ) -> dict[str, datetime | None]:
+    """Pure: target -> due moment, from the incident's stored inputs and its pauses;
+    `extended` (target -> (approved due, approved at)) moves a target whose clock started
+    before the approval."""
     dues = {}
     for target, (start_column, _) in INPUTS.items():
         start = _t(incident.get(start_column))
         calendar = organisation if target in ORGANISATION_TARGETS else region
         dues[target] = None if start is None else due_at(
             calendar, settings, target, incident["urgency"], start, pauses, incident.get("topic"))
+        new_due, approved_at = (extended or {}).get(target, (None, None))
+        if start is not None and new_due is not None and approved_at >= start:
+            dues[target] = new_due
     return dues
+
+
+def approved_extensions(db, incident_id: int) -> dict[str, tuple[datetime, datetime]]:
+    """target -> (approved due, approved at) of the latest approved extension per target."""
+    return {target: (parse_time(due), parse_time(at)) for target, due, at in db.execute(
+        "SELECT target, new_due, decided_at FROM extensions WHERE incident_id = ?"
+        " AND status = 'approved' ORDER BY id", [incident_id])}
 
 
 @dataclass(frozen=True)
@@ -143,7 +159,7 @@ class Planned:
     """Something the worker must do at `moment`; `once_key` makes it happen once."""
 
     moment: datetime
-    kind: str  # deadline_warning | deadline_breached | info_reminder | auto_close
+    kind: str  # deadline_warning | deadline_breached | info_reminder | info_close | auto_close
     target: str | None
     due: datetime | None
     once_key: str
@@ -171,6 +187,10 @@ def planned(incident: dict, settings: Settings, dues: dict, recorded: set[str]) 
         if key not in recorded:
             moment = asked + timedelta(hours=settings.workflow.info_reminder_hours)
             out.append(Planned(moment, "info_reminder", None, None, key))
+        if settings.workflow.info_close_hours > 0:
+            moment = asked + timedelta(hours=settings.workflow.info_close_hours)
+            out.append(Planned(moment, "info_close", None, None,
+                               f"{iid}:info_close:{iso(asked)}"))
     if incident["status"] == RESOLVED and incident.get("resolved_at"):
         moment = parse_time(incident["resolved_at"]) + timedelta(
             hours=settings.workflow.auto_close_hours)
@@ -199,7 +219,7 @@ def recompute(ctx: Context, incident_id: int) -> dict:
                          [incident["organisation_id"]]).fetchone()
         org_key = row[0] if row else None
     dues = compute(incident, settings, ctx.calendar, organisation_calendar(settings, org_key),
-                   pauses_from_events(events))
+                   pauses_from_events(events), approved_extensions(db, incident_id))
     changes = {DUE_COLUMNS[t]: iso(d) for t, d in dues.items()}
     unmet = [d for t, d in dues.items() if d is not None and met_at(incident, t) is None]
     changes["next_due_at"] = iso(min(unmet)) if unmet and incident["status"] in OPEN else None

@@ -79,6 +79,8 @@ def _details(event: dict, organisations: dict[int, str]) -> list[str]:
     out = []
     if name in ("reject", "link_repeat") and data.get("reason"):
         out.append(REJECT_REASONS.get(data["reason"], data["reason"]))
+    elif data.get("reason") and not name.startswith("reply_"):
+        out.append(f"«{data['reason']}»")  # a hand-off's or an extension's own words
     if data.get("repeat_of"):
         out.append(f"повтор инцидента № {data['repeat_of']}")
     if data.get("changes"):

@@ -9,7 +9,11 @@
                                          └──reopen──────┴──resolve──► resolved ─close─► closed
 
 `ask_info` parks an open incident in `needs_info` (the deadlines pause) until
-`info_received` puts it back where it was. Every change is an append-only row in
+`info_received` puts it back where it was; an author who never answers gets a notice
+and the incident is closed by the worker (`close_unanswered`, after
+`workflow.info_close_hours`). Only the first interim answer of a cycle starts the
+final-answer clock: a further one keeps it (only an approved extension moves it,
+monitor.incidents.extensions). Every change is an append-only row in
 incident_events with actor and time; an action that the current state does not
 allow is refused with a message saying why. Deadlines are recomputed in the same
 transaction as the change. Beside the transitions: what each action changes besides the
@@ -28,8 +32,9 @@ from monitor.clock import iso
 from monitor.titles import ACTION_TITLES, STATUS_TITLES
 
 from . import outbox, reply_times
-from .access import MODERATION
+from .access import MODERATION, MUNICIPAL
 from .deadlines import recompute
+from .quality import MARKS
 from .repeats import link_by_hand, unlink
 from .routing import pick_official, route
 from .states import (
@@ -50,6 +55,7 @@ from .states import (
     get_row,
     record_event,
 )
+from .tiers import REGIONAL, initial_tier, organisation_key
 
 if TYPE_CHECKING:  # the Context type only: context.py imports this layer
     from monitor.context import Context
@@ -82,6 +88,7 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "link_repeat": ((NEW, CONFIRMED, ASSIGNED, NEEDS_INFO), REJECTED),
     "unlink_repeat": (STATUSES, SAME),
     "relabel": (OPEN_STATUSES, SAME),
+    "close_unanswered": ((NEEDS_INFO,), CLOSED),  # the worker, after info_close_hours
 }
 
 
@@ -112,6 +119,8 @@ REQUIRED = {
 
 FEEDBACK_QUESTION = ("Здравствуйте! По вашему обращению сообщили, что проблема решена. "
                      "Это так? Ответьте, пожалуйста, «да» или «нет» и оцените работу от 1 до 5.")
+UNANSWERED_NOTICE = ("Здравствуйте! Мы не получили от вас уточнений по обращению, поэтому закрываем "
+                     "его. Если проблема осталась, напишите нам снова, указав адрес и суть проблемы.")
 
 
 def _previous_status(db: Database, incident_id: int, status: str) -> str | None:
@@ -216,9 +225,14 @@ def _assign(ctx: Context, incident, now, actor, data) -> dict:
     assignee = pick_official(ctx, org_id) if ctx.settings.workflow.round_robin else None
     if assignee:
         data["assignee_id"] = assignee
-    return {"organisation_id": org_id, "assignee_id": assignee,
-            "executor_at": incident["executor_at"] or iso(now), "assigned_at": iso(now),
-            "draft_at": None}
+    changes = {"organisation_id": org_id, "assignee_id": assignee,
+               "executor_at": incident["executor_at"] or iso(now), "assigned_at": iso(now),
+               "draft_at": None}
+    if incident["tier"] == MUNICIPAL and organisation_key(ctx.db, org_id) in \
+            ctx.settings.tiers.regional_organisations:  # a regional body's incident is the region's
+        changes |= {"tier": REGIONAL, "tier_at": iso(now)}
+        data["tier"] = REGIONAL
+    return changes
 
 
 def _withdraw_pending_drafts(db, incident_id, now, actor) -> None:
@@ -255,14 +269,20 @@ def _approve(kind: str):
     def effect(ctx: Context, incident, now, actor, data) -> dict:
         draft = _pending_draft(ctx.db, incident["id"])
         text = data.pop("text", None) or draft["text"]
-        ctx.db["drafts"].update(draft["id"], {"status": "approved", "kind": kind,
-                                              "moderator": actor, "decided_at": iso(now)})
+        decision = {"status": "approved", "kind": kind, "moderator": actor, "decided_at": iso(now)}
+        if mark := data.get("quality"):  # the answer's quality, marked while approving
+            if mark not in MARKS:
+                raise TransitionError(f"Неизвестная оценка качества «{mark}»; есть: {', '.join(MARKS)}")
+            decision |= {"quality": mark, "quality_by": actor, "quality_at": iso(now)}
+        ctx.db["drafts"].update(draft["id"], decision)
         purpose = "interim" if kind == "interim" else "answer"
         reply_id = outbox.queue_reply(ctx.db, incident, purpose, text, now, draft_id=draft["id"])
         data.update(draft_id=draft["id"], reply_id=reply_id, edited=text != draft["text"])
         changes = reply_times.on_queued(incident, purpose, now)
-        if kind == "interim":
+        if kind == "interim" and not incident["interim_at"]:
             changes["interim_at"] = iso(now)
+        elif kind == "interim":  # a further interim answer does not restart the clock
+            data["clock_kept"] = incident["interim_at"]
         return changes
     return effect
 
@@ -288,6 +308,12 @@ def _resolve(ctx: Context, incident, now, actor, data) -> dict:
 
 
 def _close(ctx: Context, incident, now, actor, data) -> dict:
+    return {"closed_at": iso(now)}
+
+
+def _close_unanswered(ctx: Context, incident, now, actor, data) -> dict:
+    """The author never answered the question: tell them, and close."""
+    data["reply_id"] = outbox.queue_reply(ctx.db, incident, "info_closed", UNANSWERED_NOTICE, now)
     return {"closed_at": iso(now)}
 
 
@@ -331,6 +357,12 @@ def _relabel(ctx: Context, incident, now, actor, data) -> dict:
                 data |= {**routed, "from_organisation_id": incident["organisation_id"]}
             else:
                 data["suggested_route"] = routed
+        if incident["status"] in (NEW, CONFIRMED):  # not yet routed: its tier follows too
+            tier = initial_tier(ctx.settings, changes.get("topic", incident["topic"]),
+                                changes.get("municipality", incident["municipality"]), key)
+            if tier != (incident["tier"] or REGIONAL):
+                changes |= {"tier": tier, "tier_at": iso(now)}
+                data["tier"] = tier
     return changes
 
 
@@ -339,7 +371,7 @@ EFFECTS = {
     "approve_final": _approve("final"), "approve_interim": _approve("interim"),
     "acknowledge": _acknowledge, "ask_info": _ask_info, "resolve": _resolve, "close": _close,
     "reopen": _reopen, "link_repeat": _link_repeat, "unlink_repeat": _unlink_repeat,
-    "relabel": _relabel,
+    "relabel": _relabel, "close_unanswered": _close_unanswered,
 }
 
 

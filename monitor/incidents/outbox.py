@@ -21,7 +21,7 @@ PENDING, SENDING, PUBLISHED, FAILED = "pending", "sending", "published", "failed
 NOTICE_PENDING = "pending"  # a notification waiting for monitor.replies.notify
 MAX_TEXT = 4096
 PURPOSES = ("acknowledgement", "interim", "answer", "info_request", "info_reminder",
-            "feedback_question")
+            "feedback_question", "info_closed")
 
 
 def queue_reply(db: Database, incident: dict, purpose: str, text: str, now: datetime, *,

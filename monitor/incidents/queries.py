@@ -1,5 +1,6 @@
 """Reading incidents, always through the viewer: an official sees only the
-incidents of their organisation, enforced here in SQL and nowhere else."""
+incidents of their organisation, a municipal moderator only those of their centre
+(monitor.incidents.access), enforced here in SQL and nowhere else."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from sqlite_utils import Database
 
 from monitor.titles import ANSWER_STATE_TITLES, SORT_TITLES, STATUS_TITLES
 
-from .access import may_see, visible_to
+from .access import may_see, scope_of, visible_to
 
 PAGE_SIZE = 50
-FILTERS = ("status", "topic", "municipality", "urgency", "organisation_id")
+FILTERS = ("status", "topic", "municipality", "urgency", "organisation_id", "tier")
 FLAGS = ("source", "overdue", "repeats", "mine", "today")  # filters that are not a plain column
 SORTS = SORT_TITLES  # the queue orders and their names
 # The queue order of the `deadline` sort: the soonest deadline first, then the more
@@ -138,7 +139,12 @@ def _parse_cursor(cursor: str) -> tuple[str, int, int]:
 
 
 def count_by_status(db: Database, viewer: dict) -> dict[str, int]:
-    """From the trigger-kept counters (store/schema_incidents.py), scoped by `visible_to`."""
+    """From the trigger-kept counters (store/schema_incidents.py), scoped by `visible_to`;
+    a municipal centre's few incidents are counted directly (the counters hold no place)."""
+    if scope_of(viewer):
+        where, params = visible_to(viewer)
+        return dict(db.execute(f"SELECT status, count(*) FROM incidents i WHERE {where}"
+                               " GROUP BY status", params).fetchall())
     where, params = visible_to(viewer, "organisation_id")
     sql = (f"SELECT status, sum(n) FROM incident_counts WHERE {where}"
            " GROUP BY status HAVING sum(n) > 0")
@@ -188,7 +194,8 @@ AUTHOR_POSTS = 10
 _POST = """
 SELECT p.id, p.external_id, p.parent_external_id, p.text, p.author_name, p.created_at, p.url,
        p.channel, p.deleted_at, s.name AS source_name, i.id AS incident_id, i.status,
-       i.organisation_id AS incident_organisation_id
+       i.organisation_id AS incident_organisation_id, i.municipality AS incident_municipality,
+       i.tier AS incident_tier
 FROM posts p JOIN sources s ON s.id = p.source_id LEFT JOIN incidents i ON i.post_id = p.id
 """
 
@@ -196,7 +203,8 @@ FROM posts p JOIN sources s ON s.id = p.source_id LEFT JOIN incidents i ON i.pos
 def _visible_links(viewer: dict, rows: list[dict]) -> list[dict]:
     """Another incident is linked only if this viewer may open it."""
     for row in rows:
-        if row["incident_id"] and not may_see(viewer, row["incident_organisation_id"]):
+        if row["incident_id"] and not may_see(viewer, row["incident_organisation_id"],
+                                              row["incident_municipality"], row["incident_tier"]):
             row["incident_id"] = row["status"] = None
     return rows
 
@@ -227,8 +235,8 @@ def thread_of(db: Database, viewer: dict, incident: dict) -> dict:
 
 
 def author_posts(db: Database, viewer: dict, incident: dict) -> list[dict]:
-    """The author's other messages, newest first; an official sees only those that are
-    incidents of their own organisation."""
+    """The author's other messages, newest first; an official (a municipal moderator) sees
+    only those that are incidents of their own organisation (centre)."""
     if not incident.get("post_author_id"):
         return []
     scope, params = visible_to(viewer)
@@ -269,7 +277,10 @@ def incident_count(db: Database) -> int:
     return db.execute("SELECT count(*) FROM incidents").fetchone()[0]
 
 
-def post_of(db: Database, incident_id: int) -> int | None:
-    """The post an incident was opened for; None if there is no such incident."""
-    row = db.execute("SELECT post_id FROM incidents WHERE id = ?", [incident_id]).fetchone()
+def post_of(db: Database, incident_id: int, viewer: dict | None = None) -> int | None:
+    """The post an incident was opened for; None if there is no such incident (for
+    this viewer)."""
+    where, params = visible_to(viewer)
+    row = db.execute(f"SELECT post_id FROM incidents i WHERE i.id = ? AND {where}",
+                     [incident_id, *params]).fetchone()
     return row[0] if row else None

@@ -17,6 +17,7 @@ from sqlite_utils import Database
 from monitor.clock import iso
 
 from .deadlines import recompute
+from .tiers import initial_tier, organisation_key
 
 if TYPE_CHECKING:  # the Context type only: context.py imports this layer
     from monitor.context import Context
@@ -70,6 +71,8 @@ def open_incident(ctx: Context, post_id: int, labels, organisation_id: int | Non
                   actor: str = "system:ingest") -> int:
     """Open a `new` incident for a labelled post; the caller holds the transaction."""
     now = ctx.clock.now()
+    tier = initial_tier(ctx.settings, labels.topic, labels.municipality,
+                        organisation_key(ctx.db, organisation_id))
     incident_id = ctx.db["incidents"].insert({
         "post_id": post_id,
         "status": NEW,
@@ -80,9 +83,12 @@ def open_incident(ctx: Context, post_id: int, labels, organisation_id: int | Non
         "organisation_id": organisation_id,
         "opened_at": iso(now),
         "updated_at": iso(now),
+        "tier": tier,
+        "tier_at": iso(now),
     }).last_pk
     record_event(ctx.db, Event(incident_id, "opened", actor, now, None, NEW,
-                               {"route": route_reason, "organisation_id": organisation_id}))
+                               {"route": route_reason, "organisation_id": organisation_id,
+                                "tier": tier}))
     recompute(ctx, incident_id)
     return incident_id
 

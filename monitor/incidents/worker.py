@@ -4,8 +4,10 @@ Each step does one unit of work and says whether more may be waiting:
 `handle_due` takes the incident whose `next_check_at` has come (claimed with a
 conditional UPDATE), records what is due as events that happen once (a unique key
 per target and due moment; `occurred_at` is the computed moment, not the moment the
-worker noticed), escalates a breach to the organisation's supervisor and the ЦУР and
-queues Telegram notifications; `send_one` (monitor.replies.notify) sends one of those.
+worker noticed), escalates a breach up the organisation's chain (the first breach of
+an incident to its head, later ones to the head's head; monitor.incidents.chain) and
+to the ЦУР, closes an incident whose author never answered the question, and queues
+Telegram notifications; `send_one` (monitor.replies.notify) sends one of those.
 `run` drains both, publishes the replies waiting in the outbox (monitor.replies),
 then sleeps in one-second slices until stopped.
 """
@@ -21,6 +23,8 @@ from zoneinfo import ZoneInfo
 from monitor.clock import iso, parse_time
 from monitor.titles import TARGET_TITLES
 
+from .access import MUNICIPAL
+from .chain import escalation_step
 from .deadlines import DUE_COLUMNS, Planned, planned, recompute, recorded_keys
 from .lifecycle import act
 from .outbox import queue_notification, queue_reply
@@ -88,18 +92,23 @@ def _breach(ctx: Context, incident, action: Planned, now) -> None:
                                   incident["status"], incident["status"], data, action.once_key)):
         return
     org = _organisation(ctx, incident["organisation_id"])
-    supervisor = org.supervisor if org and org.supervisor else None
-    escalated_to = [x for x in (supervisor, "ЦУР") if x]
+    step = escalation_step(org, incident["escalations"] or 0)
+    escalated_to = [x for x in (step.title if step else None, "ЦУР") if x]
     record_event(db, Event(incident["id"], "escalated", ACTOR, action.due, incident["status"],
-                           incident["status"], {**data, "to": escalated_to},
+                           incident["status"], {**data, "to": escalated_to,
+                                                "level": step.level if step else 0},
                            action.once_key.replace(":breach", ":escalation")))
     db.execute("UPDATE incidents SET escalations = escalations + 1 WHERE id = ?", [incident["id"]])
     text = (f"🔴 Просрочено: {TARGET_TITLES[action.target]}, срок был {_local(ctx, action.due)}. "
             f"Эскалация: {', '.join(escalated_to)}")
     _tell_moderators(ctx, incident, action.once_key, text)
-    if org and org.supervisor_chat_id:
-        queue_notification(db, org.supervisor_chat_id, _describe(ctx, incident, text), now,
+    if step and step.chat_id:
+        queue_notification(db, step.chat_id, _describe(ctx, incident, text), now,
                      once_key=f"{action.once_key}:supervisor", incident_id=incident["id"])
+    centre = ctx.settings.tiers.centre_of(incident["municipality"])
+    if incident["tier"] == MUNICIPAL and centre and centre.chat_id:  # the centre moderates it
+        queue_notification(db, centre.chat_id, _describe(ctx, incident, text), now,
+                           once_key=f"{action.once_key}:centre", incident_id=incident["id"])
 
 
 def _remind(ctx: Context, incident, action: Planned, now) -> None:
@@ -108,13 +117,19 @@ def _remind(ctx: Context, incident, action: Planned, now) -> None:
         queue_reply(ctx.db, incident, "info_reminder", REMINDER, now)
 
 
+def _close_unanswered(ctx: Context, incident, action: Planned, now) -> None:
+    act(ctx, incident["id"], "close_unanswered", ACTOR,
+        comment=f"автор не ответил на вопрос за {ctx.settings.workflow.info_close_hours:g} ч")
+
+
 def _auto_close(ctx: Context, incident, action: Planned, now) -> None:
     act(ctx, incident["id"], "close", ACTOR,
         comment=f"никто не оспорил решение за {ctx.settings.workflow.auto_close_hours:g} ч")
 
 
 HANDLERS: dict[str, Callable] = {"deadline_warning": _warn, "deadline_breached": _breach,
-                                 "info_reminder": _remind, "auto_close": _auto_close}
+                                 "info_reminder": _remind, "info_close": _close_unanswered,
+                                 "auto_close": _auto_close}
 
 
 def _organisation(ctx: Context, organisation_id):

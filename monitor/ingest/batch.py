@@ -81,14 +81,15 @@ def ingest(ctx: Context, posts: Iterable[Post], *, cursor: tuple[str, dict] | No
     `deleted` lists (source key, external id) of posts removed on the platform: they
     are marked deleted (their incidents stay).
     """
-    posts = _unique(posts)
+    posts, later = _versions(posts)
     report = IngestReport(received=len(posts))
     with report.timed("total"):
-        _ingest(ctx, posts, report, cursor, deleted)
+        _ingest(ctx, posts, report, cursor, deleted, later)
     return report
 
 
-def _ingest(ctx: Context, posts: list[Post], report: IngestReport, cursor, deleted) -> None:
+def _ingest(ctx: Context, posts: list[Post], report: IngestReport, cursor, deleted,
+            later: list[Post]) -> None:
     db, now = ctx.db, ctx.clock.now()
     sources = {key: ensure_source(db, key, now) for key in {p.source for p in posts}}
     if cursor:
@@ -124,6 +125,11 @@ def _ingest(ctx: Context, posts: list[Post], report: IngestReport, cursor, delet
         for row, post in edits:
             _store_edit(db, row, post, now)
         report.edited = len(edits)
+        for post in later:  # an edit that came in the same batch as its message
+            row = _known(db, [post], sources)[(post.source, post.external_id)]
+            if row["text"] != post.text:
+                _store_edit(db, row, post, now)
+                report.edited += 1
         for post_id in restored:
             db["posts"].update(post_id, {"deleted_at": None})
         report.restored = len(restored)
@@ -146,12 +152,22 @@ def _detect_spikes(ctx: Context, post_ids: list[int]) -> int:
         return 0
 
 
-def _unique(posts: Iterable[Post]) -> list[Post]:
-    """Drop repeats inside one batch (the same update delivered twice); the last wins."""
-    latest: dict[tuple[str, str], Post] = {}
+def _versions(posts: Iterable[Post]) -> tuple[list[Post], list[Post]]:
+    """(the first version of each post in a batch, its later versions with another text, in
+    order). A message and its edit read together (one getUpdates or Long Poll answer after
+    a pause) are stored like two batches: the message, then the edit keeping the old text.
+    A repeat of a text already in the batch (the same update delivered twice) is dropped."""
+    first: dict[tuple[str, str], Post] = {}
+    texts: dict[tuple[str, str], set[str]] = {}
+    later: list[Post] = []
     for post in posts:
-        latest[(post.source, post.external_id)] = post
-    return list(latest.values())
+        key = (post.source, post.external_id)
+        if key not in first:
+            first[key], texts[key] = post, {post.text}
+        elif post.text not in texts[key]:
+            later.append(post)
+            texts[key].add(post.text)
+    return list(first.values()), later
 
 
 def _known(db, posts: list[Post], sources: dict) -> dict[tuple[str, str], dict]:

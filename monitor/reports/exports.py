@@ -25,8 +25,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from monitor.clock import iso, parse_time
-from monitor.incidents.access import visible_to
+from monitor.incidents.access import sees_everything, visible_to
 from monitor.incidents.states import OPEN_STATUSES
+from monitor.reports import satisfaction as feedback
 from monitor.reports.metrics import BUCKETS, MEASURES, aggregate, per_incident
 from monitor.titles import GROUP_TITLES, STATUS_TITLES
 from nlp.labels import TOPICS
@@ -75,7 +76,8 @@ def _local_day(scope: Scope, column: str) -> str:
 
 
 def _official(scope: Scope) -> bool:
-    return bool(scope.viewer) and scope.viewer.get("role") == "official"
+    """An official or a municipal centre: the region's collected messages are not theirs."""
+    return not sees_everything(scope.viewer)
 
 
 def volume(db, scope: Scope) -> Table:
@@ -199,6 +201,13 @@ def incidents(db, scope: Scope) -> Table:
     return Table("incidents", "Инциденты", columns, rows)
 
 
+def satisfaction(db, scope: Scope, by: str = "organisation") -> Table:
+    """Residents' «да / нет» and 1–5 scores per group (monitor.reports.satisfaction)."""
+    rows = feedback.by_group(db, scope.viewer, by, since=scope.since, until=scope.until)
+    return Table(f"satisfaction-{by}", f"Удовлетворённость жителей: по {_by_title(by)}",
+                 [("group", GROUP_TITLES.get(by, by)), *feedback.COLUMNS], rows)
+
+
 def region_coords(settings) -> dict[str, tuple[float, float]]:
     """Municipality centres from data/regions/<region>-*.coords.csv (none: an empty map)."""
     try:
@@ -213,13 +222,15 @@ def region_coords(settings) -> dict[str, tuple[float, float]]:
 
 
 REPORTS = ("volume", *(f"times-{by}" for by in TIME_GROUPS), "recurring", "heatmap", "open",
-           "incidents")
+           "incidents", *(f"satisfaction-{by}" for by in feedback.GROUPS))
 
 
 def build(name: str, db, scope: Scope, settings) -> Table:
     """One report by its name in REPORTS."""
     if name.startswith("times-") and name[6:] in (*TIME_GROUPS, "all"):
         return times(db, scope, name[6:])
+    if name.startswith("satisfaction-") and name[13:] in feedback.GROUPS:
+        return satisfaction(db, scope, name[13:])
     builders = {"volume": lambda: volume(db, scope), "recurring": lambda: recurring(db, scope),
                 "heatmap": lambda: heatmap(db, scope),
                 "open": lambda: open_by_municipality(db, scope, region_coords(settings)),

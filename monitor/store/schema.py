@@ -21,6 +21,7 @@ from .schema_incidents import (
     w005_ingest_indexes,
     w006_post_problems,
     w009_saved_filters,
+    w011_tiers_extensions,
     web_003_queue_indexes,
     web_004_incident_counts,
     web_006_deadline_order,
@@ -49,6 +50,7 @@ MIGRATIONS = [
     w005_ingest_indexes,
     w006_post_problems,
     ingest_001_stage_timings,
+    w011_tiers_extensions,
     w009_saved_filters,
 ]
 

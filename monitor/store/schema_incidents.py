@@ -263,6 +263,46 @@ def web_007_routing_rules(db: Database) -> None:
     )
 
 
+def w011_tiers_extensions(db: Database) -> None:
+    """Regional practice: moderators scoped to municipalities (a municipal ЦУР), the tier
+    an incident is moderated at and since when, deadline extensions («перенос срока») and
+    a moderator's mark of each approved answer's quality."""
+    db["users"].add_column("municipalities", str)  # JSON list; empty: the whole region
+    db["incidents"].add_column("tier", str)  # regional | municipal (NULL: regional)
+    db["incidents"].add_column("tier_at", str)  # entered its current tier
+    # Before the tiers every incident was the region's.
+    db.execute("UPDATE incidents SET tier = 'regional', tier_at = opened_at")
+    db["incidents"].create_index(["tier", "municipality", "status"], if_not_exists=True)
+    db["extensions"].create(
+        {
+            "id": int,
+            "incident_id": int,
+            "target": str,  # draft | resolve | … (deadlines.DEADLINE_TARGETS)
+            "status": str,  # pending | approved | refused | withdrawn
+            "requested_by": str,
+            "requested_at": str,
+            "reason": str,
+            "old_due": str,  # the deadline in force when asked
+            "requested_due": str,
+            "planned_fix": str,  # local date the fix is planned for (optional)
+            "decided_by": str,
+            "decided_at": str,
+            "new_due": str,  # the approved deadline (the moderator may change the date)
+            "comment": str,
+            "repeated": int,  # approved while an earlier extension of the incident stood
+        },
+        pk="id",
+        not_null={"incident_id", "target", "status", "requested_by", "requested_at", "reason"},
+        foreign_keys=[("incident_id", "incidents", "id")],
+    )
+    db["extensions"].create_index(["incident_id", "id"])
+    db["extensions"].create_index(["status", "requested_at"])
+    drafts = db["drafts"]
+    drafts.add_column("quality", str)  # good | formal | empty (monitor.incidents.quality)
+    drafts.add_column("quality_by", str)
+    drafts.add_column("quality_at", str)
+
+
 def w009_saved_filters(db: Database) -> None:
     """A person's own named views of the queue (the query string of its filters)."""
     db["saved_filters"].create(

@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.middleware.sessions import SessionMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from monitor.catalog.sessions import SESSION_LIFETIME
 from monitor.clock import parse_time
@@ -27,11 +28,14 @@ from . import (
     callbacks,
     dashboard,
     display,
+    errors,
     health,
     incidents,
     labels,
     live,
     models_page,
+    ratings,
+    regional,
     request_log,
 )
 from .auth import safe_url
@@ -46,6 +50,7 @@ def create_app(ctx: Context, secret_key: str | None = None) -> FastAPI:
     app = FastAPI(title="tsur", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.ctx = ctx
     app.state.templates = templates(ctx)
+    app.state.hash_slots = auth.hash_slots()
     key = secret_key or ctx.settings.secret("TSUR_SECRET_KEY") or secrets.token_urlsafe(32)
     secure = (ctx.settings.secret("TSUR_SECURE_COOKIES") or "").lower() in ("1", "true", "yes")
     app.add_middleware(SessionMiddleware, secret_key=key, session_cookie="tsur_session", same_site="strict",
@@ -64,6 +69,7 @@ def create_app(ctx: Context, secret_key: str | None = None) -> FastAPI:
         return response
 
     request_log.install(app)
+    errors.install(app)
 
     @app.exception_handler(auth.LoginRequired)
     async def to_login(request: Request, exc):
@@ -71,9 +77,13 @@ def create_app(ctx: Context, secret_key: str | None = None) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(auth.router)
-    for feature in (incidents, callbacks, admin, live, labels, models_page, health):
+    for feature in (incidents, callbacks, admin, live, labels, models_page, health, regional, ratings):
         app.include_router(feature.router)
     app.include_router(dashboard.router)
+    if ctx.settings.trusted_proxies:
+        # Outermost, so the login limit, the audit log and the request log all see the
+        # client's address, and only when a configured proxy sent the request.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(ctx.settings.trusted_proxies))
     return app
 
 
@@ -95,6 +105,7 @@ def templates(ctx: Context) -> Jinja2Templates:
 
     env.filters["local"] = local
     env.globals["spike_banner"] = dashboard.spike_banner  # open spikes over the queue
+    env.globals.update(regional_panel=regional.regional_panel, tier_banner=regional.tier_banner)
     env.filters["safe_url"] = safe_url
     env.globals.update(display.GLOBALS)  # model dates, channel and label names
     env.globals.update(

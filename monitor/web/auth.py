@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import threading
 import time
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Annotated
@@ -19,8 +20,11 @@ from monitor.context import Context
 from monitor.store import open_db
 
 router = APIRouter()
-MAX_FAILURES = 5
+MAX_FAILURES = 5  # per address and login
+MAX_ADDRESS_FAILURES = 20  # per address, whatever the logins tried
 FAILURE_WINDOW = 300.0  # seconds
+HASH_SLOTS = 4  # argon2 checks at once (64 MiB each); more wait briefly, then get a 429
+HASH_WAIT = 2.0  # seconds a login waits for a free slot
 
 
 class LoginRequired(Exception):
@@ -28,26 +32,47 @@ class LoginRequired(Exception):
 
 
 class RateLimiter:
-    """Failed logins per (client, login) within a sliding window, in memory."""
+    """Failed logins within a sliding window, in memory: per (address, login), and per
+    address alone, so one address cannot try login after login."""
 
-    def __init__(self, limit: int = MAX_FAILURES, window: float = FAILURE_WINDOW):
-        self.limit, self.window = limit, window
-        self.failures: dict[tuple, deque] = defaultdict(deque)
+    def __init__(self, limit: int = MAX_FAILURES, per_address: int = MAX_ADDRESS_FAILURES,
+                 window: float = FAILURE_WINDOW):
+        self.limit, self.per_address, self.window = limit, per_address, window
+        self.failures: dict[tuple, deque] = {}
+        self.lock = threading.Lock()  # logins are checked in several threads at once
 
-    def blocked(self, key: tuple, now: float) -> bool:
-        recent = self.failures[key]
+    def blocked(self, ip: str, login: str, now: float) -> bool:
+        with self.lock:
+            return (self._recent((ip, login.lower()), now) >= self.limit
+                    or self._recent((ip,), now) >= self.per_address)
+
+    def fail(self, ip: str, login: str, now: float) -> None:
+        with self.lock:
+            for key in ((ip, login.lower()), (ip,)):
+                self.failures.setdefault(key, deque()).append(now)
+
+    def reset(self, ip: str, login: str) -> None:
+        with self.lock:
+            self.failures.pop((ip, login.lower()), None)
+
+    def _recent(self, key: tuple, now: float) -> int:
+        """Failures of `key` within the window; keys with none are dropped (a flood of
+        made-up logins must not grow the table)."""
+        recent = self.failures.get(key)
         while recent and now - recent[0] > self.window:
             recent.popleft()
-        return len(recent) >= self.limit
-
-    def fail(self, key: tuple, now: float) -> None:
-        self.failures[key].append(now)
-
-    def reset(self, key: tuple) -> None:
-        self.failures.pop(key, None)
+        if not recent:
+            self.failures.pop(key, None)
+            return 0
+        return len(recent)
 
 
 limiter = RateLimiter()
+
+
+def hash_slots() -> threading.BoundedSemaphore:
+    """The password checks one app runs at once: each argon2 check takes 64 MiB."""
+    return threading.BoundedSemaphore(HASH_SLOTS)
 
 
 def csrf_token(request: Request) -> str:
@@ -57,12 +82,21 @@ def csrf_token(request: Request) -> str:
     return token
 
 
+def same_secret(sent: str, expected: str) -> bool:
+    """Constant-time comparison of a token or secret that may hold any character
+    (compare_digest refuses non-ASCII text, so both are compared as UTF-8 bytes)."""
+    def raw(text: str) -> bytes:
+        return text.encode("utf-8", "surrogatepass")
+
+    return hmac.compare_digest(raw(sent), raw(expected))
+
+
 async def check_csrf(request: Request) -> None:
     """A dependency for every state-changing form: the token must match the session's."""
     form = await request.form()
     sent = str(form.get("csrf_token") or "")
     expected = request.session.get("csrf") or ""
-    if not expected or not hmac.compare_digest(sent, expected):
+    if not expected or not same_secret(sent, expected):
         raise HTTPException(403, "Форма устарела или подделана (CSRF). Обновите страницу.")
 
 
@@ -87,7 +121,7 @@ CtxDep = Annotated[Context, Depends(request_context)]  # the request's Context
 def start_session(request: Request, db, user: dict, now) -> None:
     """A fresh session (new id, new CSRF token) recorded server-side."""
     sid = secrets.token_urlsafe(32)
-    sessions.start(db, sid, user["id"], _client(request), now)
+    sessions.start(db, sid, user["id"], client_address(request), now)
     request.session.clear()
     request.session.update({"user_id": user["id"], "sid": sid})
     csrf_token(request)
@@ -98,11 +132,19 @@ def revoke_sessions(db, user_id: int, now, sid: str | None = None) -> int:
     return sessions.revoke(db, user_id, now, sid)
 
 
+def session_user(db, session: dict, now) -> dict | None:
+    """The user of a cookie session while it is live: not logged out, not revoked by a
+    password reset, the account not disabled. None otherwise."""
+    user_id, sid = session.get("user_id"), session.get("sid")
+    if not isinstance(user_id, int) or not isinstance(sid, str):
+        return None
+    user = get_user(db, user_id)
+    return user if user is not None and sessions.is_live(db, sid, user_id, now) else None
+
+
 def current_user(request: Request, ctx: CtxDep) -> dict:
-    user_id, sid = request.session.get("user_id"), request.session.get("sid")
-    user = get_user(ctx.db, user_id) if user_id and sid else None
-    live = user is not None and sessions.is_live(ctx.db, sid, user_id, ctx.clock.now())
-    if not live:
+    user = session_user(ctx.db, request.session, ctx.clock.now())
+    if user is None:
         request.session.clear()
         raise LoginRequired()
     return user
@@ -111,7 +153,8 @@ def current_user(request: Request, ctx: CtxDep) -> dict:
 UserDep = Annotated[dict, Depends(current_user)]  # the logged-in user, or a redirect
 
 
-def _client(request: Request) -> str:
+def client_address(request: Request) -> str:
+    """The client's address: a trusted proxy's X-Forwarded-For was already applied to it."""
     return request.client.host if request.client else "?"
 
 
@@ -139,22 +182,30 @@ def login_form(request: Request, next: str = "/"):
 @router.post("/login", dependencies=[Depends(check_csrf)])
 def login(request: Request, ctx: CtxDep, login: str = Form(...), password: str = Form(...),
           next: str = Form("/")):
-    ip = _client(request)
-    key = (ip, login.lower())
+    ip = client_address(request)
     now = time.monotonic()
-    if limiter.blocked(key, now):
-        audit.record(ctx.db, login[:100], "login_failed", f"user:{login[:100]}",
-                     {"ip": ip, "reason": "rate_limited"}, ctx.clock.now())
-        return render(request, "login.html", status_code=429, next=_safe_next(next),
-                      error="Слишком много неудачных попыток. Подождите 5 минут.")
-    user = authenticate(ctx.db, login, password)
+
+    def refuse(status: int, error: str, reason: str | None = None):
+        if reason:
+            audit.record(ctx.db, login[:100], "login_failed", f"user:{login[:100]}",
+                         {"ip": ip, "reason": reason}, ctx.clock.now())
+        return render(request, "login.html", status_code=status, next=_safe_next(next),
+                      error=error)
+
+    if limiter.blocked(ip, login, now):
+        return refuse(429, "Слишком много неудачных попыток. Подождите 5 минут.", "rate_limited")
+    slots = request.app.state.hash_slots
+    if not slots.acquire(timeout=HASH_WAIT):
+        return refuse(429, "Сервер сейчас проверяет много входов. Повторите через минуту.",
+                      "busy")
+    try:
+        user = authenticate(ctx.db, login, password)
+    finally:
+        slots.release()
     if user is None:
-        limiter.fail(key, now)
-        audit.record(ctx.db, login[:100], "login_failed", f"user:{login[:100]}",
-                     {"ip": ip, "reason": "bad_credentials"}, ctx.clock.now())
-        return render(request, "login.html", status_code=401, next=_safe_next(next),
-                      error="Неверный логин или пароль.")
-    limiter.reset(key)
+        limiter.fail(ip, login, now)
+        return refuse(401, "Неверный логин или пароль.", "bad_credentials")
+    limiter.reset(ip, login)
     audit.record(ctx.db, user["login"], "login", f"user:{user['login']}", {"ip": ip},
                  ctx.clock.now())
     start_session(request, ctx.db, user, ctx.clock.now())
@@ -169,7 +220,7 @@ def logout(request: Request, ctx: CtxDep):
         with ctx.db.atomic():
             revoke_sessions(ctx.db, user["id"], ctx.clock.now(), sid=request.session.get("sid", ""))
             audit.record(ctx.db, user["login"], "logout", f"user:{user['login']}",
-                         {"ip": _client(request)}, ctx.clock.now())
+                         {"ip": client_address(request)}, ctx.clock.now())
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 

@@ -5,7 +5,7 @@ the queries of monitor.reports.exports, never in the template)."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -23,6 +23,7 @@ from .auth import CtxDep, UserDep, render
 
 router = APIRouter()
 DEFAULT_DAYS = 30
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)  # a sane period
 PERIODS = ("day", "week", "month")
 GROUPS = ("organisation", "municipality", "topic", "channel")
 MIME = {"csv": "text/csv; charset=utf-8",
@@ -41,9 +42,12 @@ def _scope(request: Request, ctx: Context, user: dict) -> tuple[exports.Scope, d
         if not value:
             return default
         try:
-            return datetime.strptime(value, "%Y-%m-%d").date()
+            chosen = datetime.strptime(value, "%Y-%m-%d").date()
         except ValueError:
             raise HTTPException(400, f"«{value}» — не дата вида 2026-11-16") from None
+        if not FIRST_DAY <= chosen <= LAST_DAY:  # year 1 or 9999 would overflow the zones
+            raise HTTPException(400, f"Дата {value} вне {FIRST_DAY.year}–{LAST_DAY.year} годов")
+        return chosen
 
     first = day("since", today - timedelta(days=DEFAULT_DAYS - 1))
     last = day("until", today)
@@ -79,6 +83,7 @@ def dashboard(request: Request, ctx: CtxDep, user: UserDep):
         group_titles=exports.GROUP_TITLES, channel_titles=CHANNEL_TITLES,
         no_coords=[r for r in open_now.rows if r["lat"] is None],
         reports=exports.REPORTS, export_query=urlencode(query),
+        satisfaction=exports.satisfaction(db, scope, "organisation"),
         spikes=banner(db, user, scope.now, settings.spikes.follow_hours))
 
 

@@ -2,7 +2,9 @@
 
 Every review is training evidence (monitor/corrections.py). Moderators and admins only.
 The incident page links to /incidents/{id}/labels; posts that opened no incident
-(the model said `other` or `gratitude`) are reviewed at /posts/{id}/labels.
+(the model said `other` or `gratitude`) are reviewed at /posts/{id}/labels. A municipal
+moderator corrects the incidents of their centre only; the posts of the whole region
+and the low-confidence queue are the regional ЦУР's.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from fastapi.responses import RedirectResponse
 
 from monitor.catalog.regions import municipality_keys
 from monitor.context import Context
+from monitor.incidents.access import sees_everything
 from monitor.incidents.queries import post_of
 from monitor.retraining.corrections import (
     LABELS,
@@ -39,8 +42,17 @@ def reviewer(user: UserDep) -> dict:
 ReviewerDep = Annotated[dict, Depends(reviewer)]
 
 
-def _incident_post(ctx: Context, incident_id: int) -> int:
-    post_id = post_of(ctx.db, incident_id)
+def region_reviewer(user: ReviewerDep) -> dict:
+    if not sees_everything(user):
+        raise HTTPException(403, "Сообщения всего региона размечает региональный ЦУР")
+    return user
+
+
+RegionReviewerDep = Annotated[dict, Depends(region_reviewer)]
+
+
+def _incident_post(ctx: Context, incident_id: int, user: dict) -> int:
+    post_id = post_of(ctx.db, incident_id, user)
     if post_id is None:
         raise HTTPException(404, "Инцидент не найден")
     return post_id
@@ -67,7 +79,7 @@ def _save(request, ctx: Context, user, post_id, values, action, back):
 @router.get("/incidents/{incident_id}/labels")
 def incident_labels(request: Request, ctx: CtxDep, user: ReviewerDep, incident_id: int,
                     saved: int = 0):
-    return _page(request, ctx, user, _incident_post(ctx, incident_id),
+    return _page(request, ctx, user, _incident_post(ctx, incident_id, user),
                  f"/incidents/{incident_id}/labels", f"/incidents/{incident_id}", saved=bool(saved))
 
 
@@ -76,19 +88,19 @@ def incident_labels_save(request: Request, ctx: CtxDep, user: ReviewerDep, incid
                          kind: str = Form(...), topic: str = Form(...),
                          municipality: str = Form(""), urgency: str = Form(...)):
     values = {"kind": kind, "topic": topic, "municipality": municipality, "urgency": urgency}
-    return _save(request, ctx, user, _incident_post(ctx, incident_id), values,
+    return _save(request, ctx, user, _incident_post(ctx, incident_id, user), values,
                  f"/incidents/{incident_id}/labels", f"/incidents/{incident_id}")
 
 
 @router.get("/posts/{post_id}/labels")
-def post_labels_page(request: Request, ctx: CtxDep, user: ReviewerDep, post_id: int,
+def post_labels_page(request: Request, ctx: CtxDep, user: RegionReviewerDep, post_id: int,
                      saved: int = 0):
     return _page(request, ctx, user, post_id, f"/posts/{post_id}/labels", "/labels/queue",
                  saved=bool(saved))
 
 
 @router.post("/posts/{post_id}/labels", dependencies=[Depends(check_csrf)])
-def post_labels_save(request: Request, ctx: CtxDep, user: ReviewerDep, post_id: int,
+def post_labels_save(request: Request, ctx: CtxDep, user: RegionReviewerDep, post_id: int,
                      kind: str = Form(...), topic: str = Form(...), municipality: str = Form(""),
                      urgency: str = Form(...)):
     values = {"kind": kind, "topic": topic, "municipality": municipality, "urgency": urgency}
@@ -96,7 +108,7 @@ def post_labels_save(request: Request, ctx: CtxDep, user: ReviewerDep, post_id: 
 
 
 @router.get("/labels/queue")
-def queue(request: Request, ctx: CtxDep, user: ReviewerDep, offset: int = 0):
+def queue(request: Request, ctx: CtxDep, user: RegionReviewerDep, offset: int = 0):
     offset = max(offset, 0)
     rows = low_confidence(ctx.db, limit=PAGE + 1, offset=offset)
     more = len(rows) > PAGE

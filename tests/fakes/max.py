@@ -63,6 +63,13 @@ class FakeMax(LoopbackServer):
 
     # --- what residents do ----------------------------------------------------------------
 
+    def queue_raw(self, update) -> None:
+        """Anything at all as the next update, delivered whatever types were asked for
+        (hostile tests)."""
+        with self.changed:
+            self.pending.append({"seq": next(self.seq), "update": update, "raw": True})
+            self.changed.notify_all()
+
     def queue(self, update: dict) -> dict:
         with self.changed:
             update = {**update, "timestamp": update.get("timestamp") or self.now() * 1000}
@@ -180,7 +187,7 @@ class FakeMax(LoopbackServer):
                 self.pending = [u for u in self.pending if u["seq"] >= marker]
             while True:
                 ready = [u for u in self.pending
-                         if not wanted or u["update"]["update_type"] in wanted]
+                         if not wanted or u.get("raw") or u["update"]["update_type"] in wanted]
                 remaining = deadline - time.monotonic()
                 if ready or remaining <= 0 or self._server is None:
                     break

@@ -68,6 +68,9 @@ class FakeOK(LoopbackServer):
         self.posted: list[dict] = []  # every addDiscussionComment, as received
         self.closed: set[str] = set()  # topics whose comments are closed
         self.users: dict[str, str] = {}  # uid → name
+        # Hostile tests: raw items served as-is beside the real ones on the first page.
+        self.junk_topics: dict[str, list] = {}  # group id → raw topics
+        self.junk_comments: dict[str, list] = {}  # topic id → raw comments
 
     @property
     def url(self) -> str:
@@ -184,7 +187,8 @@ class FakeOK(LoopbackServer):
         count = min(int(params.get("count") or 20), PAGE_CAP)
         live = [t for t in reversed(self.topics[group]) if not t["deleted"]][:count]
         entry["served"] += [("topic", t["id"]) for t in live]
-        return json_answer({"media_topics": [self._shown_topic(t) for t in live],
+        return json_answer({"media_topics": [self._shown_topic(t) for t in live]
+                            + self.junk_topics.get(group, []),
                             "anchor": live[-1]["id"] if live else None,
                             "has_more": len(live) == count})
 
@@ -210,7 +214,8 @@ class FakeOK(LoopbackServer):
         users = {c["author_id"] for c in page if c["author_id"] in self.users}
         return json_answer({
             "comments": [{k: v for k, v in c.items() if k not in ("deleted", "as_group")}
-                         for c in page],
+                         for c in page] + (self.junk_comments.get(topic_id, []) if start == 0
+                                           else []),
             "entities": {"users": [{"uid": u, "name": self.users[u]} for u in sorted(users)]},
             "anchor": str(start + len(page)), "has_more": start + len(page) < len(live)})
 

@@ -41,6 +41,8 @@ class FakePost:
     service: bool = False  # "Channel photo updated" and the like
     edited: bool = False
     text_html: str | None = None  # the text block's inner HTML verbatim (markup tests)
+    shown_id: str | None = None  # the id data-post shows, verbatim (hostile tests)
+    shown_date: str | None = None  # the <time datetime> shown, verbatim (hostile tests)
 
 
 @dataclass
@@ -93,6 +95,7 @@ class Fault:
     status: int
     retry_after: str | None = None
     times: int = 1
+    after: int = 0  # requests answered normally first (paging broken off midway)
 
 
 class TgWebFake:
@@ -119,9 +122,11 @@ class TgWebFake:
     def serve_file(self, channel: str, filename: str) -> None:
         self.files[channel.lower()] = (PAGES / filename).read_text(encoding="utf-8")
 
-    def fail(self, status: int, *, retry_after: str | None = None, times: int = 1) -> None:
-        """The next `times` requests answer `status` (429 with Retry-After, 5xx…)."""
-        self.faults.append(Fault(status, retry_after, times))
+    def fail(self, status: int, *, retry_after: str | None = None, times: int = 1,
+             after: int = 0) -> None:
+        """The next `times` requests answer `status` (429 with Retry-After, 5xx…); `after`
+        requests are answered normally first (a run interrupted while paging)."""
+        self.faults.append(Fault(status, retry_after, times, after))
 
     def change_layout(self, layout: str) -> None:
         assert layout in LAYOUTS, layout
@@ -175,7 +180,9 @@ class TgWebFake:
         before = parse_qs(parts.query).get("before", [None])[0]
         before = int(before) if before and before.isdigit() else None
         with self.lock:
-            if self.faults:
+            if self.faults and self.faults[0].after > 0:
+                self.faults[0].after -= 1
+            elif self.faults:
                 fault = self.faults[0]
                 fault.times -= 1
                 if fault.times <= 0:
@@ -242,11 +249,12 @@ class TgWebFake:
             wrap_class=("tgme_widget_message_box js-widget_message_box"
                         if self.layout == "renamed_wrap"
                         else "tgme_widget_message_wrap js-widget_message_wrap"),
-            service=" service_message" if post.service else "", name=channel.name, id=post.id,
+            service=" service_message" if post.service else "", name=channel.name,
+            id=post.shown_id or post.id,
             view=f"v{post.id}", initial=channel.title[:1], title=html.escape(channel.title),
             forwarded=forwarded, media=media, text=text, views=views,
             edited="edited &nbsp;" if post.edited else "",
-            datetime=post.date.isoformat(), time=(post.date + timedelta(hours=3)).strftime("%H:%M"),
+            datetime=html.escape(post.shown_date or post.date.isoformat()), time=(post.date + timedelta(hours=3)).strftime("%H:%M"),
         )
         if self.layout == "renamed_text":
             message = message.replace("tgme_widget_message_text js-message_text",

@@ -10,7 +10,10 @@
 Methods answer POST /method/<name> with {"response": …} or {"error": {"error_code",
 "error_msg", "request_params"}}; the Long Poll server is GET /lp/<group id>.
 `fake.inject("wall.get", "error", 15, owner_id=-100004, times=None)` makes a wall
-private; faults also apply to the calls inside `execute`.
+private; faults also apply to the calls inside `execute`. Hostile tests put raw items
+beside the real ones: `fake.junk_posts[owner]` (first wall.get page),
+`fake.junk_comments[(owner, post id)]` (first top-level getComments page) and
+`fake.push_raw(group, event)` (any JSON as a Long Poll event).
 Every item served is in the ledger: `fake.served_ids()`.
 """
 
@@ -67,6 +70,8 @@ class FakeVK(LoopbackServer):
         self.lp_keys: dict[int, str] = {}
         self.created_comments: list[dict] = []  # wall.createComment calls
         self.rate_limits: dict[str, int] = {}  # token kind -> requests a second (empty: none)
+        self.junk_posts: dict[int, list] = defaultdict(list)  # owner -> raw items served as-is
+        self.junk_comments: dict[tuple[int, int], list] = defaultdict(list)  # (owner, post) -> raw
         self._recent: dict[str, list[float]] = defaultdict(list)
 
     @property
@@ -152,6 +157,14 @@ class FakeVK(LoopbackServer):
         with self.lock:
             self.posts[owner_id].pop(post_id)
 
+    def pin(self, owner_id: int, post_id: int | None) -> None:
+        """Pin a post (None: unpin): wall.get shows it first with is_pinned, as VK does."""
+        with self.lock:
+            for post in self.posts[owner_id].values():
+                post.pop("is_pinned", None)
+            if post_id is not None:
+                self.posts[owner_id][post_id]["is_pinned"] = 1
+
     def close_comments(self, owner_id: int, post_id: int) -> None:
         with self.lock:
             self.posts[owner_id][post_id]["comments"]["can_post"] = 0
@@ -168,9 +181,13 @@ class FakeVK(LoopbackServer):
 
     def push(self, group_id: int, event_type: str, obj: dict) -> None:
         """Any raw Long Poll event (a duplicate, an unknown type…)."""
+        self.push_raw(group_id, {"type": event_type, "object": obj, "group_id": group_id,
+                                 "event_id": secrets.token_hex(20), "v": API_VERSION})
+
+    def push_raw(self, group_id: int, event) -> None:
+        """Anything at all as the next Long Poll event (hostile tests)."""
         with self.changed:
-            self.events[group_id].append({"type": event_type, "object": obj, "group_id": group_id,
-                                          "event_id": secrets.token_hex(20), "v": API_VERSION})
+            self.events[group_id].append(event)
             self.changed.notify_all()
 
     def rotate_long_poll_key(self, group_id: int) -> None:
@@ -312,10 +329,10 @@ class FakeVK(LoopbackServer):
     def _wall_get(self, params, token, entry):
         owner = self._owner(params)
         offset, count = int(params.get("offset", 0)), min(int(params.get("count", 20)), 100)
-        posts = sorted(self.posts[owner].values(), key=lambda p: -p["id"])
+        posts = sorted(self.posts[owner].values(), key=lambda p: (not p.get("is_pinned"), -p["id"]))
         page = [dict(p, comments=dict(p["comments"])) for p in posts[offset:offset + count]]
         entry["served"].extend(("post", owner, p["id"]) for p in page)
-        return {"count": len(posts), "items": page}
+        return {"count": len(posts), "items": page + (self.junk_posts[owner] if offset == 0 else [])}
 
     def _wall_get_comments(self, params, token, entry):
         owner, post_id = self._owner(params), int(params["post_id"])
@@ -344,6 +361,8 @@ class FakeVK(LoopbackServer):
                     entry["served"].append(("comment", owner, reply["id"]))
             items.append(item)
             entry["served"].append(("comment", owner, comment["id"]))
+        if offset == 0 and not params.get("comment_id"):
+            items += self.junk_comments[(owner, post_id)]
         return {"count": len(live), "current_level_count": len(level), "can_post": True,
                 "items": items}
 
@@ -440,8 +459,13 @@ class FakeVK(LoopbackServer):
                 self.changed.wait(remaining)
             updates = events[ts - 1:]
             for update in updates:
-                obj = update["object"]
+                obj = update.get("object") if isinstance(update, dict) else None
+                message = obj.get("message") if isinstance(obj, dict) else None
+                item_id = obj.get("id") if isinstance(obj, dict) else None
+                item_id = item_id or (message.get("id") if isinstance(message, dict) else None)
+                if item_id is None:
+                    continue  # junk (hostile tests): nothing the fake handed out
                 kind = "message" if update["type"] == "message_new" else (
                     "post" if update["type"] == "wall_post_new" else "comment")
-                entry["served"].append((kind, -group_id, obj.get("id") or obj["message"]["id"]))
+                entry["served"].append((kind, -group_id, item_id))
             return {"ts": str(len(events) + 1), "updates": updates}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 
 from monitor.collectors.base import Batch, SourceError
+from monitor.collectors.records import each, number
 
 from .client import MaxClient
 from .convert import UPDATE_TYPES, Changes, changes_from_updates
@@ -40,9 +41,10 @@ class MaxCollector:
         if not isinstance(updates, list):
             raise SourceError("MAX /updates answered without a list of updates", "retry")
         changes = self.convert(updates)
-        next_marker = answer.get("marker") if answer.get("marker") is not None else marker
+        next_marker = number(answer.get("marker")) or marker
         batch = Batch(posts=changes.posts, cursor={"marker": next_marker},
-                      deleted=changes.deleted, more=len(updates) >= PAGE)
+                      deleted=changes.deleted, more=len(updates) >= PAGE,
+                      rejected=changes.rejected)
         batch.names = {**await self.titles(changes), **changes.names}
         return batch
 
@@ -61,24 +63,22 @@ class MaxCollector:
             self.known[post.source] = chat.get("title")
         return {key: title for key, title in self.known.items() if title}
 
-    def convert(self, updates: list[dict]) -> Changes:
-        """Updates as read or as pushed to the webhook; a malformed one is skipped alone."""
+    def convert(self, updates: list) -> Changes:
+        """Updates as read or as pushed to the webhook; a malformed one is left out alone,
+        with its place and the reason."""
         changes = Changes()
-        for update in updates:
-            try:
-                one = changes_from_updates([update], self.source_key)
-            except (KeyError, TypeError, ValueError) as error:
-                log.warning("skipped a malformed MAX update: %s", error)
-                continue
+        parts, changes.rejected = each(updates, "MAX updates",
+                                       lambda u: [changes_from_updates([u], self.source_key)])
+        for one in parts:
             changes.posts += one.posts
             changes.deleted += one.deleted
             changes.names.update(one.names)
         return changes
 
     async def from_inbox(self, payloads: list[dict]):
-        """Updates the webhook stored: (posts, deletions) for the inbox reader."""
+        """Updates the webhook stored: (posts, deletions, rejected) for the inbox reader."""
         changes = self.convert(payloads)
-        return changes.posts, changes.deleted
+        return changes.posts, changes.deleted, changes.rejected
 
     async def close(self) -> None:
         await self.client.close()

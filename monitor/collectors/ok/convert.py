@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from monitor.collectors.records import platform_id
 from monitor.ingest.post import Post
 
 MAX_TEXT = 100_000
@@ -23,7 +24,7 @@ def topic_url(group_id: str, topic_id: str) -> str:
 
 
 def post_from_topic(source: str, group_id: str, topic: dict) -> Post:
-    text = "\n".join(m.get("text") or "" for m in topic.get("media") or []
+    text = "\n".join(_string(m.get("text")) for m in topic.get("media") or []
                      if m.get("type") == "text").strip()
     text, raw = _text(text, topic)
     author = topic.get("author_ref") or ""
@@ -39,7 +40,7 @@ def post_from_comment(source: str, group_id: str, topic_id: str, comment: dict,
     parent_comment = comment.get("reply_to_comment_id")
     parent = (f"{group_id}_{topic_id}_{parent_comment}" if parent_comment
               else f"{group_id}_{topic_id}")
-    text, raw = _text(comment.get("text") or "", comment)
+    text, raw = _text(_string(comment.get("text")), comment)
     author = comment.get("author_id")
     return Post(
         source=source, external_id=f"{group_id}_{topic_id}_{comment['id']}",
@@ -47,6 +48,12 @@ def post_from_comment(source: str, group_id: str, topic_id: str, comment: dict,
         author_id=f"ok:{author}" if author else None,
         author_name=(names or {}).get(str(author)) or comment.get("author_name"),
         url=topic_url(group_id, topic_id), parent_id=parent, raw=raw)
+
+
+def _string(value) -> str:
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"text must be a string, not {type(value).__name__}")
+    return value or ""
 
 
 def _text(text: str, item: dict) -> tuple[str, dict]:
@@ -57,7 +64,7 @@ def _text(text: str, item: dict) -> tuple[str, dict]:
 
 def _millis(value) -> datetime:
     try:
-        return datetime.fromtimestamp(int(value) / 1000, UTC)
+        return datetime.fromtimestamp(platform_id(value) / 1000, UTC)
     except (TypeError, ValueError, OverflowError, OSError):
         raise ValueError(f"OK item has no valid time: {value!r}") from None
 

@@ -14,9 +14,10 @@ The cursor: {"topics": {"<topic id>": {"count": int, "ids": [...], "created_ms":
 
 from __future__ import annotations
 
-import logging
+from functools import partial
 
 from monitor.collectors.base import Batch, SourceError
+from monitor.collectors.records import each, number, platform_id
 
 from .client import OkClient
 from .convert import post_from_comment, post_from_topic
@@ -24,7 +25,6 @@ from .convert import post_from_comment, post_from_topic
 WATCH = 20  # newest topics read and watched for comments
 PAGE = 100  # comments a call
 MAX_PAGES = 50
-log = logging.getLogger("tsur.collect.ok")
 
 
 class GroupCollector:
@@ -38,10 +38,13 @@ class GroupCollector:
         answer = await self.client.call("mediatopic.getTopics", gid=self.group_id,
                                         count=self.watch)
         topics = answer.get("media_topics") if isinstance(answer, dict) else None
-        if not isinstance(topics, list) or not all(isinstance(t, dict) and "id" in t
-                                                    for t in topics):
+        if not isinstance(topics, list):
             raise SourceError("OK mediatopic.getTopics answered in an unexpected shape", "retry")
-        posts = [post_from_topic(self.source_key, self.group_id, t) for t in topics]
+        where = f"OK mediatopic.getTopics {self.group_id}"
+        topics, rejected = each(topics, where, _with_id)
+        posts, bad = each(topics, where, lambda t: post_from_topic(self.source_key,
+                                                                   self.group_id, t))
+        rejected += bad
         deleted: list[str] = []
         watched = {}
         for topic in topics:
@@ -51,23 +54,26 @@ class GroupCollector:
             if count is not None and state.get("count") == count and "ids" in state:
                 continue
             try:
-                comments, names = await self._comments(topic_id) if count != 0 else ([], {})
+                comments, names = (await self._comments(topic_id, rejected) if count != 0
+                                   else ([], {}))
             except SourceError as error:
                 if error.kind != "access":
                     raise
                 watched[topic_id] = {**state, "error": str(error)}  # comments closed: go on
                 continue
             comments = [c for c in comments if not self._ours(c)]
-            posts += [post_from_comment(self.source_key, self.group_id, topic_id, c, names)
-                      for c in comments]
+            converted, bad = each(comments, f"OK discussions.getComments {topic_id}", partial(
+                post_from_comment, self.source_key, self.group_id, topic_id, names=names))
+            posts += converted
+            rejected += bad
             ids = sorted(str(c["id"]) for c in comments)
             deleted += [self._comment_id(topic_id, c) for c in state.get("ids", [])
                         if c not in ids]
             watched[topic_id]["ids"] = ids
         deleted += self._deleted_topics(known, topics)
-        return Batch(posts=posts, cursor={"topics": watched}, deleted=deleted)
+        return Batch(posts=posts, cursor={"topics": watched}, deleted=deleted, rejected=rejected)
 
-    async def _comments(self, topic_id: str) -> tuple[list[dict], dict[str, str]]:
+    async def _comments(self, topic_id: str, rejected: list) -> tuple[list[dict], dict[str, str]]:
         """Every comment of a topic, oldest first, and its authors' names."""
         comments, names, anchor = [], {}, "FIRST"
         for _ in range(MAX_PAGES):
@@ -75,27 +81,31 @@ class GroupCollector:
                 "discussions.getComments", discussionId=topic_id, discussionType="GROUP_TOPIC",
                 count=PAGE, anchor=anchor, direction="FORWARD")
             page = answer.get("comments") if isinstance(answer, dict) else None
-            if not isinstance(page, list) or not all(isinstance(c, dict) and "id" in c
-                                                      for c in page):
+            if not isinstance(page, list):
                 raise SourceError("OK discussions.getComments answered in an unexpected shape",
                                   "retry")
-            comments += page
-            users = (answer.get("entities") or {}).get("users") or []
-            names.update({str(u.get("uid")): u.get("name") for u in users if u.get("name")})
+            good, bad = each(page, f"OK discussions.getComments {topic_id} anchor {anchor}",
+                             _with_id)
+            comments += good
+            rejected += bad
+            entities = answer.get("entities") if isinstance(answer.get("entities"), dict) else {}
+            users = entities.get("users") if isinstance(entities.get("users"), list) else []
+            names.update({str(u.get("uid")): u["name"] for u in users
+                          if isinstance(u, dict) and isinstance(u.get("name"), str)})
             anchor = answer.get("anchor")
-            if not answer.get("has_more") or not page or not anchor:
+            if not answer.get("has_more") or not page or not isinstance(anchor, str | int):
                 break
         return comments, names
 
     def _deleted_topics(self, known: dict, topics: list[dict]) -> list[str]:
         """Watched topics missing from a read that covers their time: deleted on OK."""
-        times = [int(t["created_ms"]) for t in topics if t.get("created_ms") is not None]
+        times = [number(t.get("created_ms")) for t in topics if number(t.get("created_ms"))]
         if not times:
             return []
         present, oldest = {str(t["id"]) for t in topics}, min(times)
         gone = []
         for topic_id, state in known.items():
-            if topic_id not in present and int(state.get("created_ms") or 0) >= oldest:
+            if topic_id not in present and number(state.get("created_ms")) >= oldest:
                 gone.append(f"{self.group_id}_{topic_id}")
                 gone += [self._comment_id(topic_id, c) for c in state.get("ids", [])]
         return gone
@@ -117,4 +127,12 @@ def _count(topic: dict) -> int | None:
     summary = topic.get("discussion_summary")
     if not isinstance(summary, dict) or summary.get("comments_count") is None:
         return None
-    return int(summary["comments_count"])
+    return number(summary["comments_count"])
+
+
+def _with_id(item) -> dict:
+    """A topic or comment with a usable id (digits, within 64 bits) kept as text."""
+    if not isinstance(item, dict):
+        raise ValueError(f"expected an object, not {type(item).__name__}")
+    item["id"] = str(platform_id(item.get("id")))
+    return item

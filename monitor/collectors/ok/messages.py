@@ -10,15 +10,14 @@ knows its chat. Messages of the group itself (our replies) are not pushed by OK.
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime
 
+from monitor.collectors.records import each, platform_id
 from monitor.ingest.post import Post
 
 from .convert import MAX_TEXT
 
 SOURCE = "ok:messages"
-log = logging.getLogger("tsur.collect.ok")
 
 
 class GroupMessages:
@@ -26,14 +25,10 @@ class GroupMessages:
 
     inbox = "ok"
 
-    async def from_inbox(self, payloads: list[dict]) -> tuple[list[Post], list]:
-        posts = []
-        for payload in payloads:
-            try:
-                posts.append(post_from_message(payload))
-            except (KeyError, TypeError, ValueError) as error:
-                log.warning("skipped a malformed OK group message: %s", error)
-        return posts, []
+    async def from_inbox(self, payloads: list[dict]) -> tuple[list[Post], list, list]:
+        """(posts, deletions, records.Rejected): each message on its own."""
+        posts, rejected = each(payloads, "OK group messages", post_from_message)
+        return posts, [], rejected
 
 
 def post_from_message(payload: dict) -> Post:
@@ -46,6 +41,6 @@ def post_from_message(payload: dict) -> Post:
     user = (payload.get("sender") or {}).get("user_id") or ""
     return Post(
         source=SOURCE, external_id=f"{chat}_{message['mid']}", channel="ok_message", text=text,
-        created_at=datetime.fromtimestamp(int(payload["timestamp"]) / 1000, UTC),
+        created_at=datetime.fromtimestamp(platform_id(payload["timestamp"]) / 1000, UTC),
         author_id=f"ok:{user.split(':', 1)[-1]}" if user else None,
         author_name=(payload.get("sender") or {}).get("name"), raw=raw)

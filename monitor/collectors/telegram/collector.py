@@ -10,7 +10,7 @@ re-delivered one is a harmless duplicate.
 
 from __future__ import annotations
 
-import logging
+from typing import Any
 
 import aiohttp
 from aiogram import Bot, Dispatcher
@@ -23,16 +23,29 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramUnauthorizedError,
 )
+from aiogram.methods import GetUpdates
 from aiogram.types import Update
 
 from monitor.collectors.base import Batch, SourceError
+from monitor.collectors.records import MALFORMED, Rejected, number, reason
+from monitor.ingest.lines import without_surrogates
 
 from .routers import Sink, routers
 
 BOT_SOURCE = "telegram:bot"
 ALLOWED_UPDATES = ["message", "edited_message", "channel_post", "edited_channel_post"]
 PAGE = 100  # getUpdates returns at most 100
-log = logging.getLogger("tsur.collect.telegram")
+
+
+class RawGetUpdates(GetUpdates):
+    """getUpdates answering plain JSON objects: aiogram would validate the whole list at
+    once, and one malformed update would fail the answer (and every step after it)."""
+
+    __returning__ = list[Any]
+
+
+def _update_id(payload) -> int | None:
+    return number(payload.get("update_id")) or None if isinstance(payload, dict) else None
 
 
 class TelegramCollector:
@@ -48,33 +61,30 @@ class TelegramCollector:
 
     async def step(self, cursor: dict | None) -> Batch:
         offset = (cursor or {}).get("offset")
-        updates = await self.call(self.bot.get_updates(
-            offset=offset, limit=PAGE, timeout=self.wait, allowed_updates=ALLOWED_UPDATES,
+        payloads = await self.call(self.bot(RawGetUpdates(
+            offset=offset, limit=PAGE, timeout=self.wait, allowed_updates=ALLOWED_UPDATES),
             request_timeout=self.wait + 10))
-        sink = await self.feed(updates)
-        next_offset = updates[-1].update_id + 1 if updates else offset
-        batch = Batch(posts=sink.posts, cursor={"offset": next_offset}, more=len(updates) >= PAGE)
+        sink = await self.feed_raw(payloads)
+        ids = [number(p.get("update_id")) for p in payloads if isinstance(p, dict)]
+        next_offset = max(ids) + 1 if any(ids) else offset
+        batch = Batch(posts=sink.posts, cursor={"offset": next_offset},
+                      more=len(payloads) >= PAGE, rejected=sink.rejected)
         batch.names = sink.names  # chat titles for sources seen for the first time
         return batch
 
-    async def feed(self, updates: list[Update]) -> Sink:
+    async def feed_raw(self, payloads: list) -> Sink:
+        """Updates as JSON objects (getUpdates, the webhook inbox), each validated and fed
+        on its own: a malformed one is left out with its place and reason."""
         sink = Sink(self.source_key)
-        for update in updates:
+        for number_in_answer, payload in enumerate(payloads, 1):
+            where = f"Telegram update {_update_id(payload) or f'#{number_in_answer}'}"
             try:
+                update = Update.model_validate(without_surrogates(payload),
+                                               context={"bot": self.bot})
                 await self.dispatcher.feed_update(self.bot, update, sink=sink)
-            except (ValueError, TypeError, AttributeError) as error:
-                log.warning("skipped Telegram update %s: %s", update.update_id, error)
+            except MALFORMED as error:
+                sink.rejected.append(Rejected(where, reason(error)))
         return sink
-
-    async def feed_raw(self, payloads: list[dict]) -> Sink:
-        """Updates as received by the webhook (JSON objects)."""
-        updates = []
-        for payload in payloads:
-            try:
-                updates.append(Update.model_validate(payload, context={"bot": self.bot}))
-            except ValueError as error:
-                log.warning("skipped a malformed Telegram update: %s", error)
-        return await self.feed(updates)
 
     async def set_webhook(self, url: str, secret: str) -> None:
         await self.call(self.bot.set_webhook(url, secret_token=secret,

@@ -11,6 +11,7 @@ from aiogram import F, Router
 from aiogram.types import Message
 
 from monitor.catalog.channels import message_url
+from monitor.collectors.records import platform_id
 from monitor.ingest.post import Post
 
 MAX_TEXT = 100_000
@@ -24,6 +25,7 @@ class Sink:
         self.bot_source = bot_source
         self.posts: list[Post] = []
         self.names: dict[str, str] = {}  # source key → chat title, for new sources
+        self.rejected: list = []  # records.Rejected: updates left out, and why
 
     def add(self, message: Message, event: str) -> None:
         post = post_from_message(message, self.bot_source, event)
@@ -91,7 +93,8 @@ def routers() -> list[Router]:
 def post_from_message(message: Message, bot_source: str, event: str) -> Post:
     chat = message.chat
     private = chat.type == "private"
-    source = bot_source if private else f"telegram:{chat.id}"
+    chat_id, message_id = platform_id(chat.id, "chat.id"), platform_id(message.message_id)
+    source = bot_source if private else f"telegram:{chat_id}"
     text = message.text or message.caption or ""
     raw = message.model_dump(mode="json", exclude_none=True)
     raw["tsur_event"] = event
@@ -106,7 +109,7 @@ def post_from_message(message: Message, bot_source: str, event: str) -> Post:
         author_id = author_name = None
     reply = message.reply_to_message
     return Post(
-        source=source, external_id=f"{chat.id}_{message.message_id}", channel="telegram",
+        source=source, external_id=f"{chat_id}_{message_id}", channel="telegram",
         text=text, created_at=message.date, author_id=author_id, author_name=author_name,
-        url=None if private else message_url(chat.id, chat.username, message.message_id),
-        parent_id=f"{chat.id}_{reply.message_id}" if reply else None, raw=raw)
+        url=None if private else message_url(chat_id, chat.username, message_id),
+        parent_id=f"{chat_id}_{platform_id(reply.message_id)}" if reply else None, raw=raw)

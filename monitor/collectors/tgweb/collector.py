@@ -9,7 +9,10 @@ before that id. One step makes at most one request:
   text changed comes out again with the same external id (ingest keeps the history);
   a known post missing from a page whose id range covers it is reported deleted;
 - after a pause longer than one page of posts, it pages back to the last id it had,
-  so nothing in between is lost.
+  so nothing in between is lost;
+- a run that starts by resuming paging left half done (the last run was stopped or
+  failed while paging) reads the newest page when the paging ends, so a `--once` run
+  never ends without the newest posts.
 
 Everything it needs to remember lives in the cursor, which ingest stores in the same
 transaction as the posts: the last id, the paging in progress, and a bounded window
@@ -21,14 +24,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from functools import cache
 from importlib import metadata
 
 import httpx
 
-from monitor.collectors.base import Batch, SourceError
+from monitor.collectors.base import Batch, SourceError, options_from_table
 from monitor.ingest.post import Post
 from monitor.settings import ConfigError
 
@@ -72,16 +75,7 @@ class TgWebOptions:
 
 
 def options_from_settings(settings) -> TgWebOptions:
-    table = dict(getattr(settings, "tgweb", None) or {})
-    known = {f.name for f in fields(TgWebOptions)}
-    unknown = sorted(set(table) - known)
-    if unknown:
-        raise ConfigError(f"[tgweb]: unknown setting(s) {', '.join(unknown)};"
-                          f" known: {', '.join(sorted(known))}")
-    try:
-        return TgWebOptions(**table)
-    except TypeError as error:
-        raise ConfigError(f"[tgweb]: {error}") from None
+    return options_from_table(TgWebOptions, getattr(settings, "tgweb", None), "tgweb")
 
 
 def text_hash(text: str) -> str:
@@ -101,6 +95,7 @@ class TgWebCollector:
         self._last_request: float | None = None
         self._not_before: float | None = None
         self._failures = 0
+        self._read_newest = False  # whether this process has read the newest page yet
 
     @property
     def interval(self) -> float:
@@ -112,7 +107,9 @@ class TgWebCollector:
         paging = state["paging"]
         page = await self._fetch(paging["before"] if paging else None)
         self._check_channel(page)
-        return self._older(state, page) if paging else self._newest(state, page)
+        batch = self._older(state, page) if paging else self._newest(state, page)
+        batch.rejected = list(page.rejected)
+        return batch
 
     # -- what a page means -------------------------------------------------------------
 
@@ -129,6 +126,7 @@ class TgWebCollector:
                 paging = {"before": page.before, "until": last_id, "pages_left": None}
         if page.present:
             last_id = max(last_id or 0, max(page.present))
+        self._read_newest = True
         return self._batch(state, posts, deleted, last_id, paging)
 
     def _older(self, state: dict, page: Page) -> Batch:
@@ -146,7 +144,8 @@ class TgWebCollector:
                 or (until is not None and page.lowest <= until + 1) or pages_left == 0)
         following = None if done else {"before": page.before, "until": until,
                                        "pages_left": pages_left}
-        return self._batch(state, posts, deleted, state["last_id"], following)
+        return self._batch(state, posts, deleted, state["last_id"], following,
+                           more=not done or not self._read_newest)
 
     def _changed(self, page: Page, seen: dict[int, str], above: int | None) -> list[WebPost]:
         """New posts (not seen, above the id already covered) and edited ones."""
@@ -154,7 +153,8 @@ class TgWebCollector:
                 if (p.id in seen and seen[p.id] != text_hash(p.text))
                 or (p.id not in seen and (above is None or p.id > above))]
 
-    def _batch(self, state, posts: list[WebPost], deleted: list[int], last_id, paging) -> Batch:
+    def _batch(self, state, posts: list[WebPost], deleted: list[int], last_id, paging, *,
+               more: bool | None = None) -> Batch:
         gone = set(deleted)
         seen = {i: h for i, h in state["seen"].items() if i not in gone}
         for post in posts:
@@ -166,7 +166,7 @@ class TgWebCollector:
         }
         return Batch(posts=[self._post(p) for p in posts], cursor=cursor,
                      deleted=[self.external_id(i) for i in sorted(deleted)],
-                     more=paging is not None)
+                     more=paging is not None if more is None else more)
 
     def external_id(self, post_id: int) -> str:
         return f"{self.channel}_{post_id}"

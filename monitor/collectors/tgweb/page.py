@@ -4,7 +4,10 @@ The preview is HTML meant for browsers, so it is read with an HTML parser
 (selectolax/lexbor), never with patterns over the markup. Anything this module
 relies on and does not find raises SourceError(kind="layout") naming the missing
 piece: Telegram changes its markup now and then, and a collector that guessed would
-store garbage. Optional parts (views, links, forwards, media) are just absent.
+store garbage. Optional parts (views, links, forwards, media) are just absent. A part
+that is there but holds a value no post can have (a post id beyond 64 bits, a time that
+is not one, or of year 1 or 9999) is that post's problem, not the layout's: the post is
+left out (Page.rejected, with its place and reason) and the rest of the page stays.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from monitor.clock import iso, parse_time
 from monitor.collectors.base import SourceError
+from monitor.collectors.records import EARLIEST, LATEST, MAX_ID, Rejected
 
 # What the collector relies on; the names appear in the layout errors.
 HISTORY = "section.tgme_channel_history"
@@ -43,6 +47,10 @@ BLOCK_TAGS = {"div", "p", "blockquote", "pre", "ul", "ol", "li", "h1", "h2", "h3
 # A page with this many posts and not one text block has lost its text class (fewer
 # posts when none has a known media block either): storing them would store garbage.
 TEXTLESS_PAGE, BARE_PAGE = 5, 3
+
+
+class BadPost(ValueError):
+    """A post whose own values cannot be right; the other posts of the page still are."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,7 @@ class Page:
     present: frozenset[int]  # every message id on the page, service messages included
     before: int | None  # pass as ?before= for the next older page; None on the oldest page
     title: str | None = None  # the channel's title
+    rejected: tuple = ()  # records.Rejected: posts that could not be read, and why
 
     @property
     def lowest(self) -> int | None:
@@ -96,23 +105,28 @@ def parse_page(html: str, *, where: str = "page") -> Page:
             raise SourceError(f"{where}: Telegram shows no public posts here (a private channel,"
                               " a user, a group or a bot, not a public channel)", kind="access")
         _missing(where, HISTORY)
-    posts, present = [], set()
+    posts, present, failed = [], set(), []
     for number, wrap in enumerate(history.css(WRAP), 1):
         message = wrap.css_first(MESSAGE)
         if message is None:
             _missing(f"{where}, message {number}", MESSAGE)
-        channel, post_id = _post_ref(message.attributes.get("data-post") or "", where)
-        present.add(post_id)
-        if "service_message" in (message.attributes.get("class") or "").split():
-            continue  # "channel created", "photo updated": present, but nobody's message
-        posts.append(_post(message, channel, post_id, f"{where}, post {channel}/{post_id}"))
+        try:
+            channel, post_id = _post_ref(message.attributes.get("data-post") or "")
+            present.add(post_id)
+            if "service_message" in (message.attributes.get("class") or "").split():
+                continue  # "channel created", "photo updated": present, but nobody's message
+            posts.append(_post(message, channel, post_id, f"{where}, post {channel}/{post_id}"))
+        except BadPost as error:
+            failed.append(Rejected(f"{where}, message {number}", str(error)))
+    if failed and not posts:  # nothing on the page could be read: the layout changed
+        raise SourceError(f"{failed[0]}; nothing was stored from this page", kind="layout")
     if not present and history.css_first("[data-post]") is not None:
         _missing(where, WRAP)
     if not any(p.text for p in posts) and (
             len(posts) >= TEXTLESS_PAGE or (len(posts) >= BARE_PAGE and not any(p.media for p in posts))):
         _missing(f"{where} (none of its {len(posts)} posts has a text block)", TEXT)
     return Page(tuple(sorted(posts, key=lambda p: p.id)), frozenset(present),
-                _before(tree, where), _title(tree))
+                _before(tree, where), _title(tree), tuple(failed))
 
 
 def _post(message: LexborNode, channel: str, post_id: int, where: str) -> WebPost:
@@ -125,8 +139,10 @@ def _post(message: LexborNode, channel: str, post_id: int, where: str) -> WebPos
     try:
         date = parse_time(time.attributes.get("datetime") or "")
     except ValueError:
-        raise SourceError(f"{where}: {DATE} holds {time.attributes.get('datetime')!r}, not an"
-                          " ISO time with a zone", kind="layout") from None
+        raise BadPost(f"{DATE} holds {time.attributes.get('datetime')!r}, not an ISO time"
+                      " with a zone") from None
+    if not EARLIEST <= date < LATEST:
+        raise BadPost(f"{DATE} holds {date.isoformat()}, out of range")
     text_node = _child(bubble, TEXT.lstrip("."))
     forwarded = message.css_first(".tgme_widget_message_forwarded_from")
     reply = message.css_first("a.tgme_widget_message_reply[href]")
@@ -223,11 +239,10 @@ def _forwarded(node: LexborNode) -> dict:
     return {"name": label, "url": url}
 
 
-def _post_ref(value: str, where: str) -> tuple[str, int]:
+def _post_ref(value: str) -> tuple[str, int]:
     channel, _, number = value.partition("/")
-    if not channel or not number.isdigit():
-        raise SourceError(f"{where}: data-post={value!r} is not <channel>/<post id>",
-                          kind="layout")
+    if not channel or not number.isdigit() or int(number) > MAX_ID:
+        raise BadPost(f"data-post={value[:80]!r} is not <channel>/<post id>")
     return channel, int(number)
 
 

@@ -22,7 +22,7 @@ from monitor.clock import iso, parse_time
 from monitor.collectors.base import Batch, SourceError
 
 from .client import VkClient
-from .convert import changes_from_event
+from .convert import changes_from_events
 from .wall import WallCollector
 
 log = logging.getLogger("tsur.collect.vk")
@@ -49,14 +49,13 @@ class LongPollCollector:
             self.server = {"key": answer["key"], "server": answer["server"]}
             if ts is None:
                 ts, gap = str(answer["ts"]), True
-        posts, deleted = [], []
+        swept, posts, deleted, rejected = [], [], [], []
         now = self.clock.now()
         swept_at = cursor.get("swept_at")
         if self.wall and (gap or not swept_at or now - parse_time(swept_at) >= self.sweep_every):
             try:
                 sweep = await self.wall.step(cursor.get("wall"))
-                posts += sweep.posts
-                deleted += sweep.deleted
+                swept, deleted, rejected = sweep.posts, sweep.deleted, sweep.rejected
                 cursor.update(wall=sweep.cursor, swept_at=iso(now), sweep_error=None)
                 gap = False
             except SourceError as error:  # the events still flow; say why the sweep failed
@@ -73,18 +72,17 @@ class LongPollCollector:
         elif failed is not None:
             raise SourceError(f"VK Long Poll answered failed={failed!r}", "retry")
         else:
-            for event in answer["updates"]:
-                try:
-                    event_posts, event_deleted, _ = changes_from_event(
-                        {**event, "group_id": event.get("group_id") or self.group_id})
-                except (KeyError, TypeError, ValueError) as error:
-                    log.warning("skipped a malformed VK event in %s: %s", self.source_key, error)
-                    continue
-                posts += event_posts
-                deleted += event_deleted
+            posts, deleted_now, bad = changes_from_events(
+                answer["updates"], f"VK Long Poll {self.source_key} ts {ts}", self.group_id)
+            deleted += deleted_now
+            rejected += bad
             ts = str(answer["ts"])
         cursor.update(ts=ts, gap=gap)
-        return Batch(posts=posts, cursor=cursor, deleted=deleted,
+        # The events tell a comment's history in order (new, then edits); the sweep only
+        # its present text, read before them: where both speak, the events do.
+        told = {(p.source, p.external_id) for p in posts}
+        posts = [p for p in swept if (p.source, p.external_id) not in told] + posts
+        return Batch(posts=posts, cursor=cursor, deleted=deleted, rejected=rejected,
                      more=self.server is None or gap)
 
     def _check(self, ts) -> dict:

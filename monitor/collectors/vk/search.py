@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from monitor.collectors.base import Batch, SourceError
+from monitor.collectors.records import each, unix_time
 
 from .client import VkClient
 from .convert import post_from_wall
@@ -43,15 +44,21 @@ class SearchCollector:
             start_from = answer.get("next_from")
             if not start_from:
                 break
-        posts, newest, at_newest = [], since, set(seen)
+        newest, at_newest = since, set(seen)
+        fresh = []
         for item in items:
+            if not isinstance(item, dict):
+                fresh.append(item)  # left for `each` to reject with its place
+                continue
             key = f"{item.get('owner_id')}_{item.get('id')}"
-            date = int(item.get("date") or 0)
+            date = unix_time(item.get("date"))
             if date > newest:
                 newest, at_newest = date, set()
             if date == newest:
                 at_newest.add(key)
-            if key in seen or int(item.get("owner_id") or 0) in self.skip_owners:
-                continue
-            posts.append(post_from_wall(self.source_key, item))
-        return Batch(posts=posts, cursor={"since": newest, "seen_at_since": sorted(at_newest)})
+            if key not in seen and item.get("owner_id") not in self.skip_owners:
+                fresh.append(item)
+        posts, rejected = each(fresh, f"VK newsfeed.search {self.query!r}",
+                               lambda item: post_from_wall(self.source_key, item))
+        return Batch(posts=posts, cursor={"since": newest, "seen_at_since": sorted(at_newest)},
+                     rejected=rejected)
