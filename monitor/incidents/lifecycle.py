@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from sqlite_utils import Database
 
 from monitor.clock import iso
-from monitor.titles import ACTION_TITLES, STATUS_TITLES
+from monitor.titles import ACTION_TITLES, QUALITY_TITLES, STATUS_TITLES
 
 from . import outbox, reply_times
 from .access import MODERATION, MUNICIPAL
@@ -272,7 +272,8 @@ def _approve(kind: str):
         decision = {"status": "approved", "kind": kind, "moderator": actor, "decided_at": iso(now)}
         if mark := data.get("quality"):  # the answer's quality, marked while approving
             if mark not in MARKS:
-                raise TransitionError(f"Неизвестная оценка качества «{mark}»; есть: {', '.join(MARKS)}")
+                raise TransitionError(f"Неизвестная оценка качества «{mark}»; есть: "
+                                      f"{', '.join(QUALITY_TITLES.get(m, m) for m in MARKS)}")
             decision |= {"quality": mark, "quality_by": actor, "quality_at": iso(now)}
         ctx.db["drafts"].update(draft["id"], decision)
         purpose = "interim" if kind == "interim" else "answer"
