@@ -20,6 +20,7 @@ from .schema_incidents import (
     w004_thread_and_author_indexes,
     w005_ingest_indexes,
     w006_post_problems,
+    w009_saved_filters,
     w011_tiers_extensions,
     web_003_queue_indexes,
     web_004_incident_counts,
@@ -50,6 +51,7 @@ MIGRATIONS = [
     w006_post_problems,
     ingest_001_stage_timings,
     w011_tiers_extensions,
+    w009_saved_filters,
 ]
 
 # Migrations applied under an older name: the record is renamed, the migration not rerun.
