@@ -97,7 +97,7 @@ def test_a_live_spike_shows_its_banner_and_its_mass_incident(demo):
     opened = demo.db.execute("SELECT opened_at FROM incidents WHERE id = ?", [spike[0]]).fetchone()[0]
     assert demo.clock.now() - parse_time(opened) < timedelta(hours=1)  # a new mass incident
     events = client.get(f"/incidents/{spike[0]}").text
-    assert "массовый инцидент: всплеск похожих обращений" in events
+    assert "Массовый инцидент: всплеск похожих обращений" in events
 
 
 def test_replies_were_published_to_the_sandbox_with_links(demo):
