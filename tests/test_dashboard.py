@@ -134,3 +134,13 @@ def test_the_queue_shows_a_banner_for_an_open_spike(app):
                 organisation=nn_official["organisation"])
     assert "Всплеск" not in client_for(web, "nn", "official-nn-1").get("/").text
     assert "Всплеск" in client_for(web, "dzerzhinsk", "official-demo").get("/dashboard").text
+
+
+def test_a_month_of_columns_labels_every_few_days_without_overlap():
+    from monitor.web.svg import columns
+
+    days = [f"{d} ноя" for d in range(1, 31)]
+    chart = str(columns(days, {"сообщений": list(range(30))}, "Поступление"))
+    ticks = re.findall(r'class="tick">(\d+ ноя)</text>', chart)
+    assert ticks[0] == "1 ноя" and 5 <= len(ticks) < 30
+    assert chart.count("<rect") >= 30  # every day keeps its column and its tooltip

@@ -12,6 +12,7 @@ import os
 import socket
 import threading
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -79,7 +80,32 @@ def site(tmp_path_factory, pipeline):
     ingest(ctx, [Post("vk:-100003", "-100003_990_1", "vk_comment", HOSTILE,
                       clock.now() - timedelta(minutes=3), author_name="Житель <b>Дзержинска</b>")])
     auth.limiter.failures.clear()
-    app = create_app(ctx, secret_key="e2e-secret")
+    with served(create_app(ctx, secret_key="e2e-secret")) as base:
+        yield base, ctx
+    ctx.db.close()
+
+
+@pytest.fixture(scope="module")
+def demo_site(tmp_path_factory):
+    """The whole demo as `tsur demo` builds it (a month of history, the stream, the
+    scenes), served like `site`: what the README's screenshots show."""
+    from click.testing import CliRunner
+
+    from monitor.cli import cli
+
+    path = tmp_path_factory.mktemp("demo") / "tsur-demo.db"
+    result = CliRunner().invoke(cli, ["demo", "--db", str(path), "--no-serve"])
+    assert result.exit_code == 0, result.output
+    ctx = Context.open(load_settings(DEMO_CONFIG, environ={"TSUR_DB": str(path)}), db_path=path)
+    auth.limiter.failures.clear()
+    with served(create_app(ctx, secret_key="e2e-secret")) as base:
+        yield base, ctx
+    ctx.db.close()
+
+
+@contextmanager
+def served(app):
+    """The app served by uvicorn in a thread on a free port of 127.0.0.1; yields its URL."""
     app.state.live_interval = 0.5
 
     import uvicorn
@@ -96,10 +122,11 @@ def site(tmp_path_factory, pipeline):
         if time.monotonic() > ends or not thread.is_alive():
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", ctx
-    server.should_exit = True
-    thread.join(10)
-    ctx.db.close()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 def run(loop, coroutine):
@@ -217,12 +244,14 @@ def _ingest_one(ctx):
         forked.db.close()
 
 
-def test_screenshots_of_the_main_pages(browser, site, loop, tmp_path):
-    """Always taken (and checked to be real images); TSUR_SCREENSHOTS=1 keeps them in docs/."""
-    base, ctx = site
+def test_screenshots_of_the_main_pages(browser, demo_site, loop, tmp_path):
+    """Always taken (and checked to be real images); TSUR_SCREENSHOTS=1 keeps them in docs/.
+    The incident shown is one whose answer the platform accepted: the whole loop."""
+    base, ctx = demo_site
     folder = SCREENSHOTS if os.environ.get("TSUR_SCREENSHOTS") == "1" else tmp_path
-    incident = ctx.db.execute("SELECT id FROM incidents WHERE urgency = 'critical' "
-                              "ORDER BY id DESC LIMIT 1").fetchone()[0]
+    incident = ctx.db.execute("SELECT o.incident_id FROM reply_outbox o JOIN incidents i ON i.id = o.incident_id"
+                              " WHERE o.status = 'published' AND i.status = 'answered'"
+                              " ORDER BY o.id DESC LIMIT 1").fetchone()[0]
 
     async def scenario():
         page = await browser.new_page()
