@@ -138,6 +138,7 @@ def test_a_failed_backup_is_recorded_and_warned_about(tmp_path):
 
 def test_sources_list_warns_when_no_backup_succeeded_in_the_last_day(tmp_path, runner):
     path = tmp_path / "tsur.db"
+    assert tsur(runner, path, "db", "upgrade").exit_code == 0  # a new database, never backed up
     result = runner.invoke(cli, ["--config", str(DEMO_CONFIG), "sources", "list"],
                            env={"TSUR_DB": str(path)})
     assert "резервной копии базы" in result.output

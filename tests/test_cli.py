@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from monitor.cli import cli
 
 
@@ -54,6 +56,7 @@ def test_users_add_creates_a_login(runner, tmp_path, monkeypatch):
 
     db = tmp_path / "t.db"
     monkeypatch.setenv("TSUR_NEW_USER_PASSWORD", "correct horse")
+    assert runner.invoke(cli, ["db", "upgrade", "--db", str(db)]).exit_code == 0
     result = runner.invoke(cli, ["--config", str(DEMO_CONFIG), "users", "add", "olga", "--role", "official",
                                  "--organisation", "adm-dzr", "--db", str(db)])
     assert result.exit_code == 0, result.output
@@ -92,5 +95,29 @@ def test_serve_refuses_to_create_a_database_by_accident(runner, tmp_path, monkey
     monkeypatch.delenv("TSUR_CONFIG", raising=False)
     monkeypatch.delenv("TSUR_DB", raising=False)
     result = runner.invoke(cli, ["serve"])
-    assert result.exit_code == 1 and "не найдена; tsur serve не создаёт её" in result.output
+    assert result.exit_code == 1 and "tsur.db не найдена. Создайте её: tsur db upgrade" in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", [
+    ["replies", "list"], ["replies", "send", "--once"], ["worker", "--once"], ["report"],
+    ["sources", "list"], ["sources", "add", "vk", "club1"], ["users", "add", "olga", "--role", "moderator"],
+    ["db", "status"], ["serve"]])
+def test_commands_refuse_to_create_a_missing_database(runner, tmp_path, monkeypatch, command):
+    from monitor.demo import DEMO_CONFIG
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TSUR_NEW_USER_PASSWORD", "correct horse")
+    monkeypatch.setenv("TSUR_DB", str(tmp_path / "tsur.db"))
+    result = runner.invoke(cli, ["--config", str(DEMO_CONFIG), *command])
+    assert result.exit_code == 1, result.output
+    assert "не найдена. Создайте её: tsur --config" in result.output
+    assert "db upgrade" in result.output and "tsur demo" in result.output
+    assert list(tmp_path.iterdir()) == []  # nothing left behind
+
+
+def test_replay_and_db_upgrade_may_create_the_database(runner, tmp_path):
+    db = tmp_path / "new.db"
+    assert runner.invoke(cli, ["db", "upgrade", "--db", str(db)]).exit_code == 0
+    assert db.exists()
+    assert runner.invoke(cli, ["db", "status", "--db", str(db)]).exit_code == 0

@@ -70,7 +70,7 @@ def test_corrections_are_counted_per_label_since_a_moment(ctx, posts):
 def test_a_review_with_an_unknown_value_is_refused_and_stores_nothing(ctx, posts):
     with pytest.raises(CorrectionError, match="topic 'water'"):
         record_review(ctx.db, posts["-100001_2_1"], {"topic": "water"}, "moderator", ctx.clock.now())
-    with pytest.raises(CorrectionError, match="not a municipality"):
+    with pytest.raises(CorrectionError, match="не муниципалитет региона"):
         record_review(ctx.db, posts["-100001_2_1"], {"municipality": "Москва"}, "moderator",
                       ctx.clock.now(), municipalities={"Дзержинск"})
     assert ctx.db["label_corrections"].count == 0
@@ -201,4 +201,4 @@ def test_a_correction_takes_effect_on_the_incident_deadlines_route_and_history(c
     event = ctx.db.execute("SELECT actor, data FROM incident_events WHERE incident_id = ? AND event = 'relabel'",
                            [incident_id]).fetchone()
     assert event[0] == "moderator" and json.loads(event[1])["changes"]["urgency"] == [before["urgency"], urgent]
-    assert "исправить метки" in client.get(f"/incidents/{incident_id}").text
+    assert "исправил" in client.get(f"/incidents/{incident_id}").text  # «… исправила метки»

@@ -3,8 +3,6 @@ an official's view limited to their organisation, escaped labels, no script."""
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 
 import pytest
@@ -15,7 +13,7 @@ from test_web import login
 
 from monitor.clock import iso
 from monitor.demo import seed_users
-from monitor.reports.exports import REPORTS, read_xlsx
+from monitor.reports.exports import REPORTS, read_csv, read_xlsx
 from monitor.web import auth
 from monitor.web.app import create_app
 
@@ -56,6 +54,17 @@ def test_the_dashboard_shows_every_section_with_hand_computed_figures(app):
     assert 'href="/static/dashboard.css"' in text
 
 
+def test_chart_axes_and_tables_show_russian_dates(app):
+    web, _, _ = app
+    text = client_for(web).get(f"/dashboard?{PERIOD}").text
+    assert ">16 ноя</text>" in text and ">17 ноя</text>" in text  # the volume chart's days
+    assert "<td>16.11.2026</td>" in text
+    assert ">11-16<" not in text and "2026-11-16</td>" not in text
+    weekly = client_for(web).get(f"/dashboard?{PERIOD}&period=week").text
+    assert ">с 16 ноя</text>" in weekly and "неделя с 16.11.2026" in weekly
+    assert "Медиана времени реакции: тема" in text and "реакции: topic" not in text
+
+
 def test_the_page_obeys_the_csp_no_inline_script_or_style(app):
     web, _, _ = app
     page = client_for(web).get("/dashboard")
@@ -78,24 +87,24 @@ def test_an_officials_downloads_hold_their_organisation_only(app):
     client = client_for(web, "dzerzhinsk", "official-demo")
     response = client.get(f"/dashboard/export/incidents.csv?{PERIOD}")
     assert response.status_code == 200 and "attachment" in response.headers["content-disposition"]
-    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert {int(r["id"]) for r in rows} == {*ids["dzr"], *ids["linked"], ids["spam"], ids["waste"]}
+    rows = read_csv(response.content.decode("utf-8"))
+    assert {int(r["№"]) for r in rows} == {*ids["dzr"], *ids["linked"], ids["spam"], ids["waste"]}
     book = read_xlsx(client.get(f"/dashboard/export/all.xlsx?{PERIOD}").content)
     assert set(book) == set(REPORTS)
-    assert {r["municipality"] for r in book["open"]} == {"Дзержинск"}
-    assert {r["organisation"] for r in book["incidents"]} == {"Администрация г. Дзержинска"}
+    assert {r["муниципалитет"] for r in book["open"]} == {"городской округ город Дзержинск"}
+    assert {r["организация"] for r in book["incidents"]} == {"Администрация г. Дзержинска"}
 
 
 def test_a_moderators_download_reads_back_equal_to_the_page(app):
     web, _, _ = app
     client = client_for(web)
     sheet = read_xlsx(client.get(f"/dashboard/export/heatmap.xlsx?{PERIOD}").content)["heatmap"]
-    assert [(r["municipality"], r["housing"], r["total"]) for r in sheet] == [
-        ("Дзержинск", 3, 4), ("Нижний Новгород", 1, 2)]
-    volume = client.get(f"/dashboard/export/volume.csv?{PERIOD}").content.decode("utf-8-sig")
-    assert list(csv.DictReader(io.StringIO(volume))) == [
-        {"day": "2026-11-16", "messages": "8", "incidents": "8"},
-        {"day": "2026-11-17", "messages": "1", "incidents": "1"}]
+    assert [(r["муниципалитет"], r["ЖКХ"], r["всего"]) for r in sheet] == [
+        ("городской округ город Дзержинск", 3, 4), ("городской округ город Нижний Новгород", 1, 2)]
+    volume = client.get(f"/dashboard/export/volume.csv?{PERIOD}").content.decode("utf-8")
+    assert read_csv(volume) == [
+        {"день": "16.11.2026", "сообщений": "8", "инцидентов": "8"},
+        {"день": "17.11.2026", "сообщений": "1", "инцидентов": "1"}]
 
 
 def test_bad_requests_get_a_clear_answer(app):
@@ -125,3 +134,13 @@ def test_the_queue_shows_a_banner_for_an_open_spike(app):
                 organisation=nn_official["organisation"])
     assert "Всплеск" not in client_for(web, "nn", "official-nn-1").get("/").text
     assert "Всплеск" in client_for(web, "dzerzhinsk", "official-demo").get("/dashboard").text
+
+
+def test_a_month_of_columns_labels_every_few_days_without_overlap():
+    from monitor.web.svg import columns
+
+    days = [f"{d} ноя" for d in range(1, 31)]
+    chart = str(columns(days, {"сообщений": list(range(30))}, "Поступление"))
+    ticks = re.findall(r'class="tick">(\d+ ноя)</text>', chart)
+    assert ticks[0] == "1 ноя" and 5 <= len(ticks) < 30
+    assert chart.count("<rect") >= 30  # every day keeps its column and its tooltip

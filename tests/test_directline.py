@@ -109,7 +109,7 @@ def test_a_direct_line_groups_a_few_hundred_questions_and_reports_them(dctx, vk)
     assert sum(r["questions"] for r in by_place.rows[:-1]) == taken
     assert len(by_group_table.rows) == len(found)
     sheets = read_xlsx(to_xlsx([by_topic, by_place, by_group_table]))
-    assert len(sheets) == 3 and f'"всего","{taken}"' in to_csv(by_topic)
+    assert len(sheets) == 3 and f'"всего";"{taken}"' in to_csv(by_topic)
 
 
 def test_the_pages_and_commands_of_a_direct_line(dctx, vk, runner, settings):

@@ -3,7 +3,6 @@ equal to them; an official's exports hold their organisation only."""
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from datetime import UTC, datetime, timedelta
@@ -21,7 +20,9 @@ from monitor.reports.exports import (
     Scope,
     build,
     heatmap,
+    municipality_names,
     open_by_municipality,
+    read_csv,
     read_xlsx,
     recurring,
     region_coords,
@@ -149,44 +150,67 @@ def test_every_report_is_scoped_to_an_officials_organisation(board):
     assert sum(r["incidents"] for r in tables["volume"].rows) == 2
 
 
-def _typed(value: str):
-    if value == "":
-        return None
-    for kind in (int, float):
-        try:
-            return kind(value)
-        except ValueError:
-            pass
-    return value[1:] if value.startswith("'=") else value
 
-
-def test_csv_reads_back_equal_to_the_figures(board):
-    ctx, _ = board
-    for name in REPORTS:
+def test_csv_is_what_a_russian_excel_opens(board, settings):
+    ctx, ids = board
+    names = municipality_names(settings)
+    for name in REPORTS:  # every report: BOM, «;», Russian headings, one row per table row
         table = build(name, ctx.db, scope(ctx), ctx.settings)
-        back = list(csv.DictReader(io.StringIO(to_csv(table))))
-        assert [{k: _typed(v) for k, v in row.items()} for row in back] == \
-            [{k: row.get(k) for k in table.fields()} for row in table.rows], name
+        written = to_csv(table, names)
+        assert written.startswith("\ufeff")
+        assert written.splitlines()[0].removeprefix("\ufeff").split(";") == \
+            [f'"{heading}"' for _, heading in table.columns], name
+        assert len(read_csv(written)) == len(table.rows), name
+    rows = {int(r["№"]): r for r in read_csv(to_csv(build("incidents", ctx.db, scope(ctx),
+                                                          ctx.settings), names))}
+    road = rows[ids["road"]]
+    assert (road["статус"], road["тема"], road["муниципалитет"], road["открыт"]) == (
+        "новый", "дороги и транспорт", "городской округ город Нижний Новгород",
+        "16.11.2026 10:00")  # local time, no seconds, no offset
+    assert rows[ids["spam"]]["статус"] == "отклонён"
+    assert rows[ids["dzr"][0]]["первый ответ, ч"] == "1"
+    assert rows[ids["late_nn"]]["открыт"] == "16.11.2026 23:30"
+    text = to_csv(build("incidents", ctx.db, scope(ctx), ctx.settings), names)
+    assert "roads_transport" not in text and "2026-11-16" not in text
+
+
+def test_csv_writes_a_decimal_comma_and_russian_measures(board):
+    ctx, _ = board
+    table = times(ctx.db, scope(ctx), "topic", ("first_reply",))
+    rows = {r["тема"]: r for r in read_csv(to_csv(table))}
+    assert rows["ЖКХ"]["показатель"] == "первый ответ"
+    assert rows["ЖКХ"]["доля просроченных"] == "0,5"  # 2 of 4 housing incidents (6 h late, one unanswered)
+    days = read_csv(to_csv(times(ctx.db, scope(ctx), "day", ("first_reply",))))
+    assert [r["день"] for r in days] == ["16.11.2026", "17.11.2026"]
+    weeks = read_csv(to_csv(times(ctx.db, scope(ctx), "week", ("first_reply",))))
+    assert [r["неделя"] for r in weeks] == ["неделя с 16.11.2026"]
 
 
 def test_csv_defuses_formulas_in_post_text(board):
     ctx, _ = board
-    [row] = list(csv.DictReader(io.StringIO(to_csv(recurring(ctx.db, scope(ctx))))))
-    assert row["text"] == "'" + HOSTILE  # a spreadsheet shows it, never runs it
+    [row] = read_csv(to_csv(recurring(ctx.db, scope(ctx))))
+    assert row["текст"] == "'" + HOSTILE  # a spreadsheet shows it, never runs it
 
 
-def test_xlsx_reads_back_equal_to_the_figures_and_text_stays_text(board, tmp_path):
-    ctx, _ = board
+def test_xlsx_has_one_heading_row_russian_values_and_text_stays_text(board, settings):
+    ctx, ids = board
     tables = [build(n, ctx.db, scope(ctx), ctx.settings) for n in REPORTS]
-    data = to_xlsx(tables)
+    data = to_xlsx(tables, municipality_names(settings))
     back = read_xlsx(data)
     assert list(back) == list(REPORTS)
     for table in tables:
-        assert back[table.name] == [{k: row.get(k) for k in table.fields()}
-                                    for row in table.rows], table.name
+        assert len(back[table.name]) == len(table.rows), table.name
     sheet = load_workbook(io.BytesIO(data))["recurring"]
-    assert sheet["H3"].value == HOSTILE and sheet["H3"].data_type == "s"  # not a formula
-    assert sheet["A2"].value == "№"  # people's headings under the keys
+    assert [c.value for c in sheet[1]] == [heading for _, heading in tables[
+        REPORTS.index("recurring")].columns]  # one heading row, no keys above it
+    assert sheet["A2"].value == ids["dzr"][0]
+    assert sheet["H2"].value == HOSTILE and sheet["H2"].data_type == "s"  # not a formula
+    assert sheet["G2"].value == datetime(2026, 11, 16, 10, 0)  # a real local date…
+    assert sheet["G2"].number_format == "DD.MM.YYYY HH:MM"  # …shown the Russian way
+    assert (sheet["C2"].value, sheet["D2"].value) == ("городской округ город Дзержинск", "ЖКХ")
+    heat = load_workbook(io.BytesIO(data))["heatmap"]
+    assert [c.value for c in heat[1]] == ["муниципалитет", "ЖКХ", "дороги и транспорт",
+                                          "экология и мусор", "всего"]
 
 
 def test_json_carries_every_row(board):
@@ -209,16 +233,20 @@ def test_report_command_writes_every_report_as_xlsx_csv_and_json(board, runner, 
     assert result.exit_code == 0, result.output
     sheets = read_xlsx(out)
     assert set(sheets) == set(REPORTS)
-    assert sheets["heatmap"][0]["total"] == 4
+    assert sheets["heatmap"][0]["всего"] == 4
     heat_csv = run(runner, settings, "--report", "heatmap", "--format", "csv")
     assert heat_csv.exit_code == 0
-    rows = list(csv.DictReader(io.StringIO(heat_csv.output)))
-    assert [(r["municipality"], r["total"]) for r in rows] == [("Дзержинск", "4"),
-                                                                ("Нижний Новгород", "2")]
+    rows = read_csv(heat_csv.output)
+    assert [(r["муниципалитет"], r["всего"]) for r in rows] == [
+        ("городской округ город Дзержинск", "4"), ("городской округ город Нижний Новгород", "2")]
     as_json = run(runner, settings, "--report", "volume", "--format", "json")
     assert json.loads(as_json.output)["reports"][0]["rows"][0]["incidents"] == 8
     times_csv = run(runner, settings, "--format", "csv", "--measure", "first_reply")
     assert "Администрация г. Дзержинска" in times_csv.output
+    written = tmp_path / "times.csv"
+    assert run(runner, settings, "--by", "topic", "--csv", str(written)).exit_code == 0
+    assert written.read_text(encoding="utf-8").startswith('\ufeff"показатель";"тема"')
+    assert "первый ответ" in written.read_text(encoding="utf-8")
 
 
 def test_report_command_scopes_to_an_organisation_and_prints_tables(board, runner, settings):
@@ -246,9 +274,9 @@ def test_csv_quotes_every_cell_and_defuses_a_formula_after_any_separator(text, s
 
     table = Table("t", "t", [("text", "текст"), ("n", "n")], [{"text": text, "n": 3}])
     written = to_csv(table)
-    assert written.splitlines()[0] == '"text","n"'
-    [row] = list(csv.DictReader(io.StringIO(written)))
-    assert row == {"text": safe, "n": "3"}
+    assert written.splitlines()[0] == '\ufeff"текст";"n"'
+    [row] = read_csv(written)
+    assert row == {"текст": safe, "n": "3"}
     for separator in (";", ",", "\t"):  # whatever a reader splits on, no field starts a formula
         fields = written.replace("\n", separator).split(separator)
         assert not any(f.strip().strip('"').startswith(("=", "+", "-", "@")) for f in fields)

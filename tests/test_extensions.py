@@ -241,7 +241,7 @@ def test_a_moderator_marks_the_answers_quality_while_approving(ctx):
     iid = add(ctx, "Не убран снег во дворе", "improvement", "Дзержинск", "adm-dzr", 9)
     act(ctx, iid, "assign", "moderator", organisation_id=organisation_id(ctx.db, "adm-dzr"))
     act(ctx, iid, "submit_draft", "dzerzhinsk", text="Убрали")
-    with pytest.raises(TransitionError, match="unknown quality mark"):
+    with pytest.raises(TransitionError, match="Неизвестная оценка качества"):
         act(ctx, iid, "approve_final", "moderator", quality="superb")
     act(ctx, iid, "approve_final", "moderator", quality="formal")
     [draft] = ctx.db["drafts"].rows_where("incident_id = ?", [iid])

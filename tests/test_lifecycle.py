@@ -97,6 +97,7 @@ GOOD_DATA = {
     "return_draft": {"comment": "Нет сроков"}, "link_repeat": {"repeat_of": "OTHER"},
     "unlink_repeat": {"post_id": "1"},  # refused: linking is tested in test_repeats.py
     "relabel": {"labels": {"urgency": "high"}},  # its effects: tests/test_corrections.py
+    "ask_info": {"text": "Уточните адрес"},
 }
 EXPECTED = {  # (action, from) -> to, where it depends on the path taken
     ("return_draft", DRAFT_REVIEW): ASSIGNED, ("info_received", NEEDS_INFO): NEW,
@@ -125,13 +126,13 @@ def test_every_action_from_every_status(wf, action, start):
     allowed, target = TRANSITIONS[action]
     before = wf.db["incident_events"].count
     if start not in allowed:
-        with pytest.raises(TransitionError, match="allowed only from"):
+        with pytest.raises(TransitionError, match="возможно только в состояниях"):
             act(wf, incident_id, action, "moderator", **data)
         assert status(wf, incident_id) == start
         assert wf.db["incident_events"].count == before  # nothing recorded
         return
     if action == "unlink_repeat":
-        with pytest.raises(TransitionError, match="is not a repeat"):
+        with pytest.raises(TransitionError, match="не привязано как повтор"):
             act(wf, incident_id, action, "moderator", **data)
         return
     row = act(wf, incident_id, action, "moderator", **data)
@@ -144,15 +145,16 @@ def test_every_action_from_every_status(wf, action, start):
 
 
 @pytest.mark.parametrize("action, data, message", [
-    ("reject", {}, "needs a reason"),
-    ("reject", {"reason": "не нравится"}, "needs a reason"),
-    ("assign", {}, "needs an organisation"),
-    ("assign", {"organisation_id": "9999"}, "does not exist"),
-    ("assign", {"organisation_id": "abc"}, "not a number"),
-    ("acknowledge", {}, "needs its text"),
-    ("submit_draft", {}, "needs its text"),
-    ("link_repeat", {"repeat_of": "9999"}, "does not exist"),
-    ("fly_to_the_moon", {}, "unknown action"),
+    ("reject", {}, "выберите причину"),
+    ("reject", {"reason": "не нравится"}, "выберите причину"),
+    ("assign", {}, "Выберите организацию"),
+    ("assign", {"organisation_id": "9999"}, "Организации № 9999 нет"),
+    ("assign", {"organisation_id": "abc"}, "не номером"),
+    ("acknowledge", {}, "Впишите текст первого ответа"),
+    ("submit_draft", {}, "Впишите текст черновика"),
+    ("ask_info", {}, "пустой вопрос не отправляется"),
+    ("link_repeat", {"repeat_of": "9999"}, "Инцидента № 9999 нет"),
+    ("fly_to_the_moon", {}, "Неизвестное действие"),
 ])
 def test_missing_or_bad_data_is_refused_with_a_reason(wf, action, data, message):
     incident_id = make_incident(wf)
@@ -163,7 +165,7 @@ def test_missing_or_bad_data_is_refused_with_a_reason(wf, action, data, message)
 
 
 def test_unknown_incident_is_refused(wf):
-    with pytest.raises(TransitionError, match="does not exist"):
+    with pytest.raises(TransitionError, match="Инцидента № 12345 нет"):
         act(wf, 12345, "confirm", "moderator")
 
 

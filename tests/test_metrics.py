@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from datetime import timedelta
 
@@ -11,6 +10,7 @@ from test_lifecycle import make_incident, wf  # noqa: F401 (the workflow fixture
 
 from monitor.cli import cli
 from monitor.incidents.lifecycle import act
+from monitor.reports.exports import read_csv
 from monitor.reports.metrics import aggregate, per_incident
 
 H = timedelta(hours=1)
@@ -91,15 +91,15 @@ def test_report_command_prints_and_writes_csv_and_json(history, runner, tmp_path
                            env={"TSUR_DB": str(settings.database)})
     assert result.exit_code == 0, result.output
     assert "Администрация г. Дзержинска" in result.output and "50%" in result.output
-    with open(out_csv, encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    assert {r["group"] for r in rows} == {"Администрация г. Дзержинска",
-                                          "Администрация г. Нижнего Новгорода"}
+    rows = read_csv(out_csv.read_text(encoding="utf-8"))  # for a Russian Excel
+    assert {r["организация"] for r in rows} == {"Администрация г. Дзержинска",
+                                                "Администрация г. Нижнего Новгорода"}
+    assert {r["показатель"] for r in rows} == {"первый ответ"}
     data = json.loads(out_json.read_text(encoding="utf-8"))
     assert data["rows"][0]["median_h"] == 3.0
     empty = runner.invoke(cli, ["--config", str(DEMO_CONFIG), "report", "--since", "2020-01-01",
                                 "--until", "2020-01-31"], env={"TSUR_DB": str(settings.database)})
-    assert empty.exit_code == 0 and "no incidents" in empty.output
+    assert empty.exit_code == 0 and "нет инцидентов за период" in empty.output
     bad = runner.invoke(cli, ["--config", str(DEMO_CONFIG), "report", "--since", "16.11.2026"],
                         env={"TSUR_DB": str(settings.database)})
     assert bad.exit_code == 2 and "not a date" in bad.output

@@ -124,7 +124,7 @@ def test_the_ratings_page_shows_the_weights_the_minimum_and_the_month(web_ctx, m
     assert client.get("/ratings?month=2026-13").status_code == 400
     csv_text = client.get("/ratings/export/rating-municipality.csv?month=2026-11").content.decode(
         "utf-8-sig")
-    assert csv_text.splitlines()[1].startswith('"1","↑1","Нижний Новгород","2"')
+    assert csv_text.splitlines()[1].startswith('"1";"↑1";"Нижний Новгород";"2"')  # Russian Excel
     official = logged_in(create_app(web_ctx, secret_key="t"), "dzerzhinsk", "official-demo")
     groups = {r["group"] for t in official.get("/ratings/export/all.json?month=2026-11").json()[
         "reports"] for r in t["rows"]}
@@ -154,7 +154,7 @@ def test_report_command_writes_the_rating_like_the_other_reports(web_ctx, month,
     names = [t["name"] for t in json.loads(as_json.output)["reports"]]
     assert names == ["rating-organisation", "rating-municipality"]
     as_csv = runner.invoke(cli, [*base, "--by", "municipality", "--format", "csv"], env=env)
-    assert as_csv.output.splitlines()[1].startswith('"1","↑1","Нижний Новгород"')
+    assert as_csv.output.splitlines()[1].startswith('"1";"↑1";"Нижний Новгород"')
     out = tmp_path / "rating.xlsx"
     assert runner.invoke(cli, [*base, "--format", "xlsx", "-o", str(out)], env=env).exit_code == 0
     assert set(exports.read_xlsx(out.read_bytes())) == {"rating-organisation", "rating-municipality"}

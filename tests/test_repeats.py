@@ -122,7 +122,7 @@ def test_moderator_links_by_hand_and_unlinks_to_restore(wf):  # noqa: F811
     assert restored["status"] == "new" and restored["next_due_at"]
     events = [e["event"] for e in wf.db["incident_events"].rows_where("incident_id = ?", [b])]
     assert events[-2:] == ["link_repeat", "restored"]
-    with pytest.raises(TransitionError, match="is not a repeat"):
+    with pytest.raises(TransitionError, match="не привязано как повтор"):
         act(wf, a, "unlink_repeat", "moderator", post_id=str(post_b))
 
 
@@ -135,8 +135,8 @@ def test_unlinking_an_automatic_repeat_opens_an_incident_for_it(wf):  # noqa: F8
     assert own["status"] == "new" and own["topic"] == "housing"
 
 
-@pytest.mark.parametrize("repeat_of, message", [("1", "cannot repeat itself"),
-                                                ("x", "not an incident number")])
+@pytest.mark.parametrize("repeat_of, message", [("1", "не может быть повтором самого себя"),
+                                                ("x", "не номер инцидента")])
 def test_bad_manual_links_are_refused(wf, repeat_of, message):  # noqa: F811
     make_incident(wf)
     with pytest.raises(TransitionError, match=message):

@@ -287,7 +287,7 @@ def test_a_moderator_retries_a_failed_reply_and_only_then_it_counts(rctx, vk, cl
     vk.close_comments(DZR_WALL, post["id"])
     publish_one(rctx, client)
     row = reply(rctx, i)
-    with pytest.raises(ReplyError, match="only a reply whose fate is unknown"):
+    with pytest.raises(ReplyError, match="подтвердить публикацию можно только"):
         confirm_published(rctx, i, row["id"], "moderator")
     vk.posts[DZR_WALL][post["id"]]["comments"]["can_post"] = 1  # the community reopened them
     rctx.clock.advance(timedelta(minutes=20))
@@ -297,7 +297,7 @@ def test_a_moderator_retries_a_failed_reply_and_only_then_it_counts(rctx, vk, cl
     assert reply(rctx, i)["status"] == "published" and len(vk.created_comments) == 1
     assert rctx.db["incidents"].get(i)["first_reply_at"] == iso(rctx.clock.now())
     assert events(rctx, i) == ["reply_failed", "reply_retry", "reply_published"]
-    with pytest.raises(ReplyError, match="only a reply that failed"):
+    with pytest.raises(ReplyError, match="снова отправляют только"):
         retry(rctx, i, row["id"], "moderator")
 
 
@@ -312,7 +312,7 @@ def test_missing_account_or_token_fails_with_what_to_set(rctx, vk, client):
     run_once(ctx, client)
     first, second = reply(ctx, a), reply(ctx, b)
     assert first["failure"] == "no_account" and "vk_token_env" in first["error"]
-    assert second["failure"] == "token" and "TSUR_VK_TOKEN_ADM_DZR is not set" in second["error"]
+    assert second["failure"] == "no_token" and "TSUR_VK_TOKEN_ADM_DZR не задана" in second["error"]
     assert vk.created_comments == []
 
 
@@ -469,7 +469,10 @@ def test_every_topic_has_a_canned_answer_in_russian(settings):
 
 
 @pytest.mark.parametrize("text, address", [
-    ("Третий день нет горячей воды на Гайдара 12", "Гайдара 12"),
+    ("Третий день нет горячей воды на Гайдара 12", "Гайдара, 12"),
+    ("Яма на Петрищева 18 в Дзержинске, опасно", "Петрищева, 18"),
+    ("Во дворе на улице Гагарина 3 к Кстово прорвало трубу", "ул. Гагарина, 3"),
+    ("Подъезд на Петрищева 18в не убирают", "Петрищева, 18в"),
     ("яма на ул. Ленина, 5 уже месяц", "ул. Ленина, 5"),
     ("течёт крыша, дом 5 по ул. Чкалова", "дом 5 по ул. Чкалова"),
     ("Автобус 101 опять не пришёл", None),
@@ -482,7 +485,10 @@ def test_canned_answer_is_filled_with_the_place_or_left_visibly_blank(settings):
     canned = for_topic(settings, "housing")[0]
     text = fill(canned, {"id": 7, "text": "Нет воды на Гайдара 12", "municipality": "Дзержинск",
                          "organisation_name": "Администрация г. Дзержинска"})
-    assert "Гайдара 12 (Дзержинск)" in text and "№ 7" in text and "{" not in text
+    assert "Гайдара, 12 (Дзержинск)" in text and "№ 7" in text and "{" not in text
+    garbled = fill(canned, {"id": 7, "text": "Яма на Петрищева 18 в Дзержинске",
+                            "municipality": "Дзержинск"})
+    assert "по адресу: Петрищева, 18 (Дзержинск)" in garbled
     blank = fill(canned, {"id": 7, "text": "Нет воды {address}", "municipality": None})
     assert "[адрес] ([муниципалитет])" in blank
 

@@ -86,7 +86,7 @@ def test_missing_application_keys_fail_with_what_to_set(octx, ok, client):
         k: v for k, v in octx.settings.environ.items() if k != "TSUR_OK_APPLICATION_SECRET_KEY"})
     publish_one(octx, client)
     row = reply(octx, i)
-    assert row["failure"] == "token" and "TSUR_OK_APPLICATION_SECRET_KEY" in row["error"]
+    assert row["failure"] == "no_token" and "TSUR_OK_APPLICATION_SECRET_KEY" in row["error"]
 
 
 def test_flood_control_is_retried_later(octx, ok, client):

@@ -499,6 +499,7 @@ def test_a_channel_added_as_a_source_is_collected_by_tsur_collect(runner, fake, 
     channel.publish("", media="photo")
     env = {"TSUR_TELEGRAM_WEB_URL": fake.url, "TSUR_DB": str(tmp_path / "tsur.db")}
     base = ["--config", str(DEMO_CONFIG)]
+    assert runner.invoke(cli, base + ["db", "upgrade"], env=env).exit_code == 0
     added = runner.invoke(cli, base + ["sources", "add", "tgweb", "https://t.me/s/gorodets_live",
                                        "--municipality", "Городецкий"], env=env)
     assert added.exit_code == 0, added.output

@@ -154,10 +154,10 @@ def test_the_municipal_queue_counts_bulk_and_stream_hold_only_the_centre(app, we
 def test_municipal_exports_and_pages_hold_only_the_centre(app, web_ctx, world):
     client = centre(app)
     csv_text = client.get("/dashboard/export/incidents.csv").content.decode("utf-8-sig")
-    numbers = {line.split(",")[0].strip('"') for line in csv_text.splitlines()[1:]}
+    numbers = {line.split(";")[0].strip('"') for line in csv_text.splitlines()[1:]}
     assert numbers == {str(world["own"])}
     volume = client.get("/dashboard/export/volume.csv").content.decode("utf-8-sig")
-    assert "messages" not in volume.splitlines()[0]  # the region's collected messages are not theirs
+    assert "сообщений" not in volume.splitlines()[0]  # the region's collected messages are not theirs
     board = client.get("/dashboard").text  # the map names every place; counts only theirs
     assert "Нижний Новгород: 0" in board and "Дзержинск: 1" in board
     rating = client.get("/ratings/export/all.json?month=2026-11").json()

@@ -112,7 +112,7 @@ def test_moderator_confirms_and_an_illegal_action_is_refused(app):
     ok = client.post("/incidents/2/act", data={"action": "confirm", "csrf_token": token}, follow_redirects=False)
     assert ok.status_code == 303
     again = client.post("/incidents/2/act", data={"action": "confirm", "csrf_token": token})
-    assert again.status_code == 409 and "allowed only from" in again.text
+    assert again.status_code == 409 and "возможно только в состояниях" in again.text
     assert "подтверждён" in client.get("/incidents/2").text
 
 

@@ -333,7 +333,10 @@ def test_audit_page_lists_and_filters_changes_and_escapes_them(app, admin, web_c
     client.post("/login", data={"login": "<script>alert(1)</script>", "password": "x",
                                 "csrf_token": token})
     html = admin.get("/admin/audit").text
-    assert "login_failed" in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    rows = html.split("<tbody>")[1]
+    assert "неудачный вход" in rows and "неверный логин или пароль" in rows
+    assert ">login_failed<" not in rows and "bad_credentials" not in rows
     assert "<script>alert(1)" not in html
     only = admin.get("/admin/audit?action=login").text
     assert "login_failed" not in only.split("<tbody>")[1]

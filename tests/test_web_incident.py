@@ -162,11 +162,11 @@ def test_overdue_clock_says_by_how_much(app, wctx, world):
 
 def test_authors_other_messages_are_shown_and_scoped_for_officials(app, world):
     html = moderator(app).get(f"/incidents/{world['main']}").text
-    section = html[html.index("Другие сообщения автора"):html.index("История")]
+    section = html[html.index("Другие сообщения автора"):html.index("</aside>")]
     assert "не горит фонарь" in section and "лавочка" in section
     assert f'href="/incidents/{world["foreign"]}"' in section
     mine = official(app).get(f"/incidents/{world['main']}").text
-    section = mine[mine.index("Другие сообщения автора"):mine.index("История")]
+    section = mine[mine.index("Другие сообщения автора"):mine.index("</aside>")]
     assert "не горит фонарь" in section and "лавочка" not in section
     assert f'/incidents/{world["foreign"]}"' not in mine
     assert "/labels" not in mine  # correcting labels is the moderators' job
@@ -188,7 +188,7 @@ def test_official_starts_a_draft_from_a_canned_answer_with_the_place_filled_in(a
     filled = client.get(f"/incidents/{world['main']}?canned=housing-1").text
     draft = re.search(r'<textarea name="text" aria-label="Черновик ответа"[^>]*>([^<]*)</textarea>',
                       filled).group(1)
-    assert "Гайдара 12 (Дзержинск)" in draft and f"№ {world['main']}" in draft
+    assert "Гайдара, 12 (Дзержинск)" in draft and f"№ {world['main']}" in draft
     sent = client.post(f"/incidents/{world['main']}/act", follow_redirects=False, data={
         "action": "submit_draft", "text": draft.replace("&#34;", '"'),
         "csrf_token": csrf(client, f"/incidents/{world['main']}")})
@@ -213,10 +213,11 @@ def test_a_draft_approved_by_the_moderator_reaches_vk_and_the_page_says_so(app, 
     assert call["message"] == "Бригада приедет сегодня <b>до 18:00</b>"
     assert call["reply_to_comment"] == str(world["comment"]["id"]) and call["from_group"] == "100003"
     html = client.get(f"/incidents/{world['main']}").text
-    section = html[html.index('id="replies"'):html.index("Действия")]
+    section = html[html.index('id="replies"'):html.index('id="history-h"')]
     assert "опубликован" in section and "от vk:club100003" in section
     assert "&lt;b&gt;до 18:00&lt;/b&gt;" in section
-    assert "ответ опубликован" in html
+    assert "Площадка приняла ответ" in html and "Ответ площадки" not in section
+    assert "дан ответ" in html  # the platform accepted it: now, and only now
 
 
 def test_a_failed_reply_shows_the_platforms_reason_and_a_moderator_retries_it(
@@ -239,9 +240,9 @@ def test_a_failed_reply_shows_the_platforms_reason_and_a_moderator_retries_it(
     with httpx.Client(timeout=5) as http:
         run_once(wctx, http)
     html = client.get(f"/incidents/{world['main']}").text
-    assert "опубликован" in html and "ответ отправлен повторно" in html
+    assert "опубликован" in html and "Анна Смирнова отправила ответ повторно" in html
     again = client.post(url, data={"csrf_token": csrf(client)})
-    assert again.status_code == 409 and "only a reply that failed" in again.text
+    assert again.status_code == 409 and "снова отправляют только" in again.text
 
 
 def test_an_unknown_reply_can_be_confirmed_after_checking(app, wctx, vk, world):
@@ -288,7 +289,7 @@ def test_a_reply_is_retried_only_through_its_own_incident(app, wctx, world):
     client = moderator(app)
     answer = client.post(f"/incidents/{world['main']}/replies/{reply_id}/retry",
                          data={"csrf_token": csrf(client)})
-    assert answer.status_code == 409 and "does not exist" in answer.text
+    assert answer.status_code == 409 and f"нет ответа № {reply_id}" in answer.text
 
 
 # --- bulk actions ---------------------------------------------------------------------------
@@ -307,7 +308,7 @@ def test_bulk_confirm_acts_on_each_incident_and_reports_the_illegal_one(app, wct
     answer = client.post("/incidents/bulk", data={"action": "confirm", "ids": ids,
                                                   "back": "/?status=new", "csrf_token": csrf(client)})
     assert answer.status_code == 200
-    assert "выполнено 2 из 4" in answer.text and "allowed only from" in answer.text
+    assert "выполнено 2 из 4" in answer.text and "возможно только в состояниях" in answer.text
     assert "инцидент не найден" in answer.text and 'href="/?status=new"' in answer.text
     statuses = {i: wctx.db["incidents"].get(i)["status"] for i in
                 (world["main"], world["own_other"], world["foreign"])}
@@ -325,7 +326,7 @@ def test_bulk_route_assigns_several_and_needs_csrf_and_an_organisation(app, wctx
                                                 "organisation_id": org}).status_code == 403
     none = client.post("/incidents/bulk", data={"action": "assign", "ids": ids,
                                                 "csrf_token": csrf(client)})
-    assert none.status_code == 409 and "assign needs an organisation" in none.text
+    assert none.status_code == 409 and "Выберите организацию" in none.text
     done = client.post("/incidents/bulk", data={"action": "assign", "ids": ids,
                                                 "organisation_id": org, "csrf_token": csrf(client),
                                                 "back": "https://evil.example/"})

@@ -106,7 +106,7 @@ def test_queue_offers_a_quick_confirm_to_moderators_only(app, web_ctx):
 
 def test_shortcut_help_lists_the_keys(app):
     html = logged_in(app, "moderator", "moderator-demo").get("/").text
-    assert 'id="shortcuts"' in html and "<dt>j / k</dt>" in html and "<dt>c</dt>" in html
+    assert 'id="shortcuts"' in html and "<dt>j / k (о / л)</dt>" in html and "<dt>c (с)</dt>" in html
 
 
 def stream_until_revoked(app, client, revoke) -> str:

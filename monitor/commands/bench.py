@@ -57,7 +57,7 @@ def bench_web(obj, db_path, incidents, municipalities, requests, fresh, reuse):
     # commands that serve or time pages only.
     from monitor.web.bench import measure
 
-    ctx = open_context(obj.settings, path)
+    ctx = open_context(obj.settings, path, create=True)
     filled = incident_count(ctx.db)
     if filled and not reuse:
         raise click.ClickException(
@@ -222,7 +222,7 @@ def bench_ingest(obj: Obj, db_path, posts, chunk, single, large, fresh):
         stream = Stream.read(DEMO_STREAM, labelled_files(settings.data_dir))
     except (OSError, ValueError) as error:
         raise click.ClickException(str(error)) from None
-    ctx = open_context(settings, path, pipeline=True)
+    ctx = open_context(settings, path, pipeline=True, create=True)
     click.echo(f"{'stored':>9} {'posts/s':>8} {'label':>6} {'repeats':>8} {'spikes':>7} {'store':>6}"
                f" {'labelling msg/s':>16} {'ratio':>6}")
 

@@ -215,7 +215,7 @@ def collect(obj, once, db_path):
     """
 
 
-    ctx = open_context(obj.settings, db_path, pipeline=True)
+    ctx = open_context(obj.settings, db_path, pipeline=True, create=True)
 
     async def main():
         runner = Runner(ctx, once=once)
@@ -239,14 +239,15 @@ def collect(obj, once, db_path):
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--db", "db_path", type=click.Path(dir_okay=False), help="Default: the configured database.")
 @click.option("--rebase/--no-rebase", default=False, show_default=True,
-              help="Move timestamps so the last message arrives now.")
+              help="Move timestamps by whole days, so the last message is the latest moment "
+                   "at its time of day that has already passed.")
 @click.pass_obj
 def replay_command(obj, path, db_path, rebase):
     """Ingest a JSONL file of posts as a collector would (idempotent).
 
     Example: tsur replay data/demo/stream.jsonl --db tsur.db
     """
-    ctx = open_context(obj.settings, db_path, pipeline=True)
+    ctx = open_context(obj.settings, db_path, pipeline=True, create=True)
     sync_from_settings(ctx.db, ctx.settings, ctx.clock.now())
     report, bad = replay(ctx, Path(path), rebase=rebase,
                          on_bad_line=lambda b: click.echo(f"{path}: {b}", err=True))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import logging
+from pathlib import Path
 
 import click
 
@@ -46,16 +47,28 @@ class Obj:
         return self._settings
 
 
-
-def open_context(settings, db_path=None, pipeline=False):
-
-    ctx = Context.open(settings, db_path=db_path)
+def open_context(settings, db_path=None, pipeline=False, create=False):
+    """The context over the configured (or given) database. Only the commands that fill a
+    database (`demo`, `replay`, `collect`, the benches) may `create` it: any other command
+    on a missing file would leave an empty database behind and show nothing."""
+    path = Path(db_path or settings.database)
+    if not create and not path.exists():
+        raise click.ClickException(missing_database(path, settings))
+    ctx = Context.open(settings, db_path=path)
     if pipeline:
         try:
             ctx.load_pipeline()
         except (ModelError, FileNotFoundError) as error:
             raise click.ClickException(str(error)) from None
     return ctx
+
+
+def missing_database(path: Path, settings) -> str:
+    """What to do when the database file is not there (in Russian, for people)."""
+    config = f"--config {settings.path} " if settings.path else ""
+    return (f"База данных {path} не найдена. Создайте её: tsur {config}db upgrade; либо укажите "
+            "нужный файл: --db, [database] path в tsur.toml (--config или TSUR_CONFIG) или "
+            "TSUR_DB. Демонстрационную базу создаёт tsur demo: затем --db tsur-demo.db.")
 
 
 def municipalities(settings) -> set[str]:

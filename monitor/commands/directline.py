@@ -10,6 +10,7 @@ import click
 from monitor.directline import DirectLineError, events, start
 from monitor.directline.events import STATE_TITLES
 from monitor.directline.report import tables
+from monitor.reports.exports import municipality_names
 
 from .common import open_context
 from .reports import write_tables
@@ -109,7 +110,7 @@ def report_command(obj, event_id, fmt, output, db_path):
         ctx.db.close()
     if fmt == "csv":
         found = found[:1]  # CSV holds one table: questions by topic
-    write_tables(found, fmt, output, event_id=event_id)
+    write_tables(found, fmt, output, municipality_names(obj.settings), event_id=event_id)
 
 
 COMMANDS = (directline,)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -11,8 +10,9 @@ import click
 
 from monitor.catalog.organisations import list_organisations, organisation_id
 from monitor.context import Context
-from monitor.reports import exports, ratings
-from monitor.reports.metrics import aggregate
+from monitor.reports import display, exports, ratings
+from monitor.reports.metrics import MEASURES, aggregate
+from monitor.titles import MEASURE_TITLES
 
 from .common import open_context
 
@@ -91,7 +91,7 @@ def report(obj, by, measures, since, until, csv_path, json_path, report_name, mo
             tables = [t for t in tables if t.name == f"rating-{by}"] or tables if fmt == "csv" else tables
         else:
             tables = _tables(ctx, viewer, report_name, by, measures, start, end)
-        _export(tables, fmt, output, start, end)
+        _export(tables, fmt, output, start, end, exports.municipality_names(settings))
         return
     rows = []
     for measure in measures or ("first_reply", "executor", "resolve"):
@@ -99,13 +99,13 @@ def report(obj, by, measures, since, until, csv_path, json_path, report_name, mo
                                                timezone=settings.timezone, since=start,
                                                until=end)]
     if not rows:
-        click.echo("no incidents in this period")
-    _print(rows)
-    if csv_path:
+        click.echo("нет инцидентов за период")
+    _print(rows, by, exports.municipality_names(settings))
+    if csv_path:  # for a Russian Excel, as the dashboard's download
+        scope = exports.Scope(viewer, ctx.clock.now(), settings.timezone, since=start, until=end)
+        table = exports.times(ctx.db, scope, by, measures or tuple(MEASURES))
         with open(csv_path, "w", encoding="utf-8", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else ["measure"])
-            writer.writeheader()
-            writer.writerows(rows)
+            f.write(exports.to_csv(table, exports.municipality_names(settings)))
         click.echo(f"written {csv_path}")
     if json_path:
         with open(json_path, "w", encoding="utf-8") as f:
@@ -161,15 +161,17 @@ def _tables(ctx: Context, viewer, name, by, measures, start, end) -> list:
     return [exports.build(name, ctx.db, scope, ctx.settings)]
 
 
-def _export(tables, fmt, output, start, end) -> None:
+def _export(tables, fmt, output, start, end, names: dict[str, str]) -> None:
     """Any report: printed as a table, or written as CSV, JSON or XLSX."""
-    write_tables(tables, fmt, output, since=start.date().isoformat() if start else None,
+    write_tables(tables, fmt, output, names, since=start.date().isoformat() if start else None,
                  until=(end - timedelta(days=1)).date().isoformat() if end else None)
 
 
-def write_tables(tables: list, fmt: str | None, output: str | None, **meta) -> None:
+def write_tables(tables: list, fmt: str | None, output: str | None, names: dict[str, str],
+                 **meta) -> None:
     """Report tables printed (no format), or written as CSV, JSON or XLSX to `output`
-    (CSV and JSON: stdout without one); `meta` goes into the JSON."""
+    (CSV and JSON: stdout without one); `names`: municipality keys → names shown;
+    `meta` goes into the JSON."""
     if fmt == "csv" and len(tables) > 1:
         raise click.UsageError("CSV holds one report: pick one with --report, or use "
                                "--format xlsx / json for all of them")
@@ -177,12 +179,12 @@ def write_tables(tables: list, fmt: str | None, output: str | None, **meta) -> N
         raise click.UsageError("XLSX is a binary file: give it a name with --output report.xlsx")
     if fmt is None:
         for table in tables:
-            _print_table(table)
+            _print_table(table, names)
         return
     if fmt == "xlsx":
-        data = exports.to_xlsx(tables)
+        data = exports.to_xlsx(tables, names)
     else:
-        text = exports.to_csv(tables[0]) if fmt == "csv" else exports.to_json(tables, **meta)
+        text = exports.to_csv(tables[0], names) if fmt == "csv" else exports.to_json(tables, **meta)
         data = text.encode("utf-8")
     if output:
         with open(output, "wb") as f:
@@ -193,20 +195,20 @@ def write_tables(tables: list, fmt: str | None, output: str | None, **meta) -> N
         click.echo(data.decode("utf-8"), nl=False)
 
 
-def _print_table(table) -> None:
+def _print_table(table, names: dict[str, str]) -> None:
     click.echo(f"\n{table.title}")
     if not table.rows:
         click.echo("  нет данных за период")
         return
-    keys = table.fields()
-    cells = [[("—" if r.get(k) is None else str(r.get(k)))[:60] for k in keys] for r in table.rows]
+    cells = [[("—" if v is None else str(v))[:60] for v in row]
+             for row in exports.people_rows(table, names)]
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, (_, h) in enumerate(table.columns)]
     click.echo("  " + "  ".join(h.ljust(w) for (_, h), w in zip(table.columns, widths, strict=True)))
     for row in cells:
         click.echo("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
 
 
-def _print(rows: list[dict]) -> None:
+def _print(rows: list[dict], by: str, names: dict[str, str]) -> None:
     def fmt(v):
         if v is None:
             return "—"
@@ -216,11 +218,12 @@ def _print(rows: list[dict]) -> None:
     for row in rows:
         if row["measure"] != measure:
             measure = row["measure"]
-            click.echo(f"\n{measure}: incidents / measured / avg h / median h / p90 h / overdue"
-                       " / 0–1 1–3 3–8 8–24 24+")
+            click.echo(f"\n{MEASURE_TITLES.get(measure, measure)}: инцидентов / измерено / "
+                       "среднее, ч / медиана, ч / p90, ч / просрочено / 0–1 1–3 3–8 8–24 24+ ч")
+        group = str(display.value(by if by in display.KINDS else None, row["group"], names))
         buckets = " ".join(str(row[k]) for k in ("0–1 ч", "1–3 ч", "3–8 ч", "8–24 ч", "24 ч+"))
         share = "—" if row["overdue_share"] is None else f"{row['overdue_share']:.0%}"
-        click.echo(f"  {row['group'][:40]:<40} {row['incidents']:>5} {row['measured']:>5} "
+        click.echo(f"  {group[:40]:<40} {row['incidents']:>5} {row['measured']:>5} "
                    f"{fmt(row['average_h']):>7} {fmt(row['median_h']):>7} {fmt(row['p90_h']):>7} "
                    f"{share:>5}  {buckets}")
 

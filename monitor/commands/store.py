@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from monitor.clock import SystemClock
-from monitor.commands.common import LOG_FORMAT, say
+from monitor.commands.common import LOG_FORMAT, missing_database, say
 from monitor.store import applied_migrations, migrations, open_db, pending_migrations
 from monitor.store.backup import BackupError, backup, restore
 
@@ -54,6 +54,8 @@ def db_status(obj, db_path):
     Example: tsur db status --db tsur.db
     """
     path = Path(db_path) if db_path else obj.settings.database
+    if not path.exists():  # status only looks: it never creates the file
+        raise click.ClickException(missing_database(path, obj.settings))
     database = open_db(path, upgrade=False)
     for name in applied_migrations(database):
         click.echo(f"applied  {name}")

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import sys
+import threading
+import time
 from pathlib import Path
 
 import click
+import httpx
 
 from monitor.catalog.organisations import sync_from_settings
 from monitor.commands.common import LOG_FORMAT, open_context, say
+from monitor.commands.incidents import run_once
 from monitor.context import Context
-from monitor.demo import DEMO_CONFIG, DEMO_STREAM, prepare, replay, scenes
+from monitor.demo import DEMO_CONFIG, DEMO_STREAM, prepare, replay, sandbox, scenes
 from monitor.settings import load_settings
+
+log = logging.getLogger(__name__)
 
 
 @click.command()
@@ -28,17 +35,26 @@ def demo(obj, db_path, fresh, host, port, no_serve):
 
     Example: tsur demo   (then open http://127.0.0.1:8000)
     """
-    settings = load_settings(obj.config_path or DEMO_CONFIG)
+    config = obj.config_path or DEMO_CONFIG
+    settings = load_settings(config)
     if not no_serve:
         check_port(host, port)  # before the replay, not after it
+    started = time.monotonic()
+    platforms = sandbox.from_config(config)
+    if platforms:
+        platforms.start()
+        settings = sandbox.configure(settings, platforms)
+        click.echo(f"sandbox of VK and Telegram: {platforms.address} (replies go there, "
+                   "nothing leaves this machine)")
     db_file = Path(db_path)
     if fresh:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db_file}{suffix}").unlink(missing_ok=True)
     click.echo(f"database: {db_file.resolve()}")
     click.echo("loading models…")
-    ctx = open_context(settings, db_file, pipeline=True)
+    ctx = open_context(settings, db_file, pipeline=True, create=True)
     credentials = prepare(ctx)
+    scenes.play(ctx, click.echo, scenes.BEFORE)
     click.echo(f"replaying {DEMO_STREAM.name} ({ctx.pipeline.version})")
 
     shown = [0]
@@ -52,9 +68,19 @@ def demo(obj, db_path, fresh, host, port, no_serve):
                          on_bad_line=lambda b: click.echo(f"  skipped {b}", err=True))
     click.echo(f"done: {report}")
     scenes.play(ctx, click.echo)
+    click.echo(f"ready in {time.monotonic() - started:.1f} s")
     if no_serve:
+        if platforms:
+            platforms.stop()
         sys.exit(1 if bad else 0)
-    _serve(ctx, host, port, credentials)
+    worker = _background_worker(ctx) if platforms else None
+    try:
+        _serve(ctx, host, port, credentials)
+    finally:
+        if worker:
+            worker.set()
+        if platforms:
+            platforms.stop()
 
 
 @click.command()
@@ -68,16 +94,31 @@ def serve(obj, host, port):
     Example: TSUR_SECRET_KEY=… tsur --config tsur.toml serve
     """
     settings = obj.settings
-    if not settings.database.exists():
-        raise click.ClickException(
-            f"База данных {settings.database} не найдена; tsur serve не создаёт её. Укажите файл "
-            "настроек с [database] path (--config или TSUR_CONFIG) или создайте базу: "
-            "tsur --config tsur.toml db upgrade")
+    ctx = open_context(settings)  # refuses a missing database: serve never creates one
     host, port = host or settings.host, port or settings.port
     check_port(host, port)
-    ctx = open_context(settings)
     sync_from_settings(ctx.db, settings, ctx.clock.now())
     _serve(ctx, host, port, [])
+
+
+def _background_worker(ctx: Context, interval: float = 3.0) -> threading.Event:
+    """The worker (deadlines, notifications, publishing replies) in a thread beside the
+    demo's web UI, on its own connection; set the returned event to stop it."""
+    stop = threading.Event()
+
+    def loop():
+        own = ctx.fork()
+        with httpx.Client(timeout=httpx.Timeout(5.0)) as client:
+            while not stop.is_set():
+                try:
+                    run_once(own, client, should_stop=stop.is_set)
+                except Exception:  # a demo keeps serving; the log says what failed
+                    log.exception("demo worker pass failed")
+                stop.wait(interval)
+        own.db.close()
+
+    threading.Thread(target=loop, name="demo-worker", daemon=True).start()
+    return stop
 
 
 def check_port(host: str, port: int) -> None:

@@ -263,3 +263,17 @@ def statuses(incident: dict, now: datetime) -> dict[str, str]:
         due = _t(incident.get(DUE_COLUMNS[target]))
         out[target] = "none" if not start else status(due, met_at(incident, target), now, paused)
     return out
+
+
+RUNNING = ("on_time", "due_soon", "overdue")
+
+
+def next_due(incident: dict, now: datetime) -> dict | None:
+    """The deadline the incident is working towards now (the first-reply one only until it
+    is met): {target, due, state}; None when no clock runs."""
+    running = [(incident[DUE_COLUMNS[t]], t, state) for t, state in statuses(incident, now).items()
+               if state in RUNNING and incident.get(DUE_COLUMNS[t])]
+    if not running:
+        return None
+    due, target, state = min(running)
+    return {"target": target, "due": due, "state": state}

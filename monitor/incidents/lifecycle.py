@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from sqlite_utils import Database
 
 from monitor.clock import iso
-from monitor.titles import STATUS_TITLES
+from monitor.titles import ACTION_TITLES, QUALITY_TITLES, STATUS_TITLES
 
 from . import linked_answers, outbox, reply_times
 from .access import MODERATION, MUNICIPAL
@@ -104,24 +104,23 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "relabel": MODERATION,
 }
 
-# What each action needs in **data, with the sentence that says so.
+# What each action needs in **data, with the sentence (for the person acting) that says so.
 REQUIRED = {
-    "reject": ("reason", "a rejection needs a reason: one of " + ", ".join(REJECT_REASONS)),
-    "assign": ("organisation_id", "assign needs an organisation"),
-    "acknowledge": ("text", "a first reply needs its text"),
-    "submit_draft": ("text", "a draft needs its text"),
-    "return_draft": ("comment", "returning a draft needs a comment saying what to rework"),
-    "link_repeat": ("repeat_of", "link_repeat needs the number of the incident it repeats"),
-    "unlink_repeat": ("post_id", "unlink_repeat needs the post to unlink"),
-    "relabel": ("labels", "relabel needs the corrected labels"),
+    "reject": ("reason", "Чтобы отклонить инцидент, выберите причину: " + ", ".join(REJECT_REASONS.values())),
+    "assign": ("organisation_id", "Выберите организацию, в которую направить инцидент"),
+    "acknowledge": ("text", "Впишите текст первого ответа автору"),
+    "submit_draft": ("text", "Впишите текст черновика ответа"),
+    "return_draft": ("comment", "Напишите, что доработать в черновике: без этого его не вернуть"),
+    "ask_info": ("text", "Впишите вопрос автору: пустой вопрос не отправляется"),
+    "link_repeat": ("repeat_of", "Укажите номер инцидента, повтором которого является этот"),
+    "unlink_repeat": ("post_id", "Укажите сообщение-повтор, которое нужно отвязать"),
+    "relabel": ("labels", "Укажите исправленные метки"),
 }
 
 FEEDBACK_QUESTION = ("Здравствуйте! По вашему обращению сообщили, что проблема решена. "
                      "Это так? Ответьте, пожалуйста, «да» или «нет» и оцените работу от 1 до 5.")
 UNANSWERED_NOTICE = ("Здравствуйте! Мы не получили от вас уточнений по обращению, поэтому закрываем "
                      "его. Если проблема осталась, напишите нам снова, указав адрес и суть проблемы.")
-DEFAULT_QUESTION = ("Здравствуйте! Чтобы передать обращение исполнителю, уточните, пожалуйста, "
-                    "адрес (улица, дом) и суть проблемы.")
 
 
 def _previous_status(db: Database, incident_id: int, status: str) -> str | None:
@@ -154,20 +153,22 @@ def refused_data(role: str, action: str, data: dict) -> str | None:
     return None
 
 
-def allowed_actions(role: str) -> list[str]:
-    return sorted(a for a, roles in ACTION_ROLES.items() if role in roles)
+def allowed_actions(role: str, status: str | None = None) -> list[str]:
+    """The actions this role may take from a page; with `status`, only those the state allows."""
+    return sorted(a for a, roles in ACTION_ROLES.items()
+                  if role in roles and (status is None or status in TRANSITIONS[a][0]))
 
 
 def next_status(db: Database, incident: dict, action: str) -> str:
     if action not in TRANSITIONS:
-        raise TransitionError(f"unknown action {action!r}; known: {', '.join(TRANSITIONS)}")
+        raise TransitionError(f"Неизвестное действие «{action}»")
     allowed, target = TRANSITIONS[action]
     current = incident["status"]
     if current not in allowed:
         names = ", ".join(STATUS_TITLES[s] for s in allowed)
         raise TransitionError(
-            f"incident {incident['id']} is «{STATUS_TITLES[current]}»; {action} is allowed only "
-            f"from: {names}"
+            f"Инцидент № {incident['id']} сейчас «{STATUS_TITLES[current]}»: действие "
+            f"«{ACTION_TITLES.get(action, action)}» возможно только в состояниях: {names}"
         )
     if target == SAME:
         return current
@@ -214,9 +215,9 @@ def _assign(ctx: Context, incident, now, actor, data) -> dict:
     try:
         org_id = int(data["organisation_id"])
     except (TypeError, ValueError):
-        raise TransitionError(f"organisation {data['organisation_id']!r} is not a number") from None
+        raise TransitionError(f"Организация «{data['organisation_id']}» указана не номером") from None
     if not db.execute("SELECT 1 FROM organisations WHERE id = ?", [org_id]).fetchone():
-        raise TransitionError(f"organisation {org_id} does not exist")
+        raise TransitionError(f"Организации № {org_id} нет: выберите организацию из списка")
     data["organisation_id"] = org_id
     if incident["organisation_id"] and incident["organisation_id"] != org_id:
         data["from_organisation_id"] = incident["organisation_id"]  # re-routing keeps history
@@ -243,7 +244,7 @@ def _pending_draft(db, incident_id) -> dict:
     rows = list(db["drafts"].rows_where("incident_id = ? AND status = 'pending'", [incident_id],
                                         order_by="id desc", limit=1))
     if not rows:
-        raise TransitionError(f"incident {incident_id} has no draft waiting for review")
+        raise TransitionError(f"У инцидента № {incident_id} нет черновика, ждущего проверки")
     return rows[0]
 
 
@@ -271,7 +272,8 @@ def _approve(kind: str):
         decision = {"status": "approved", "kind": kind, "moderator": actor, "decided_at": iso(now)}
         if mark := data.get("quality"):  # the answer's quality, marked while approving
             if mark not in MARKS:
-                raise TransitionError(f"unknown quality mark {mark!r}; expected one of {', '.join(MARKS)}")
+                raise TransitionError(f"Неизвестная оценка качества «{mark}»; есть: "
+                                      f"{', '.join(QUALITY_TITLES.get(m, m) for m in MARKS)}")
             decision |= {"quality": mark, "quality_by": actor, "quality_at": iso(now)}
         ctx.db["drafts"].update(draft["id"], decision)
         purpose = "interim" if kind == "interim" else "answer"
@@ -294,7 +296,7 @@ def _acknowledge(ctx: Context, incident, now, actor, data) -> dict:
 
 
 def _ask_info(ctx: Context, incident, now, actor, data) -> dict:
-    text = data.pop("text", None) or data.get("comment") or DEFAULT_QUESTION
+    text = data.pop("text")
     data["reply_id"] = outbox.queue_reply(ctx.db, incident, "info_request", text, now)
     # The question is a public reply: it meets the first-reply target.
     return {"info_asked_at": iso(now), **reply_times.on_queued(incident, "info_request", now)}

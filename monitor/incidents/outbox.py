@@ -11,7 +11,7 @@ monitor.replies.notify.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
@@ -81,3 +81,21 @@ def queue_notification(db: Database, chat_id: int, text: str, now: datetime, *,
         " attempts, created_at) VALUES (?, ?, ?, ?, ?, 0, ?)",
         [once_key, incident_id, int(chat_id), text[:MAX_TEXT], NOTICE_PENDING, iso(now)])
     return cursor.lastrowid if cursor.rowcount == 1 else None
+
+
+PUBLISHER_GRACE_MINUTES = 5  # a due reply waiting longer, with no claim since: nobody sends
+
+
+def publisher_idle_since(db: Database, now: datetime) -> str | None:
+    """When replies started waiting with no publisher taking them (UTC ISO), or None.
+
+    There is no heartbeat: a publisher shows itself by claiming rows, so a reply due for
+    more than a few minutes while nothing was claimed since means none is running."""
+    since = iso(now - timedelta(minutes=PUBLISHER_GRACE_MINUTES))
+    oldest = db.execute(
+        "SELECT min(coalesce(not_before, created_at)) FROM reply_outbox WHERE status = ?"
+        " AND coalesce(not_before, created_at) <= ?", [PENDING, since]).fetchone()[0]
+    if oldest is None:
+        return None
+    claimed = db.execute("SELECT max(claimed_at) FROM reply_outbox").fetchone()[0]
+    return None if claimed and claimed >= oldest else oldest

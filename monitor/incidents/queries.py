@@ -9,13 +9,13 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from monitor.titles import SORT_TITLES
+from monitor.titles import ANSWER_STATE_TITLES, SORT_TITLES, STATUS_TITLES
 
 from .access import may_see, scope_of, visible_to
 
 PAGE_SIZE = 50
 FILTERS = ("status", "topic", "municipality", "urgency", "organisation_id", "tier")
-FLAGS = ("source", "overdue", "repeats")  # filters that are not a plain column
+FLAGS = ("source", "overdue", "repeats", "mine", "today")  # filters that are not a plain column
 SORTS = SORT_TITLES  # the queue orders and their names
 # The queue order of the `deadline` sort: the soonest deadline first, then the more
 # urgent, incidents without a running deadline last. The same expressions are indexed
@@ -26,12 +26,25 @@ URGENCY_RANK = ("CASE i.urgency WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN '
 
 _BASE = """
 SELECT i.*, p.text, p.url, p.channel, p.author_name, p.created_at AS posted_at,
-       s.name AS source_name, s.key AS source_key, o.name AS organisation_name
+       s.name AS source_name, s.key AS source_key, o.name AS organisation_name,
+       (SELECT r.status FROM reply_outbox r WHERE r.incident_id = i.id AND r.purpose = 'answer'
+        ORDER BY r.id DESC LIMIT 1) AS answer_status
 FROM incidents i
 JOIN posts p ON p.id = i.post_id
 JOIN sources s ON s.id = p.source_id
 LEFT JOIN organisations o ON o.id = i.organisation_id
 """
+
+
+def shown_status(row: dict) -> dict:
+    """The status as people should read it: «дан ответ» only once the platform accepted
+    the answer; before that, whether it waits, failed or went missing (`status_title`)."""
+    row = dict(row)
+    waiting = row["status"] == "answered" and row.get("answer_status") in ANSWER_STATE_TITLES
+    row["status_title"] = (ANSWER_STATE_TITLES[row["answer_status"]] if waiting
+                           else STATUS_TITLES.get(row["status"], row["status"]))
+    row["answer_waiting"] = row["answer_status"] if waiting else None
+    return row
 
 
 class NotVisible(Exception):
@@ -48,14 +61,16 @@ class Page:
 def list_incidents(db: Database, viewer: dict, filters: dict | None = None,
                    before: int | None = None, limit: int = PAGE_SIZE,
                    after: int | None = None, sort: str = "newest", cursor: str | None = None,
-                   now: str | None = None) -> Page:
+                   now: str | None = None, day_start: str | None = None) -> Page:
     """One page of the queue, keyset-paginated.
 
     `sort="newest"`: by id, newest first (`before` = the last id shown; `after` keeps
     only incidents newer than an id, for live updates). `sort="deadline"`: soonest
     deadline, then urgency (`cursor` = the `next_cursor` of the previous page).
     Filters: the columns of FILTERS, plus `source` (a source key), `overdue` (needs
-    `now`, an ISO UTC moment) and `repeats` (only incidents that gathered repeats).
+    `now`, an ISO UTC moment), `repeats` (only incidents that gathered repeats), `mine`
+    (the viewer's organisation; for the ЦУР's own staff, what waits on the ЦУР) and `today`
+    (opened since `day_start`, the region's midnight in UTC).
     """
     filters = filters or {}
     where, params = visible_to(viewer)
@@ -73,6 +88,16 @@ def list_incidents(db: Database, viewer: dict, filters: dict | None = None,
         params.append(now)
     if filters.get("repeats"):
         clauses.append("i.repeats > 0")
+    if filters.get("mine"):
+        if viewer.get("organisation_id"):
+            clauses.append("i.organisation_id = ?")
+            params.append(viewer["organisation_id"])
+        else:
+            clauses.append("(i.organisation_id IS NULL OR i.status IN ('new', 'confirmed',"
+                           " 'draft_review'))")
+    if filters.get("today") and day_start:
+        clauses.append("i.opened_at >= ?")
+        params.append(day_start)
     if sort == "deadline":
         order = f"{DUE_KEY}, {URGENCY_RANK}, i.id"
         if cursor:
@@ -93,7 +118,7 @@ def list_incidents(db: Database, viewer: dict, filters: dict | None = None,
     base = _BASE.replace("\nJOIN posts", "\nCROSS JOIN posts").replace("\nJOIN sources",
                                                                      "\nCROSS JOIN sources")
     sql = f"{base} WHERE {' AND '.join(clauses)} ORDER BY {order} LIMIT ?"
-    rows = [dict(r) for r in _dicts(db, sql, params + [limit + 1])]
+    rows = [shown_status(r) for r in _dicts(db, sql, params + [limit + 1])]
     more = len(rows) > limit
     rows = rows[:limit]
     if not more:
@@ -131,7 +156,7 @@ def get_incident(db: Database, viewer: dict, incident_id: int) -> dict:
     rows = _dicts(db, f"{_BASE} WHERE i.id = ? AND {where}", [incident_id, *params])
     if not rows:
         raise NotVisible(f"incident {incident_id} not found")
-    incident = rows[0]
+    incident = shown_status(rows[0])
     label = db.execute(
         "SELECT model_version, scores, explanations FROM labels WHERE post_id = ? ORDER BY id DESC LIMIT 1",
         [incident["post_id"]],
@@ -144,6 +169,11 @@ def get_incident(db: Database, viewer: dict, incident_id: int) -> dict:
     )
     for event in incident["events"]:
         event["data"] = json.loads(event["data"] or "{}")
+    incident["people"] = dict(db.execute(
+        "SELECT login, name FROM users WHERE login IN (SELECT actor FROM incident_events"
+        " WHERE incident_id = ? UNION SELECT author FROM drafts WHERE incident_id = ?"
+        " UNION SELECT moderator FROM drafts WHERE incident_id = ?)",
+        [incident_id, incident_id, incident_id]).fetchall())
     incident["drafts"] = _dicts(db, "SELECT * FROM drafts WHERE incident_id = ? ORDER BY id",
                                 [incident_id])
     incident["repeat_posts"] = _dicts(

@@ -223,14 +223,14 @@ def link_by_hand(ctx: Context, incident: dict, data: dict, now: datetime, actor:
     try:
         target_id = int(data["repeat_of"])
     except (TypeError, ValueError):
-        raise TransitionError(f"repeat_of {data['repeat_of']!r} is not an incident number") from None
+        raise TransitionError(f"«{data['repeat_of']}» — не номер инцидента") from None
     if target_id == incident["id"]:
-        raise TransitionError("an incident cannot repeat itself")
+        raise TransitionError("Инцидент не может быть повтором самого себя")
     rows = list(ctx.db["incidents"].rows_where("id = ?", [target_id]))
     if not rows:
-        raise TransitionError(f"incident {target_id} does not exist")
+        raise TransitionError(f"Инцидента № {target_id} нет")
     if rows[0]["status"] not in OPEN_STATUSES:
-        raise TransitionError(f"incident {target_id} is not open; link repeats to an open one")
+        raise TransitionError(f"Инцидент № {target_id} уже не открыт: повтор привязывают к открытому")
     data["repeat_of"] = target_id
     link(ctx, target_id, incident["post_id"], None, actor, f"by hand from incident {incident['id']}",
          now)
@@ -243,11 +243,11 @@ def unlink(ctx: Context, incident: dict, data: dict, now: datetime, actor: str) 
     try:
         post_id = int(data["post_id"])
     except (TypeError, ValueError):
-        raise TransitionError(f"post {data['post_id']!r} is not a number") from None
+        raise TransitionError(f"Сообщение «{data['post_id']}» указано не номером") from None
     rows = list(db["incident_repeats"].rows_where(
         "incident_id = ? AND post_id = ? AND unlinked_at IS NULL", [incident["id"], post_id]))
     if not rows:
-        raise TransitionError(f"post {post_id} is not a repeat of incident {incident['id']}")
+        raise TransitionError(f"Сообщение {post_id} не привязано как повтор к инциденту № {incident['id']}")
     db["incident_repeats"].update(rows[0]["id"], {"unlinked_by": actor, "unlinked_at": iso(now)})
     db.execute("UPDATE incidents SET repeats = MAX(repeats - 1, 0) WHERE id = ?", [incident["id"]])
     own = list(db["incidents"].rows_where("post_id = ?", [post_id]))
@@ -262,7 +262,7 @@ def unlink(ctx: Context, incident: dict, data: dict, now: datetime, actor: str) 
     label = db.execute("SELECT kind, topic, municipality, urgency FROM labels WHERE post_id = ?"
                        " ORDER BY id DESC LIMIT 1", [post_id]).fetchone()
     if label is None:
-        raise TransitionError(f"post {post_id} has no labels to open an incident from")
+        raise TransitionError(f"У сообщения {post_id} нет меток: инцидент из него не открыть")
     labels = _Labels(*label)
     org_key, reason = route(ctx.settings, labels.topic, labels.municipality, ctx.db)
     org = db.execute("SELECT id FROM organisations WHERE key = ?", [org_key]).fetchone()

@@ -12,6 +12,7 @@ import json
 from typing import TYPE_CHECKING
 
 from monitor.settings import RoutingRule, Settings
+from monitor.titles import TOPIC_TITLES
 
 if TYPE_CHECKING:  # the Context type only: context.py imports this layer
     from monitor.context import Context
@@ -60,19 +61,19 @@ def route(settings: Settings, topic: str, municipality: str | None,
     in_force = rules(settings, db)
     for rule in in_force:
         if rule.topic == topic and rule.municipality == municipality and municipality:
-            return rule.organisation, f"правило {topic} + {municipality}"
+            return rule.organisation, f"правило «{TOPIC_TITLES.get(topic, topic)}» + {municipality}"
     for rule in in_force:
         if rule.municipality == municipality and rule.topic is None and municipality:
             return rule.organisation, f"правило для {municipality}"
     for rule in in_force:
         if rule.topic == topic and rule.municipality is None:
-            return rule.organisation, f"правило для темы {topic}"
+            return rule.organisation, f"правило для темы «{TOPIC_TITLES.get(topic, topic)}»"
     for org in settings.organisations:
         if municipality and org.municipality == municipality and org.kind == "administration":
             return org.key, f"администрация: {municipality}"
     for org in settings.organisations:
         if topic in org.topics and org.municipality is None:
-            return org.key, f"региональный орган по теме {topic}"
+            return org.key, f"региональный орган по теме «{TOPIC_TITLES.get(topic, topic)}»"
     cur = settings.organisation(CUR_KEY) or next(
         (o for o in settings.organisations if o.kind == "cur"), None
     )

@@ -130,5 +130,5 @@ def insert_incident(ctx: Context, opening: Opening, events: list[Event]) -> int:
 def get_row(db: Database, incident_id: int) -> dict:
     rows = list(db["incidents"].rows_where("id = ?", [incident_id]))
     if not rows:
-        raise TransitionError(f"incident {incident_id} does not exist")
+        raise TransitionError(f"Инцидента № {incident_id} нет")
     return rows[0]

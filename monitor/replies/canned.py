@@ -8,6 +8,7 @@ official notices and writes it in.
 
 from __future__ import annotations
 
+import re
 import string
 import tomllib
 from dataclasses import dataclass
@@ -74,9 +75,25 @@ def for_topic(settings, topic: str) -> list[Canned]:
     return answers.get(topic, []) + (answers.get("other", []) if topic != "other" else [])
 
 
+# One-letter words that follow a house number: «Петрищева 18 в Дзержинске» is house 18,
+# not 18в; a letter written apart and followed by a word is read as this word, not a letter.
+SHORT_WORDS = frozenset("вксуоиа")
+
+
 def address_in(text: str) -> str | None:
-    """The first street (and house) named in the text, as the resident wrote it."""
-    return first_address(text or "")
+    """The first street and house named in the text, fit to quote: «Петрищева, 18»."""
+    text = text or ""
+    found = first_address(text)
+    if not found:
+        return None
+    start = text.find(found)
+    head, _, last = found.rpartition(" ")
+    after = text[start + len(found):start + len(found) + 2] if start >= 0 else ""
+    if head and last.lower() in SHORT_WORDS and after[:1] == " " and after[1:].isalpha():
+        found = head  # «18 в» + «Дзержинске»: the preposition, not a letter of the house
+    found = re.sub(r"^(?:на|по|у|около|возле|напротив)\s+", "", found, flags=re.IGNORECASE)
+    found = re.sub(r"^улиц\w*", "ул.", re.sub(r"^проспект\w*", "пр-т", found))  # «улице» → «ул.»
+    return re.sub(r"(?<![\w-])([А-ЯЁ][а-яё-]+)\s+(\d)", r"\1, \2", found)  # «Петрищева 18» → «Петрищева, 18»
 
 
 def fill(canned: Canned, incident: dict) -> str:

@@ -29,7 +29,7 @@ def _row(db, incident_id: int, reply_id: int) -> dict:
     rows = list(db["reply_outbox"].rows_where("id = ? AND incident_id = ?",
                                               [reply_id, incident_id]))
     if not rows:
-        raise ReplyError(f"reply {reply_id} of incident {incident_id} does not exist")
+        raise ReplyError(f"У инцидента № {incident_id} нет ответа № {reply_id}")
     return rows[0]
 
 
@@ -43,8 +43,8 @@ def retry(ctx: Context, incident_id: int, reply_id: int, actor: str) -> None:
             f" WHERE id = ? AND status IN ({', '.join('?' * len(RETRYABLE))})",
             [outbox.PENDING, reply_id, *RETRYABLE]).rowcount
         if changed != 1:
-            raise ReplyError(f"reply {reply_id} is «{REPLY_STATUS_TITLES.get(row['status'], row['status'])}»;"
-                             " only a reply that failed or whose fate is unknown can be sent again")
+            raise ReplyError(f"Ответ № {reply_id} сейчас «{REPLY_STATUS_TITLES.get(row['status'], row['status'])}»:"
+                             " снова отправляют только неотправленный ответ или тот, чья судьба неизвестна")
         _event(db, incident_id, "reply_retry", now, {"reply_id": reply_id,
                                                      "previous_error": (row["error"] or "")[:500]},
                actor)
@@ -56,23 +56,32 @@ def confirm_published(ctx: Context, incident_id: int, reply_id: int, actor: str)
     with db.atomic():
         row = _row(db, incident_id, reply_id)
         if row["status"] != UNKNOWN:
-            raise ReplyError(f"reply {reply_id} is «{REPLY_STATUS_TITLES.get(row['status'], row['status'])}»;"
-                             " only a reply whose fate is unknown can be confirmed")
+            raise ReplyError(f"Ответ № {reply_id} сейчас «{REPLY_STATUS_TITLES.get(row['status'], row['status'])}»:"
+                             " подтвердить публикацию можно только у ответа, чья судьба неизвестна")
         db["reply_outbox"].update(reply_id, {"status": outbox.PUBLISHED, "error": None,
                                              "published_at": row["claimed_at"] or now.isoformat()})
         _event(db, incident_id, "reply_confirmed", now, {"reply_id": reply_id}, actor)
         reply_times.settle(ctx, incident_id)
 
 
+# Failures found before any request left: there is no platform answer to show.
+NOT_SENT = frozenset({"no_token", "no_account", "unsupported", "deleted", "too_long", "network"})
+
+
 def replies_of(db, incident_id: int, linked: bool = False) -> list[dict]:
-    """The incident's replies to its own post (`linked`: those under its linked posts),
-    oldest first, with titles for the page."""
+    """The incident's replies, oldest first, with what a person reads on the page: the
+    state, what to do about a failure (`advice`), and the platform's own words only when a
+    request did reach it (`platform_said`). Its own post's replies, or (`linked`) those
+    under the posts linked to it (monitor.incidents.linked_answers)."""
     rows = list(db["reply_outbox"].rows_where("incident_id = ? AND linked = ?",
                                               [incident_id, int(linked)], order_by="id"))
     for row in rows:
         row["status_title"] = REPLY_STATUS_TITLES.get(row["status"], row["status"])
         row["purpose_title"] = PURPOSE_TITLES.get(row["purpose"], row["purpose"])
-        row["failure_title"] = FAILURE_TITLES.get(row.get("failure") or "", None)
+        failure = row.get("failure") or ("other" if row["error"] else "")
+        row["advice"] = FAILURE_TITLES.get(failure) if row["status"] != outbox.PUBLISHED else None
+        row["platform_said"] = (row["error"] if row["error"] and failure not in NOT_SENT
+                                and row["status"] != outbox.PUBLISHED else None)
         row["retryable"] = row["status"] in RETRYABLE
     return rows
 

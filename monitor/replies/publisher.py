@@ -101,13 +101,13 @@ def publish_one(ctx: Context, client: httpx.Client, tally: Tally | None = None) 
 def _send(ctx: Context, client: httpx.Client, target) -> Outcome:
     token = ctx.settings.secret(target.token_env)
     if not token:
-        return Outcome.refused("token", f"environment variable {target.token_env} is not set: "
-                                        f"the token of {target.account} is needed")
+        return Outcome.refused("no_token", f"переменная окружения {target.token_env} не задана: "
+                                           f"нужен токен {target.account}")
     keys = {name: ctx.settings.secret(name) for name in KEYS.get(target.platform, ())}
     missing = [name for name, value in keys.items() if not value]
     if missing:
-        return Outcome.refused("token", f"environment variable {', '.join(missing)} is not set: "
-                                        f"the keys of {target.account} are needed")
+        return Outcome.refused("no_token", f"переменная окружения {', '.join(missing)} не задана: "
+                                           f"нужны ключи {target.account}")
     send, url_var = SENDERS[target.platform]
     return send(client, ctx.settings.secret(url_var), token, target.params, *keys.values())
 

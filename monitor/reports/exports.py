@@ -8,9 +8,15 @@ times come from monitor.reports.metrics; this module adds the incoming volume,
 the top recurring problems, the municipality × topic heat map and the open
 incidents per municipality for the map.
 
+The tables keep stored values (keys, local times with their offset): JSON carries them
+for machines. CSV and XLSX are for a Russian office (monitor.reports.display): Russian
+headings and titles, local times as ДД.ММ.ГГГГ ЧЧ:ММ; CSV as Russian Excel opens it by a
+double click (UTF-8 with a BOM, «;» between cells, a decimal comma), XLSX with one
+heading row.
+
 Post text is hostile: in CSV every cell is quoted and an apostrophe goes before = + - @
 at the start of a cell or after any separator or line break in it (spreadsheets would
-run it as a formula); in XLSX every text is stored as text, never as a formula. Times are the region's local time, with the offset.
+run it as a formula); in XLSX every text is stored as text, never as a formula.
 """
 
 from __future__ import annotations
@@ -27,9 +33,10 @@ from zoneinfo import ZoneInfo
 from monitor.clock import iso, parse_time
 from monitor.incidents.access import sees_everything, visible_to
 from monitor.incidents.states import OPEN_STATUSES
+from monitor.reports import display
 from monitor.reports import satisfaction as feedback
 from monitor.reports.metrics import BUCKETS, MEASURES, aggregate, per_incident
-from monitor.titles import GROUP_TITLES, STATUS_TITLES
+from monitor.titles import GROUP_TITLES, STATUS_TITLES, TOPIC_TITLES
 from nlp.labels import TOPICS
 
 TIME_GROUPS = ("day", "week", "month", "organisation", "municipality", "topic", "channel")
@@ -52,6 +59,7 @@ class Table:
     title: str
     columns: list[tuple[str, str]]  # (key in the rows, heading for people)
     rows: list[dict] = field(default_factory=list)
+    kinds: dict[str, str] = field(default_factory=dict)  # key -> what its values are (display)
 
     def fields(self) -> list[str]:
         return [key for key, _ in self.columns]
@@ -108,7 +116,7 @@ def volume(db, scope: Scope) -> Table:
             row["messages"] = messages.get(day, 0)
         row["incidents"] = opened.get(day, 0)
         rows.append(row)
-    return Table("volume", "Поступление по дням", columns, rows)
+    return Table("volume", "Поступление по дням", columns, rows, {"day": "day"})
 
 
 def times(db, scope: Scope, by: str, measures=tuple(MEASURES)) -> Table:
@@ -123,7 +131,8 @@ def times(db, scope: Scope, by: str, measures=tuple(MEASURES)) -> Table:
                ("average_h", "среднее, ч"), ("median_h", "медиана, ч"), ("p90_h", "p90, ч"),
                ("overdue_share", "доля просроченных")]
     columns += [(label, label) for _, _, label in BUCKETS]
-    return Table(f"times-{by}", f"Время реакции: по {_by_title(by)}", columns, rows)
+    kinds = {"measure": "measure", **({"group": by} if by in display.KINDS else {})}
+    return Table(f"times-{by}", f"Время реакции: по {_by_title(by)}", columns, rows, kinds)
 
 
 def _by_title(by: str) -> str:
@@ -151,7 +160,8 @@ def recurring(db, scope: Scope, limit: int = 10) -> Table:
     columns = [("id", "№"), ("repeats", "повторов"), ("municipality", "муниципалитет"),
                ("topic", "тема"), ("organisation", "организация"), ("status", "статус"),
                ("opened_at", "открыт"), ("text", "текст")]
-    return Table("recurring", "Повторяющиеся проблемы", columns, rows)
+    return Table("recurring", "Повторяющиеся проблемы", columns, rows,
+                 {"municipality": "municipality", "topic": "topic", "opened_at": "moment"})
 
 
 def heatmap(db, scope: Scope) -> Table:
@@ -170,8 +180,9 @@ def heatmap(db, scope: Scope) -> Table:
         rows.append({"municipality": municipality, **{t: row.get(t, 0) for t in topics},
                      "total": sum(row.values())})
     rows.sort(key=lambda r: (-r["total"], r["municipality"]))
-    columns = [("municipality", "муниципалитет"), *((t, t) for t in topics), ("total", "всего")]
-    return Table("heatmap", "Муниципалитеты × темы", columns, rows)
+    columns = [("municipality", "муниципалитет"), *((t, TOPIC_TITLES.get(t, t)) for t in topics),
+               ("total", "всего")]
+    return Table("heatmap", "Муниципалитеты × темы", columns, rows, {"municipality": "municipality"})
 
 
 def open_by_municipality(db, scope: Scope, coords: dict[str, tuple[float, float]]) -> Table:
@@ -185,7 +196,8 @@ def open_by_municipality(db, scope: Scope, coords: dict[str, tuple[float, float]
               "lon": coords.get(m, (None, None))[1]} for m, n in rows]
     columns = [("municipality", "муниципалитет"), ("open", "открытых"), ("lat", "широта"),
                ("lon", "долгота")]
-    return Table("open", "Открытые инциденты по муниципалитетам", columns, table)
+    return Table("open", "Открытые инциденты по муниципалитетам", columns, table,
+                 {"municipality": "municipality"})
 
 
 def incidents(db, scope: Scope) -> Table:
@@ -198,14 +210,28 @@ def incidents(db, scope: Scope) -> Table:
                ("organisation", "организация"), ("opened_at", "открыт"), ("repeats", "повторов"),
                ("first_reply_h", "первый ответ, ч"), ("executor_h", "до исполнителя, ч"),
                ("resolve_h", "решение, ч")]
-    return Table("incidents", "Инциденты", columns, rows)
+    return Table("incidents", "Инциденты", columns, rows,
+                 {"status": "status", "topic": "topic", "municipality": "municipality",
+                  "channel": "channel", "opened_at": "moment"})
+
+
+def municipality_names(settings) -> dict[str, str]:
+    """Municipality key -> its name in the region's list («Богородский» → «Богородский
+    муниципальный округ»); none without a list (the keys are shown)."""
+    try:
+        path = settings.region_csv
+    except Exception:  # no region list at all: exports still work with the keys
+        return {}
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        return {r["key"]: r.get("name") or r["key"] for r in csv.DictReader(f)}
 
 
 def satisfaction(db, scope: Scope, by: str = "organisation") -> Table:
     """Residents' «да / нет» and 1–5 scores per group (monitor.reports.satisfaction)."""
     rows = feedback.by_group(db, scope.viewer, by, since=scope.since, until=scope.until)
     return Table(f"satisfaction-{by}", f"Удовлетворённость жителей: по {_by_title(by)}",
-                 [("group", GROUP_TITLES.get(by, by)), *feedback.COLUMNS], rows)
+                 [("group", GROUP_TITLES.get(by, by)), *feedback.COLUMNS], rows,
+                 {"group": by} if by in display.KINDS else {})
 
 
 def region_coords(settings) -> dict[str, tuple[float, float]]:
@@ -250,22 +276,42 @@ def _local(value: str | None, timezone: str) -> str | None:
 # A formula may start a cell or follow any separator a reader might split on («;» in a
 # Russian Excel, «,», a tab, a line break), spaces allowed in between.
 _FORMULA = re.compile(r"(^|[,;\t\r\n])(\s*)(?=[=+\-@])")
+BOM = "\ufeff"  # Excel takes a CSV for UTF-8 only with it
+SEPARATOR = ";"  # what Russian Excel splits on (its list separator), not «,»
+
+
+def people_rows(table: Table, municipalities: dict[str, str] | None) -> list[list]:
+    """The rows as people read them (monitor.reports.display), in column order."""
+    names = municipalities or {}
+    return [[display.value(table.kinds.get(key), row.get(key), names) for key in table.fields()]
+            for row in table.rows]
 
 
 def _csv_cell(value):
-    """A text that could start a formula anywhere gets an apostrophe before it."""
+    """A text that could start a formula anywhere gets an apostrophe before it; a number
+    gets a decimal comma (a Russian Excel reads «1.5» as a date or a text)."""
     if isinstance(value, str):
         return _FORMULA.sub(r"\1\2'", value)
+    if isinstance(value, float):
+        return f"{value:g}".replace(".", ",")
     return value
 
 
-def to_csv(table: Table) -> str:
+def to_csv(table: Table, municipalities: dict[str, str] | None = None) -> str:
+    """CSV for a Russian Excel: BOM, «;», Russian headings and values, every cell quoted
+    (no separator inside a text splits it)."""
     out = io.StringIO()
-    writer = csv.writer(out, quoting=csv.QUOTE_ALL)  # every cell quoted: no separator inside splits it
-    writer.writerow(table.fields())
-    for row in table.rows:
-        writer.writerow([_csv_cell(row.get(key)) for key in table.fields()])
+    out.write(BOM)
+    writer = csv.writer(out, delimiter=SEPARATOR, quoting=csv.QUOTE_ALL)
+    writer.writerow([_csv_cell(heading) for _, heading in table.columns])
+    for row in people_rows(table, municipalities):
+        writer.writerow([_csv_cell(value) for value in row])
     return out.getvalue()
+
+
+def read_csv(text: str) -> list[dict]:
+    """A CSV of `to_csv` back as rows of {heading: text} (tests and scripts)."""
+    return list(csv.DictReader(io.StringIO(text.removeprefix(BOM)), delimiter=SEPARATOR))
 
 
 def to_json(tables: list[Table], **meta) -> str:
@@ -275,36 +321,52 @@ def to_json(tables: list[Table], **meta) -> str:
         ensure_ascii=False, indent=2)
 
 
-def to_xlsx(tables: list[Table]) -> bytes:
-    """One sheet per table: the machine keys in row 1, people's headings in row 2."""
+_XLSX_FORMATS = {"moment": "DD.MM.YYYY HH:MM", "day": "DD.MM.YYYY"}
+
+
+def _xlsx_value(kind: str | None, raw, shown):
+    """Times and days as real dates (Excel sorts and filters them), the rest as shown."""
+    if raw is None or kind not in _XLSX_FORMATS:
+        return shown
+    if kind == "day":
+        return datetime.fromisoformat(raw)
+    return datetime.fromisoformat(raw).replace(tzinfo=None)  # local time, no seconds shown
+
+
+def to_xlsx(tables: list[Table], municipalities: dict[str, str] | None = None) -> bytes:
+    """One sheet per table: one row of Russian headings, then the rows as people read
+    them; times are dates formatted ДД.ММ.ГГГГ ЧЧ:ММ."""
     from openpyxl import Workbook
 
     book = Workbook()
     book.remove(book.active)
     for table in tables:
         sheet = book.create_sheet(table.name[:31])
-        sheet.append(table.fields())
         sheet.append([heading for _, heading in table.columns])
-        for r, row in enumerate(table.rows, start=3):
-            for c, key in enumerate(table.fields(), start=1):
+        kinds = [table.kinds.get(key) for key in table.fields()]
+        shown_rows = people_rows(table, municipalities)
+        for r, (row, shown) in enumerate(zip(table.rows, shown_rows, strict=True), start=2):
+            for c, (key, kind) in enumerate(zip(table.fields(), kinds, strict=True), start=1):
                 cell = sheet.cell(row=r, column=c)
-                cell.value = row.get(key)
-                if isinstance(cell.value, str):
+                cell.value = _xlsx_value(kind, row.get(key), shown[c - 1])
+                if kind in _XLSX_FORMATS and cell.value is not None:
+                    cell.number_format = _XLSX_FORMATS[kind]
+                elif isinstance(cell.value, str):
                     cell.data_type = "s"  # never a formula, whatever the text says
-        sheet.freeze_panes = "A3"
+        sheet.freeze_panes = "A2"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
 def read_xlsx(data: bytes | Path) -> dict[str, list[dict]]:
-    """Sheets back as rows of {key: value} (tests and scripts that check an export)."""
+    """Sheets back as rows of {heading: value} (tests and scripts that check an export)."""
     from openpyxl import load_workbook
 
     book = load_workbook(io.BytesIO(data) if isinstance(data, bytes) else data, read_only=True)
     out = {}
     for sheet in book.worksheets:
         values = list(sheet.iter_rows(values_only=True))
-        keys = values[0] if values else ()
-        out[sheet.title] = [dict(zip(keys, row, strict=True)) for row in values[2:]]
+        headings = values[0] if values else ()
+        out[sheet.title] = [dict(zip(headings, row, strict=True)) for row in values[1:]]
     return out

@@ -82,18 +82,18 @@ def record_review(db: Database, post_id: int, values: dict, author: str, now: da
     """
     current = post_labels(db, post_id)
     if current is None:
-        raise CorrectionError(f"post {post_id} does not exist")
+        raise CorrectionError(f"Сообщения {post_id} нет")
     asserted = dict(current.current)
     for name, value in values.items():
         if name not in LABELS:
-            raise CorrectionError(f"unknown label {name!r}; expected one of {', '.join(LABELS)}")
+            raise CorrectionError(f"Неизвестная метка «{name}»; есть: {', '.join(LABELS)}")
         asserted[name] = (value or None) if name == "municipality" else value
     for name, choices in CHOICES.items():
         if asserted[name] not in choices:
-            raise CorrectionError(f"{name} {asserted[name]!r} is not one of {', '.join(choices)}")
+            raise CorrectionError(f"{name} {asserted[name]!r}: такого значения нет; есть: {', '.join(choices)}")
     place = asserted["municipality"]
     if place is not None and municipalities is not None and place not in municipalities:
-        raise CorrectionError(f"municipality {place!r} is not a municipality of the region")
+        raise CorrectionError(f"«{place}» — не муниципалитет региона")
     rows = [(post_id, current.incident_id, name, current.current[name], asserted[name],
              current.model_version, author, iso(now)) for name in LABELS]
     columns = "post_id, incident_id, label, old_value, new_value, model_version, author, at"

@@ -303,6 +303,16 @@ def w011_tiers_extensions(db: Database) -> None:
     drafts.add_column("quality_at", str)
 
 
+def w009_saved_filters(db: Database) -> None:
+    """A person's own named views of the queue (the query string of its filters)."""
+    db["saved_filters"].create(
+        {"id": int, "user_id": int, "name": str, "query": str, "created_at": str},
+        pk="id", not_null={"user_id", "name", "query", "created_at"},
+        foreign_keys=[("user_id", "users", "id")],
+    )
+    db["saved_filters"].create_index(["user_id", "name"], unique=True)
+
+
 def w012a_linked_answers(db: Database) -> None:
     """One approved answer for every post linked to an incident (repeats and the
     members of a spike): each is its own reply row (`linked` = 1: under a linked post,

@@ -27,6 +27,7 @@ from . import (
     auth,
     callbacks,
     dashboard,
+    display,
     errors,
     health,
     incidents,
@@ -108,6 +109,7 @@ def templates(ctx: Context) -> Jinja2Templates:
     env.globals["spike_banner"] = dashboard.spike_banner  # open spikes over the queue
     env.globals.update(regional_panel=regional.regional_panel, tier_banner=regional.tier_banner)
     env.filters["safe_url"] = safe_url
+    env.globals.update(display.GLOBALS)  # model dates, channel and label names
     env.globals.update(
         deadline=deadline, STATUS_TITLES=STATUS_TITLES, KIND_TITLES=KIND_TITLES,
         TOPIC_TITLES=TOPIC_TITLES, URGENCY_TITLES=URGENCY_TITLES, ROLE_TITLES=ROLE_TITLES,

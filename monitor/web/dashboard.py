@@ -14,9 +14,9 @@ from fastapi.responses import Response
 
 from monitor.context import Context
 from monitor.incidents.spikes import banner
-from monitor.reports import exports
+from monitor.reports import display, exports
 from monitor.reports.metrics import ALL_MEASURES
-from monitor.titles import CHANNEL_TITLES, MEASURE_TITLES, TOPIC_TITLES
+from monitor.titles import CHANNEL_TITLES, GROUP_TITLES, MEASURE_TITLES, TOPIC_TITLES
 
 from . import svg
 from .auth import CtxDep, UserDep, render
@@ -75,26 +75,27 @@ def dashboard(request: Request, ctx: CtxDep, user: UserDep):
     heat = exports.heatmap(db, scope)
     coords = exports.region_coords(settings)
     open_now = exports.open_by_municipality(db, scope, coords)
-    charts = _charts(volume, by_period, groups, heat, open_now, coords)
+    charts = _charts(volume, by_period, groups, heat, open_now, coords, query["period"])
     return render(
         request, "dashboard/index.html", user=user, query=query, volume=volume,
         by_period=by_period, groups=groups, recurring=recurring, heat=heat, open_now=open_now,
         charts=charts, measures=MEASURE_TITLES, periods=PERIODS,
-        group_titles=exports.GROUP_TITLES, channel_titles=CHANNEL_TITLES,
+        group_titles=exports.GROUP_TITLES, channel_titles=CHANNEL_TITLES, period_title=display.period,
         no_coords=[r for r in open_now.rows if r["lat"] is None],
         reports=exports.REPORTS, export_query=urlencode(query),
         satisfaction=exports.satisfaction(db, scope, "organisation"),
         spikes=banner(db, user, scope.now, settings.spikes.follow_hours))
 
 
-def _charts(volume, by_period, groups, heat, open_now, coords) -> dict:
+def _charts(volume, by_period, groups, heat, open_now, coords, period: str) -> dict:
     days = [r["day"] for r in volume.rows]
     series = {"инцидентов": [r["incidents"] for r in volume.rows]}
     if any("messages" in r for r in volume.rows):
         series = {"сообщений": [r.get("messages", 0) for r in volume.rows], **series}
-    charts = {"volume": svg.columns([d[5:] for d in days], series, "Поступление по дням")}
+    charts = {"volume": svg.columns([display.short_day(d) for d in days], series,
+                                    "Поступление по дням")}
     charts["period"] = svg.columns(
-        [str(r["group"]) for r in by_period.rows],
+        [display.period(period, str(r["group"]), short=True) for r in by_period.rows],
         {"среднее, ч": [r["average_h"] for r in by_period.rows],
          "медиана, ч": [r["median_h"] for r in by_period.rows],
          "p90, ч": [r["p90_h"] for r in by_period.rows]}, "Время реакции по периодам")
@@ -102,7 +103,7 @@ def _charts(volume, by_period, groups, heat, open_now, coords) -> dict:
         label = (lambda g: TOPIC_TITLES.get(g, g)) if by == "topic" else (
             (lambda g: CHANNEL_TITLES.get(g, g)) if by == "channel" else str)
         charts[by] = svg.bars([(label(r["group"]), r["median_h"]) for r in table.rows],
-                              f"Медиана времени реакции: {by}", " ч")
+                              f"Медиана времени реакции: {GROUP_TITLES[by]}", " ч")
     topics = [key for key, _ in heat.columns if key not in ("municipality", "total")]
     charts["heat"] = svg.heatmap(
         [r["municipality"] for r in heat.rows], topics,
@@ -127,10 +128,11 @@ def export(ctx: CtxDep, user: UserDep, filename: str, request: Request):
         tables = [exports.build(name, ctx.db, scope, ctx.settings)]
     else:
         raise HTTPException(404, f"Нет отчёта «{name}»")
+    names = exports.municipality_names(ctx.settings)
     if fmt == "csv":
-        body = ("\ufeff" + exports.to_csv(tables[0])).encode("utf-8")  # BOM: Excel reads UTF-8
+        body = exports.to_csv(tables[0], names).encode("utf-8")  # with its BOM: Excel reads UTF-8
     else:
-        body = exports.to_xlsx(tables)
+        body = exports.to_xlsx(tables, names)
     download = f"tsur-{name}-{query['since']}-{query['until']}.{fmt}"
     return Response(body, media_type=MIME[fmt],
                     headers={"Content-Disposition": f'attachment; filename="{download}"'})

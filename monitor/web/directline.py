@@ -121,6 +121,7 @@ def report(ctx: CtxDep, user: ModeratorDep, event_id: int, fmt: str):
         found = tables(ctx.db, event_id, ctx.clock.now())
     except DirectLineError:
         raise HTTPException(404, "Прямая линия не найдена") from None
-    body = ("\ufeff" + exports.to_csv(found[0])).encode("utf-8") if fmt == "csv" else exports.to_xlsx(found)
+    names = exports.municipality_names(ctx.settings)
+    body = exports.to_csv(found[0], names).encode("utf-8") if fmt == "csv" else exports.to_xlsx(found, names)
     return Response(body, media_type=MIME[fmt], headers={
         "Content-Disposition": f'attachment; filename="tsur-directline-{event_id}.{fmt}"'})

@@ -64,7 +64,7 @@ def ratings_export(ctx: CtxDep, user: UserDep, filename: str, month: str | None 
         raise HTTPException(404, f"Нет выгрузки «{filename[:40]}»; есть: "
                                  + ", ".join(f"rating-{by}.csv" for by in GROUPS) + ", all.xlsx, all.json")
     if fmt == "csv":
-        body = ("\ufeff" + exports.to_csv(tables[0])).encode("utf-8")
+        body = exports.to_csv(tables[0]).encode("utf-8")  # with its BOM, «;» for a Russian Excel
     elif fmt == "xlsx":
         body = exports.to_xlsx(tables)
     else:

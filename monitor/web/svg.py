@@ -32,6 +32,9 @@ def _fmt(value) -> str:
     return f"{value:g}" if isinstance(value, int | float) else str(value)
 
 
+LABEL_WIDTH = 48  # pixels a short date label takes under a column
+
+
 def columns(labels: list[str], series: dict[str, list[float]], title: str,
             height: int = 220) -> Markup:
     """Vertical columns per label (days), one colour class per series (`series-0`…)."""
@@ -46,6 +49,7 @@ def columns(labels: list[str], series: dict[str, list[float]], title: str,
     body = [f'<line x1="{left}" y1="{bottom}" x2="{width - 5:.0f}" y2="{bottom}" class="axis"/>',
             _text(left - 4, bottom - plot + 4, _fmt(top), "tick", "end"),
             _text(left - 4, bottom + 4, "0", "tick", "end")]
+    every = max(1, round(LABEL_WIDTH / slot))  # «30 ноя» needs about 48 px: no overlapping ticks
     for i, label in enumerate(labels):
         x0 = left + i * slot + 3
         for s, (name, values) in enumerate(series.items()):
@@ -54,7 +58,8 @@ def columns(labels: list[str], series: dict[str, list[float]], title: str,
             body.append(f'<rect x="{x0 + s * bar:.1f}" y="{bottom - h:.1f}" width="{bar - 1:.1f}" '
                         f'height="{h:.1f}" class="series-{s}"><title>{escape(str(label))}: '
                         f'{escape(name)} {_fmt(value)}</title></rect>')
-        body.append(_text(x0 + (slot - 6) / 2, bottom + 16, label, "tick", "middle"))
+        if i % every == 0:
+            body.append(_text(x0 + (slot - 6) / 2, bottom + 16, label, "tick", "middle"))
     for s, name in enumerate(series):
         body.append(f'<rect x="{left + s * 160}" y="6" width="12" height="12" class="series-{s}"/>')
         body.append(_text(left + s * 160 + 16, 16, name, "legend"))

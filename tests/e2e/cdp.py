@@ -201,10 +201,15 @@ class Page:
             f"(() => {{ const s = document.querySelector({json.dumps(selector)});"
             f" s.value = {json.dumps(value)}; s.dispatchEvent(new Event('change')); }})()")
 
-    async def press(self, key: str):
-        """A key press as the keyboard sends it (keydown, char, keyup)."""
-        code = {"Enter": 13, "Escape": 27}.get(key, ord(key.upper()) if len(key) == 1 else 0)
-        params = {"key": key, "windowsVirtualKeyCode": code}
+    async def press(self, key: str, code: str | None = None):
+        """A key press as the keyboard sends it (keydown, char, keyup). `code` is the key's
+        place on the keyboard («KeyJ»), for a character of another layout («о»)."""
+        if code is None and len(key) == 1 and key.isascii() and key.isalpha():
+            code = f"Key{key.upper()}"
+        code = code or {"Enter": "Enter", "Escape": "Escape", "/": "Slash"}.get(key, "")
+        letter = code[3:] if code.startswith("Key") else key
+        vk = {"Enter": 13, "Escape": 27}.get(key, ord(letter.upper()) if len(letter) == 1 else 0)
+        params = {"key": key, "code": code, "windowsVirtualKeyCode": vk}
         await self.send("Input.dispatchKeyEvent", {"type": "keyDown", **params,
                                                    **({"text": key} if len(key) == 1 else {})})
         await self.send("Input.dispatchKeyEvent", {"type": "keyUp", **params})

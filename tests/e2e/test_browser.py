@@ -12,6 +12,7 @@ import os
 import socket
 import threading
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -75,11 +76,36 @@ def site(tmp_path_factory, pipeline):
     clock = FrozenClock(MONDAY_MORNING)
     ctx = Context(open_db(settings.database), settings, clock, pipeline)
     prepare(ctx)
-    replay(ctx, stream)
+    replay(ctx, stream, exact=True)  # its last message arrives now
     ingest(ctx, [Post("vk:-100003", "-100003_990_1", "vk_comment", HOSTILE,
                       clock.now() - timedelta(minutes=3), author_name="Житель <b>Дзержинска</b>")])
     auth.limiter.failures.clear()
-    app = create_app(ctx, secret_key="e2e-secret")
+    with served(create_app(ctx, secret_key="e2e-secret")) as base:
+        yield base, ctx
+    ctx.db.close()
+
+
+@pytest.fixture(scope="module")
+def demo_site(tmp_path_factory):
+    """The whole demo as `tsur demo` builds it (a month of history, the stream, the
+    scenes), served like `site`: what the README's screenshots show."""
+    from click.testing import CliRunner
+
+    from monitor.cli import cli
+
+    path = tmp_path_factory.mktemp("demo") / "tsur-demo.db"
+    result = CliRunner().invoke(cli, ["demo", "--db", str(path), "--no-serve"])
+    assert result.exit_code == 0, result.output
+    ctx = Context.open(load_settings(DEMO_CONFIG, environ={"TSUR_DB": str(path)}), db_path=path)
+    auth.limiter.failures.clear()
+    with served(create_app(ctx, secret_key="e2e-secret")) as base:
+        yield base, ctx
+    ctx.db.close()
+
+
+@contextmanager
+def served(app):
+    """The app served by uvicorn in a thread on a free port of 127.0.0.1; yields its URL."""
     app.state.live_interval = 0.5
 
     import uvicorn
@@ -96,10 +122,11 @@ def site(tmp_path_factory, pipeline):
         if time.monotonic() > ends or not thread.is_alive():
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", ctx
-    server.should_exit = True
-    thread.join(10)
-    ctx.db.close()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 def run(loop, coroutine):
@@ -131,7 +158,7 @@ def test_moderator_logs_in_filters_opens_with_the_keyboard_and_confirms(browser,
         await page.navigation(lambda: page.click('form.filters button[type="submit"]'))
         assert "status=new" in await page.evaluate("location.search")
         statuses = await page.evaluate(
-            "[...document.querySelectorAll('table.queue tbody tr')].map(r => r.cells[6].innerText.trim())")
+            "[...document.querySelectorAll('table.queue tbody tr')].map(r => r.querySelector('td.status').innerText.trim())")
         assert statuses and all(s.startswith("новый") for s in statuses)
         await page.press("j")
         assert await page.evaluate("document.querySelector('tr.selected') !== null")
@@ -217,12 +244,14 @@ def _ingest_one(ctx):
         forked.db.close()
 
 
-def test_screenshots_of_the_main_pages(browser, site, loop, tmp_path):
-    """Always taken (and checked to be real images); TSUR_SCREENSHOTS=1 keeps them in docs/."""
-    base, ctx = site
+def test_screenshots_of_the_main_pages(browser, demo_site, loop, tmp_path):
+    """Always taken (and checked to be real images); TSUR_SCREENSHOTS=1 keeps them in docs/.
+    The incident shown is one whose answer the platform accepted: the whole loop."""
+    base, ctx = demo_site
     folder = SCREENSHOTS if os.environ.get("TSUR_SCREENSHOTS") == "1" else tmp_path
-    incident = ctx.db.execute("SELECT id FROM incidents WHERE urgency = 'critical' "
-                              "ORDER BY id DESC LIMIT 1").fetchone()[0]
+    incident = ctx.db.execute("SELECT o.incident_id FROM reply_outbox o JOIN incidents i ON i.id = o.incident_id"
+                              " WHERE o.status = 'published' AND i.status = 'answered'"
+                              " ORDER BY o.id DESC LIMIT 1").fetchone()[0]
 
     async def scenario():
         page = await browser.new_page()
@@ -260,10 +289,114 @@ def test_shortcut_list_and_confirming_from_the_queue(browser, site, loop):
         await page.press("j")
         await page.press("j")
         target = await page.evaluate("document.querySelector('tr.selected').dataset.id")
-        await page.navigation(lambda: page.press("c"))
-        assert await page.evaluate("location.pathname") == f"/incidents/{target}"
-        assert "подтверждён" in await page.evaluate("document.querySelector('h1').innerText")
+        await page.navigation(lambda: page.press("c"))  # acts in the queue: no incident page
+        assert await page.evaluate("location.pathname + location.hash") == f"/#i{target}"
         return int(target)
 
     incident = run(loop, scenario())
     assert ctx.db.execute("SELECT status FROM incidents WHERE id = ?", [incident]).fetchone()[0] == "confirmed"
+
+
+# --- a shift's workspace: triage in the queue, drafts ---------------------------------------
+
+
+def _new_incident(ctx, municipality="Дзержинск") -> int:
+    return ctx.db.execute("SELECT id FROM incidents WHERE status = 'new' AND municipality = ?"
+                          " ORDER BY id DESC LIMIT 1", [municipality]).fetchone()[0]
+
+
+def _assigned_to_dzerzhinsk(ctx, municipality="Дзержинск") -> int:
+    from monitor.catalog.organisations import organisation_id
+    from monitor.incidents.lifecycle import act
+
+    incident = _new_incident(ctx, municipality)
+    act(ctx, incident, "assign", "moderator", organisation_id=str(organisation_id(ctx.db, "adm-dzr")))
+    return incident
+
+
+def test_moderator_takes_an_incident_from_new_to_routed_in_the_queue_with_russian_keys(
+        browser, site, loop):
+    """Keys are read by their place: «о», «с», «ф», «ы» are j, c, a, s of the Russian layout."""
+    base, ctx = site
+    incident = _new_incident(ctx)
+    urgency = "low" if ctx.db["incidents"].get(incident)["urgency"] != "low" else "high"
+
+    async def scenario():
+        page = await browser.new_page(1400, 1000)
+        await log_in(page, base, "moderator", "moderator-demo")
+        visible = await page.evaluate("[...document.querySelectorAll('table.queue tbody tr')]"
+                                      ".filter(r => r.getBoundingClientRect().bottom <= innerHeight).length")
+        assert visible >= 15, visible
+        await page.evaluate("document.querySelector('tr.urgency-critical td.place').click()")
+        badge = await page.evaluate("(b => [getComputedStyle(b).color, getComputedStyle(b).backgroundColor])"
+                                    "(document.querySelector('tr.selected .badge'))")
+        assert badge == ["rgb(255, 255, 255)", "rgb(179, 38, 30)"]  # «критично» stays readable
+        await page.goto(f"{base}/?sort=newest&municipality=Дзержинск")
+        position = await page.evaluate(
+            f"[...document.querySelectorAll('table.queue tbody tr[data-id]')].findIndex(r => r.dataset.id == '{incident}')")
+        for _ in range(position + 1):
+            await page.press("о", code="KeyJ")
+        assert await page.evaluate("document.querySelector('tr.selected').dataset.id") == str(incident)
+        await page.navigation(lambda: page.press("с", code="KeyC"))
+        assert await page.evaluate("location.pathname") == "/"
+        assert await page.evaluate("document.querySelector('tr.selected').dataset.id") == str(incident)
+        await page.press("ы", code="KeyS")
+        assert await page.evaluate("document.activeElement.name") == "urgency"
+        await page.select(f'#i{incident} select[name="urgency"]', urgency)
+        await page.navigation(lambda: page.press("Enter"))
+        await page.navigation(lambda: page.press("ф", code="KeyA"))
+        assert await page.evaluate("location.pathname") == "/"
+        assert not page.dialogs() and not page.console_errors(), page.console_errors()
+
+    run(loop, scenario())
+    row = ctx.db["incidents"].get(incident)
+    assert (row["status"], row["urgency"]) == ("assigned", urgency)
+    events = [r[0] for r in ctx.db.execute(
+        "SELECT event FROM incident_events WHERE incident_id = ? ORDER BY id", [incident])]
+    assert events[-3:] == ["confirm", "relabel", "assign"]
+
+
+def test_official_writes_a_draft_in_three_steps(browser, site, loop):
+    """The queue, the incident, then type and send: the draft field is in view at once."""
+    base, ctx = site
+    incident = _assigned_to_dzerzhinsk(ctx)
+
+    async def scenario():
+        page = await browser.new_page(1400, 1000)
+        await log_in(page, base, "dzerzhinsk", "official-demo")  # step 1: the queue
+        await page.navigation(lambda: page.click(f'#i{incident} td.text a'))  # step 2
+        assert await page.evaluate("location.pathname") == f"/incidents/{incident}"
+        top = await page.evaluate("document.querySelector('#draft textarea').getBoundingClientRect().top")
+        assert top < 1000, top  # in view without scrolling
+        await page.fill("#draft textarea", "Здравствуйте! Бригада выедет сегодня до 18:00.")
+        await page.navigation(lambda: page.click('#draft button[value="submit_draft"]'))  # step 3
+        assert "черновик на проверке" in await page.evaluate("document.querySelector('h1').innerText")
+
+    run(loop, scenario())
+    draft = ctx.db.execute("SELECT text, status FROM drafts WHERE incident_id = ?", [incident]).fetchone()
+    assert draft == ("Здравствуйте! Бригада выедет сегодня до 18:00.", "pending")
+
+
+def test_moderator_edits_an_officials_draft_and_approves_it(browser, site, loop):
+    from monitor.incidents.lifecycle import act
+
+    base, ctx = site
+    incident = _assigned_to_dzerzhinsk(ctx, "Нижний Новгород")
+    act(ctx, incident, "submit_draft", "dzerzhinsk", text="Сделаем")
+
+    async def scenario():
+        page = await browser.new_page(1400, 1000)
+        await log_in(page, base, "moderator", "moderator-demo")
+        await page.goto(f"{base}/incidents/{incident}")
+        await page.evaluate("document.querySelector('form.review textarea[name=text]').value = ''")
+        await page.fill("form.review textarea[name=text]", "Здравствуйте! Трубу заменят до пятницы.")
+        await page.navigation(lambda: page.click('form.review button[value="approve_final"]'))
+        heading = await page.evaluate("document.querySelector('h1').innerText")
+        assert "ждёт отправки" in heading and "дан ответ" not in heading
+        history = await page.evaluate("document.querySelector('ol.history').innerText")
+        assert "Анна Смирнова утвердила итоговый ответ" in history
+
+    run(loop, scenario())
+    texts = [r[0] for r in ctx.db.execute(
+        "SELECT text FROM reply_outbox WHERE incident_id = ? AND purpose = 'answer'", [incident])]
+    assert texts == ["Здравствуйте! Трубу заменят до пятницы."]
