@@ -1,8 +1,9 @@
 """The demo's mass answer, a finished direct line and the autopilot.
 
-- The incident with the most linked posts (the Сормово water burst of the stream) gets an
-  approved interim answer: it is queued under its own post and under every linked post,
-  once per author in a thread (without a publishing sandbox the replies wait to be sent).
+- The mass incident: the open incident with the most linked posts, when nobody has
+  answered it yet, gets an approved interim answer, queued under its own post and under
+  every linked post, once per author in a thread; the line names the incident answered
+  under the most linked posts (an earlier scene may have answered the stream's burst).
 - A direct line of the city's head held yesterday under a post of the administration's
   page: generated questions grouped by topic and question, the two largest groups
   answered on air, the next three routed, one of them already answered; its report is
@@ -25,11 +26,10 @@ from monitor.context import Context
 from monitor.directline import answer_on_air, events, groups, route, start
 from monitor.incidents import autopilot
 from monitor.incidents.lifecycle import act
-from monitor.incidents.linked_answers import most_linked
+from monitor.incidents.linked_answers import most_answered, most_linked
 from monitor.incidents.states import ASSIGNED, CONFIRMED, NEW, get_row
 from monitor.ingest import ingest
 from monitor.ingest.post import Post
-from monitor.replies import replies_of
 from monitor.retraining.autopilot import choose_and_store, incident_posts, sent_right
 from monitor.retraining.corrections import record_review
 from monitor.titles import TOPIC_TITLES
@@ -44,18 +44,19 @@ INTERIM = ("Здравствуйте! Спасибо всем, кто напис
 
 def answer_the_mass_incident(ctx: Context) -> str | None:
     incident_id = most_linked(ctx.db)
-    if incident_id is None:
+    if incident_id is not None:
+        incident = get_row(ctx.db, incident_id)
+        if incident["status"] in (NEW, CONFIRMED, ASSIGNED) and incident["organisation_id"]:
+            if incident["status"] != ASSIGNED:
+                act(ctx, incident_id, "assign", MODERATOR, organisation_id=incident["organisation_id"])
+            act(ctx, incident_id, "submit_draft", MODERATOR, text=INTERIM)
+            act(ctx, incident_id, "approve_interim", MODERATOR)
+    answered = most_answered(ctx.db)  # this one, or one the earlier scenes answered
+    if answered is None:
         return None
-    incident = get_row(ctx.db, incident_id)
-    if incident["status"] not in (NEW, CONFIRMED, ASSIGNED) or incident["organisation_id"] is None:
-        return None  # answered already (a second run), or nobody to send it to
-    if incident["status"] != ASSIGNED:
-        act(ctx, incident_id, "assign", MODERATOR, organisation_id=incident["organisation_id"])
-    act(ctx, incident_id, "submit_draft", MODERATOR, text=INTERIM)
-    act(ctx, incident_id, "approve_interim", MODERATOR)
-    linked = len(replies_of(ctx.db, incident_id, linked=True))
-    return (f"массовый инцидент №{incident_id}: промежуточный ответ утверждён и поставлен под его "
-            f"сообщением и под {linked} связанными (/incidents/{incident_id})")
+    incident_id, linked, published = answered
+    return (f"массовый инцидент №{incident_id}: ответ поставлен под его сообщением и под {linked} "
+            f"связанными, опубликовано {published} (/incidents/{incident_id})")
 
 
 # --- the direct line ------------------------------------------------------------------

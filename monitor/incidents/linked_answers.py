@@ -227,3 +227,12 @@ def most_linked(db) -> int | None:
         f"SELECT i.id FROM incidents i WHERE i.status IN ({', '.join('?' * len(OPEN_STATUSES))})"
         " AND i.repeats > 0 ORDER BY i.repeats DESC, i.id LIMIT 1", list(OPEN_STATUSES)).fetchone()
     return row[0] if row else None
+
+
+def most_answered(db) -> tuple[int, int, int] | None:
+    """(incident, replies under its linked posts, of them published) of the incident
+    answered under the most linked posts."""
+    row = db.execute("SELECT incident_id, count(*), sum(status = ?) FROM reply_outbox"
+                     " WHERE linked = 1 GROUP BY incident_id ORDER BY 2 DESC, 1 LIMIT 1",
+                     [outbox.PUBLISHED]).fetchone()
+    return tuple(row) if row else None
