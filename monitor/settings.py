@@ -181,6 +181,17 @@ class Spikes:
 
 
 @dataclass(frozen=True)
+class Autopilot:
+    """Delivery without a moderator where the model is sure (monitor.incidents.autopilot):
+    thresholds per topic chosen by `tsur autopilot thresholds` from the moderators' history."""
+
+    enabled: bool = False  # the one switch; off: every incident waits for a moderator
+    target_precision: float = 0.97  # share of autopiloted incidents whose labels were right
+    critical: bool = False  # `critical` incidents skip the human look too
+    min_reviews: int = 30  # decided incidents a topic needs before thresholds are chosen
+
+
+@dataclass(frozen=True)
 class MunicipalCentre:
     """A municipal ЦУР: its moderators work the incidents of these municipalities."""
 
@@ -257,6 +268,7 @@ class Settings:
     tgweb: dict = field(default_factory=dict)  # [tgweb]: public channel preview politeness
     vk: dict = field(default_factory=dict)  # [vk]: which posts of a polled wall are watched
     spikes: Spikes = field(default_factory=Spikes)
+    autopilot: Autopilot = field(default_factory=Autopilot)
     backups: Backups = field(default_factory=Backups)
     tiers: Tiers = field(default_factory=Tiers)
     extensions: Extensions = field(default_factory=Extensions)
@@ -332,6 +344,7 @@ def settings_from_dict(raw: dict, environ: dict | None = None, path: Path | None
             vk=dict(raw.get("vk", {})),
             spikes=Spikes(**{"min_messages": {"default": 10},
                              **raw.get("spikes", {})}),
+            autopilot=Autopilot(**raw.get("autopilot", {})),
             backups=_backups(base, raw.get("backup", {})),
             tiers=_tiers(raw.get("tiers", {})),
             extensions=Extensions(**{k: tuple(v) if isinstance(v, list) else v
@@ -439,6 +452,11 @@ def _validate(settings: Settings) -> None:
         raise ConfigError(f"{where}: backup.keep must be a whole number of at least 1")
     if not isinstance(settings.backups.max_age_days, int | float) or settings.backups.max_age_days <= 0:
         raise ConfigError(f"{where}: backup.max_age_days must be a positive number of days")
+    pilot = settings.autopilot
+    if not isinstance(pilot.target_precision, int | float) or not 0.5 <= pilot.target_precision <= 1:
+        raise ConfigError(f"{where}: autopilot.target_precision must be between 0.5 and 1")
+    if not isinstance(pilot.min_reviews, int) or pilot.min_reviews < 1:
+        raise ConfigError(f"{where}: autopilot.min_reviews must be a whole number of at least 1")
     if settings.workflow.feedback_mode not in {"reply", "dm"}:
         raise ConfigError(f"{where}: workflow.feedback_mode must be reply or dm")
     _validate_regional(settings, org_keys, where)

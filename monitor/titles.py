@@ -49,6 +49,10 @@ EVENT_TITLES = {
     "extension_requested": "запрошен перенос срока", "extension_approved": "перенос срока одобрен",
     "extension_refused": "в переносе срока отказано", "quality_marked": "оценено качество ответа",
     "spike_detected": "массовый инцидент: всплеск похожих обращений",
+    "answer_excluded": "сообщение исключено из рассылки ответа",
+    "answer_included": "сообщение возвращено в рассылку ответа",
+    "autopilot": "автопилот: передан исполнителю без модератора",
+    "directline": "прямая линия: группа вопросов направлена исполнителю",
 }
 TIER_TITLES = {"regional": "региональный ЦУР", "municipal": "муниципальный ЦУР"}
 QUALITY_TITLES = {"good": "по существу", "formal": "формальная отписка",
@@ -64,7 +68,7 @@ GROUP_TITLES = {"day": "день", "week": "неделя", "month": "месяц"
                 "municipality": "муниципалитет", "topic": "тема", "channel": "канал",
                 "all": "всего"}
 MEASURE_TITLES = {"first_reply": "первый ответ", "executor": "передача исполнителю",
-                  "resolve": "решение"}
+                  "resolve": "решение", "linked_reply": "ответ под связанным сообщением"}
 PURPOSE_TITLES = {
     "acknowledgement": "первый ответ", "interim": "промежуточный ответ", "answer": "итоговый ответ",
     "info_request": "вопрос автору", "info_reminder": "напоминание автору",
@@ -97,6 +101,7 @@ FAILURE_TITLES = {
 REPLY_STATUS_TITLES = {
     "pending": "ждёт отправки", "sending": "отправляется",
     "published": "опубликован", "failed": "не отправлен", "unknown": "неизвестно, дошёл ли",
+    "withdrawn": "не отправляется: модератор исключил сообщение",
 }
 # The incident history as sentences: event -> what the person did (the masculine past;
 # monitor.incidents.history makes the feminine by the ending of the first word).

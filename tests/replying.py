@@ -16,9 +16,13 @@ from monitor.replies import publish_one, run_once
 from monitor.store import open_db
 
 
-def platform_context(settings, clock, pipeline, environ: dict) -> Iterator[Context]:
-    """The demo configuration with a platform's variables (a fixture's body)."""
-    s = replace(settings, environ=environ)
+def platform_context(settings, clock, pipeline, environ: dict,
+                     token_envs: dict[str, str] | None = None) -> Iterator[Context]:
+    """The demo configuration with a platform's variables (a fixture's body);
+    `token_envs`: organisation key → the variable naming its VK community token."""
+    orgs = tuple(replace(o, vk_token_env=(token_envs or {}).get(o.key, o.vk_token_env))
+                 for o in settings.organisations)
+    s = replace(settings, environ=environ, organisations=orgs)
     db = open_db(s.database)
     sync_from_settings(db, s, clock.now())
     yield Context(db, s, clock, pipeline)

@@ -1,11 +1,13 @@
 """Command modules per feature; each exposes COMMANDS (click commands or groups)."""
 
 from . import (
+    autopilot,
     bench,
     catalog,
     channels,
     check,
     collectors,
+    directline,
     incidents,
     nlp,
     replies,
@@ -16,4 +18,4 @@ from . import (
 )
 
 COMMAND_MODULES = (web, collectors, nlp, store, catalog, incidents, reports, channels, bench,
-                   retraining, replies, check)
+                   retraining, replies, check, autopilot, directline)

@@ -33,8 +33,9 @@ def _day(value: str | None, settings, name: str) -> datetime | None:
               type=click.Choice(["organisation", "municipality", "topic", "channel", "day",
                                  "week", "month", "all"]), help="Group the figures by.")
 @click.option("--measure", "measures", multiple=True,
-              type=click.Choice(["first_reply", "executor", "resolve"]),
-              help="Which times (default: all three).")
+              type=click.Choice(["first_reply", "executor", "resolve", "linked_reply"]),
+              help="Which times (default: the first three; linked_reply: each post linked to "
+                   "an incident, answered under itself).")
 @click.option("--since", help="First local day included, YYYY-MM-DD.")
 @click.option("--until", help="Last local day included, YYYY-MM-DD.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Also write CSV here.")
@@ -162,6 +163,15 @@ def _tables(ctx: Context, viewer, name, by, measures, start, end) -> list:
 
 def _export(tables, fmt, output, start, end, names: dict[str, str]) -> None:
     """Any report: printed as a table, or written as CSV, JSON or XLSX."""
+    write_tables(tables, fmt, output, names, since=start.date().isoformat() if start else None,
+                 until=(end - timedelta(days=1)).date().isoformat() if end else None)
+
+
+def write_tables(tables: list, fmt: str | None, output: str | None, names: dict[str, str],
+                 **meta) -> None:
+    """Report tables printed (no format), or written as CSV, JSON or XLSX to `output`
+    (CSV and JSON: stdout without one); `names`: municipality keys → names shown;
+    `meta` goes into the JSON."""
     if fmt == "csv" and len(tables) > 1:
         raise click.UsageError("CSV holds one report: pick one with --report, or use "
                                "--format xlsx / json for all of them")
@@ -171,8 +181,6 @@ def _export(tables, fmt, output, start, end, names: dict[str, str]) -> None:
         for table in tables:
             _print_table(table, names)
         return
-    meta = {"since": start.date().isoformat() if start else None,
-            "until": (end - timedelta(days=1)).date().isoformat() if end else None}
     if fmt == "xlsx":
         data = exports.to_xlsx(tables, names)
     else:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from monitor.context import Context
 
-from . import history, live, work
+from . import history, live, mass, work
 from .regional import regional_scene
 
 Scene = Callable[[Context], "str | None"]
@@ -25,7 +25,7 @@ BEFORE: list[Scene] = [history.stage]
 
 # The municipal ЦУР picks its new incidents first; then the rest are worked as far as
 # their age allows; the live spike last, so that its incidents stay new.
-SCENES: list[Scene] = [regional_scene, work.stage, live.stage]
+SCENES: list[Scene] = [regional_scene, work.stage, *mass.SCENES, live.stage]
 
 
 def play(ctx: Context, say: Callable[[str], None], scenes: list[Scene] | None = None) -> None:

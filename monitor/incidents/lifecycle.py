@@ -31,7 +31,7 @@ from sqlite_utils import Database
 from monitor.clock import iso
 from monitor.titles import ACTION_TITLES, QUALITY_TITLES, STATUS_TITLES
 
-from . import outbox, reply_times
+from . import linked_answers, outbox, reply_times
 from .access import MODERATION, MUNICIPAL
 from .deadlines import recompute
 from .quality import MARKS
@@ -279,6 +279,8 @@ def _approve(kind: str):
         purpose = "interim" if kind == "interim" else "answer"
         reply_id = outbox.queue_reply(ctx.db, incident, purpose, text, now, draft_id=draft["id"])
         data.update(draft_id=draft["id"], reply_id=reply_id, edited=text != draft["text"])
+        if linked := linked_answers.queue_all(ctx, incident, purpose, text, now, draft_id=draft["id"]):
+            data["linked_replies"] = linked
         changes = reply_times.on_queued(incident, purpose, now)
         if kind == "interim" and not incident["interim_at"]:
             changes["interim_at"] = iso(now)
@@ -304,6 +306,8 @@ def _resolve(ctx: Context, incident, now, actor, data) -> dict:
     changes = {"resolved_at": iso(now)}
     if text := data.pop("text", None):  # the final answer given together with the result
         data["reply_id"] = outbox.queue_reply(ctx.db, incident, "answer", text, now)
+        if linked := linked_answers.queue_all(ctx, incident, "answer", text, now):
+            data["linked_replies"] = linked
         changes |= reply_times.on_queued(incident, "answer", now)
     return changes
 

@@ -18,6 +18,7 @@ from sqlite_utils import Database
 from monitor.clock import iso
 
 PENDING, SENDING, PUBLISHED, FAILED = "pending", "sending", "published", "failed"
+WITHDRAWN = "withdrawn"  # a moderator left its post out before it was sent
 NOTICE_PENDING = "pending"  # a notification waiting for monitor.replies.notify
 MAX_TEXT = 4096
 PURPOSES = ("acknowledgement", "interim", "answer", "info_request", "info_reminder",
@@ -25,13 +26,17 @@ PURPOSES = ("acknowledgement", "interim", "answer", "info_request", "info_remind
 
 
 def queue_reply(db: Database, incident: dict, purpose: str, text: str, now: datetime, *,
-                draft_id: int | None = None, mode: str = "reply") -> int:
-    """A message to the incident's author, under their post (`reply`) or in private (`dm`)."""
+                draft_id: int | None = None, mode: str = "reply", post_id: int | None = None,
+                linked: bool = False, not_before: str | None = None) -> int:
+    """A message to the incident's author, under their post (`reply`) or in private (`dm`);
+    with `post_id` and `linked`, under a post linked to the incident
+    (monitor.incidents.linked_answers), not before `not_before`."""
     if purpose not in PURPOSES:
         raise ValueError(f"unknown reply purpose {purpose!r}")
     return db["reply_outbox"].insert({
         "incident_id": incident["id"], "draft_id": draft_id, "purpose": purpose, "mode": mode,
-        "post_id": incident["post_id"], "text": text, "status": PENDING, "created_at": iso(now),
+        "post_id": post_id or incident["post_id"], "text": text, "status": PENDING,
+        "created_at": iso(now), "linked": int(linked), "not_before": not_before,
     }).last_pk
 
 

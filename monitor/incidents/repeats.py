@@ -35,6 +35,7 @@ from nlp.text import Morph
 from nlp.vectors import WordVectors
 
 from .deadlines import recompute
+from .linked_answers import answer_latecomer
 from .open_problems import Group
 from .routing import route
 from .states import (
@@ -212,6 +213,8 @@ def record_links(db, links: list[Link], now: datetime) -> None:
     counts = Counter(k.incident_id for k in links)
     db.conn.executemany("UPDATE incidents SET repeats = repeats + ?, updated_at = ? WHERE id = ?",
                         [(n, iso(now), incident_id) for incident_id, n in counts.items()])
+    for k in links:  # an answer already approved reaches a post linked later too
+        answer_latecomer(db, k.incident_id, k.post_id, now)
 
 
 def link_by_hand(ctx: Context, incident: dict, data: dict, now: datetime, actor: str) -> None:

@@ -65,6 +65,6 @@ def _accepted(db, incident_id: int, purposes: tuple, since: str | None = None):
     marks = ", ".join("?" * len(purposes))
     row = db.execute(
         f"SELECT count(*), min(CASE WHEN status = ? THEN published_at END) FROM reply_outbox"
-        f" WHERE incident_id = ? AND mode = 'reply' AND purpose IN ({marks})"
+        f" WHERE incident_id = ? AND mode = 'reply' AND linked = 0 AND purpose IN ({marks})"
         " AND created_at >= ?", [outbox.PUBLISHED, incident_id, *purposes, since or ""]).fetchone()
     return row if row[0] else None

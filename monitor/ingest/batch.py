@@ -15,9 +15,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from monitor import directline
 from monitor.catalog.organisations import ensure_source, organisation_id
 from monitor.clock import iso
-from monitor.incidents import spikes
+from monitor.incidents import autopilot, spikes
 from monitor.incidents.feedback import resident_reply
 from monitor.incidents.repeats import Link, Similarity, find_repeat, record_links
 from monitor.incidents.routing import route
@@ -44,6 +45,7 @@ class IngestReport:
     incidents: int = 0
     repeats: int = 0  # posts linked to an open incident instead of opening one
     spikes: int = 0  # bursts of similar messages that became a mass incident (monitor.incidents.spikes)
+    autopiloted: int = 0  # incidents sent to their executor without a moderator (monitor.incidents.autopilot)
     errors: list[str] = field(default_factory=list)
     # Seconds per stage: label, repeats (reading problems, finding repeats), spikes,
     # and total (the rest of total is storing).
@@ -51,7 +53,7 @@ class IngestReport:
 
     def add(self, other: IngestReport) -> None:
         for name in ("received", "stored", "duplicates", "edited", "deleted", "restored",
-                     "incidents", "repeats", "spikes"):
+                     "incidents", "repeats", "spikes", "autopiloted"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.errors.extend(other.errors)
         for stage, seconds in other.seconds.items():
@@ -69,7 +71,9 @@ class IngestReport:
         return (f"{self.received} received, {self.stored} new, {self.duplicates} already stored, "
                 f"{self.edited} edited, {self.deleted} deleted, {self.incidents} incidents opened, "
                 f"{self.repeats} repeats linked"
-                + (f", {self.spikes} spikes detected" if self.spikes else ""))
+                + (f", {self.spikes} spikes detected" if self.spikes else "")
+                + (f", {self.autopiloted} sent to their executor by the autopilot"
+                   if self.autopiloted else ""))
 
 
 def ingest(ctx: Context, posts: Iterable[Post], *, cursor: tuple[str, dict] | None = None,
@@ -121,10 +125,15 @@ def _ingest(ctx: Context, posts: list[Post], report: IngestReport, cursor, delet
             _handle_new(ctx, post, post_id, label, sources[post.source], now, similarity, report,
                         writes)
         writes.flush(db, now)
+        # after the `opened` events: the autopilot's come after them in the history
+        report.autopiloted = sum(autopilot.deliver(ctx, incident_id, scores, now)
+                                 for incident_id, scores in writes.opened)
         report.stored = len(fresh)
         if fresh:
             with report.timed("spikes"):
-                report.spikes = _detect_spikes(ctx, post_ids)
+                report.spikes = _apart(ctx, "spike detection",
+                                       lambda: len(spikes.detect(ctx, post_ids).created))
+            _apart(ctx, "direct-line grouping", lambda: directline.group_new(ctx))
         for row, post in edits:
             _store_edit(db, row, post, now)
         report.edited = len(edits)
@@ -144,14 +153,14 @@ def _ingest(ctx: Context, posts: list[Post], report: IngestReport, cursor, delet
             })
 
 
-def _detect_spikes(ctx: Context, post_ids: list[int]) -> int:
-    """Bursts among the new posts become mass incidents (monitor.incidents.spikes); a failure
-    there is logged and rolled back alone, never losing the batch."""
+def _apart(ctx: Context, what: str, step) -> int:
+    """A step over the batch's stored posts (spikes, direct-line groups): a failure there
+    is logged and rolled back alone, never losing the batch."""
     try:
         with ctx.db.atomic():
-            return len(spikes.detect(ctx, post_ids).created)
+            return step()
     except Exception:
-        log.exception("spike detection failed for a batch of %d posts", len(post_ids))
+        log.exception("%s failed for a batch", what)
         return 0
 
 
@@ -233,6 +242,7 @@ class _Writes:
     problems: list[tuple[int, bytes]] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
+    opened: list[tuple[int, dict]] = field(default_factory=list)  # (incident, label scores)
     routes: dict = field(default_factory=dict)  # (topic, municipality) → (org key, id, why)
 
     def route(self, ctx: Context, topic: str, municipality: str | None) -> tuple:
@@ -259,6 +269,8 @@ def _handle_new(ctx: Context, post: Post, post_id: int, label, source: dict, now
         return  # the author answering our question or rating the solution
     if label.kind not in ACTIONABLE_KINDS or _organisation_speaking(db, post, source):
         return
+    if directline.take(ctx, post, post_id, label, source):
+        return  # a question of a direct line: its own queue, grouped after the batch
     with report.timed("repeats"):
         problem = similarity.read(post.text)
         writes.problems.append((post_id, problem.to_bytes()))
@@ -273,6 +285,7 @@ def _handle_new(ctx: Context, post: Post, post_id: int, label, source: dict, now
     if label.municipality:
         ctx.open_problems.opened(label.municipality, label.topic, incident_id, now, problem)
     report.incidents += 1
+    writes.opened.append((incident_id, label.scores))
 
 
 def _organisation_speaking(db, post: Post, source: dict) -> bool:

@@ -68,11 +68,13 @@ def confirm_published(ctx: Context, incident_id: int, reply_id: int, actor: str)
 NOT_SENT = frozenset({"no_token", "no_account", "unsupported", "deleted", "too_long", "network"})
 
 
-def replies_of(db, incident_id: int) -> list[dict]:
+def replies_of(db, incident_id: int, linked: bool = False) -> list[dict]:
     """The incident's replies, oldest first, with what a person reads on the page: the
     state, what to do about a failure (`advice`), and the platform's own words only when a
-    request did reach it (`platform_said`)."""
-    rows = list(db["reply_outbox"].rows_where("incident_id = ?", [incident_id], order_by="id"))
+    request did reach it (`platform_said`). Its own post's replies, or (`linked`) those
+    under the posts linked to it (monitor.incidents.linked_answers)."""
+    rows = list(db["reply_outbox"].rows_where("incident_id = ? AND linked = ?",
+                                              [incident_id, int(linked)], order_by="id"))
     for row in rows:
         row["status_title"] = REPLY_STATUS_TITLES.get(row["status"], row["status"])
         row["purpose_title"] = PURPOSE_TITLES.get(row["purpose"], row["purpose"])

@@ -126,9 +126,10 @@ def record(ctx: Context, row: dict, outcome: Outcome, target=None) -> None:
             outbox.mark_published(db, reply_id, outcome.external_id, now)
             db["reply_outbox"].update(reply_id, {"url": outcome.url, "failure": None,
                                                  "not_before": None})
-            _event(db, incident_id, "reply_published", now, {
-                "reply_id": reply_id, "purpose": row["purpose"],
-                "external_id": outcome.external_id, "url": outcome.url})
+            if not row.get("linked"):  # those under linked posts are listed on the incident
+                _event(db, incident_id, "reply_published", now, {
+                    "reply_id": reply_id, "purpose": row["purpose"],
+                    "external_id": outcome.external_id, "url": outcome.url})
         elif outcome.result == RETRY and attempts < MAX_ATTEMPTS:
             delay = timedelta(seconds=outcome.retry_after) if outcome.retry_after else \
                 timedelta(minutes=2 ** attempts)

@@ -25,6 +25,17 @@ MEASURES = {  # measure -> (column when met, column of its deadline)
     "executor": ("executor_at", "executor_due_at"),
     "resolve": ("resolved_at", "resolve_due_at"),
 }
+# Each post linked to an incident (a repeat, a spike member) answered under itself
+# (monitor.incidents.linked_answers): from its publication to the platform's acceptance of
+# its own first reply; it has no deadline of its own.
+LINKED_REPLY = "linked_reply"
+ALL_MEASURES = (*MEASURES, LINKED_REPLY)
+_LINKED_FROM = """
+FROM incident_repeats r
+JOIN incidents i ON i.id = r.incident_id
+JOIN posts p ON p.id = r.post_id
+LEFT JOIN organisations o ON o.id = i.organisation_id
+"""
 BUCKETS = ((0, 1, "0–1 ч"), (1, 3, "1–3 ч"), (3, 8, "3–8 ч"), (8, 24, "8–24 ч"),
            (24, None, "24 ч+"))
 GROUPS = ("organisation", "municipality", "topic", "channel", "day", "week", "month", "all")
@@ -83,24 +94,15 @@ def aggregate(db: Database, viewer: dict | None, measure: str, by: str, *, now: 
               timezone: str = "Europe/Moscow", since: datetime | None = None,
               until: datetime | None = None) -> list[Aggregate]:
     """One row per group, sorted by group, for incidents opened in [since, until)."""
-    if measure not in MEASURES:
-        raise ValueError(f"unknown measure {measure!r}; expected one of {', '.join(MEASURES)}")
-    met, due = MEASURES[measure]
+    if measure not in ALL_MEASURES:
+        raise ValueError(f"unknown measure {measure!r}; expected one of {', '.join(ALL_MEASURES)}")
     where, params = visible_to(viewer)
     clauses = [where, "i.status != 'rejected'", *_period(params, since, until)]
     bucket_sql = ", ".join(
         f"SUM(CASE WHEN v >= {lo}{f' AND v < {hi}' if hi else ''} THEN 1 ELSE 0 END)"
         for lo, hi, _ in BUCKETS)
     sql = f"""
-    WITH base AS (
-      SELECT {_group_sql(by, timezone, now)} AS g,
-             {_hours(f"i.{met}", "i.opened_at")} AS v,
-             i.{due} IS NOT NULL AS has_due,
-             CASE WHEN i.{due} IS NULL THEN 0
-                  WHEN i.{met} IS NOT NULL THEN julianday(i.{met}) > julianday(i.{due})
-                  ELSE julianday(?) > julianday(i.{due}) END AS late
-      {_FROM} WHERE {' AND '.join(clauses)}
-    ),
+    WITH base AS ({_base(measure, _group_sql(by, timezone, now), ' AND '.join(clauses))}),
     ranked AS (
       SELECT g, v, ROW_NUMBER() OVER (PARTITION BY g ORDER BY v) AS rn,
              COUNT(*) OVER (PARTITION BY g) AS n
@@ -124,6 +126,26 @@ def aggregate(db: Database, viewer: dict | None, measure: str, by: str, *, now: 
                              {label: n or 0 for (_, _, label), n in
                               zip(BUCKETS, buckets, strict=True)}))
     return out
+
+
+def _base(measure: str, group: str, where: str) -> str:
+    """One row per measured thing: its group, hours (null: not yet), deadline, lateness.
+    The query's first parameter is `now` (lateness of what is still open); the linked
+    replies have no deadline and only take it in their place."""
+    if measure == LINKED_REPLY:
+        first = ("(SELECT min(x.published_at) FROM reply_outbox x WHERE x.incident_id = i.id"
+                 " AND x.post_id = p.id AND x.linked = 1 AND x.status = 'published')")
+        return (f"SELECT {group} AS g, {_hours(first, 'p.created_at')} AS v, 0 AS has_due,"
+                f" 0 AS late {_LINKED_FROM} WHERE r.unlinked_at IS NULL AND ? IS NOT NULL"
+                f" AND {where}")
+    met, due = MEASURES[measure]
+    return f"""
+      SELECT {group} AS g, {_hours(f"i.{met}", "i.opened_at")} AS v,
+             i.{due} IS NOT NULL AS has_due,
+             CASE WHEN i.{due} IS NULL THEN 0
+                  WHEN i.{met} IS NOT NULL THEN julianday(i.{met}) > julianday(i.{due})
+                  ELSE julianday(?) > julianday(i.{due}) END AS late
+      {_FROM} WHERE {where}"""
 
 
 def per_incident(db: Database, viewer: dict | None, *, since: datetime | None = None,

@@ -13,6 +13,7 @@ from sqlite_utils.migrations import Migrations
 from .schema_catalog import web_001_audit, web_002_linked_account_env, web_005_sessions
 from .schema_collectors import collectors_001_source_health
 from .schema_core import m001_initial, m002_post_versions
+from .schema_directline import w012c_direct_line
 from .schema_incidents import (
     w001_workflow,
     w002_spikes,
@@ -22,6 +23,8 @@ from .schema_incidents import (
     w006_post_problems,
     w009_saved_filters,
     w011_tiers_extensions,
+    w012a_linked_answers,
+    w012b_autopilot,
     web_003_queue_indexes,
     web_004_incident_counts,
     web_006_deadline_order,
@@ -52,6 +55,9 @@ MIGRATIONS = [
     ingest_001_stage_timings,
     w011_tiers_extensions,
     w009_saved_filters,
+    w012a_linked_answers,
+    w012b_autopilot,
+    w012c_direct_line,
 ]
 
 # Migrations applied under an older name: the record is renamed, the migration not rerun.

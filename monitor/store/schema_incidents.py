@@ -311,3 +311,33 @@ def w009_saved_filters(db: Database) -> None:
         foreign_keys=[("user_id", "users", "id")],
     )
     db["saved_filters"].create_index(["user_id", "name"], unique=True)
+
+
+def w012a_linked_answers(db: Database) -> None:
+    """One approved answer for every post linked to an incident (repeats and the
+    members of a spike): each is its own reply row (`linked` = 1: under a linked post,
+    not the incident's own), and a moderator may leave some posts out."""
+    outbox = db["reply_outbox"]
+    outbox.add_column("linked", int, not_null_default=0)
+    outbox.create_index(["post_id"], if_not_exists=True)
+    db["answer_exclusions"].create(
+        {"id": int, "incident_id": int, "post_id": int, "excluded_by": str, "excluded_at": str},
+        pk="id", not_null={"incident_id", "post_id", "excluded_by", "excluded_at"},
+        foreign_keys=[("incident_id", "incidents", "id"), ("post_id", "posts", "id")],
+    )
+    db["answer_exclusions"].create_index(["incident_id", "post_id"], unique=True)
+
+
+def w012b_autopilot(db: Database) -> None:
+    """Autopilot: an incident the model is sure of goes to its executor without a
+    moderator (`autopilot` = 1 marks it), under thresholds per topic (and optionally
+    municipality) chosen from the moderators' history; each choice is kept, the newest
+    `active`."""
+    db["incidents"].add_column("autopilot", int, not_null_default=0)
+    db["autopilot_thresholds"].create(
+        {"id": int, "topic": str, "municipality": str, "kind_min": float, "topic_min": float,
+         "municipality_min": float, "urgency_min": float, "precision": float, "support": int,
+         "evidence": int, "target": float, "chosen_at": str, "chosen_by": str, "active": int},
+        pk="id", not_null={"topic", "evidence", "target", "chosen_at", "chosen_by", "active"},
+    )
+    db["autopilot_thresholds"].create_index(["active", "topic", "municipality"])

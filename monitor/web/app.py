@@ -33,6 +33,7 @@ from . import (
     incidents,
     labels,
     live,
+    mass,
     models_page,
     ratings,
     regional,
@@ -84,6 +85,7 @@ def create_app(ctx: Context, secret_key: str | None = None) -> FastAPI:
         # Outermost, so the login limit, the audit log and the request log all see the
         # client's address, and only when a configured proxy sent the request.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(ctx.settings.trusted_proxies))
+    mass.install(app)
     return app
 
 

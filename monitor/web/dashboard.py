@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from monitor.context import Context
 from monitor.incidents.spikes import banner
 from monitor.reports import display, exports
-from monitor.reports.metrics import MEASURES
+from monitor.reports.metrics import ALL_MEASURES
 from monitor.titles import CHANNEL_TITLES, GROUP_TITLES, MEASURE_TITLES, TOPIC_TITLES
 
 from . import svg
@@ -58,7 +58,7 @@ def _scope(request: Request, ctx: Context, user: dict) -> tuple[exports.Scope, d
                           until=datetime.combine(last + timedelta(days=1), time(), tzinfo=zone))
     measure = params.get("measure") or "first_reply"
     period = params.get("period") or "day"
-    if measure not in MEASURES or period not in PERIODS:
+    if measure not in ALL_MEASURES or period not in PERIODS:
         raise HTTPException(400, "Неизвестный показатель или период")
     return scope, {"since": first.isoformat(), "until": last.isoformat(), "measure": measure,
                    "period": period}
