@@ -80,7 +80,7 @@ def test_a_screen_name_is_resolved_after_one_too_many_requests_error(ctx, runner
     assert len(vk.calls("utils.resolveScreenName")) == 2
 
 
-def test_a_screen_name_vk_keeps_refusing_is_explained_after_a_few_tries(runner, settings, vk):
+def test_a_screen_name_vk_keeps_refusing_is_explained_after_a_few_tries(ctx, runner, settings, vk):
     vk.inject("utils.resolveScreenName", "error", 6, times=None)
     result = invoke(runner, settings, "sources", "add", "vk", "podslushano_bor")
     assert result.exit_code == 1 and "Too many requests per second" in result.output
