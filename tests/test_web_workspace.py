@@ -315,3 +315,20 @@ def test_label_pages_show_no_codes(app, world):
     assert "(complaint)" not in edit and "(housing)" not in edit and "модель без даты" in edit
     weak = client.get("/labels/queue").text
     assert not re.search(r"<td>(kind|topic|urgency)</td>", weak) and "Слабая метка" not in weak
+
+
+def test_a_stale_form_keeps_the_typed_draft_and_changes_nothing(app, wctx, world):
+    assign(wctx, world["main"])
+    client = official(app)
+    text = "Бригада приедет <b>в четверг</b>"
+    stale = client.post(f"/incidents/{world['main']}/act",
+                        data={"action": "submit_draft", "text": text, "csrf_token": "старый"},
+                        follow_redirects=False)
+    assert stale.status_code == 403 and "Текст сохранён" in stale.text
+    assert "Бригада приедет &lt;b&gt;в четверг&lt;/b&gt;</textarea>" in stale.text
+    assert not wctx.db.execute("SELECT COUNT(*) FROM drafts").fetchone()[0]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', stale.text).group(1)
+    again = client.post(f"/incidents/{world['main']}/act",  # the fresh page's token works
+                        data={"action": "submit_draft", "text": text, "csrf_token": token},
+                        follow_redirects=False)
+    assert again.status_code == 303

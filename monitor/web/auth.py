@@ -91,13 +91,21 @@ def same_secret(sent: str, expected: str) -> bool:
     return hmac.compare_digest(raw(sent), raw(expected))
 
 
+STALE_FORM = "Форма устарела или подделана (CSRF). Обновите страницу."
+
+
 async def check_csrf(request: Request) -> None:
     """A dependency for every state-changing form: the token must match the session's."""
     form = await request.form()
-    sent = str(form.get("csrf_token") or "")
+    if not csrf_matches(request, str(form.get("csrf_token") or "")):
+        raise HTTPException(403, STALE_FORM)
+
+
+def csrf_matches(request: Request, sent: str) -> bool:
+    """Whether a form's token is this session's (for a route that answers a stale form
+    itself, keeping what was typed)."""
     expected = request.session.get("csrf") or ""
-    if not expected or not same_secret(sent, expected):
-        raise HTTPException(403, "Форма устарела или подделана (CSRF). Обновите страницу.")
+    return bool(expected) and same_secret(sent, expected)
 
 
 def request_context(request: Request) -> Iterator[Context]:

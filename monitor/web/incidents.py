@@ -46,7 +46,7 @@ from monitor.replies.canned import CannedError, fill, for_topic
 from monitor.retraining.corrections import CorrectionError, correct_labels
 from monitor.titles import ACTION_TITLES, CHANNEL_TITLES, CLOCK_TITLES, TARGET_TITLES
 
-from .auth import CtxDep, UserDep, check_csrf, render, safe_url
+from .auth import CtxDep, UserDep, check_csrf, csrf_matches, render, safe_url
 
 router = APIRouter()
 
@@ -224,16 +224,21 @@ def _done(incident_id: int, back: str) -> RedirectResponse:
     return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
 
 
-@router.post("/incidents/{incident_id}/act", dependencies=[Depends(check_csrf)])
+@router.post("/incidents/{incident_id}/act")
 def incident_action(request: Request, ctx: CtxDep, user: UserDep, incident_id: int,
                     action: str = Form(...), reason: str = Form(""),
                     organisation_id: str = Form(""), comment: str = Form(""), text: str = Form(""),
-                    repeat_of: str = Form(""), post_id: str = Form(""), back: str = Form("")):
+                    repeat_of: str = Form(""), post_id: str = Form(""), back: str = Form(""),
+                    csrf_token: str = Form("")):
     _visible(ctx, user, incident_id)
     data = {k: v for k, v in {"reason": reason, "organisation_id": organisation_id,
                               "comment": comment, "text": text, "repeat_of": repeat_of,
                               "post_id": post_id}.items() if v}
     kept = {"action": action, **data}
+    if not csrf_matches(request, csrf_token):  # a page left open overnight: keep the draft
+        return _page(request, ctx, user, incident_id, status_code=403, kept=kept,
+                     error="Страница устарела (её открыли давно или в другой вкладке вошли заново), "
+                           "поэтому действие не выполнено. Текст сохранён: отправьте ещё раз.")
     if not may_act(user["role"], action, data):
         why = refused_data(user["role"], action, data) or "Это действие недоступно вашей роли"
         return _page(request, ctx, user, incident_id, status_code=403, error=why, kept=kept)
