@@ -8,12 +8,34 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 import httpx
+import pytest
 
 from monitor.catalog.organisations import sync_from_settings
 from monitor.collectors.runner import Runner
 from monitor.context import Context
 from monitor.replies import publish_one, run_once
 from monitor.store import open_db
+from tests.fakes.telegram import FakeTelegram
+from tests.fakes.vk import FakeVK
+
+# Дзержинск's community on the loopback VK, and a Telegram group, as the reply tests use them.
+DZR_WALL, DZR_GROUP, VK_TOKEN = -100003, 100003, "dzr-community-token"
+TG_CHAT = -1001000000008
+
+
+@pytest.fixture
+def vk():
+    """The loopback VK with Дзержинск's community token (import the fixture by name)."""
+    with FakeVK() as server:
+        server.add_token(VK_TOKEN, "community", group_id=DZR_GROUP)
+        yield server
+
+
+@pytest.fixture
+def tg():
+    """The loopback Telegram Bot API."""
+    with FakeTelegram() as server:
+        yield server
 
 
 def platform_context(settings, clock, pipeline, environ: dict,

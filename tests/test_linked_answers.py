@@ -1,6 +1,7 @@
 """One approved answer published under every post linked to an incident, through the
 loopback VK and Telegram servers."""
 
+# ruff: noqa: F811 (the fixtures vk and tg come from tests.replying and are taken as arguments)
 from __future__ import annotations
 
 import json
@@ -19,26 +20,19 @@ from monitor.incidents.states import TransitionError, open_incident
 from monitor.replies import replies_of, retry, run_once
 from monitor.reports.metrics import aggregate
 from nlp import Labels
-from tests.fakes.telegram import FakeTelegram
-from tests.fakes.vk import FakeVK
-from tests.replying import lose_the_answer, platform_context
+from tests.replying import (  # noqa: F401 (fixtures)
+    DZR_GROUP,
+    DZR_WALL,
+    TG_CHAT,
+    VK_TOKEN,
+    lose_the_answer,
+    platform_context,
+    tg,
+    vk,
+)
 
-DZR_WALL, DZR_GROUP, VK_TOKEN = -100003, 100003, "dzr-community-token"
-TG_CHAT = -1001000000008
 ANSWER = "Авария на водоводе устранена, вода подана в 15:00. Администрация г. Дзержинска."
 
-
-@pytest.fixture
-def vk():
-    with FakeVK() as server:
-        server.add_token(VK_TOKEN, "community", group_id=DZR_GROUP)
-        yield server
-
-
-@pytest.fixture
-def tg():
-    with FakeTelegram() as server:
-        yield server
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Publishing replies to residents through the loopback VK and Telegram servers."""
 
+# ruff: noqa: F811 (the fixtures vk and tg come from tests.replying and are taken as arguments)
 from __future__ import annotations
 
 import json
@@ -21,26 +22,11 @@ from monitor.replies import ReplyError, confirm_published, publish_one, retry, r
 from monitor.replies.canned import CannedError, address_in, fill, for_topic, load
 from monitor.store import open_db
 from nlp import Labels
-from tests.fakes.telegram import FakeTelegram
-from tests.fakes.vk import FakeVK
+from tests.replying import DZR_GROUP, DZR_WALL, TG_CHAT, VK_TOKEN, tg, vk  # noqa: F401 (fixtures)
 
-DZR_WALL, DZR_GROUP, VK_TOKEN = -100003, 100003, "dzr-community-token"
-TG_CHAT = -1001000000008
 HOSTILE = ('<b>жирный</b> <script>alert(1)</script> *звёзды* _курсив_ '
            '[ссылка](javascript:alert(1)) &amp; {address}')
 
-
-@pytest.fixture
-def vk():
-    with FakeVK() as server:
-        server.add_token(VK_TOKEN, "community", group_id=DZR_GROUP)
-        yield server
-
-
-@pytest.fixture
-def tg():
-    with FakeTelegram() as server:
-        yield server
 
 
 def environ(vk, tg) -> dict:
