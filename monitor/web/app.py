@@ -27,6 +27,7 @@ from . import (
     auth,
     callbacks,
     dashboard,
+    directline,
     display,
     errors,
     health,
@@ -78,14 +79,14 @@ def create_app(ctx: Context, secret_key: str | None = None) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(auth.router)
-    for feature in (incidents, callbacks, admin, live, labels, models_page, health, regional, ratings):
+    for feature in (incidents, callbacks, admin, live, labels, models_page, health, regional, ratings,
+                    mass, directline):
         app.include_router(feature.router)
     app.include_router(dashboard.router)
     if ctx.settings.trusted_proxies:
         # Outermost, so the login limit, the audit log and the request log all see the
         # client's address, and only when a configured proxy sent the request.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(ctx.settings.trusted_proxies))
-    mass.install(app)
     return app
 
 
@@ -108,6 +109,7 @@ def templates(ctx: Context) -> Jinja2Templates:
     env.filters["local"] = local
     env.globals["spike_banner"] = dashboard.spike_banner  # open spikes over the queue
     env.globals.update(regional_panel=regional.regional_panel, tier_banner=regional.tier_banner)
+    env.globals.update(mass.template_helpers())  # linked replies, the autopilot's figures
     env.filters["safe_url"] = safe_url
     env.globals.update(display.GLOBALS)  # model dates, channel and label names
     env.globals.update(

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
 from monitor.clock import parse_time
@@ -21,19 +21,15 @@ from monitor.incidents.states import TransitionError
 from monitor.replies import replies_of
 from monitor.reports.autopilot import summary
 
-from . import directline
 from .auth import CtxDep, UserDep, check_csrf, safe_url
 
 router = APIRouter()
 
 
-def install(app: FastAPI) -> None:
-    """Routes and template helpers of this module (one line in monitor.web.app)."""
-    app.include_router(router)
-    app.include_router(directline.router)
-    app.state.templates.env.globals.update(linked_answers=linked_answers,
-                                           autopilot_thresholds=autopilot_thresholds,
-                                           autopilot_summary=autopilot_summary)
+def template_helpers() -> dict:
+    """What the partials of templates/mass/ call to read their rows."""
+    return {"linked_answers": linked_answers, "autopilot_thresholds": autopilot_thresholds,
+            "autopilot_summary": autopilot_summary}
 
 
 def _read(request: Request, read):
