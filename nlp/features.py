@@ -94,7 +94,7 @@ def char_grams(token: str) -> list[str]:
     return [padded[i : i + n] for n in range(low, high + 1) for i in range(len(padded) - n + 1)]
 
 
-@lru_cache(maxsize=1_000_000)
+@lru_cache(maxsize=200_000)  # about 30 MB at most: n-grams of a few tens of thousands of words
 def gram_column(gram: str) -> int:
     """A character n-gram's column; cached, since a new word is mostly known n-grams."""
     return LEMMA_FEATURES + abs(murmurhash3_32(gram, seed=0)) % CHAR_FEATURES
