@@ -228,14 +228,14 @@ class Gazetteer:
     def find(self, text: str, tokens: list[Token] | None = None) -> list[PlaceMatch]:
         """Every place named in the text, longest match first, left to right, with its role."""
         tokens = [t for t in (tokens or tokenize(text)) if t.is_word]
-        reading = self._reading
-        words = [reading.get(t.text) or self._read(t.text) for t in tokens]
+        words = list(map(self._reading.get, [t.text for t in tokens]))
+        if None in words:
+            words = [word if word is not None else self._read(t.text) for word, t in zip(words, tokens, strict=True)]
         matches: list[PlaceMatch] = []
-        i = 0
-        while i < len(words):
-            found = self._match_at(text, tokens, words, i) if words[i] in self.first_words else None
-            if found is None:  # no name starts here: most words
-                i += 1
+        first_words, after = self.first_words, 0
+        for i in [k for k, word in enumerate(words) if word in first_words]:  # most words start no name
+            found = self._match_at(text, tokens, words, i) if i >= after else None
+            if found is None:
                 continue
             match, n = found
             if matches and match.place.kind == "district" and matches[-1].place.kind not in ("district", "municipality") \
@@ -245,7 +245,7 @@ class Gazetteer:
                     and mentions.joined(text, matches[-1].stop, match.start):
                 match = replace(match, role=matches[-1].role)  # «рожать в Городец или Нижний»
             matches.append(match)
-            i += n
+            after = i + n
         return matches
 
     def _match_at(self, text: str, tokens: list[Token], words: list[str], i: int):
