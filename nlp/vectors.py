@@ -43,9 +43,13 @@ class WordVectors:
     def __init__(self, morph: Morph, embedding=None):
         self.morph = morph
         self.embedding = embedding if embedding is not None else news_embedding()
-        self.table = np.zeros((1024, DIMENSION), dtype=np.float32)
+        self._table = np.zeros((1024, DIMENSION), dtype=np.float32)
         self.size = 0
         self._rows: dict[str, int] = {}  # navec's word → table row
+        # navec stores its vectors quantised: a new word's vector is decoded later, with
+        # every other new word of the batch in one array operation (`_pending`).
+        self._ids = getattr(getattr(self.embedding, "vocab", None), "word_ids", None)
+        self._pending: list[tuple[int, int]] = []  # (table row, navec id) not yet decoded
         self._lock = threading.Lock()  # the web server and a collector may label at once
         self.row = lru_cache(maxsize=400_000)(self._row)
 
@@ -57,23 +61,43 @@ class WordVectors:
             row = self._rows.get(known)
             if row is not None:
                 return row
+            if self._ids is not None:
+                navec_id = self._ids.get(known)
+                if navec_id is not None:
+                    return self._append(known, navec_id=navec_id)
+                continue
             vector = self.embedding.get(known)
             if vector is not None:
                 return self._append(known, vector)
         return -1
 
-    def _append(self, word: str, vector) -> int:
+    def _append(self, word: str, vector=None, navec_id: int | None = None) -> int:
         with self._lock:
             row = self._rows.get(word)
             if row is None:
-                table = self.table
+                table = self._table
                 if self.size == len(table):
                     table = np.concatenate([table, np.zeros_like(table)])
-                table[self.size] = vector
-                self.table = table
+                if navec_id is None:
+                    table[self.size] = vector
+                else:
+                    self._pending.append((self.size, navec_id))
+                self._table = table
                 row = self._rows[word] = self.size
                 self.size += 1
             return row
+
+    @property
+    def table(self) -> np.ndarray:
+        """Every row's vector (rows given out so far are all decoded)."""
+        if self._pending:
+            with self._lock:
+                if self._pending:
+                    rows, ids = zip(*self._pending, strict=True)
+                    pq = self.embedding.pq
+                    self._table[list(rows)] = pq.codes[pq.qdims, pq.indexes[list(ids)]].reshape(len(ids), -1)
+                    self._pending = []
+        return self._table
 
     def mean(self, rows: list[list[int]]) -> np.ndarray:
         """One unit-length vector per text from its words' table rows (-1: unknown)."""
@@ -81,8 +105,8 @@ class WordVectors:
         for text in rows:
             indices += [r for r in text if r >= 0]
             indptr.append(len(indices))
-        size = max(self.size, 1)  # first the size, then the table (it only grows): another
-        table = self.table        # thread may append meanwhile
+        size = max(self.size, 1)  # first the size, then the table (it only grows and decodes
+        table = self.table        # every row given out so far): another thread may append meanwhile
         counts = sp.csr_matrix((np.ones(len(indices), dtype=np.float32), indices, indptr),
                                shape=(len(rows), size))
         sums = np.asarray(counts @ table[:size], dtype=np.float64)

@@ -143,6 +143,18 @@ def test_word_vectors_keep_every_row_when_the_table_grows(pipeline):
     np.testing.assert_allclose(np.linalg.norm(means, axis=1), [1.0, 0.0, 0.0], atol=1e-6)
 
 
+def test_navec_vectors_are_decoded_in_a_batch_exactly_as_navec_decodes_one(pipeline):
+    embedding = pipeline.vectors.embedding
+    vectors = WordVectors(pipeline.morph, embedding)
+    words = ["фонари", "подъезде", "ыфва", "двор", "управляющая"]
+    rows = [vectors.row(w) for w in words]
+    assert rows[2] == -1 and len(set(rows)) == len(rows)
+    for word, row in zip(words, rows, strict=True):
+        if row >= 0:
+            known = word if embedding.get(word) is not None else pipeline.morph.lemma(word)
+            np.testing.assert_array_equal(vectors.table[row], embedding.get(known))
+
+
 def test_a_word_looked_up_again_after_eviction_takes_no_new_row(pipeline):
     vectors = WordVectors(pipeline.morph, FakeEmbedding())
     first = vectors.row("w7")
