@@ -17,6 +17,8 @@ from typing import NamedTuple
 
 import pymorphy3
 
+from . import lemmas
+
 # The models see at most this many characters; the full text stays in the database.
 MAX_MODEL_CHARS = 4000
 
@@ -64,14 +66,21 @@ def tokenize(text: str) -> list[Token]:
 
 
 class Morph:
-    """pymorphy3 behind a cache; built once and handed to whoever needs lemmas."""
+    """pymorphy3 behind a cache and a table built in advance (nlp.lemmas); built once
+    and handed to whoever needs lemmas.
 
-    def __init__(self, analyzer: pymorphy3.MorphAnalyzer | None = None):
+    `table`: word → lemma known without parsing; the shipped one by default."""
+
+    def __init__(self, analyzer: pymorphy3.MorphAnalyzer | None = None, table: dict[str, str] | None = None):
         self.analyzer = analyzer or pymorphy3.MorphAnalyzer()
+        self.table = lemmas.table() if table is None else table
         self.lemma = lru_cache(maxsize=300_000)(self._lemma)
         self.parse = lru_cache(maxsize=100_000)(self.analyzer.parse)
 
     def _lemma(self, word: str) -> str:
+        known = self.table.get(word)
+        if known is not None:
+            return known
         if not word.replace("-", "").isalpha():
             return word
         return self.analyzer.parse(word)[0].normal_form.replace("ё", "е")

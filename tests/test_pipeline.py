@@ -107,3 +107,32 @@ def test_a_place_named_only_for_a_distance_or_comparison_is_explained_and_the_pa
     assert far.municipality == "Дивеевский"
     assert "«Арзамаса» — для сравнения или расстояния" in far.explanations["municipality"]
     assert "муниципалитет страницы: Дивеевский" in far.explanations["municipality"]
+
+
+def test_the_shipped_lemma_table_agrees_with_pymorphy(pipeline):
+    """The table (nlp/lemmas.tsv.gz) saves parsing; after pymorphy3's dictionaries change,
+    rebuild it with `python -m nlp.lemmas` and retrain."""
+    import random
+
+    from nlp import lemmas
+    from nlp.text import Morph
+
+    shipped = lemmas.table()
+    assert len(shipped) > 200_000
+    parsing = Morph(pipeline.morph.analyzer, table={})
+    sample = random.Random(7).sample(sorted(shipped), 3000) + ["фонари", "подъезде", "управляющей"]
+    differ = [w for w in sample if w in shipped and parsing.lemma(w) != shipped[w]]
+    assert not differ, f"rebuild nlp/lemmas.tsv.gz: {differ[:10]}"
+
+
+def test_a_word_in_the_lemma_table_is_not_parsed_and_the_file_round_trips(tmp_path, pipeline):
+    from nlp import lemmas
+    from nlp.text import Morph
+
+    morph = Morph(pipeline.morph.analyzer, table={"фонари": "фонарище"})
+    assert morph.lemma("фонари") == "фонарище"  # the table answers first
+    assert morph.lemma("подъезде") == "подъезд"  # the rest is parsed
+    path = tmp_path / "lemmas.tsv.gz"
+    path.write_bytes(lemmas.build(["фонари", "дом", "шёл", "abc", "во-первых"], pipeline.morph.lemma))
+    assert lemmas.table.__wrapped__(path) == {"фонари": "фонарь", "дом": "дом", "шёл": "идти",
+                                              "во-первых": "во-первых"}
