@@ -151,7 +151,8 @@ class Featurizer:
     def _pair_terms(first: str, second: str) -> tuple[str, int, bool]:
         """The bigram of two lemmas, its column and whether it may explain a label."""
         bigram = f"{first} {second}"
-        return bigram, column(bigram), explainable(bigram)
+        (letters, stop), (next_letters, next_stop) = _word_kind(first), _word_kind(second)
+        return bigram, column(bigram), letters and next_letters and not (stop and next_stop)  # `explainable`
 
     def transform(self, cleaned: list[str]) -> Batch:
         """Counts for texts already passed through `text.clean`.
