@@ -15,7 +15,7 @@ The featuriser is code, not part of a model file: a model's manifest records the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import NamedTuple
 
@@ -51,6 +51,14 @@ class Batch:
     term_names: list[str]
     # Averaged word vectors (nlp/vectors.py), one row per text, when the featuriser has them.
     vectors: np.ndarray | None = None
+    # What the three tasks' models compute alike from this batch (`shared`).
+    _shared: dict = field(default_factory=dict, repr=False)
+
+    def shared(self, key, compute):
+        """`compute()` once per batch and key."""
+        if key not in self._shared:
+            self._shared[key] = compute()
+        return self._shared[key]
 
     @cached_property
     def sublinear(self) -> sp.csr_matrix:

@@ -18,6 +18,8 @@ the explanation. A model file holds a dict {"tfidf", "clf", "vector_weight"}.
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
@@ -88,6 +90,8 @@ class TextClassifier:
         self._sigmoid = None
         if self.family == "svm" and all(hasattr(c, "a_") for c in self._calibrators):
             self._sigmoid = (np.array([c.a_ for c in self._calibrators]), np.array([c.b_ for c in self._calibrators]))
+        self._stack = None  # set by `stack_weights`
+        self._idf_key = ("tfidf", hashlib.blake2b(self.tfidf.idf_.tobytes(), digest_size=16).digest())
         self._fast = (fast and self.tfidf.sublinear_tf and self.tfidf.norm == "l2" and len(self.classes) > 2)
 
     @classmethod
@@ -111,17 +115,17 @@ class TextClassifier:
         return sp.csr_matrix((unit_rows(data, sublinear.indptr), sublinear.indices, sublinear.indptr),
                              shape=sublinear.shape)
 
-    def probabilities(self, counts, sublinear=None, vectors=None):
+    def probabilities(self, counts, sublinear=None, vectors=None, weighted=None, decision=None):
         """The TF-IDF weighted rows and the probability of every class.
 
         `sublinear`: `Batch.sublinear` of these counts, if already computed; `vectors`:
         the batch's averaged word vectors (needed when the model was trained with them)."""
         if self.vector_weight and vectors is None:
             raise ValueError(f"the {self.task} model needs word vectors: build the Featurizer with WordVectors")
-        weighted = self.weighted(counts, sublinear)
+        weighted = self.weighted(counts, sublinear) if weighted is None else weighted
         if not self._fast:
             return weighted, self.clf.predict_proba(_inputs(weighted, vectors, self.vector_weight))
-        decision = weighted @ self._weights_t + self._intercept
+        decision = (weighted @ self._weights_t if decision is None else decision) + self._intercept
         if self.vector_weight:
             decision += self.vector_weight * (vectors @ self._vector_weights_t)
         if self.family == "logreg":
@@ -158,7 +162,13 @@ class TextClassifier:
 
     def predict(self, batch: Batch, explain: bool = True):
         """For each text: (label, probability, explanation words), and all probabilities."""
-        weighted, probabilities = self.probabilities(batch.counts, batch.sublinear, batch.vectors)
+        weighted = decision = None
+        if self._fast:  # models trained on the same texts share their IDF: one TF-IDF matrix for all
+            weighted = batch.shared(self._idf_key, lambda: self.weighted(batch.counts, batch.sublinear))
+        if self._stack is not None:  # and one product with all their weights
+            key, stack, start, stop = self._stack
+            decision = batch.shared(key, lambda: weighted @ stack)[:, start:stop]
+        weighted, probabilities = self.probabilities(batch.counts, batch.sublinear, batch.vectors, weighted, decision)
         best = self.decide(probabilities)
         words = self.explain(weighted, best, batch) if explain else [[] for _ in best]
         results = [(self.classes[column], float(probabilities[i, column]), words[i])
@@ -187,6 +197,19 @@ class TextClassifier:
         for row, k in zip(rows[chosen].tolist(), chosen.tolist(), strict=True):
             words[row].append(names[k])
         return words
+
+
+def stack_weights(classifiers) -> None:
+    """Let classifiers that share their IDF compute their decisions in one sparse product:
+    one pass over a batch's TF-IDF rows instead of one per task (a third less time)."""
+    classifiers = [c for c in classifiers if c._fast]
+    if len(classifiers) < 2 or len({c._idf_key for c in classifiers}) > 1:
+        return
+    stack = np.ascontiguousarray(np.hstack([c._weights_t for c in classifiers]))
+    key, start = ("decision", id(stack)), 0
+    for c in classifiers:
+        c._stack = (key, stack, start, start + c._weights_t.shape[1])
+        start += c._weights_t.shape[1]
 
 
 def unit_rows(data: np.ndarray, indptr: np.ndarray) -> np.ndarray:

@@ -19,7 +19,7 @@ from natasha import NewsNERTagger
 from .features import FEATURES, Featurizer
 from .labels import TASKS
 from .mentions import ELSEWHERE
-from .models import TextClassifier
+from .models import TextClassifier, stack_weights
 from .ner import LocationTagger
 from .places import Gazetteer
 from .registry import ModelError, load_model, production_versions
@@ -93,6 +93,7 @@ class Pipeline:
         if missing:
             raise ValueError(f"pipeline needs classifiers for {sorted(missing)}")
         self.classifiers = classifiers
+        stack_weights(classifiers.values())
         self.gazetteer = gazetteer
         self.morph = morph
         needs_vectors = _needs_vectors(classifiers)
