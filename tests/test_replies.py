@@ -83,7 +83,7 @@ def tg_incident(ctx, tg) -> tuple[int, int]:
 
 
 def reply(ctx, incident_id) -> dict:
-    return list(ctx.db["reply_outbox"].rows_where("incident_id = ?", [incident_id],
+    return list(ctx.db["outbox"].rows_where("audience = 'resident' AND incident_id = ?", [incident_id],
                                                   order_by="id desc", limit=1))[0]
 
 

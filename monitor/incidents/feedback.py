@@ -59,7 +59,8 @@ def resident_reply(ctx: Context, post, post_id: int, source_id: int) -> bool:
         WHERE p.source_id = ? AND p.author_id = ? AND p.id != ?
           AND (i.status = ? OR (i.feedback_asked_at IS NOT NULL AND i.feedback_at IS NULL))
           AND (p.external_id = ? OR p.parent_external_id = ? OR EXISTS (
-               SELECT 1 FROM reply_outbox r WHERE r.incident_id = i.id AND r.external_id = ?))
+               SELECT 1 FROM outbox r WHERE r.incident_id = i.id AND r.audience = 'resident'
+                 AND r.external_id = ?))
         ORDER BY i.id DESC LIMIT 1""",
         [source_id, post.author_id, post_id, NEEDS_INFO, post.parent_id, post.parent_id,
          post.parent_id]).fetchone()

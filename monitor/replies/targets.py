@@ -61,9 +61,9 @@ def describe(db, reply_id: int) -> dict:
                   p.channel, p.deleted_at AS post_deleted_at, s.key AS source_key,
                   s.platform AS source_platform, s.organisation_id AS source_organisation_id,
                   i.organisation_id AS incident_organisation_id
-           FROM reply_outbox r JOIN posts p ON p.id = r.post_id
+           FROM outbox r JOIN posts p ON p.id = r.post_id
            JOIN sources s ON s.id = p.source_id JOIN incidents i ON i.id = r.incident_id
-           WHERE r.id = ?""", [reply_id])
+           WHERE r.id = ? AND r.audience = 'resident'""", [reply_id])
     names = [d[0] for d in cursor.description]
     row = cursor.fetchone()
     return dict(zip(names, row, strict=True)) if row else {}
