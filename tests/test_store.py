@@ -22,6 +22,18 @@ def test_fresh_database_has_every_table_in_wal_mode(tmp_path):
     assert pending_migrations(db) == []
 
 
+def _upgraded(runner, path, migration: str):
+    """`tsur db upgrade` on the file: it applies `migration`, and nothing is left pending."""
+    from monitor.cli import cli
+
+    result = runner.invoke(cli, ["db", "upgrade", "--db", str(path)])
+    assert result.exit_code == 0, result.output
+    assert f"applied {migration}" in result.output
+    db = open_db(path, upgrade=False)
+    assert pending_migrations(db) == []
+    return db
+
+
 def test_upgrade_applies_pending_migrations_and_keeps_data(tmp_path, runner):
     from monitor.cli import cli
 
@@ -37,12 +49,7 @@ def test_upgrade_applies_pending_migrations_and_keeps_data(tmp_path, runner):
                         "collected_at": "2026-11-16T07:00:00+00:00"})
     db.close()
 
-    result = runner.invoke(cli, ["db", "upgrade", "--db", str(path)])
-    assert result.exit_code == 0, result.output
-    assert "applied m002_post_versions" in result.output
-
-    db = open_db(path, upgrade=False)
-    assert pending_migrations(db) == []
+    db = _upgraded(runner, path, "m002_post_versions")
     assert [r["text"] for r in db["posts"].rows] == ["яма"]
     again = runner.invoke(cli, ["db", "upgrade", "--db", str(path)])
     assert "up to date" in again.output
@@ -124,7 +131,6 @@ def test_migration_names_are_unique_and_numbered_once_per_feature():
 
 
 def test_the_two_outboxes_become_one_and_every_row_keeps_its_state(tmp_path, runner):
-    from monitor.cli import cli
     from monitor.incidents import outbox
 
     path = tmp_path / "two-outboxes.db"
@@ -173,11 +179,7 @@ def test_the_two_outboxes_become_one_and_every_row_keeps_its_state(tmp_path, run
         db["notifications"].insert(row)
     db.close()
 
-    result = runner.invoke(cli, ["db", "upgrade", "--db", str(path)])
-    assert result.exit_code == 0, result.output
-    assert "applied w013_one_outbox" in result.output
-    db = open_db(path, upgrade=False)
-    assert pending_migrations(db) == []
+    db = _upgraded(runner, path, "w013_one_outbox")
     assert not db["reply_outbox"].exists() and not db["notifications"].exists()
     moved = {r["id"]: r for r in db["outbox"].rows_where("audience = 'resident'")}
     assert sorted(moved) == [7, 8, 9, 12, 13], "a reply keeps its id (pages link to it)"

@@ -1,7 +1,7 @@
 """Did it get solved? Ask the resident after resolution and read their answer.
 
 The question goes out as a reply under their post (or a private message) through the
-reply outbox. An answer «да» / «нет» and a 1–5 rating are parsed from free text
+outbox. An answer «да» / «нет» and a 1–5 rating are parsed from free text
 (nlp.feedback); «нет»
 reopens the incident (the resident says it is not solved), «да» closes a resolved one.
 """

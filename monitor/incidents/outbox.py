@@ -30,6 +30,7 @@ WITHDRAWN = "withdrawn"  # a moderator left its post out before it was sent
 SENT = "sent"  # a notification Telegram accepted
 NOTICE_PENDING = PENDING  # a notification waiting for monitor.replies.notify
 MAX_TEXT = 4096
+MAX_ATTEMPTS = 5  # transient failures in a row before a person is asked
 PURPOSES = ("acknowledgement", "interim", "answer", "info_request", "info_reminder",
             "feedback_question", "info_closed")
 
@@ -123,6 +124,14 @@ def mark_sent(db: Database, notification_id: int, now: datetime) -> None:
     with db.atomic():
         db["outbox"].update(notification_id, {"status": SENT, "sent_at": iso(now),
                                               "error": None})
+
+
+def next_try(attempts: int, retry_after: float | None = None) -> timedelta | None:
+    """How long to wait after a transient failure: what the platform asked, else 2, 4,
+    8… minutes; None once MAX_ATTEMPTS were made (a person looks at it)."""
+    if attempts >= MAX_ATTEMPTS:
+        return None
+    return timedelta(seconds=retry_after) if retry_after else timedelta(minutes=2 ** attempts)
 
 
 def retry_later(db: Database, row_id: int, not_before: datetime, error: str,

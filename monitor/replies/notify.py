@@ -11,11 +11,9 @@ may have been delivered). Thus nothing is sent twice.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import httpx
-from sqlite_utils import Database
 
 from monitor.incidents import outbox
 
@@ -24,8 +22,6 @@ from .outcome import PUBLISHED, RETRY, UNKNOWN
 
 if TYPE_CHECKING:  # the Context type only: context.py imports this layer
     from monitor.context import Context
-
-MAX_ATTEMPTS = 5
 
 
 class NotifyError(Exception):
@@ -53,18 +49,13 @@ def send_one(ctx: Context, client: httpx.Client) -> bool:
     if outcome.result == PUBLISHED:
         outbox.mark_sent(db, row_id, now)
     elif outcome.result == RETRY:
-        _retry(db, row, now, outcome.reason or "", outcome.retry_after)
+        delay, reason = outbox.next_try(row["attempts"], outcome.retry_after), outcome.reason or ""
+        if delay is None:
+            outbox.mark_failed(db, row_id, f"gave up after {row['attempts']} attempts: {reason}")
+        else:
+            outbox.retry_later(db, row_id, now + delay, reason)
     elif outcome.result == UNKNOWN:  # sent, but no answer: it may have arrived
         outbox.mark_failed(db, row_id, f"no answer, maybe delivered (not resent): {outcome.reason}")
     else:  # chat not found, bad token, bot kicked: a person must fix it
         outbox.mark_failed(db, row_id, outcome.reason or outcome.kind or "refused")
     return True
-
-
-def _retry(db: Database, row: dict, now: datetime, error: str, retry_after=None) -> None:
-    if row["attempts"] >= MAX_ATTEMPTS:
-        outbox.mark_failed(db, row["id"], f"gave up after {row['attempts']} attempts: {error}")
-        return
-    delay = timedelta(seconds=int(retry_after)) if retry_after else timedelta(
-        minutes=2 ** row["attempts"])
-    outbox.retry_later(db, row["id"], now + delay, error)

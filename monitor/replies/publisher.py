@@ -33,7 +33,6 @@ if TYPE_CHECKING:  # the Context type only: context.py imports this layer
 
 log = logging.getLogger("tsur.replies")
 ACTOR = "system:replies"
-MAX_ATTEMPTS = 5  # transient failures in a row before a person is asked
 STUCK_AFTER = timedelta(minutes=10)  # a row `sending` this long: the publisher died mid-way
 SENDERS = {"vk": (vk.send, "TSUR_VK_API_URL"), "telegram": (telegram.send, "TSUR_TELEGRAM_API_URL"),
            "max": (max_bot.send, "TSUR_MAX_API_URL"), "ok": (ok.send, "TSUR_OK_API_URL"),
@@ -107,6 +106,7 @@ def record(ctx: Context, row: dict, outcome: Outcome, target=None) -> None:
     now = ctx.clock.now()  # the moment the platform answered
     reply_id, incident_id = row["id"], row["incident_id"]
     attempts = (row.get("attempts") or 0)
+    delay = outbox.next_try(attempts, outcome.retry_after) if outcome.result == RETRY else None
     with db.atomic():
         if target is not None:
             outbox.set_target(db, reply_id, target.platform, target.account)
@@ -116,9 +116,7 @@ def record(ctx: Context, row: dict, outcome: Outcome, target=None) -> None:
                 _event(db, incident_id, "reply_published", now, {
                     "reply_id": reply_id, "purpose": row["purpose"],
                     "external_id": outcome.external_id, "url": outcome.url})
-        elif outcome.result == RETRY and attempts < MAX_ATTEMPTS:
-            delay = timedelta(seconds=outcome.retry_after) if outcome.retry_after else \
-                timedelta(minutes=2 ** attempts)
+        elif delay is not None:
             outbox.retry_later(db, reply_id, now + delay, outcome.reason, outcome.kind)
             return  # nothing changed for the incident: it is tried again by itself
         else:
