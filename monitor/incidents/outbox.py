@@ -62,16 +62,33 @@ def queue_notification(db: Database, chat_id: int, text: str, now: datetime, *,
     return cursor.lastrowid if cursor.rowcount == 1 else None
 
 
-def pending(db: Database, limit: int = 100) -> list[dict]:
-    """Replies waiting for the publisher, oldest first, with what it needs to post them."""
-    sql = """
-    SELECT r.*, p.external_id AS post_external_id, p.parent_external_id, p.author_id,
-           p.channel, s.key AS source_key
-    FROM outbox r JOIN posts p ON p.id = r.post_id JOIN sources s ON s.id = p.source_id
-    WHERE r.audience = ? AND r.status = ? ORDER BY r.id LIMIT ?"""
-    cursor = db.execute(sql, [RESIDENT, PENDING, limit])
+# A reply with what its publisher needs to know of the post it answers.
+_REPLY_WITH_POST = """
+SELECT r.*, p.external_id AS post_external_id, p.parent_external_id, p.author_id, p.channel,
+       p.deleted_at AS post_deleted_at, s.key AS source_key, s.platform AS source_platform,
+       s.organisation_id AS source_organisation_id,
+       i.organisation_id AS incident_organisation_id
+FROM outbox r JOIN posts p ON p.id = r.post_id JOIN sources s ON s.id = p.source_id
+JOIN incidents i ON i.id = r.incident_id
+WHERE r.audience = ? AND """
+
+
+def _dicts(cursor) -> list[dict]:
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def pending(db: Database, limit: int = 100) -> list[dict]:
+    """Replies waiting for the publisher, oldest first, with what it needs to post them."""
+    return _dicts(db.execute(_REPLY_WITH_POST + "r.status = ? ORDER BY r.id LIMIT ?",
+                             [RESIDENT, PENDING, limit]))
+
+
+def describe(db: Database, reply_id: int) -> dict:
+    """One reply with what deciding where it goes needs (monitor.replies.targets); {} if
+    there is no such reply."""
+    rows = _dicts(db.execute(_REPLY_WITH_POST + "r.id = ?", [RESIDENT, reply_id]))
+    return rows[0] if rows else {}
 
 
 def waiting(db: Database, audience: str) -> bool:

@@ -26,7 +26,7 @@ from monitor.incidents.states import Event, record_event
 
 from . import max_bot, ok, ok_bot, telegram, vk
 from .outcome import FAILED, PUBLISHED, RETRY, UNKNOWN, Outcome
-from .targets import NotPublishable, describe, resolve, shown
+from .targets import NotPublishable, resolve, shown
 
 if TYPE_CHECKING:  # the Context type only: context.py imports this layer
     from monitor.context import Context
@@ -70,7 +70,7 @@ def publish_one(ctx: Context, client: httpx.Client, tally: Tally | None = None) 
         return False
     if not outbox.claim(db, reply_id, now):
         return True  # another publisher took it
-    row = describe(db, reply_id)
+    row = outbox.describe(db, reply_id)
     target = None
     try:
         target = resolve(ctx, row)
@@ -141,7 +141,7 @@ def sweep_stuck(ctx: Context) -> int:
     db, now = ctx.db, ctx.clock.now()
     stuck = outbox.stuck_replies(db, now - STUCK_AFTER)
     for reply_id in stuck:
-        row = describe(db, reply_id)
+        row = outbox.describe(db, reply_id)
         reason = (f"the publisher stopped while sending (claimed at {row['claimed_at']}); "
                   "check the platform before sending again")
         with db.atomic():
