@@ -57,6 +57,24 @@ class Batch:
         """TF-IDF's sublinear term frequency, computed once for the three tasks."""
         return sublinear_counts(self.counts)
 
+    @cached_property
+    def term_positions(self) -> tuple[np.ndarray, np.ndarray]:
+        """Where each explainable term sits in `sublinear` (the TF-IDF rows of every
+        task share its layout): looked up once for the three explanations."""
+        return term_positions(self.sublinear, self.term_rows, self.term_columns)
+
+
+def term_positions(weighted, rows: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each (row, column) term sits in a CSR matrix with sorted indices, and
+    whether it is there at all."""
+    n_features = weighted.shape[1]
+    present_rows = np.repeat(np.arange(weighted.shape[0]), np.diff(weighted.indptr))
+    keys = present_rows * n_features + weighted.indices
+    wanted = rows * n_features + columns
+    at = np.minimum(np.searchsorted(keys, wanted), max(len(keys) - 1, 0))
+    found = keys[at] == wanted if len(keys) else np.zeros(len(wanted), bool)
+    return at, found
+
 
 def sublinear_counts(counts) -> sp.csr_matrix:
     """1 + log(count) per feature of a count matrix."""

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import expit
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.linear_model import LogisticRegression
-from sklearn.preprocessing import normalize
 from sklearn.svm import LinearSVC
 
-from .features import N_FEATURES, Batch, sublinear_counts
+from .features import N_FEATURES, Batch, sublinear_counts, term_positions
 
 FAMILIES = ("logreg", "svm")
 DEFAULT_FAMILY = "svm"
@@ -79,7 +79,15 @@ class TextClassifier:
             fast = getattr(linear, "multi_class", "auto") in ("auto", "multinomial")
         self._weights_all = linear.coef_
         self._weights = linear.coef_[:, :N_FEATURES]  # the words' part: explanations
+        # Transposed once into contiguous arrays: a sparse product copies a strided
+        # operand on every call (20 MB per batch and model).
+        self._weights_t = np.ascontiguousarray(self._weights.T)
+        self._vector_weights_t = np.ascontiguousarray(linear.coef_[:, N_FEATURES:].T)
         self._intercept = linear.intercept_
+        # Sigmoid calibrators as two arrays, so a batch is calibrated in one expression.
+        self._sigmoid = None
+        if self.family == "svm" and all(hasattr(c, "a_") for c in self._calibrators):
+            self._sigmoid = (np.array([c.a_ for c in self._calibrators]), np.array([c.b_ for c in self._calibrators]))
         self._fast = (fast and self.tfidf.sublinear_tf and self.tfidf.norm == "l2" and len(self.classes) > 2)
 
     @classmethod
@@ -100,8 +108,8 @@ class TextClassifier:
             return weighted
         sublinear = sublinear_counts(counts) if sublinear is None else sublinear
         data = sublinear.data * self.tfidf.idf_[sublinear.indices]
-        weighted = sp.csr_matrix((data, sublinear.indices, sublinear.indptr), shape=sublinear.shape)
-        return normalize(weighted, copy=False) if weighted.shape[0] else weighted  # (normalize refuses no rows)
+        return sp.csr_matrix((unit_rows(data, sublinear.indptr), sublinear.indices, sublinear.indptr),
+                             shape=sublinear.shape)
 
     def probabilities(self, counts, sublinear=None, vectors=None):
         """The TF-IDF weighted rows and the probability of every class.
@@ -113,17 +121,22 @@ class TextClassifier:
         weighted = self.weighted(counts, sublinear)
         if not self._fast:
             return weighted, self.clf.predict_proba(_inputs(weighted, vectors, self.vector_weight))
-        decision = weighted @ self._weights.T + self._intercept
+        decision = weighted @ self._weights_t + self._intercept
         if self.vector_weight:
-            decision += self.vector_weight * (vectors @ self._weights_all[:, N_FEATURES:].T)
+            decision += self.vector_weight * (vectors @ self._vector_weights_t)
         if self.family == "logreg":
             decision -= decision.max(axis=1, keepdims=True)
             probabilities = np.exp(decision)
             probabilities /= probabilities.sum(axis=1, keepdims=True)
             return weighted, probabilities
         probabilities = np.zeros((counts.shape[0], len(self.classes)))
-        for column, calibrator, values in zip(self._calibrated_columns, self._calibrators, decision.T, strict=True):
-            probabilities[:, column] = calibrator.predict(values)
+        if self._sigmoid is not None:  # what _SigmoidCalibration.predict computes
+            slopes, offsets = self._sigmoid
+            probabilities[:, self._calibrated_columns] = expit(-(slopes * decision + offsets))
+        else:
+            for column, calibrator, values in zip(self._calibrated_columns, self._calibrators, decision.T,
+                                                  strict=True):
+                probabilities[:, column] = calibrator.predict(values)
         total = probabilities.sum(axis=1, keepdims=True)
         uniform = np.full_like(probabilities, 1 / len(self.classes))
         probabilities = np.divide(probabilities, total, out=uniform, where=total != 0)
@@ -161,21 +174,27 @@ class TextClassifier:
         rows, columns, names = batch.term_rows, batch.term_columns, batch.term_names
         if not len(rows):
             return [[] for _ in labels]
-        n_features = weighted.shape[1]
-        present_rows = np.repeat(np.arange(weighted.shape[0]), np.diff(weighted.indptr))
-        keys = present_rows * n_features + weighted.indices
-        wanted = rows * n_features + columns
-        at = np.minimum(np.searchsorted(keys, wanted), max(len(keys) - 1, 0))
-        found = keys[at] == wanted if len(keys) else np.zeros(len(wanted), bool)
-        values = np.where(found, weighted.data[at] if len(keys) else 0.0, 0.0)
+        at, found = batch.term_positions if weighted.indptr is batch.sublinear.indptr else term_positions(
+            weighted, rows, columns)
+        values = np.where(found, weighted.data[at] if len(weighted.data) else 0.0, 0.0)
         push = values * self._weights[labels[rows], columns]
         order = np.lexsort((-push, rows))
-        starts = np.searchsorted(rows[order], np.arange(len(labels) + 1))
-        words = []
-        for i in range(len(labels)):
-            chosen = order[starts[i] : min(starts[i] + top, starts[i + 1])]
-            words.append([names[k] for k in chosen if push[k] > 0])
+        ordered_rows = rows[order]
+        starts = np.searchsorted(ordered_rows, np.arange(len(labels) + 1))
+        rank = np.arange(len(order)) - starts[ordered_rows]
+        chosen = order[(rank < top) & (push[order] > 0)]
+        words: list[list[str]] = [[] for _ in labels]
+        for row, k in zip(rows[chosen].tolist(), chosen.tolist(), strict=True):
+            words[row].append(names[k])
         return words
+
+
+def unit_rows(data: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """The values of a CSR matrix scaled so each row has unit length (empty rows stay)."""
+    sums = np.concatenate([[0.0], np.cumsum(data * data)])
+    norms = np.sqrt(np.maximum(sums[indptr[1:]] - sums[indptr[:-1]], 0.0))
+    norms[norms == 0] = 1.0
+    return data / np.repeat(norms, np.diff(indptr))
 
 
 def _inputs(weighted, vectors, weight: float):

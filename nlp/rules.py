@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache, reduce
+from operator import or_
 
 WINDOW = 30  # characters either side of a match in which `unless` is looked for
 
@@ -26,17 +28,26 @@ class Rule:
     clues: tuple[str, ...] | None = None
     # Looked for in the whole sentence of a match: «фонарь у третьего подъезда наконец горит».
     unless_in_sentence: re.Pattern | None = None
+    # The pattern's top-level alternatives, each compiled with its own clues: a text is
+    # run only through the alternatives whose clues it holds (`ClueIndex`).
+    branches: tuple[tuple[re.Pattern, tuple[str, ...] | None], ...] = ()
 
     def search(self, text: str):
         if self.clues is not None and not any(clue in text for clue in self.clues):
             return None
-        for match in self.pattern.finditer(text):
-            window = text[max(0, match.start() - WINDOW): match.end() + WINDOW]
-            if self.unless is not None and self.unless.search(window):
-                continue
-            if self.unless_in_sentence is not None and self.unless_in_sentence.search(_sentence(text, match)):
-                continue
-            return match
+        return self.search_in(text, [self.pattern])
+
+    def search_in(self, text: str, patterns) -> re.Match | None:
+        """A match of any of `patterns` (the whole pattern or some of its branches) that
+        no `unless` vetoes."""
+        for pattern in patterns:
+            for match in pattern.finditer(text):
+                window = text[max(0, match.start() - WINDOW): match.end() + WINDOW]
+                if self.unless is not None and self.unless.search(window):
+                    continue
+                if self.unless_in_sentence is not None and self.unless_in_sentence.search(_sentence(text, match)):
+                    continue
+                return match
         return None
 
 
@@ -53,8 +64,37 @@ def _sentence(text: str, match: re.Match) -> str:
 def _rule(name: str, pattern: str, example: str, unless: str | None = None,
           unless_in_sentence: str | None = None) -> Rule:
     compiled = re.compile(pattern)
+    branches = tuple((part, required_strings(part)) for part in map(re.compile, alternatives(pattern)))
     return Rule(name, compiled, example, re.compile(unless) if unless else None, required_strings(compiled),
-                re.compile(unless_in_sentence) if unless_in_sentence else None)
+                re.compile(unless_in_sentence) if unless_in_sentence else None, branches)
+
+
+def alternatives(pattern: str) -> list[str]:
+    """The top-level alternatives of a pattern's source: split at each «|» outside
+    groups and character classes."""
+    parts, depth, start, i, in_class = [], 0, 0, 0, False
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            i += 1 if pattern[i + 1: i + 2] != "]" else 2  # «[]…]» holds a literal «]»
+            if pattern[i: i + 1] == "^":
+                i += 1
+            continue
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    return [*parts, pattern[start:]]
 
 
 def required_strings(pattern: re.Pattern) -> tuple[str, ...] | None:
@@ -239,12 +279,75 @@ STILL = re.compile(r"спасибо(,)? за (очередн|наш|эт|так|
                    r" (день|час|сутки|недел)|\w+ сутки|!!!")
 
 
+class ClueIndex:
+    """Which rules' alternatives a text may match, read word by word with a cache per word.
+
+    Testing every clue of every rule against every text, then running a whole rule's
+    pattern (dozens of alternatives tried at every character), was a tenth of labelling.
+    A clue occurs in a text only if its longest space-free piece occurs inside one of
+    the text's space-separated chunks, and residents repeat their chunks: each distinct
+    chunk is read once (the alternatives it may serve, as a bit mask), so a text costs
+    a few look-ups, and only alternatives whose clues it holds run.
+    """
+
+    def __init__(self, rules: tuple[Rule, ...]):
+        self.rules = rules
+        self.branches: list[tuple[int, re.Pattern]] = []  # (rule number, pattern) per bit
+        self.always = 0  # alternatives without clues: tried on every text
+        keys: dict[str, int] = {}  # a clue's longest piece → bit mask of its alternatives
+        for number, rule in enumerate(rules):
+            for pattern, clues in rule.branches or ((rule.pattern, rule.clues),):
+                bit = 1 << len(self.branches)
+                self.branches.append((number, pattern))
+                if clues is None:
+                    self.always |= bit
+                for clue in clues or ():
+                    key = max(clue.split(), key=len)
+                    keys[key] = keys.get(key, 0) | bit
+        self.short = [(key, mask) for key, mask in keys.items() if len(key) < 2]
+        self.by_start: dict[str, list[tuple[str, int]]] = {}
+        for key, mask in keys.items():
+            if len(key) >= 2:
+                self.by_start.setdefault(key[:2], []).append((key, mask))
+        self.chunk_mask = lru_cache(maxsize=200_000)(self._chunk_mask)
+
+    def _chunk_mask(self, chunk: str) -> int:
+        mask = 0
+        for key, bits in self.short:
+            if key in chunk:
+                mask |= bits
+        by_start = self.by_start
+        for i in range(len(chunk) - 1):
+            for key, bits in by_start.get(chunk[i : i + 2], ()):
+                if chunk.startswith(key, i):
+                    mask |= bits
+        return mask
+
+    def first(self, text: str) -> Rule | None:
+        """The first rule (in order) one of whose candidate alternatives matches the
+        lower-cased text with no `unless` veto."""
+        mask = reduce(or_, map(self.chunk_mask, set(text.split())), self.always)
+        if not mask:
+            return None
+        chosen: dict[int, list[re.Pattern]] = {}
+        for bit, (number, pattern) in enumerate(self.branches):
+            if mask >> bit & 1:
+                chosen.setdefault(number, []).append(pattern)
+        for number, patterns in chosen.items():
+            if self.rules[number].search_in(text, patterns):
+                return self.rules[number]
+        return None
+
+
 def danger_signal(text: str) -> Rule | None:
     """The first critical rule whose pattern occurs in the text, if any (none in thanks)."""
     lowered = text.lower().replace("ё", "е")
-    rule = next((rule for rule in CRITICAL_RULES if rule.search(lowered)), None)
+    rule = _CLUES.first(lowered)
     if rule is None:  # most texts: the thanks check below is never needed
         return None
     if THANKS.search(POLITE.sub(" ", lowered)) and RESOLVED.search(lowered) and not STILL.search(lowered):
         return None
     return rule
+
+
+_CLUES = ClueIndex(CRITICAL_RULES)

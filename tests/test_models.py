@@ -10,7 +10,7 @@ import pytest
 from nlp import ModelError, Pipeline
 from nlp.features import STOP_LEMMAS
 from nlp.registry import production_versions
-from nlp.rules import CRITICAL_RULES, danger_signal, required_strings
+from nlp.rules import CRITICAL_RULES, ClueIndex, danger_signal, required_strings
 from nlp.text import clean
 
 
@@ -140,6 +140,29 @@ def test_every_text_a_rule_matches_holds_one_of_its_clues(rule, settings):
     matched = [t for t in texts if rule.pattern.search(t)]
     assert matched
     assert all(any(clue in t for clue in rule.clues) for t in matched)
+
+
+def test_alternatives_split_only_at_the_top_level():
+    from nlp.rules import alternatives
+
+    assert alternatives(r"a(b|c)|[|x]d|e\|f") == ["a(b|c)", "[|x]d", "e\\|f"]
+    assert all("|".join(alternatives(rule.pattern.pattern)) == rule.pattern.pattern for rule in CRITICAL_RULES)
+
+
+def test_the_clue_index_fires_the_rule_a_whole_pattern_search_fires(settings):
+    """Only the alternatives whose clues a text holds are run: the same rule fires as when
+    every rule's whole pattern is searched, on every labelled text and every example."""
+    texts = [rule.example for rule in CRITICAL_RULES]
+    for path in sorted((settings.data_dir / "labelled").glob("*.jsonl")):
+        texts += [json.loads(line)["text"] for line in path.open(encoding="utf-8")]
+    index = ClueIndex(CRITICAL_RULES)
+    fired = 0
+    for text in texts:
+        lowered = text.lower().replace("ё", "е")
+        whole = next((rule for rule in CRITICAL_RULES if rule.search(lowered)), None)
+        assert index.first(lowered) is whole, text
+        fired += whole is not None
+    assert fired > 100
 
 
 def test_a_new_version_sorts_after_every_older_one(tmp_path):
