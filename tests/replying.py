@@ -62,7 +62,7 @@ def collected_incident_id(ctx, external_id: str) -> int:
 
 def reply(ctx, incident_id) -> dict:
     """The incident's newest outbox row."""
-    return list(ctx.db["reply_outbox"].rows_where("incident_id = ?", [incident_id],
+    return list(ctx.db["outbox"].rows_where("audience = 'resident' AND incident_id = ?", [incident_id],
                                                   order_by="id desc", limit=1))[0]
 
 

@@ -102,7 +102,7 @@ def test_a_live_spike_shows_its_banner_and_its_mass_incident(demo):
 
 def test_replies_were_published_to_the_sandbox_with_links(demo):
     published, linked = demo.db.execute(
-        "SELECT COUNT(*), SUM(url LIKE 'https://%') FROM reply_outbox WHERE status = 'published'"
+        "SELECT COUNT(*), SUM(url LIKE 'https://%') FROM outbox WHERE audience = 'resident' AND status = 'published'"
     ).fetchone()
     assert published > 500 and linked == published
 
@@ -123,7 +123,7 @@ def test_an_approved_reply_goes_out_to_the_sandbox_and_shows_as_published(demo):
         assert tally.replies >= 1
         assert box.published[-1]["text"] == text and box.published[-1]["platform"] == "VK"
         status, url = ctx.db.execute(
-            "SELECT status, url FROM reply_outbox WHERE incident_id = ? ORDER BY id DESC LIMIT 1",
+            "SELECT status, url FROM outbox WHERE audience = 'resident' AND incident_id = ? ORDER BY id DESC LIMIT 1",
             [incident]).fetchone()
         assert status == "published" and url.startswith("https://vk.com/wall-100003_")
         page = client_for(ctx).get(f"/incidents/{incident}").text

@@ -182,7 +182,7 @@ def test_an_unanswered_question_closes_the_incident_at_the_configured_time(ctx):
         pass
     row = ctx.db["incidents"].get(iid)
     assert row["status"] == "closed"
-    purposes = [r["purpose"] for r in ctx.db["reply_outbox"].rows_where("incident_id = ?", [iid])]
+    purposes = [r["purpose"] for r in ctx.db["outbox"].rows_where("audience = 'resident' AND incident_id = ?", [iid])]
     assert purposes == ["info_request", "info_reminder", "info_closed"]
 
 
@@ -233,7 +233,7 @@ def test_a_request_is_announced_in_the_moderators_chat(ctx, interim):
                                                           moderators_chat_id=-100500))
     ext = request_extension(ctx, interim, who(ctx, "dzerzhinsk"), "resolve",
                             local_day(due(ctx, interim)) + timedelta(days=3), "ждём подрядчика")
-    [note] = ctx.db["notifications"].rows_where("once_key = ?", [f"extension:{ext}"])
+    [note] = ctx.db["outbox"].rows_where("audience = 'staff' AND once_key = ?", [f"extension:{ext}"])
     assert note["chat_id"] == -100500 and "ждём подрядчика" in note["text"]
 
 

@@ -56,7 +56,7 @@ def reply(ctx, text, author="777", parent="-100003_1", n=[0]):  # noqa: B006 (a 
 
 def test_resolution_queues_the_question_to_the_resident(wf):  # noqa: F811
     i = resolved(wf)
-    [question] = list(wf.db["reply_outbox"].rows_where("purpose = 'feedback_question'"))
+    [question] = list(wf.db["outbox"].rows_where("audience = 'resident' AND purpose = 'feedback_question'"))
     assert question["mode"] == "reply" and "от 1 до 5" in question["text"]
     assert wf.db["incidents"].get(i)["feedback_asked_at"]
 

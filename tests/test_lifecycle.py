@@ -192,7 +192,7 @@ def test_full_path_with_rework_interim_reply_and_resolution(wf):
     drafts = [(d["status"], d["kind"], d["comment"]) for d in wf.db["drafts"].rows]
     assert drafts == [("returned", None, "Укажите сроки"), ("approved", "interim", None),
                       ("approved", "final", None)]
-    outbox = [(r["purpose"], r["status"]) for r in wf.db["reply_outbox"].rows]
+    outbox = [(r["purpose"], r["status"]) for r in wf.db["outbox"].rows_where("audience = 'resident'")]
     assert outbox == [("acknowledgement", "pending"), ("interim", "pending"),
                       ("answer", "pending"), ("feedback_question", "pending")]
     events = [e["event"] for e in wf.db["incident_events"].rows_where("incident_id = ?", [i])]
@@ -264,7 +264,7 @@ def test_events_are_append_only(wf):
 def test_a_failed_action_leaves_no_trace(wf):
     i = make_incident(wf)
     bring(wf, i, ASSIGNED)
-    counts = {t: wf.db[t].count for t in ("incident_events", "drafts", "reply_outbox")}
+    counts = {t: wf.db[t].count for t in ("incident_events", "drafts", "outbox")}
     with pytest.raises(TransitionError):
         act(wf, i, "approve_final", "moderator")
     assert {t: wf.db[t].count for t in counts} == counts

@@ -83,7 +83,7 @@ def tg_incident(ctx, tg) -> tuple[int, int]:
 
 
 def reply(ctx, incident_id) -> dict:
-    return list(ctx.db["reply_outbox"].rows_where("incident_id = ?", [incident_id],
+    return list(ctx.db["outbox"].rows_where("audience = 'resident' AND incident_id = ?", [incident_id],
                                                   order_by="id desc", limit=1))[0]
 
 
@@ -409,6 +409,30 @@ def test_the_worker_publishes_waiting_replies(rctx, vk, tg, client):
     tally = worker_pass(rctx, client)
     assert tally.replies == 2 and len(vk.created_comments) == 1 and len(tg.sent) == 1
     assert "2 replies handled" in str(tally)
+
+
+def test_a_notification_and_a_reply_leave_the_one_outbox_through_the_one_telegram_sender(
+        rctx, tg, client):
+    from monitor.incidents.outbox import queue_notification
+
+    moderators = -1009000000001
+    i, message_id = tg_incident(rctx, tg)
+    act(rctx, i, "acknowledge", "moderator", text="Передали.")
+    note = queue_notification(rctx.db, moderators, "Новый инцидент", rctx.clock.now(),
+                              incident_id=i)
+    queued = {r["id"]: r["audience"] for r in rctx.db["outbox"].rows_where("incident_id = ?", [i])}
+    assert sorted(queued.values()) == ["resident", "staff"] and queued[note] == "staff"
+    tally = worker_pass(rctx, client)
+    assert (tally.notifications, tally.replies) == (1, 1)
+    sent = {int(m["chat_id"]): m for m in tg.sent}
+    assert sorted(sent) == sorted([moderators, TG_CHAT]) and len(tg.calls("sendMessage")) == 2
+    assert sent[moderators]["text"] == "Новый инцидент"
+    assert json.loads(sent[TG_CHAT]["reply_parameters"])["message_id"] == message_id
+    states = {r["audience"]: (r["status"], r["attempts"])
+              for r in rctx.db["outbox"].rows_where("incident_id = ?", [i])}
+    assert states == {"staff": ("sent", 1), "resident": ("published", 1)}
+    with pytest.raises(ReplyError, match=f"нет ответа № {note}"):  # a notification is no reply
+        retry(rctx, i, note, "moderator")
 
 
 def test_replies_send_once_list_and_retry_commands(tmp_path, runner, vk, tg, clock):

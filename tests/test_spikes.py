@@ -160,7 +160,7 @@ def test_the_demo_burst_in_sormovo_becomes_one_mass_incident_and_nothing_else_do
     assert linked == spike["messages"] - 1
     assert sctx.db["posts"].count == 382  # every message kept
 
-    alerts = list(sctx.db["notifications"].rows)
+    alerts = list(sctx.db["outbox"].rows_where("audience = 'staff'"))
     assert len(alerts) == 1 and alerts[0]["once_key"] == f"spike:{spike['id']}"
     assert alerts[0]["chat_id"] == MODERATORS and alerts[0]["incident_id"] == mass["id"]
     assert "Всплеск" in alerts[0]["text"] and "Нижний Новгород" in alerts[0]["text"]
@@ -177,13 +177,13 @@ def test_a_planted_water_burst_among_busy_background_is_grouped_without_the_back
     texts = members(sctx, found[0]["id"])
     assert not set(texts) & set(BACKGROUND)
     assert len(texts) >= 15, texts
-    assert sctx.db["notifications"].count == 1
+    assert sctx.db["outbox"].count_where("audience = 'staff'") == 1
 
 
 def test_ordinary_background_traffic_raises_no_alert(sctx):
     feed(sctx, BACKGROUND, every=timedelta(minutes=2))  # thirty housing complaints an hour
     assert spikes(sctx) == []
-    assert sctx.db["notifications"].count == 0
+    assert sctx.db["outbox"].count_where("audience = 'staff'") == 0
     assert sctx.db.execute("SELECT COUNT(*) FROM incidents WHERE status = 'new'").fetchone()[0] \
         == sctx.db["incidents"].count
 
@@ -224,7 +224,7 @@ def test_a_message_is_in_one_spike_and_a_replayed_batch_adds_nothing(sctx):
     [spike] = spikes(sctx)
     ingest(sctx, posts)  # the collector delivers the same batch again
     assert [s["messages"] for s in spikes(sctx)] == [spike["messages"]]
-    assert sctx.db["notifications"].count == 1
+    assert sctx.db["outbox"].count_where("audience = 'staff'") == 1
 
 
 def test_a_failing_detection_never_loses_the_batch(sctx, monkeypatch):
@@ -289,4 +289,4 @@ def test_a_burst_wider_than_the_references_is_found_without_the_background(sctx)
     texts = members(sctx, spike["id"])
     assert not set(texts) & set(BACKGROUND)
     assert len(texts) >= REFERENCES
-    assert sctx.db["notifications"].count == 1
+    assert sctx.db["outbox"].count_where("audience = 'staff'") == 1

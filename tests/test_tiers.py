@@ -299,7 +299,7 @@ def test_the_centres_chat_hears_of_hand_downs_and_of_its_breaches(web_ctx, world
     web_ctx.clock.advance(timedelta(days=3))
     while handle_due(web_ctx):
         pass
-    texts = [r["text"] for r in web_ctx.db["notifications"].rows_where("chat_id = -700")]
+    texts = [r["text"] for r in web_ctx.db["outbox"].rows_where("audience = 'staff' AND chat_id = -700")]
     assert any("передан в Муниципальный ЦУР Дзержинска" in t for t in texts)
     assert any(f"№{world['own']}" in t and "Просрочено" in t for t in texts)
     assert not any(f"№{world['other_city']}" in t for t in texts)

@@ -230,7 +230,7 @@ def test_a_failed_reply_shows_the_platforms_reason_and_a_moderator_retries_it(
     html = client.get(f"/incidents/{world['main']}").text
     assert "VK error 212: Access to post comments denied" in html
     assert "комментарии к записи закрыты" in html and "Отправить снова" in html
-    reply_id = wctx.db.execute("SELECT id FROM reply_outbox").fetchone()[0]
+    reply_id = wctx.db.execute("SELECT id FROM outbox WHERE audience = 'resident'").fetchone()[0]
     url = f"/incidents/{world['main']}/replies/{reply_id}/retry"
     assert client.post(url, data={}).status_code == 403  # no CSRF token
     assert official(app).post(url, data={"csrf_token": csrf(official(app))}).status_code == 403
@@ -253,11 +253,11 @@ def test_an_unknown_reply_can_be_confirmed_after_checking(app, wctx, vk, world):
     client = moderator(app)
     html = client.get(f"/incidents/{world['main']}").text
     assert "неизвестно, дошёл ли" in html and "Проверил: опубликован" in html
-    reply_id = wctx.db.execute("SELECT id FROM reply_outbox").fetchone()[0]
+    reply_id = wctx.db.execute("SELECT id FROM outbox WHERE audience = 'resident'").fetchone()[0]
     done = client.post(f"/incidents/{world['main']}/replies/{reply_id}/confirm",
                        data={"csrf_token": csrf(client)}, follow_redirects=False)
     assert done.status_code == 303
-    assert wctx.db["reply_outbox"].get(reply_id)["status"] == "published"
+    assert wctx.db["outbox"].get(reply_id)["status"] == "published"
 
 
 # --- officials see only their organisation, on every route --------------------------------
@@ -267,7 +267,7 @@ def test_official_cannot_reach_another_organisations_incident_on_any_route(app, 
     client = official(app)
     foreign = world["foreign"]
     act(wctx, foreign, "acknowledge", "moderator", text="Передали")
-    reply_id = wctx.db.execute("SELECT id FROM reply_outbox WHERE incident_id = ?",
+    reply_id = wctx.db.execute("SELECT id FROM outbox WHERE audience = 'resident' AND incident_id = ?",
                                [foreign]).fetchone()[0]
     token = csrf(client)
     assert client.get(f"/incidents/{foreign}").status_code == 404
@@ -285,7 +285,7 @@ def test_official_cannot_reach_another_organisations_incident_on_any_route(app, 
 
 def test_a_reply_is_retried_only_through_its_own_incident(app, wctx, world):
     act(wctx, world["foreign"], "acknowledge", "moderator", text="Передали")
-    reply_id = wctx.db.execute("SELECT id FROM reply_outbox").fetchone()[0]
+    reply_id = wctx.db.execute("SELECT id FROM outbox WHERE audience = 'resident'").fetchone()[0]
     client = moderator(app)
     answer = client.post(f"/incidents/{world['main']}/replies/{reply_id}/retry",
                          data={"csrf_token": csrf(client)})
@@ -350,7 +350,7 @@ def test_an_official_cannot_publish_unapproved_text_by_resolving(app, wctx, worl
     act(wctx, world["main"], "submit_draft", "dzerzhinsk", text="Работы начнутся в понедельник")
     act(wctx, world["main"], "approve_interim", "moderator")
     def answers():
-        return wctx.db["reply_outbox"].count_where("purpose = 'answer'")
+        return wctx.db["outbox"].count_where("audience = 'resident' AND purpose = 'answer'")
 
     queued = answers()
     client = official(app)

@@ -62,7 +62,7 @@ def test_the_reject_reason_has_no_default_and_a_missing_one_is_refused_in_russia
 def test_an_empty_question_to_the_author_is_refused_and_nothing_is_sent(app, wctx, world):
     refused = post_act(moderator(app), world["main"], action="ask_info", text="")
     assert refused.status_code == 409 and "пустой вопрос не отправляется" in refused.text
-    assert wctx.db["reply_outbox"].count == 0
+    assert wctx.db["outbox"].count_where("audience = 'resident'") == 0
     assert wctx.db["incidents"].get(world["main"])["status"] == "new"
 
 
@@ -94,7 +94,7 @@ def test_a_moderator_edits_an_officials_draft_and_approves_it(app, wctx, world):
     done = post_act(client, world["main"], action="approve_final",
                     text="Здравствуйте! Трубу заменят до пятницы.")
     assert done.status_code == 303
-    [reply] = wctx.db["reply_outbox"].rows
+    [reply] = wctx.db["outbox"].rows_where("audience = 'resident'")
     assert reply["text"] == "Здравствуйте! Трубу заменят до пятницы."
     html = page(client, world["main"])
     assert "Анна Смирнова утвердила итоговый ответ" in html and "текст исправлен модератором" in html

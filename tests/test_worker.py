@@ -86,9 +86,9 @@ def test_warning_before_and_breach_at_the_deadline_each_recorded_once(wctx):
     assert row["escalations"] == 1
     escalated = json.loads(list(wctx.db["incident_events"].rows_where("event = 'escalated'"))[0]["data"])
     assert escalated["to"] == ["заместитель главы администрации", "ЦУР"]
-    chats = [(n["chat_id"], n["text"][:40]) for n in wctx.db["notifications"].rows]
+    chats = [(n["chat_id"], n["text"][:40]) for n in wctx.db["outbox"].rows_where("audience = 'staff'")]
     assert [c for c, _ in chats] == [MODERATORS, MODERATORS, SUPERVISOR]
-    assert "Скоро срок" in list(wctx.db["notifications"].rows)[0]["text"]
+    assert "Скоро срок" in list(wctx.db["outbox"].rows_where("audience = 'staff'"))[0]["text"]
     # the next check is the executor's warning (24 clock hours after opening, minus one)
     assert parse_time(row["next_check_at"]) == datetime(2026, 11, 17, 9, 0, tzinfo=MSK)
 
@@ -130,7 +130,7 @@ def test_the_author_gets_a_reminder_after_a_day_of_silence(wctx):
     wctx.clock.advance(2 * H)
     drain(wctx)
     assert [e[0] for e in events(wctx, i, "info_reminder")] == ["info_reminder"]
-    purposes = [r["purpose"] for r in wctx.db["reply_outbox"].rows]
+    purposes = [r["purpose"] for r in wctx.db["outbox"].rows_where("audience = 'resident'")]
     assert purposes == ["info_request", "info_reminder"]
     drain(wctx)
     assert len(events(wctx, i, "info_reminder")) == 1
@@ -169,20 +169,20 @@ def test_notifications_go_through_the_bot_once(wctx, fake):
         assert tally.notifications == 2 and run_once(wctx, client).notifications == 0
     assert [int(m["chat_id"]) for m in fake.sent] == [MODERATORS, SUPERVISOR]
     assert "Инцидент №1" in fake.sent[0]["text"] and "Просрочено" in fake.sent[0]["text"]
-    assert {n["status"] for n in wctx.db["notifications"].rows} == {"sent"}
+    assert {n["status"] for n in wctx.db["outbox"].rows_where("audience = 'staff'")} == {"sent"}
 
 
 def test_too_many_requests_waits_for_retry_after(wctx, fake):
-    queue_notification(wctx.db, MODERATORS, "проверка", wctx.clock.now())
+    note = queue_notification(wctx.db, MODERATORS, "проверка", wctx.clock.now())
     fake.inject("sendMessage", "error", 429, extra={"retry_after": 30})
     with httpx.Client() as client:
         assert send_one(wctx, client) is True
-        row = wctx.db["notifications"].get(1)
+        row = wctx.db["outbox"].get(note)
         assert row["status"] == "pending" and "Too Many Requests" in row["error"]
         assert send_one(wctx, client) is False  # not before 30 s
         wctx.clock.advance(timedelta(seconds=31))
         assert send_one(wctx, client) is True
-    assert wctx.db["notifications"].get(1)["status"] == "sent" and len(fake.sent) == 1
+    assert wctx.db["outbox"].get(note)["status"] == "sent" and len(fake.sent) == 1
 
 
 def test_a_kicked_bot_fails_the_row_and_a_dropped_answer_is_not_resent(wctx, fake):
@@ -193,17 +193,17 @@ def test_a_kicked_bot_fails_the_row_and_a_dropped_answer_is_not_resent(wctx, fak
     with httpx.Client() as client:
         while send_one(wctx, client):
             pass
-    rows = list(wctx.db["notifications"].rows)
+    rows = list(wctx.db["outbox"].rows_where("audience = 'staff'"))
     assert [r["status"] for r in rows] == ["failed", "failed"]
     assert "kicked" in rows[0]["error"] and "maybe delivered" in rows[1]["error"]
 
 
 def test_without_a_token_notifications_stay_queued(wctx):
     ctx = replace(wctx, settings=replace(wctx.settings, environ={}))
-    queue_notification(ctx.db, MODERATORS, "проверка", ctx.clock.now())
+    note = queue_notification(ctx.db, MODERATORS, "проверка", ctx.clock.now())
     with httpx.Client() as client, pytest.raises(NotifyError, match="TSUR_TELEGRAM_BOT_TOKEN"):
         send_one(ctx, client)
-    assert ctx.db["notifications"].get(1)["status"] == "pending"
+    assert ctx.db["outbox"].get(note)["status"] == "pending"
 
 
 def test_worker_command_once(tmp_path, runner, fake, clock):

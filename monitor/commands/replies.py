@@ -6,8 +6,8 @@ import click
 import httpx
 
 from monitor.commands.loop import run_loop
+from monitor.incidents.outbox import incident_of_reply, recent_replies
 from monitor.replies import TIMEOUT, ReplyError, Tally, retry, run_once
-from monitor.replies.moderation import incident_of_reply, recent_replies
 
 from .common import LOG_FORMAT, open_context, say
 

@@ -26,10 +26,11 @@ STATE_TITLES = {"on_air": "ответ в эфире", "later": "ответ по�
 # Per question: its topic, municipality, whether answered on air, when first answered later.
 _QUESTIONS = """
 SELECT q.topic, q.municipality, g.on_air_minute IS NOT NULL,
-       (SELECT min(r.published_at) FROM reply_outbox r
+       (SELECT min(r.published_at) FROM outbox r
         JOIN directline_questions q2 ON q2.post_id = r.post_id JOIN posts p2 ON p2.id = q2.post_id
         WHERE q2.group_id = q.group_id AND (q2.post_id = q.post_id OR p2.author_id = p.author_id)
-          AND r.status = 'published' AND r.purpose IN ('answer', 'interim'))
+          AND r.audience = 'resident' AND r.status = 'published'
+          AND r.purpose IN ('answer', 'interim'))
 FROM directline_questions q JOIN posts p ON p.id = q.post_id
 LEFT JOIN directline_groups g ON g.id = q.group_id
 WHERE q.event_id = ?

@@ -1,7 +1,7 @@
 """Did it get solved? Ask the resident after resolution and read their answer.
 
 The question goes out as a reply under their post (or a private message) through the
-reply outbox. An answer «да» / «нет» and a 1–5 rating are parsed from free text
+outbox. An answer «да» / «нет» and a 1–5 rating are parsed from free text
 (nlp.feedback); «нет»
 reopens the incident (the resident says it is not solved), «да» closes a resolved one.
 """
@@ -59,7 +59,8 @@ def resident_reply(ctx: Context, post, post_id: int, source_id: int) -> bool:
         WHERE p.source_id = ? AND p.author_id = ? AND p.id != ?
           AND (i.status = ? OR (i.feedback_asked_at IS NOT NULL AND i.feedback_at IS NULL))
           AND (p.external_id = ? OR p.parent_external_id = ? OR EXISTS (
-               SELECT 1 FROM reply_outbox r WHERE r.incident_id = i.id AND r.external_id = ?))
+               SELECT 1 FROM outbox r WHERE r.incident_id = i.id AND r.audience = 'resident'
+                 AND r.external_id = ?))
         ORDER BY i.id DESC LIMIT 1""",
         [source_id, post.author_id, post_id, NEEDS_INFO, post.parent_id, post.parent_id,
          post.parent_id]).fetchone()

@@ -99,8 +99,8 @@ def _key(post: dict) -> tuple | None:
 def plan(db, incident: dict, draft_id: int | None = None) -> Plan:
     """Which linked posts get the answer, and why the others do not."""
     answered = {r[0] for r in db.execute(
-        "SELECT post_id FROM reply_outbox WHERE incident_id = ? AND linked = 1 AND draft_id IS ?",
-        [incident["id"], draft_id])} if draft_id is not None else set()
+        "SELECT post_id FROM outbox WHERE audience = ? AND incident_id = ? AND linked = 1"
+        " AND draft_id IS ?", [outbox.RESIDENT, incident["id"], draft_id])} if draft_id is not None else set()
     seen = {_key(_own_post(db, incident))}
     send, skipped = [], []
     for post in linked_posts(db, incident["id"]):
@@ -168,8 +168,8 @@ def answer_latecomer(db, incident_id: int, post_id: int, now: datetime) -> int |
         [incident_id, incident["assigned_at"] or ""]).fetchone()
     if draft is None:
         return None
-    reply = db.execute("SELECT text, purpose FROM reply_outbox WHERE draft_id = ? AND linked = 0"
-                       " ORDER BY id LIMIT 1", [draft[0]]).fetchone()
+    reply = db.execute("SELECT text, purpose FROM outbox WHERE audience = ? AND draft_id = ?"
+                       " AND linked = 0 ORDER BY id LIMIT 1", [outbox.RESIDENT, draft[0]]).fetchone()
     if reply is None or post_id not in {p["post_id"] for p in plan(db, incident, draft[0]).send}:
         return None
     return outbox.queue_reply(db, incident, reply[1], reply[0], now, draft_id=draft[0],
@@ -184,11 +184,8 @@ def exclude(ctx: Context, incident_id: int, post_id: int, actor: str) -> None:
             raise TransitionError(f"post {post_id} is not linked to incident {incident_id}")
         db.execute("INSERT OR IGNORE INTO answer_exclusions (incident_id, post_id, excluded_by,"
                    " excluded_at) VALUES (?, ?, ?, ?)", [incident_id, post_id, actor, iso(now)])
-        withdrawn = db.execute(
-            "UPDATE reply_outbox SET status = ?, error = ? WHERE incident_id = ? AND post_id = ?"
-            " AND linked = 1 AND status = ?",
-            [outbox.WITHDRAWN, f"исключено модератором {actor}", incident_id, post_id,
-             outbox.PENDING]).rowcount
+        withdrawn = outbox.withdraw_linked(db, incident_id, post_id,
+                                           f"исключено модератором {actor}")
         _event(db, incident_id, "answer_excluded", actor, now,
                {"post_id": post_id, "withdrawn": withdrawn})
 
@@ -232,7 +229,7 @@ def most_linked(db) -> int | None:
 def most_answered(db) -> tuple[int, int, int] | None:
     """(incident, replies under its linked posts, of them published) of the incident
     answered under the most linked posts."""
-    row = db.execute("SELECT incident_id, count(*), sum(status = ?) FROM reply_outbox"
-                     " WHERE linked = 1 GROUP BY incident_id ORDER BY 2 DESC, 1 LIMIT 1",
-                     [outbox.PUBLISHED]).fetchone()
+    row = db.execute("SELECT incident_id, count(*), sum(status = ?) FROM outbox"
+                     " WHERE audience = ? AND linked = 1 GROUP BY incident_id"
+                     " ORDER BY 2 DESC, 1 LIMIT 1", [outbox.PUBLISHED, outbox.RESIDENT]).fetchone()
     return tuple(row) if row else None

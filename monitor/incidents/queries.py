@@ -27,8 +27,8 @@ URGENCY_RANK = ("CASE i.urgency WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN '
 _BASE = """
 SELECT i.*, p.text, p.url, p.channel, p.author_name, p.created_at AS posted_at,
        s.name AS source_name, s.key AS source_key, o.name AS organisation_name,
-       (SELECT r.status FROM reply_outbox r WHERE r.incident_id = i.id AND r.purpose = 'answer'
-        ORDER BY r.id DESC LIMIT 1) AS answer_status
+       (SELECT r.status FROM outbox r WHERE r.incident_id = i.id AND r.audience = 'resident'
+          AND r.purpose = 'answer' ORDER BY r.id DESC LIMIT 1) AS answer_status
 FROM incidents i
 JOIN posts p ON p.id = i.post_id
 JOIN sources s ON s.id = p.source_id

@@ -64,7 +64,8 @@ def _accepted(db, incident_id: int, purposes: tuple, since: str | None = None):
     """(replies of these purposes, earliest acceptance) or None when there are none."""
     marks = ", ".join("?" * len(purposes))
     row = db.execute(
-        f"SELECT count(*), min(CASE WHEN status = ? THEN published_at END) FROM reply_outbox"
-        f" WHERE incident_id = ? AND mode = 'reply' AND linked = 0 AND purpose IN ({marks})"
-        " AND created_at >= ?", [outbox.PUBLISHED, incident_id, *purposes, since or ""]).fetchone()
+        f"SELECT count(*), min(CASE WHEN status = ? THEN published_at END) FROM outbox"
+        f" WHERE audience = ? AND incident_id = ? AND mode = 'reply' AND linked = 0"
+        f" AND purpose IN ({marks}) AND created_at >= ?",
+        [outbox.PUBLISHED, outbox.RESIDENT, incident_id, *purposes, since or ""]).fetchone()
     return row if row[0] else None

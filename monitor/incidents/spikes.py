@@ -20,7 +20,7 @@ After every ingest batch, for each (municipality, topic) the batch touched:
   outage for many people); the other messages' incidents are linked to it as
   repeats (a moderator can unlink one), so every message is kept and the queue
   shows one line. The alert goes to `[workflow] moderators_chat_id` once, through
-  the notifications outbox; the queue shows a banner while the incident is open.
+  the outbox (a staff notification); the queue shows a banner while the incident is open.
 
 While a spike of the same municipality and topic is open and was heard from
 within `follow_hours`, new messages on average as like its members join it

@@ -7,9 +7,10 @@ per target and due moment; `occurred_at` is the computed moment, not the moment 
 worker noticed), escalates a breach up the organisation's chain (the first breach of
 an incident to its head, later ones to the head's head; monitor.incidents.chain) and
 to the ЦУР, closes an incident whose author never answered the question, and queues
-Telegram notifications; `send_one` (monitor.replies.notify) sends one of those.
-`run` drains both, publishes the replies waiting in the outbox (monitor.replies),
-then sleeps in one-second slices until stopped.
+Telegram notifications in the one outbox (monitor.incidents.outbox); `send_one`
+(monitor.replies.notify) sends one of those. `run` drains both, publishes the replies
+to residents waiting in the same outbox (monitor.replies), then sleeps in one-second
+slices until stopped.
 """
 
 from __future__ import annotations

@@ -24,6 +24,8 @@ from prometheus_client.registry import Collector
 from monitor.catalog.sources import health as source_health
 from monitor.clock import iso
 from monitor.context import Context
+from monitor.incidents.outbox import RESIDENT, STAFF
+from monitor.incidents.outbox import counts as outbox_counts
 from monitor.incidents.queries import count_by_status
 from monitor.incidents.states import STATUSES
 from monitor.ingest.timings import histograms
@@ -31,7 +33,8 @@ from monitor.store import pending_migrations
 from monitor.store.backup import backup_age, last_backup
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-OUTBOXES = {"replies": "reply_outbox", "notifications": "notifications"}
+# The `outbox` label of tsur_outbox: the audience of a row of the one outbox.
+OUTBOXES = {RESIDENT: "replies", STAFF: "notifications"}
 
 
 def render(ctx: Context) -> bytes:
@@ -118,9 +121,8 @@ def outboxes(ctx: Context) -> Iterator[Metric]:
     family = GaugeMetricFamily("tsur_outbox", "Replies to residents and notifications to "
                                "moderators per status (pending: waiting to be sent).",
                                labels=["outbox", "status"])
-    for outbox, table in OUTBOXES.items():
-        for status, n in ctx.db.execute(f"SELECT status, count(*) FROM [{table}] GROUP BY status"):
-            family.add_metric([outbox, status], n)
+    for audience, status, n in outbox_counts(ctx.db):
+        family.add_metric([OUTBOXES[audience], status], n)
     yield family
 
 

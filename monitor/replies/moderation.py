@@ -26,11 +26,10 @@ class ReplyError(Exception):
 
 
 def _row(db, incident_id: int, reply_id: int) -> dict:
-    rows = list(db["reply_outbox"].rows_where("id = ? AND incident_id = ?",
-                                              [reply_id, incident_id]))
-    if not rows:
+    row = outbox.reply_of(db, incident_id, reply_id)
+    if row is None:
         raise ReplyError(f"У инцидента № {incident_id} нет ответа № {reply_id}")
-    return rows[0]
+    return row
 
 
 def retry(ctx: Context, incident_id: int, reply_id: int, actor: str) -> None:
@@ -38,11 +37,7 @@ def retry(ctx: Context, incident_id: int, reply_id: int, actor: str) -> None:
     db, now = ctx.db, ctx.clock.now()
     with db.atomic():
         row = _row(db, incident_id, reply_id)
-        changed = db.execute(
-            "UPDATE reply_outbox SET status = ?, not_before = NULL, attempts = 0, claimed_at = NULL"
-            f" WHERE id = ? AND status IN ({', '.join('?' * len(RETRYABLE))})",
-            [outbox.PENDING, reply_id, *RETRYABLE]).rowcount
-        if changed != 1:
+        if not outbox.requeue(db, reply_id, RETRYABLE):
             raise ReplyError(f"Ответ № {reply_id} сейчас «{REPLY_STATUS_TITLES.get(row['status'], row['status'])}»:"
                              " снова отправляют только неотправленный ответ или тот, чья судьба неизвестна")
         _event(db, incident_id, "reply_retry", now, {"reply_id": reply_id,
@@ -58,8 +53,7 @@ def confirm_published(ctx: Context, incident_id: int, reply_id: int, actor: str)
         if row["status"] != UNKNOWN:
             raise ReplyError(f"Ответ № {reply_id} сейчас «{REPLY_STATUS_TITLES.get(row['status'], row['status'])}»:"
                              " подтвердить публикацию можно только у ответа, чья судьба неизвестна")
-        db["reply_outbox"].update(reply_id, {"status": outbox.PUBLISHED, "error": None,
-                                             "published_at": row["claimed_at"] or now.isoformat()})
+        outbox.confirm(db, reply_id, row["claimed_at"] or now.isoformat())
         _event(db, incident_id, "reply_confirmed", now, {"reply_id": reply_id}, actor)
         reply_times.settle(ctx, incident_id)
 
@@ -73,8 +67,7 @@ def replies_of(db, incident_id: int, linked: bool = False) -> list[dict]:
     state, what to do about a failure (`advice`), and the platform's own words only when a
     request did reach it (`platform_said`). Its own post's replies, or (`linked`) those
     under the posts linked to it (monitor.incidents.linked_answers)."""
-    rows = list(db["reply_outbox"].rows_where("incident_id = ? AND linked = ?",
-                                              [incident_id, int(linked)], order_by="id"))
+    rows = outbox.replies(db, incident_id, linked)
     for row in rows:
         row["status_title"] = REPLY_STATUS_TITLES.get(row["status"], row["status"])
         row["purpose_title"] = PURPOSE_TITLES.get(row["purpose"], row["purpose"])
@@ -84,14 +77,3 @@ def replies_of(db, incident_id: int, linked: bool = False) -> list[dict]:
                                 and row["status"] != outbox.PUBLISHED else None)
         row["retryable"] = row["status"] in RETRYABLE
     return rows
-
-
-def recent_replies(db, status: str | None, limit: int) -> list[dict]:
-    """The newest replies, of one status or (None) of all."""
-    where, params = ("1 = 1", []) if status is None else ("status = ?", [status])
-    return list(db["reply_outbox"].rows_where(where, params, order_by="id desc", limit=limit))
-
-
-def incident_of_reply(db, reply_id: int) -> int | None:
-    row = db.execute("SELECT incident_id FROM reply_outbox WHERE id = ?", [reply_id]).fetchone()
-    return row[0] if row else None

@@ -1,19 +1,19 @@
-"""The publisher: one step sends one reply from the outbox and records its fate.
+"""The publisher: one step sends one reply to a resident from the outbox and records its fate.
 
-`publish_one` takes the oldest pending reply that is due, claims it with a
-conditional UPDATE (monitor.incidents.outbox.claim: a claimed row is never handed out
-again), gives it an idempotency key, sends it from the organisation's account and
-stores the outcome with the platform's own reason. Only a reply the platform accepted
-counts: the incident's `first_reply_at` and `answered_at` are set from the moment of
-acceptance and cleared again when the reply that set them at approval failed
-(monitor.incidents.reply_times.settle), in the same transaction as the outcome. `run_once` drains the steps; the loop
-around it is assembled by the commands (monitor.commands.replies, monitor.commands.incidents).
+`publish_one` takes the oldest due reply of the one outbox (monitor.incidents.outbox),
+claims it (a claimed row is never handed out again; the claim gives it an idempotency
+key), sends it from the organisation's account through the platform's sender and
+stores the outcome there with the platform's own reason. Only a reply the platform
+accepted counts: the incident's `first_reply_at` and `answered_at` are set from the moment
+of acceptance and cleared again when the reply that set them at approval failed
+(monitor.incidents.reply_times.settle), in the same transaction as the outcome.
+`run_once` drains the steps; the loop around it is assembled by the commands
+(monitor.commands.replies, monitor.commands.incidents).
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,20 +21,18 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from monitor.clock import iso
 from monitor.incidents import outbox, reply_times
 from monitor.incidents.states import Event, record_event
 
 from . import max_bot, ok, ok_bot, telegram, vk
 from .outcome import FAILED, PUBLISHED, RETRY, UNKNOWN, Outcome
-from .targets import NotPublishable, describe, resolve, shown
+from .targets import NotPublishable, resolve, shown
 
 if TYPE_CHECKING:  # the Context type only: context.py imports this layer
     from monitor.context import Context
 
 log = logging.getLogger("tsur.replies")
 ACTOR = "system:replies"
-MAX_ATTEMPTS = 5  # transient failures in a row before a person is asked
 STUCK_AFTER = timedelta(minutes=10)  # a row `sending` this long: the publisher died mid-way
 SENDERS = {"vk": (vk.send, "TSUR_VK_API_URL"), "telegram": (telegram.send, "TSUR_TELEGRAM_API_URL"),
            "max": (max_bot.send, "TSUR_MAX_API_URL"), "ok": (ok.send, "TSUR_OK_API_URL"),
@@ -64,25 +62,15 @@ class Tally:
                 f"unknown, {self.retried} to retry")
 
 
-def _next_due(db, now: datetime) -> int | None:
-    row = db.execute(
-        "SELECT id FROM reply_outbox WHERE status = ? AND (not_before IS NULL OR not_before <= ?)"
-        " ORDER BY id LIMIT 1", [outbox.PENDING, iso(now)]).fetchone()
-    return row[0] if row else None
-
-
 def publish_one(ctx: Context, client: httpx.Client, tally: Tally | None = None) -> bool:
     """Send the oldest due reply; False when none is waiting."""
     db, now = ctx.db, ctx.clock.now()
-    reply_id = _next_due(db, now)
+    reply_id = outbox.next_due(db, outbox.RESIDENT, now)
     if reply_id is None:
         return False
     if not outbox.claim(db, reply_id, now):
         return True  # another publisher took it
-    with db.atomic():
-        db.execute("UPDATE reply_outbox SET attempts = attempts + 1,"
-                   " guid = coalesce(guid, ?) WHERE id = ?", [uuid.uuid4().hex, reply_id])
-    row = describe(db, reply_id)
+    row = outbox.describe(db, reply_id)
     target = None
     try:
         target = resolve(ctx, row)
@@ -118,32 +106,25 @@ def record(ctx: Context, row: dict, outcome: Outcome, target=None) -> None:
     now = ctx.clock.now()  # the moment the platform answered
     reply_id, incident_id = row["id"], row["incident_id"]
     attempts = (row.get("attempts") or 0)
+    delay = outbox.next_try(attempts, outcome.retry_after) if outcome.result == RETRY else None
     with db.atomic():
         if target is not None:
-            db["reply_outbox"].update(reply_id, {"platform": target.platform,
-                                                 "account": target.account})
+            outbox.set_target(db, reply_id, target.platform, target.account)
         if outcome.result == PUBLISHED:
-            outbox.mark_published(db, reply_id, outcome.external_id, now)
-            db["reply_outbox"].update(reply_id, {"url": outcome.url, "failure": None,
-                                                 "not_before": None})
+            outbox.mark_published(db, reply_id, outcome.external_id, now, outcome.url)
             if not row.get("linked"):  # those under linked posts are listed on the incident
                 _event(db, incident_id, "reply_published", now, {
                     "reply_id": reply_id, "purpose": row["purpose"],
                     "external_id": outcome.external_id, "url": outcome.url})
-        elif outcome.result == RETRY and attempts < MAX_ATTEMPTS:
-            delay = timedelta(seconds=outcome.retry_after) if outcome.retry_after else \
-                timedelta(minutes=2 ** attempts)
-            db["reply_outbox"].update(reply_id, {
-                "status": outbox.PENDING, "error": outcome.reason[:1000], "failure": outcome.kind,
-                "not_before": iso(now + delay)})
+        elif delay is not None:
+            outbox.retry_later(db, reply_id, now + delay, outcome.reason, outcome.kind)
             return  # nothing changed for the incident: it is tried again by itself
         else:
             status = UNKNOWN if outcome.result == UNKNOWN else FAILED
             reason = outcome.reason or ""
             if outcome.result == RETRY:
                 reason = f"gave up after {attempts} attempts: {reason}"
-            db["reply_outbox"].update(reply_id, {"status": status, "error": reason[:1000],
-                                                 "failure": outcome.kind})
+            outbox.mark_failed(db, reply_id, reason, status=status, failure=outcome.kind)
             _event(db, incident_id, f"reply_{status}", now, {
                 "reply_id": reply_id, "purpose": row["purpose"], "failure": outcome.kind,
                 "reason": reason[:500]})
@@ -158,18 +139,13 @@ def _event(db, incident_id: int, name: str, now: datetime, data: dict, actor: st
 def sweep_stuck(ctx: Context) -> int:
     """Rows left `sending` by a publisher that died: `unknown`, for a moderator to check."""
     db, now = ctx.db, ctx.clock.now()
-    stuck = [r[0] for r in db.execute(
-        "SELECT id FROM reply_outbox WHERE status = ? AND claimed_at <= ?",
-        [outbox.SENDING, iso(now - STUCK_AFTER)])]
+    stuck = outbox.stuck_replies(db, now - STUCK_AFTER)
     for reply_id in stuck:
-        row = describe(db, reply_id)
+        row = outbox.describe(db, reply_id)
+        reason = (f"the publisher stopped while sending (claimed at {row['claimed_at']}); "
+                  "check the platform before sending again")
         with db.atomic():
-            claimed = db.execute("UPDATE reply_outbox SET status = ? WHERE id = ? AND status = ?",
-                                 [UNKNOWN, reply_id, outbox.SENDING]).rowcount
-            if claimed == 1:
-                reason = (f"the publisher stopped while sending (claimed at {row['claimed_at']}); "
-                          "check the platform before sending again")
-                db["reply_outbox"].update(reply_id, {"error": reason, "failure": "unknown"})
+            if outbox.mark_stuck(db, reply_id, reason):
                 _event(db, row["incident_id"], "reply_unknown", now,
                        {"reply_id": reply_id, "purpose": row["purpose"], "failure": "unknown",
                         "reason": reason})

@@ -54,23 +54,9 @@ class Target:
     account: str  # who speaks, for people: "vk:club100003", "telegram:bot"
 
 
-def describe(db, reply_id: int) -> dict:
-    """The outbox row with what deciding the target needs."""
-    cursor = db.execute(
-        """SELECT r.*, p.external_id AS post_external_id, p.parent_external_id, p.author_id,
-                  p.channel, p.deleted_at AS post_deleted_at, s.key AS source_key,
-                  s.platform AS source_platform, s.organisation_id AS source_organisation_id,
-                  i.organisation_id AS incident_organisation_id
-           FROM reply_outbox r JOIN posts p ON p.id = r.post_id
-           JOIN sources s ON s.id = p.source_id JOIN incidents i ON i.id = r.incident_id
-           WHERE r.id = ?""", [reply_id])
-    names = [d[0] for d in cursor.description]
-    row = cursor.fetchone()
-    return dict(zip(names, row, strict=True)) if row else {}
-
-
 def resolve(ctx: Context, row: dict) -> Target:
-    """The platform call for an outbox row (see `describe`); NotPublishable if none."""
+    """The platform call for a reply (monitor.incidents.outbox.describe); NotPublishable
+    if none."""
     if row.get("post_deleted_at"):
         raise NotPublishable("deleted", f"the resident's message was deleted on the platform "
                                         f"({row['post_deleted_at']}); nothing to reply to")

@@ -133,8 +133,8 @@ def _base(measure: str, group: str, where: str) -> str:
     The query's first parameter is `now` (lateness of what is still open); the linked
     replies have no deadline and only take it in their place."""
     if measure == LINKED_REPLY:
-        first = ("(SELECT min(x.published_at) FROM reply_outbox x WHERE x.incident_id = i.id"
-                 " AND x.post_id = p.id AND x.linked = 1 AND x.status = 'published')")
+        first = ("(SELECT min(x.published_at) FROM outbox x WHERE x.incident_id = i.id"
+                 " AND x.audience = 'resident' AND x.post_id = p.id AND x.linked = 1 AND x.status = 'published')")
         return (f"SELECT {group} AS g, {_hours(first, 'p.created_at')} AS v, 0 AS has_due,"
                 f" 0 AS late {_LINKED_FROM} WHERE r.unlinked_at IS NULL AND ? IS NOT NULL"
                 f" AND {where}")

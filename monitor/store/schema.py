@@ -25,6 +25,7 @@ from .schema_incidents import (
     w011_tiers_extensions,
     w012a_linked_answers,
     w012b_autopilot,
+    w013_one_outbox,
     web_003_queue_indexes,
     web_004_incident_counts,
     web_006_deadline_order,
@@ -58,6 +59,7 @@ MIGRATIONS = [
     w012a_linked_answers,
     w012b_autopilot,
     w012c_direct_line,
+    w013_one_outbox,
 ]
 
 # Migrations applied under an older name: the record is renamed, the migration not rerun.

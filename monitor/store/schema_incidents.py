@@ -1,5 +1,5 @@
-"""Migrations of the incident workflow (deadlines, drafts, repeats, notifications, the
-queue's indexes and counters, routing rules edited in the web UI).
+"""Migrations of the incident workflow (deadlines, drafts, repeats, the outbox of replies
+and notifications, the queue's indexes and counters, routing rules edited in the web UI).
 
 Add a new function here and at the end of MIGRATIONS in monitor/store/schema.py;
 never edit one that has been applied.
@@ -11,7 +11,8 @@ from sqlite_utils import Database
 
 
 def w001_workflow(db: Database) -> None:
-    """Deadline inputs and stored moments, drafts, repeats, the two outboxes."""
+    """Deadline inputs and stored moments, drafts, repeats, the two outboxes (made one
+    table `outbox` by w013_one_outbox)."""
     incidents = db["incidents"]
     for name, kind in (
         ("assignee_id", int),  # the official picked by round-robin
@@ -341,3 +342,65 @@ def w012b_autopilot(db: Database) -> None:
         pk="id", not_null={"topic", "evidence", "target", "chosen_at", "chosen_by", "active"},
     )
     db["autopilot_thresholds"].create_index(["active", "topic", "municipality"])
+
+
+# The one outbox (w013_one_outbox): who a row goes to, and what each audience requires.
+OUTBOX_SQL = """
+CREATE TABLE outbox (
+   id INTEGER PRIMARY KEY,
+   audience TEXT NOT NULL,      -- resident (a reply) | staff (a notification to a chat)
+   incident_id INTEGER REFERENCES incidents(id),
+   once_key TEXT,               -- a message queued once only (a warning, an alert)
+   chat_id INTEGER,             -- staff: the moderators' or supervisor's Telegram chat
+   draft_id INTEGER REFERENCES drafts(id),
+   purpose TEXT,                -- resident: answer | interim | acknowledgement | info_request | …
+   mode TEXT,                   -- resident: reply (under the post) | dm
+   post_id INTEGER REFERENCES posts(id),  -- resident: the post answered
+   linked INTEGER NOT NULL DEFAULT 0,     -- resident: under a post linked to the incident
+   text TEXT NOT NULL,
+   status TEXT NOT NULL,        -- resident: pending | sending | published | failed | unknown
+                                --   | withdrawn; staff: pending | sending | sent | failed
+   attempts INTEGER NOT NULL DEFAULT 0,
+   not_before TEXT,             -- the earliest next try
+   created_at TEXT NOT NULL,
+   claimed_at TEXT,
+   published_at TEXT,           -- resident: the platform accepted it
+   sent_at TEXT,                -- staff: Telegram accepted it
+   external_id TEXT,            -- resident: the reply's id on the platform
+   guid TEXT,                   -- resident: idempotency key sent to the platform
+   failure TEXT,                -- resident: token | access | comments_closed | deleted | …
+   platform TEXT,               -- resident: vk | telegram | max | ok | ok_bot
+   account TEXT,                -- resident: who published it (community, bot)
+   url TEXT,                    -- resident: link to the published reply
+   error TEXT,
+   CHECK (audience = 'resident' AND incident_id IS NOT NULL AND purpose IS NOT NULL
+          AND mode IS NOT NULL AND post_id IS NOT NULL
+          OR audience = 'staff' AND chat_id IS NOT NULL)
+)"""
+
+
+def w013_one_outbox(db: Database) -> None:
+    """One outbox for everything sent out: the replies to residents (`reply_outbox`, ids
+    kept: they are in the incident page's forms) and the notifications to staff chats
+    (`notifications`, renumbered after the replies, in their order) move into `outbox`,
+    every row with its state; the old tables are dropped. A column of an old table with
+    no place in `outbox` stops the migration rather than lose what it holds."""
+    db.execute(OUTBOX_SQL)
+    columns = set(db["outbox"].columns_dict)
+    for table, audience, keep_id in (("reply_outbox", "resident", True),
+                                     ("notifications", "staff", False)):
+        moved = [c for c in db[table].columns_dict if keep_id or c != "id"]
+        lost = set(moved) - columns
+        if lost:
+            raise RuntimeError(f"{table}: no place in outbox for {', '.join(sorted(lost))}")
+        values = ", ".join("coalesce(attempts, 0)" if c == "attempts" else f"[{c}]" for c in moved)
+        db.execute(f"INSERT INTO outbox (audience, {', '.join(f'[{c}]' for c in moved)})"
+                   f" SELECT ?, {values} FROM [{table}] ORDER BY id", [audience])
+        db[table].drop()
+    outbox = db["outbox"]
+    outbox.create_index(["audience", "status", "id"])
+    outbox.create_index(["status", "not_before"])
+    outbox.create_index(["incident_id"])
+    outbox.create_index(["post_id"])
+    outbox.create_index(["guid"], unique=True)
+    outbox.create_index(["once_key"], unique=True)

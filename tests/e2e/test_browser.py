@@ -249,7 +249,7 @@ def test_screenshots_of_the_main_pages(browser, demo_site, loop, tmp_path):
     The incident shown is one whose answer the platform accepted: the whole loop."""
     base, ctx = demo_site
     folder = SCREENSHOTS if os.environ.get("TSUR_SCREENSHOTS") == "1" else tmp_path
-    incident = ctx.db.execute("SELECT o.incident_id FROM reply_outbox o JOIN incidents i ON i.id = o.incident_id"
+    incident = ctx.db.execute("SELECT o.incident_id FROM outbox o JOIN incidents i ON i.id = o.incident_id"
                               " WHERE o.status = 'published' AND i.status = 'answered'"
                               " ORDER BY o.id DESC LIMIT 1").fetchone()[0]
 
@@ -398,5 +398,5 @@ def test_moderator_edits_an_officials_draft_and_approves_it(browser, site, loop)
 
     run(loop, scenario())
     texts = [r[0] for r in ctx.db.execute(
-        "SELECT text FROM reply_outbox WHERE incident_id = ? AND purpose = 'answer'", [incident])]
+        "SELECT text FROM outbox WHERE audience = 'resident' AND incident_id = ? AND purpose = 'answer'", [incident])]
     assert texts == ["Здравствуйте! Трубу заменят до пятницы."]
