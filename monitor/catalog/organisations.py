@@ -9,6 +9,7 @@ from sqlite_utils import Database
 
 from monitor.clock import iso
 from monitor.settings import Settings
+from monitor.store import dicts
 
 
 def sync_from_settings(db: Database, settings: Settings, now: datetime) -> None:
@@ -49,7 +50,7 @@ def organisation_id(db: Database, key: str | None) -> int | None:
 
 
 def source_by_key(db: Database, key: str) -> dict | None:
-    rows = list(db["sources"].rows_where("key = ?", [key]))
+    rows = dicts(db, "SELECT * FROM sources WHERE key = ?", [key])
     return rows[0] if rows else None
 
 

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from monitor.clock import iso
+from monitor.store import dicts
 
 from . import outbox
 from .states import OPEN_STATUSES, Event, TransitionError, record_event
@@ -161,7 +162,7 @@ def answer_latecomer(db, incident_id: int, post_id: int, now: datetime) -> int |
     """A post linked after the answer was approved gets the latest approved answer of the
     current cycle (None: there is none, or the post should not get it); the caller holds
     the transaction."""
-    incident = db["incidents"].get(incident_id)
+    incident = dicts(db, "SELECT * FROM incidents WHERE id = ?", [incident_id])[0]
     draft = db.execute(
         "SELECT id, kind FROM drafts WHERE incident_id = ? AND status = 'approved'"
         " AND decided_at >= ? ORDER BY id DESC LIMIT 1",

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from sqlite_utils import Database
 
 from monitor.clock import iso
+from monitor.store import dicts
 
 RESIDENT, STAFF = "resident", "staff"
 PENDING, SENDING, PUBLISHED, FAILED = "pending", "sending", "published", "failed"
@@ -73,21 +74,15 @@ JOIN incidents i ON i.id = r.incident_id
 WHERE r.audience = ? AND """
 
 
-def _dicts(cursor) -> list[dict]:
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
 def pending(db: Database, limit: int = 100) -> list[dict]:
     """Replies waiting for the publisher, oldest first, with what it needs to post them."""
-    return _dicts(db.execute(_REPLY_WITH_POST + "r.status = ? ORDER BY r.id LIMIT ?",
-                             [RESIDENT, PENDING, limit]))
+    return dicts(db, _REPLY_WITH_POST + "r.status = ? ORDER BY r.id LIMIT ?", [RESIDENT, PENDING, limit])
 
 
 def describe(db: Database, reply_id: int) -> dict:
     """One reply with what deciding where it goes needs (monitor.replies.targets); {} if
     there is no such reply."""
-    rows = _dicts(db.execute(_REPLY_WITH_POST + "r.id = ?", [RESIDENT, reply_id]))
+    rows = dicts(db, _REPLY_WITH_POST + "r.id = ?", [RESIDENT, reply_id])
     return rows[0] if rows else {}
 
 

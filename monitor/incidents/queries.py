@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from monitor.store import dicts
 from monitor.titles import ANSWER_STATE_TITLES, SORT_TITLES, STATUS_TITLES
 
 from .access import may_see, scope_of, visible_to
@@ -118,7 +119,7 @@ def list_incidents(db: Database, viewer: dict, filters: dict | None = None,
     base = _BASE.replace("\nJOIN posts", "\nCROSS JOIN posts").replace("\nJOIN sources",
                                                                      "\nCROSS JOIN sources")
     sql = f"{base} WHERE {' AND '.join(clauses)} ORDER BY {order} LIMIT ?"
-    rows = [shown_status(r) for r in _dicts(db, sql, params + [limit + 1])]
+    rows = [shown_status(r) for r in dicts(db, sql, params + [limit + 1])]
     more = len(rows) > limit
     rows = rows[:limit]
     if not more:
@@ -153,7 +154,7 @@ def count_by_status(db: Database, viewer: dict) -> dict[str, int]:
 
 def get_incident(db: Database, viewer: dict, incident_id: int) -> dict:
     where, params = visible_to(viewer)
-    rows = _dicts(db, f"{_BASE} WHERE i.id = ? AND {where}", [incident_id, *params])
+    rows = dicts(db, f"{_BASE} WHERE i.id = ? AND {where}", [incident_id, *params])
     if not rows:
         raise NotVisible(f"incident {incident_id} not found")
     incident = shown_status(rows[0])
@@ -164,7 +165,7 @@ def get_incident(db: Database, viewer: dict, incident_id: int) -> dict:
     incident["model_version"] = label[0] if label else None
     incident["scores"] = json.loads(label[1]) if label else {}
     incident["explanations"] = json.loads(label[2]) if label and label[2] else {}
-    incident["events"] = _dicts(
+    incident["events"] = dicts(
         db, "SELECT * FROM incident_events WHERE incident_id = ? ORDER BY id", [incident_id]
     )
     for event in incident["events"]:
@@ -174,13 +175,13 @@ def get_incident(db: Database, viewer: dict, incident_id: int) -> dict:
         " WHERE incident_id = ? UNION SELECT author FROM drafts WHERE incident_id = ?"
         " UNION SELECT moderator FROM drafts WHERE incident_id = ?)",
         [incident_id, incident_id, incident_id]).fetchall())
-    incident["drafts"] = _dicts(db, "SELECT * FROM drafts WHERE incident_id = ? ORDER BY id",
+    incident["drafts"] = dicts(db, "SELECT * FROM drafts WHERE incident_id = ? ORDER BY id",
                                 [incident_id])
-    incident["repeat_posts"] = _dicts(
+    incident["repeat_posts"] = dicts(
         db, "SELECT r.post_id, r.score, r.linked_by, r.linked_at, p.text, p.author_name"
         " FROM incident_repeats r JOIN posts p ON p.id = r.post_id"
         " WHERE r.incident_id = ? AND r.unlinked_at IS NULL ORDER BY r.id", [incident_id])
-    post = _dicts(db, "SELECT source_id, external_id, parent_external_id, author_id, deleted_at,"
+    post = dicts(db, "SELECT source_id, external_id, parent_external_id, author_id, deleted_at,"
                       " edited_at FROM posts WHERE id = ?", [incident["post_id"]])[0]
     incident.update({f"post_{k}": v for k, v in post.items()})
     incident["thread"] = thread_of(db, viewer, incident)
@@ -215,7 +216,7 @@ def thread_of(db: Database, viewer: dict, incident: dict) -> dict:
     source, own = incident["post_source_id"], incident["post_external_id"]
     parents, parent = [], incident["post_parent_external_id"]
     while parent and len(parents) < 3:
-        rows = _dicts(db, f"{_POST} WHERE p.source_id = ? AND p.external_id = ?", [source, parent])
+        rows = dicts(db, f"{_POST} WHERE p.source_id = ? AND p.external_id = ?", [source, parent])
         if not rows:
             break
         parents.insert(0, rows[0])
@@ -224,11 +225,11 @@ def thread_of(db: Database, viewer: dict, incident: dict) -> dict:
     if incident["post_parent_external_id"]:
         same = f"{_POST} WHERE p.source_id = ? AND p.parent_external_id = ? AND p.id != ?"
         args = [source, incident["post_parent_external_id"], incident["post_id"]]
-        before = _dicts(db, f"{same} AND p.created_at <= ? ORDER BY p.created_at DESC, p.id DESC"
+        before = dicts(db, f"{same} AND p.created_at <= ? ORDER BY p.created_at DESC, p.id DESC"
                             " LIMIT ?", [*args, incident["posted_at"], THREAD_SIDE])[::-1]
-        after = _dicts(db, f"{same} AND p.created_at > ? ORDER BY p.created_at, p.id LIMIT ?",
+        after = dicts(db, f"{same} AND p.created_at > ? ORDER BY p.created_at, p.id LIMIT ?",
                        [*args, incident["posted_at"], THREAD_SIDE])
-    replies = _dicts(db, f"{_POST} WHERE p.source_id = ? AND p.parent_external_id = ?"
+    replies = dicts(db, f"{_POST} WHERE p.source_id = ? AND p.parent_external_id = ?"
                          " ORDER BY p.created_at, p.id LIMIT ?", [source, own, 2 * THREAD_SIDE])
     return {key: _visible_links(viewer, rows) for key, rows in (
         ("parents", parents), ("before", before), ("after", after), ("replies", replies))}
@@ -242,14 +243,8 @@ def author_posts(db: Database, viewer: dict, incident: dict) -> list[dict]:
     scope, params = visible_to(viewer)
     where = f"p.author_id = ? AND p.id != ? AND {scope}"
     params = [incident["post_author_id"], incident["post_id"], *params]
-    return _dicts(db, f"{_POST} WHERE {where} ORDER BY p.created_at DESC, p.id DESC LIMIT ?",
+    return dicts(db, f"{_POST} WHERE {where} ORDER BY p.created_at DESC, p.id DESC LIMIT ?",
                   [*params, AUTHOR_POSTS])
-
-
-def _dicts(db: Database, sql: str, params: list) -> list[dict]:
-    cursor = db.execute(sql, params)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def organisation_choices(db: Database) -> list[tuple[int, str]]:

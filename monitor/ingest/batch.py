@@ -25,6 +25,7 @@ from monitor.incidents.routing import route
 from monitor.incidents.states import Event, Opening, insert_incident, record_events
 from monitor.ingest.post import Post
 from monitor.ingest.threads import thread_contexts
+from monitor.store import dicts
 from nlp import ACTIONABLE_KINDS
 
 if TYPE_CHECKING:  # the Context type only: context.py imports this layer
@@ -192,9 +193,8 @@ def _known(db, posts: list[Post], sources: dict) -> dict[tuple[str, str], dict]:
     for key, external_ids in by_source.items():
         for i in range(0, len(external_ids), CHUNK):
             part = external_ids[i:i + CHUNK]
-            for row in db["posts"].rows_where(
-                    f"source_id = ? AND external_id IN ({', '.join('?' * len(part))})",
-                    [sources[key]["id"], *part]):
+            for row in dicts(db, f"SELECT * FROM posts WHERE source_id = ? AND external_id IN"
+                                 f" ({', '.join('?' * len(part))})", [sources[key]["id"], *part]):
                 found[(key, row["external_id"])] = row
     return found
 

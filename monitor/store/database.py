@@ -27,6 +27,26 @@ class _Connection(sqlite3.Connection):
         return super().execute(sql, *args, **kwargs)
 
 
+class _Database(Database):
+    """sqlite_utils looks for views in sqlite_master on every `db[name]` (twice), a query
+    per table access and a tenth of ingest's SQL time. tsur's schema has no views: their
+    names are read once per connection, and again after `create_view`."""
+
+    _views: list[str] | None = None
+
+    def view_names(self) -> list[str]:
+        if self._views is None:
+            self._views = super().view_names()
+        return self._views
+
+    def create_view(self, *args, **kwargs):
+        self._views = None
+        try:
+            return super().create_view(*args, **kwargs)
+        finally:
+            self._views = None
+
+
 def open_db(path: str | Path | None, *, upgrade: bool = True,
             check_same_thread: bool = True) -> Database:
     """Open (creating if needed) the SQLite file in WAL mode and apply migrations.
@@ -36,11 +56,11 @@ def open_db(path: str | Path | None, *, upgrade: bool = True,
     a sync dependency's setup, the endpoint and the teardown in pool threads).
     """
     if path is None:
-        db = Database(memory=True)
+        db = _Database(memory=True)
     else:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        db = Database(sqlite3.connect(str(path), check_same_thread=check_same_thread, factory=_Connection))
+        db = _Database(sqlite3.connect(str(path), check_same_thread=check_same_thread, factory=_Connection))
         db.enable_wal()
         # WAL with NORMAL: a commit is a write to the log, synced at checkpoints; a power
         # cut may lose the last batches (with their cursors, so they are read again),
@@ -53,6 +73,14 @@ def open_db(path: str | Path | None, *, upgrade: bool = True,
     if upgrade:
         migrations.apply(db)
     return db
+
+
+def dicts(db: Database, sql: str, params=()) -> list[dict]:
+    """Rows of a query as dicts. For paths run per post: `db[name].rows_where` and `.get`
+    first ask sqlite_master whether the table exists, and `.get` reads its columns."""
+    cursor = db.execute(sql, list(params))
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def pending_migrations(db: Database) -> list[str]:
