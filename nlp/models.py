@@ -188,11 +188,11 @@ class TextClassifier:
             weighted, rows, columns)
         values = np.where(found, weighted.data[at] if len(weighted.data) else 0.0, 0.0)
         push = values * self._weights[labels[rows], columns]
-        order = np.lexsort((-push, rows))
+        pushing = np.flatnonzero(push > 0)  # only terms that push towards the label are shown
+        order = pushing[np.lexsort((-push[pushing], rows[pushing]))]
         ordered_rows = rows[order]
         starts = np.searchsorted(ordered_rows, np.arange(len(labels) + 1))
-        rank = np.arange(len(order)) - starts[ordered_rows]
-        chosen = order[(rank < top) & (push[order] > 0)]
+        chosen = order[np.arange(len(order)) - starts[ordered_rows] < top]
         words: list[list[str]] = [[] for _ in labels]
         for row, k in zip(rows[chosen].tolist(), chosen.tolist(), strict=True):
             words[row].append(names[k])
