@@ -177,11 +177,12 @@ class Featurizer:
         for number, text in enumerate(cleaned):
             tokens = tokenize(text)
             words = [word(t.text) for t in tokens if t.is_word]
-            pairs = [pair(a.lemma, b.lemma) for a, b in zip(words, words[1:], strict=False)]
+            lemmas = [w.lemma for w in words]
+            pairs = list(map(pair, lemmas, lemmas[1:]))
             row = [w.columns for w in words]
             row += [mark(t.text) for t in tokens if not t.is_word]  # «?», «!», emoji: n-grams only
             if pairs:
-                row.append(np.fromiter((c for _, c, _ in pairs), dtype=np.int32, count=len(pairs)))
+                row.append(np.array([c for _, c, _ in pairs], dtype=np.int32))
             pieces += row
             indptr.append(indptr[-1] + sum(map(len, row)))
             shown = {w.lemma: w.lemma_column for w in words if w.shown}
