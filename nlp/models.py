@@ -91,7 +91,8 @@ class TextClassifier:
         if self.family == "svm" and all(hasattr(c, "a_") for c in self._calibrators):
             self._sigmoid = (np.array([c.a_ for c in self._calibrators]), np.array([c.b_ for c in self._calibrators]))
         self._stack = None  # set by `stack_weights`
-        self._idf_key = ("tfidf", hashlib.blake2b(self.tfidf.idf_.tobytes(), digest_size=16).digest())
+        idf = getattr(self.tfidf, "idf_", None)
+        self._idf_key = ("tfidf", hashlib.blake2b(b"" if idf is None else idf.tobytes(), digest_size=16).digest())
         self._fast = (fast and self.tfidf.sublinear_tf and self.tfidf.norm == "l2" and len(self.classes) > 2)
 
     @classmethod
@@ -202,6 +203,9 @@ class TextClassifier:
 def stack_weights(classifiers) -> None:
     """Let classifiers that share their IDF compute their decisions in one sparse product:
     one pass over a batch's TF-IDF rows instead of one per task (a third less time)."""
+    classifiers = list(classifiers)
+    for c in classifiers:
+        c._stack = None
     classifiers = [c for c in classifiers if c._fast]
     if len(classifiers) < 2 or len({c._idf_key for c in classifiers}) > 1:
         return
@@ -213,11 +217,16 @@ def stack_weights(classifiers) -> None:
 
 
 def unit_rows(data: np.ndarray, indptr: np.ndarray) -> np.ndarray:
-    """The values of a CSR matrix scaled so each row has unit length (empty rows stay)."""
-    sums = np.concatenate([[0.0], np.cumsum(data * data)])
-    norms = np.sqrt(np.maximum(sums[indptr[1:]] - sums[indptr[:-1]], 0.0))
+    """The values of a CSR matrix scaled so each row has unit length (empty rows stay);
+    each row's norm from its own values alone, whatever else the batch holds."""
+    lengths = np.diff(indptr)
+    if not len(lengths):
+        return data
+    # A zero at the end: trailing empty rows start there (reduceat needs valid starts).
+    sums = np.add.reduceat(np.append(data * data, 0.0), indptr[:-1])
+    norms = np.sqrt(np.where(lengths > 0, sums, 1.0))
     norms[norms == 0] = 1.0
-    return data / np.repeat(norms, np.diff(indptr))
+    return data / np.repeat(norms, lengths)
 
 
 def _inputs(weighted, vectors, weight: float):

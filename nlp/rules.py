@@ -28,26 +28,25 @@ class Rule:
     clues: tuple[str, ...] | None = None
     # Looked for in the whole sentence of a match: «фонарь у третьего подъезда наконец горит».
     unless_in_sentence: re.Pattern | None = None
-    # The pattern's top-level alternatives, each compiled with its own clues: a text is
-    # run only through the alternatives whose clues it holds (`ClueIndex`).
-    branches: tuple[tuple[re.Pattern, tuple[str, ...] | None], ...] = ()
+    # The pattern's top-level alternatives (source), each with its own clues: a text is
+    # run only through those whose clues it holds, joined in order (`ClueIndex`).
+    branches: tuple[tuple[str, tuple[str, ...] | None], ...] = ()
 
     def search(self, text: str):
         if self.clues is not None and not any(clue in text for clue in self.clues):
             return None
-        return self.search_in(text, [self.pattern])
+        return self.search_with(text, self.pattern)
 
-    def search_in(self, text: str, patterns) -> re.Match | None:
-        """A match of any of `patterns` (the whole pattern or some of its branches) that
-        no `unless` vetoes."""
-        for pattern in patterns:
-            for match in pattern.finditer(text):
-                window = text[max(0, match.start() - WINDOW): match.end() + WINDOW]
-                if self.unless is not None and self.unless.search(window):
-                    continue
-                if self.unless_in_sentence is not None and self.unless_in_sentence.search(_sentence(text, match)):
-                    continue
-                return match
+    def search_with(self, text: str, pattern: re.Pattern) -> re.Match | None:
+        """The first match of `pattern` (the rule's own, or its alternatives that can match
+        this text, `ClueIndex`) that no `unless` vetoes."""
+        for match in pattern.finditer(text):
+            window = text[max(0, match.start() - WINDOW): match.end() + WINDOW]
+            if self.unless is not None and self.unless.search(window):
+                continue
+            if self.unless_in_sentence is not None and self.unless_in_sentence.search(_sentence(text, match)):
+                continue
+            return match
         return None
 
 
@@ -64,14 +63,22 @@ def _sentence(text: str, match: re.Match) -> str:
 def _rule(name: str, pattern: str, example: str, unless: str | None = None,
           unless_in_sentence: str | None = None) -> Rule:
     compiled = re.compile(pattern)
-    branches = tuple((part, required_strings(part)) for part in map(re.compile, alternatives(pattern)))
+    branches = tuple((part, required_strings(re.compile(part))) for part in alternatives(pattern))
     return Rule(name, compiled, example, re.compile(unless) if unless else None, required_strings(compiled),
                 re.compile(unless_in_sentence) if unless_in_sentence else None, branches)
 
 
+# What makes a part of a pattern mean something else alone: global flags (verbose mode
+# included), references to groups, conditionals on groups.
+_WHOLE_ONLY = re.compile(r"^\(\?[aiLmsux]+\)|\\[1-9]|\(\?P=|\(\?\(")
+
+
 def alternatives(pattern: str) -> list[str]:
     """The top-level alternatives of a pattern's source: split at each «|» outside
-    groups and character classes."""
+    groups and character classes (the whole pattern when a part alone would mean
+    something else: `_WHOLE_ONLY`)."""
+    if _WHOLE_ONLY.search(pattern):
+        return [pattern]
     parts, depth, start, i, in_class = [], 0, 0, 0, False
     while i < len(pattern):
         char = pattern[i]
@@ -82,8 +89,10 @@ def alternatives(pattern: str) -> list[str]:
             in_class = char != "]"
         elif char == "[":
             in_class = True
-            i += 1 if pattern[i + 1: i + 2] != "]" else 2  # «[]…]» holds a literal «]»
+            i += 1
             if pattern[i: i + 1] == "^":
+                i += 1
+            if pattern[i: i + 1] == "]":  # «[]…]», «[^]…]» hold a literal «]»
                 i += 1
             continue
         elif char == "(":
@@ -286,22 +295,25 @@ class ClueIndex:
     pattern (dozens of alternatives tried at every character), was a tenth of labelling.
     A clue occurs in a text only if its longest space-free piece occurs inside one of
     the text's space-separated chunks, and residents repeat their chunks: each distinct
-    chunk is read once (the alternatives it may serve, as a bit mask), so a text costs
-    a few look-ups, and only alternatives whose clues it holds run.
+    short chunk is read once (the alternatives it may serve, as a bit mask), so a text
+    costs a few look-ups. A rule then runs only the alternatives whose clues the text
+    holds, joined in their order: the others cannot match anywhere in it, so the joined
+    pattern finds exactly the matches of the whole one.
     """
 
     def __init__(self, rules: tuple[Rule, ...]):
         self.rules = rules
-        self.branches: list[tuple[int, re.Pattern]] = []  # (rule number, pattern) per bit
+        self.branches: list[tuple[int, int]] = []  # (rule number, alternative number) per bit
         self.always = 0  # alternatives without clues: tried on every text
         keys: dict[str, int] = {}  # a clue's longest piece → bit mask of its alternatives
         for number, rule in enumerate(rules):
-            for pattern, clues in rule.branches or ((rule.pattern, rule.clues),):
+            for alternative, (_, clues) in enumerate(rule.branches or ((rule.pattern.pattern, rule.clues),)):
                 bit = 1 << len(self.branches)
-                self.branches.append((number, pattern))
-                if clues is None:
+                self.branches.append((number, alternative))
+                if clues is None or not all(clue.split() for clue in clues):
                     self.always |= bit
-                for clue in clues or ():
+                    continue
+                for clue in clues:
                     key = max(clue.split(), key=len)
                     keys[key] = keys.get(key, 0) | bit
         self.short = [(key, mask) for key, mask in keys.items() if len(key) < 2]
@@ -309,7 +321,13 @@ class ClueIndex:
         for key, mask in keys.items():
             if len(key) >= 2:
                 self.by_start.setdefault(key[:2], []).append((key, mask))
-        self.chunk_mask = lru_cache(maxsize=200_000)(self._chunk_mask)
+        self._cached_mask = lru_cache(maxsize=200_000)(self._chunk_mask)
+        self._joined = lru_cache(maxsize=4096)(self._join)
+
+    def chunk_mask(self, chunk: str) -> int:
+        # Only short chunks are cached: a 4,000-character run of one hostile message
+        # would hold its memory for nothing.
+        return self._cached_mask(chunk) if len(chunk) <= CACHED_CHUNK else self._chunk_mask(chunk)
 
     def _chunk_mask(self, chunk: str) -> int:
         mask = 0
@@ -323,20 +341,29 @@ class ClueIndex:
                     mask |= bits
         return mask
 
+    def _join(self, number: int, chosen: tuple[int, ...]) -> re.Pattern:
+        rule = self.rules[number]
+        if len(chosen) == len(rule.branches) or not rule.branches:
+            return rule.pattern
+        return re.compile("|".join(rule.branches[k][0] for k in chosen))
+
     def first(self, text: str) -> Rule | None:
-        """The first rule (in order) one of whose candidate alternatives matches the
-        lower-cased text with no `unless` veto."""
+        """The first rule (in order) whose pattern matches the lower-cased text with no
+        `unless` veto."""
         mask = reduce(or_, map(self.chunk_mask, set(text.split())), self.always)
         if not mask:
             return None
-        chosen: dict[int, list[re.Pattern]] = {}
-        for bit, (number, pattern) in enumerate(self.branches):
+        chosen: dict[int, list[int]] = {}
+        for bit, (number, alternative) in enumerate(self.branches):
             if mask >> bit & 1:
-                chosen.setdefault(number, []).append(pattern)
-        for number, patterns in chosen.items():
-            if self.rules[number].search_in(text, patterns):
+                chosen.setdefault(number, []).append(alternative)
+        for number, alternatives in chosen.items():
+            if self.rules[number].search_with(text, self._joined(number, tuple(alternatives))):
                 return self.rules[number]
         return None
+
+
+CACHED_CHUNK = 40
 
 
 def danger_signal(text: str) -> Rule | None:

@@ -83,8 +83,9 @@ class WordVectors:
                 else:
                     self._pending.append((self.size, navec_id))
                 self._table = table
-                row = self._rows[word] = self.size
-                self.size += 1
+                row = self.size
+                self.size += 1  # before the row is given out: `mean` sizes by it
+                self._rows[word] = row
             return row
 
     @property

@@ -146,6 +146,9 @@ def test_alternatives_split_only_at_the_top_level():
     from nlp.rules import alternatives
 
     assert alternatives(r"a(b|c)|[|x]d|e\|f") == ["a(b|c)", "[|x]d", "e\\|f"]
+    assert alternatives(r"[^]|]x|y") == ["[^]|]x", "y"]
+    for whole in (r"(?x) a # b|c", r"(?i)a|b", r"(a)x|(b)\1", r"(?P<n>a)|(?P=n)b"):
+        assert alternatives(whole) == [whole]  # a part alone would mean something else
     assert all("|".join(alternatives(rule.pattern.pattern)) == rule.pattern.pattern for rule in CRITICAL_RULES)
 
 
@@ -155,6 +158,7 @@ def test_the_clue_index_fires_the_rule_a_whole_pattern_search_fires(settings):
     texts = [rule.example for rule in CRITICAL_RULES]
     for path in sorted((settings.data_dir / "labelled").glob("*.jsonl")):
         texts += [json.loads(line)["text"] for line in path.open(encoding="utf-8")]
+    texts += ["провели трубу, теперь запах в квартире, газом пахнет постоянно"]  # a veto, then a later match
     index = ClueIndex(CRITICAL_RULES)
     fired = 0
     for text in texts:
@@ -163,6 +167,15 @@ def test_the_clue_index_fires_the_rule_a_whole_pattern_search_fires(settings):
         assert index.first(lowered) is whole, text
         fired += whole is not None
     assert fired > 100
+
+
+def test_alternatives_that_cannot_match_are_left_out_without_changing_the_leftmost_match():
+    from nlp.rules import _rule
+
+    rule = _rule("x", r"xb{30}|b+c", "x", unless="veto")
+    index = ClueIndex((rule,))
+    for text in ["veto x" + "b" * 60 + "c", "x" + "b" * 40, "bbbc", "veto bbbc"]:
+        assert index.first(text) is (rule if rule.search(text) else None), text
 
 
 def test_a_new_version_sorts_after_every_older_one(tmp_path):
@@ -247,3 +260,16 @@ def test_word_vectors_average_known_words_and_leave_unknown_text_at_zero(pipelin
     assert np.linalg.norm(rows[0]) == pytest.approx(1.0)
     assert rows[0] @ rows[1] > 0.5  # a case form sits near its word
     assert not rows[2].any() and not rows[3].any()
+
+
+def test_unit_rows_equal_sklearn_normalize_with_empty_rows_anywhere():
+    import numpy as np
+    import scipy.sparse as sp
+    from sklearn.preprocessing import normalize
+
+    from nlp.models import unit_rows
+
+    dense = np.array([[0, 0, 0], [1, 2, 0], [0, 0, 0], [0, 3, 4], [0, 0, 0]], dtype=float)
+    for matrix in (sp.csr_matrix(dense), sp.csr_matrix(dense[1:4]), sp.csr_matrix(dense[:1])):
+        np.testing.assert_allclose(unit_rows(matrix.data, matrix.indptr), normalize(matrix).data)
+    assert len(unit_rows(np.zeros(0), np.zeros(1, dtype=np.int32))) == 0  # a batch of no texts

@@ -27,10 +27,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from monitor.clock import iso
-from monitor.store import dicts
 
 from . import outbox
-from .states import OPEN_STATUSES, Event, TransitionError, record_event
+from .states import OPEN_STATUSES, Event, TransitionError, get_row, record_event
 
 if TYPE_CHECKING:  # the Context type only: context.py imports this layer
     from monitor.context import Context
@@ -162,7 +161,7 @@ def answer_latecomer(db, incident_id: int, post_id: int, now: datetime) -> int |
     """A post linked after the answer was approved gets the latest approved answer of the
     current cycle (None: there is none, or the post should not get it); the caller holds
     the transaction."""
-    incident = dicts(db, "SELECT * FROM incidents WHERE id = ?", [incident_id])[0]
+    incident = get_row(db, incident_id)
     draft = db.execute(
         "SELECT id, kind FROM drafts WHERE incident_id = ? AND status = 'approved'"
         " AND decided_at >= ? ORDER BY id DESC LIMIT 1",

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from sqlite_utils import Database
 
 from monitor.clock import iso
+from monitor.store import dicts
 
 from .deadlines import deadline_columns
 from .tiers import initial_tier, organisation_key
@@ -128,7 +129,7 @@ def insert_incident(ctx: Context, opening: Opening, events: list[Event]) -> int:
 
 
 def get_row(db: Database, incident_id: int) -> dict:
-    rows = list(db["incidents"].rows_where("id = ?", [incident_id]))
+    rows = dicts(db, "SELECT * FROM incidents WHERE id = ?", [incident_id])
     if not rows:
         raise TransitionError(f"Инцидента № {incident_id} нет")
     return rows[0]

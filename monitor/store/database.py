@@ -78,7 +78,7 @@ def open_db(path: str | Path | None, *, upgrade: bool = True,
 def dicts(db: Database, sql: str, params=()) -> list[dict]:
     """Rows of a query as dicts. For paths run per post: `db[name].rows_where` and `.get`
     first ask sqlite_master whether the table exists, and `.get` reads its columns."""
-    cursor = db.execute(sql, list(params))
+    cursor = db.execute(sql, params if isinstance(params, dict) else list(params))
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
