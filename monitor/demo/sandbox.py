@@ -172,7 +172,7 @@ class Sandbox:
             comment_id = self._take_id()
             if guid:
                 self._guids[guid] = comment_id
-            self._record("VK", f"wall{params.get('owner_id')}_{params.get('post_id')}",
+            self._record("VK", comment_id, f"wall{params.get('owner_id')}_{params.get('post_id')}",
                          params.get("message", ""), f"club{params.get('from_group')}")
         stack = [int(params["reply_to_comment"])] if params.get("reply_to_comment") else []
         return {"response": {"comment_id": comment_id, "parents_stack": stack}}
@@ -185,7 +185,7 @@ class Sandbox:
         chat_id = int(params.get("chat_id"))
         with self._lock:
             message_id = self._take_id()
-            self._record("Telegram", f"chat {chat_id}", params.get("text", ""), "bot")
+            self._record("Telegram", message_id, f"chat {chat_id}", params.get("text", ""), "bot")
         return 200, {"ok": True, "result": {
             "message_id": message_id, "date": int(time.time()), "text": params.get("text", ""),
             "chat": {"id": chat_id, "type": "supergroup" if chat_id < 0 else "private"}}}
@@ -208,7 +208,7 @@ class Sandbox:
             where += f", reply to {link['mid']}"
         with self._lock:
             seq = self._take_id()
-            self._record("MAX", where, text, "bot")
+            self._record("MAX", f"mid.{seq:016x}", where, text, "bot")
         message = {"sender": {"user_id": MAX_BOT_ID, "first_name": "ЦУР", "is_bot": True},
                    "recipient": {"chat_id": chat_id,
                                  "chat_type": "dialog" if user is not None else "chat"},
@@ -236,7 +236,7 @@ class Sandbox:
         reply = params.get("reply_to_comment_id")
         with self._lock:
             comment_id = str(self._take_id())
-            self._record("Одноклассники", f"topic {topic}" + (f", reply to {reply}" if reply else ""),
+            self._record("Одноклассники", comment_id, f"topic {topic}" + (f", reply to {reply}" if reply else ""),
                          text, "group" if params.get("as_admin") == "true" else "user")
         return {"id": comment_id}
 
@@ -249,20 +249,21 @@ class Sandbox:
             return _ok_error(100, "PARAM : recipient or message")
         with self._lock:
             mid = f"mid:{chat.partition(':')[2]}.{self._take_id():x}"
-            self._record("Одноклассники", f"chat {chat}", str(text), "group")
+            self._record("Одноклассники", mid, f"chat {chat}", str(text), "group")
         return {"success": True, "message_id": mid}
 
     def _take_id(self) -> int:
         self._next_id += 1
         return self._next_id
 
-    def _record(self, platform: str, where: str, text: str, account: str) -> None:
-        self.published.append({"platform": platform, "where": where, "text": text,
-                               "account": account, "at": time.time()})
+    def _record(self, platform: str, external_id, where: str, text: str, account: str) -> None:
+        """One accepted reply in the ledger, with the id the platform answered."""
+        self.published.append({"platform": platform, "id": str(external_id), "where": where,
+                               "text": text, "account": account, "at": time.time()})
 
     def page(self) -> str:
         items = "".join(f"<li><b>{escape(p['platform'])}</b> {escape(p['where'])} "
-                        f"({escape(p['account'])}): {escape(p['text'])}</li>"
+                        f"№ {escape(p['id'])} ({escape(p['account'])}): {escape(p['text'])}</li>"
                         for p in reversed(self.published))
         return ("<!doctype html><meta charset=utf-8><title>Песочница площадок</title>"
                 f"<h1>Опубликовано в песочнице: {len(self.published)}</h1><ul>{items}</ul>")
