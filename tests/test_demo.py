@@ -24,6 +24,7 @@ from monitor.demo import DEMO_CONFIG, DEMO_STREAM, replay, whole_days
 from monitor.demo.sandbox import Sandbox, configure
 from monitor.incidents.lifecycle import act
 from monitor.incidents.states import OPEN_STATUSES
+from monitor.replies import max_bot
 from monitor.settings import load_settings
 from monitor.web import auth
 from monitor.web.app import create_app
@@ -200,6 +201,19 @@ def test_the_sandbox_refuses_an_unknown_token_as_the_platforms_do():
                           json={"text": "Ответ"}, headers={"Authorization": "nope"})
         assert max_.status_code == 401 and max_.json()["code"] == "verify.token"
         assert box.published == []
+    finally:
+        box.stop()
+
+
+def test_a_private_max_reply_goes_to_the_residents_dialog(settings):
+    box = Sandbox().start()
+    try:
+        env = box.environ(settings)
+        with httpx.Client() as client:
+            outcome = max_bot.send(client, env["TSUR_MAX_API_URL"], env["TSUR_MAX_BOT_TOKEN"],
+                                   {"user_id": 5202, "text": "Ответили вам лично."})
+        assert outcome.result == "published" and outcome.external_id.startswith("1000005202_mid.")
+        assert box.published[-1]["where"] == "dialog 5202"
     finally:
         box.stop()
 
