@@ -17,16 +17,19 @@ from test_web import login
 
 from monitor.cli import cli
 from monitor.clock import parse_time
+from monitor.collectors.ok.signature import signed
 from monitor.commands.incidents import run_once
 from monitor.context import Context
-from monitor.demo import DEMO_CONFIG, DEMO_STREAM, whole_days
+from monitor.demo import DEMO_CONFIG, DEMO_STREAM, replay, whole_days
 from monitor.demo.sandbox import Sandbox, configure
 from monitor.incidents.lifecycle import act
 from monitor.incidents.states import OPEN_STATUSES
+from monitor.replies import max_bot
 from monitor.settings import load_settings
 from monitor.web import auth
 from monitor.web.app import create_app
 
+HOSTILE = "Бригада выехала. <script>alert('x')</script> & «кавычки»"
 OVERDUE_AT_MOST = 0.2  # of the open incidents at start (it was 228 of 247)
 ZONE = ZoneInfo("Europe/Moscow")
 
@@ -101,10 +104,19 @@ def test_a_live_spike_shows_its_banner_and_its_mass_incident(demo):
 
 
 def test_replies_were_published_to_the_sandbox_with_links(demo):
-    published, linked = demo.db.execute(
-        "SELECT COUNT(*), SUM(url LIKE 'https://%') FROM outbox WHERE audience = 'resident' AND status = 'published'"
-    ).fetchone()
-    assert published > 500 and linked == published
+    published = dict(demo.db.execute(
+        "SELECT platform, COUNT(*) FROM outbox WHERE audience = 'resident' AND status = 'published'"
+        " GROUP BY platform").fetchall())
+    assert sum(published.values()) > 500 and published["max"] > 0 and published["ok"] > 0
+    unlinked = demo.db.execute(
+        "SELECT platform, external_id, url FROM outbox WHERE audience = 'resident'"
+        " AND status = 'published' AND (url IS NULL OR url NOT LIKE 'https://%')").fetchall()
+    # a private MAX chat or dialog has no public link: the reply is known by its MAX id
+    assert all(platform == "max" and "_mid." in external for platform, external, _ in unlinked)
+    waiting = demo.db.execute(  # nothing left undelivered because the sandbox did not speak it
+        "SELECT COUNT(*) FROM outbox WHERE audience = 'resident' AND status != 'published'"
+        " AND platform IN ('max', 'ok')").fetchone()[0]
+    assert waiting == 0
 
 
 def test_an_approved_reply_goes_out_to_the_sandbox_and_shows_as_published(demo):
@@ -132,6 +144,51 @@ def test_an_approved_reply_goes_out_to_the_sandbox_and_shows_as_published(demo):
         box.stop()
 
 
+@pytest.fixture
+def sandboxed(ctx):
+    """A fresh demo database whose publisher sends to a running sandbox."""
+    box = Sandbox().start()
+    ctx.settings = configure(ctx.settings, box)
+    try:
+        yield ctx, box
+    finally:
+        box.stop()
+
+
+@pytest.mark.parametrize("external_id, platform, where, url", [
+    ("-70001_mid.0000000000000001", "MAX", "chat -70001, reply to mid.0000000000000001", None),
+    ("1000005202_mid.0000000000000006", "MAX", "chat 1000005202, reply to mid.0000000000000006",
+     None),  # a dialog with the bot: answered in the same dialog
+    ("53038939046008_155100000000101_9001", "Одноклассники",
+     "topic 155100000000101, reply to 9001", "https://ok.ru/group/53038939046008/topic/155100000000101"),
+])
+def test_an_approved_reply_to_max_or_ok_goes_out_to_the_sandbox_and_shows_as_published(
+        sandboxed, tmp_path, external_id, platform, where, url):
+    ctx, box = sandboxed
+    stream = tmp_path / "stream.jsonl"
+    stream.write_text(next(line for line in DEMO_STREAM.read_text(encoding="utf-8").splitlines()
+                           if json.loads(line)["external_id"] == external_id) + "\n", encoding="utf-8")
+    replay(ctx, stream, exact=True)
+    incident = ctx.db.execute("SELECT i.id FROM incidents i JOIN posts p ON p.id = i.post_id"
+                              " WHERE p.external_id = ?", [external_id]).fetchone()[0]
+    organisation = ctx.db.execute("SELECT id FROM organisations WHERE key = 'adm-dzr'").fetchone()[0]
+    act(ctx, incident, "confirm", "moderator")
+    act(ctx, incident, "assign", "moderator", organisation_id=organisation)
+    act(ctx, incident, "submit_draft", "moderator", text=HOSTILE)
+    act(ctx, incident, "approve_final", "moderator")
+    with httpx.Client() as client:
+        run_once(ctx, client)  # what the demo's background worker does
+    [sent] = box.published
+    assert (sent["platform"], sent["where"], sent["text"]) == (platform, where, HOSTILE)
+    status, external, link = ctx.db.execute(
+        "SELECT status, external_id, url FROM outbox WHERE audience = 'resident' AND incident_id = ?"
+        " ORDER BY id DESC LIMIT 1", [incident]).fetchone()
+    assert status == "published" and external.endswith(f"_{sent['id']}") and link == url
+    page = httpx.get(box.address).text
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; «кавычки»" in page
+    assert "<script>" not in page
+
+
 def test_the_sandbox_refuses_an_unknown_token_as_the_platforms_do():
     box = Sandbox().start()
     try:
@@ -140,6 +197,48 @@ def test_the_sandbox_refuses_an_unknown_token_as_the_platforms_do():
         assert vk["error"]["error_code"] == 5
         tg = httpx.post(f"{box.address}/telegram/botnope/sendMessage", json={"chat_id": 1})
         assert tg.status_code == 401 and tg.json()["ok"] is False
+        max_ = httpx.post(f"{box.address}/max/messages", params={"chat_id": -70001},
+                          json={"text": "Ответ"}, headers={"Authorization": "nope"})
+        assert max_.status_code == 401 and max_.json()["code"] == "verify.token"
+        assert box.published == []
+    finally:
+        box.stop()
+
+
+def test_a_private_max_reply_goes_to_the_residents_dialog(settings):
+    box = Sandbox().start()
+    try:
+        env = box.environ(settings)
+        with httpx.Client() as client:
+            outcome = max_bot.send(client, env["TSUR_MAX_API_URL"], env["TSUR_MAX_BOT_TOKEN"],
+                                   {"user_id": 5202, "text": "Ответили вам лично."})
+        assert outcome.result == "published" and outcome.external_id.startswith("1000005202_mid.")
+        assert box.published[-1]["where"] == "dialog 5202"
+    finally:
+        box.stop()
+
+
+def test_ok_refuses_an_unknown_key_a_bad_signature_and_an_unknown_session(settings):
+    box = Sandbox().start()
+    try:
+        env = box.environ(settings)
+        key, secret, token = (env[n] for n in ("TSUR_OK_APPLICATION_KEY",
+                                               "TSUR_OK_APPLICATION_SECRET_KEY", "TSUR_OK_ACCESS_TOKEN"))
+        comment = {"entityId": "155", "entityType": "GROUP_TOPIC", "comment": "Ответ"}
+
+        def call(application_key, secret_key, access_token):
+            data = signed("discussions.addDiscussionComment", comment, application_key=application_key,
+                          access_token=access_token, application_secret_key=secret_key)
+            return httpx.post(f"{env['TSUR_OK_API_URL']}/fb.do", data=data).json()
+
+        assert call("NOPE", secret, token)["error_code"] == 101
+        assert call(key, "wrong-secret", token)["error_code"] == 104
+        assert call(key, secret, "nope")["error_code"] == 102
+        chat = httpx.post(f"{env['TSUR_OK_API_URL']}/graph/me/messages/chat:C1",
+                          params={"access_token": "nope"},
+                          json={"recipient": {"chat_id": "chat:C1"}, "message": {"text": "x"}})
+        assert chat.json()["error_code"] == 102 and box.published == []
+        assert call(key, secret, token)["id"]
     finally:
         box.stop()
 

@@ -44,7 +44,7 @@ def demo(obj, db_path, fresh, host, port, no_serve):
     if platforms:
         platforms.start()
         settings = sandbox.configure(settings, platforms)
-        click.echo(f"sandbox of VK and Telegram: {platforms.address} (replies go there, "
+        click.echo(f"sandbox of VK, Telegram, MAX and OK: {platforms.address} (replies go there, "
                    "nothing leaves this machine)")
     db_file = Path(db_path)
     if fresh:

@@ -6,8 +6,8 @@ answers the resident at once (an acknowledgement), sends it to its organisation;
 organisation drafts the answer from the canned ones, the moderator approves it and it
 goes out; days later it is resolved and closed. Every step is
 monitor.incidents.lifecycle.act with the clock at the step's moment, and every reply
-goes through monitor.replies.publisher to the sandbox (monitor.demo.sandbox), so the
-reply times on Сводка are the moments the platform accepted them. A step still in the
+goes through monitor.replies.publisher to the sandbox (monitor.demo.sandbox), on VK,
+Telegram, MAX and Одноклассники alike, so the reply times on Сводка are the moments the platform accepted them. A step still in the
 future is left for the people using the demo: the newest incidents stay in the queue.
 A few incidents are handled late, as in any month, and a few rejected.
 """
@@ -32,7 +32,7 @@ from monitor.replies import canned, publisher
 
 MODERATOR = "moderator"
 OFFICIALS = {"adm-dzr": "dzerzhinsk"}  # organisations with a demo login; the rest: the moderator
-PUBLISHABLE = ("vk", "telegram")  # what the sandbox speaks
+PUBLISHABLE = ("vk", "telegram", "max", "ok")  # what the sandbox speaks
 SHIFT_HOURS = (8, 20)  # when the ЦУР's moderators and the organisations are at work
 LATE_SHARE = 0.06  # handled after the deadline
 REJECTED_SHARE = 0.03  # not a problem after all
@@ -121,7 +121,8 @@ def steps(incident: dict, ctx: Context, rng: random.Random) -> list[tuple[dateti
 
 def work(ctx: Context, staff: Staff, incident: dict, platform: str) -> int:
     """Take one new incident through the steps that are already past; the number taken.
-    A message the sandbox cannot answer (MAX, OK) is confirmed and sent on, no more."""
+    A message the sandbox cannot answer (a platform it does not speak) is confirmed and
+    sent on, no more."""
     if incident["status"] != NEW:
         return 0
     rng = random.Random(f"{incident['id']}:{incident['opened_at']}")

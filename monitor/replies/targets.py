@@ -35,6 +35,7 @@ BOT_TOKEN = "TSUR_TELEGRAM_BOT_TOKEN"
 MAX_TOKEN = "TSUR_MAX_BOT_TOKEN"
 OK_ID = re.compile(r"^(\d+)_(\d+)(?:_(\d+))?$")
 OK_TOKEN = "TSUR_OK_ACCESS_TOKEN"
+OK_GROUP_TOKEN = "TSUR_OK_GROUP_TOKEN"
 OK_CHAT_ID = re.compile(r"^(chat:[^_]+)_(mid:.+)$")
 
 
@@ -159,7 +160,7 @@ def _ok(row: dict) -> Target:
     chat = OK_CHAT_ID.match(row["post_external_id"] or "")
     if chat:  # a message to the group: the answer goes back into the same chat
         return Target("ok_bot", {"chat_id": chat.group(1), "text": row["text"]},
-                      "TSUR_OK_GROUP_TOKEN", "ok:messages")
+                      OK_GROUP_TOKEN, "ok:messages")
     if row["mode"] == "dm":
         raise NotPublishable("unsupported", "private messages on Одноклассники are not sent by "
                                             "tsur: answer by hand")
