@@ -16,13 +16,14 @@ The featuriser is code, not part of a model file: a model's manifest records the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import murmurhash3_32
 
+from .caches import bounded
 from .text import Morph, Token, tokenize
 from .vectors import WordVectors
 
@@ -97,7 +98,7 @@ def explainable(term: str) -> bool:
     return all(alpha for alpha, _ in kinds) and not all(stop for _, stop in kinds)
 
 
-@lru_cache(maxsize=400_000)
+@bounded(400_000)
 def _word_kind(lemma: str) -> tuple[bool, bool]:
     """(only letters, a function word) of one lemma: asked again for every new bigram."""
     return lemma.replace("-", "").isalpha(), lemma in STOP_LEMMAS
@@ -120,7 +121,7 @@ def char_grams(token: str) -> list[str]:
     return [padded[i : i + n] for n in range(low, high + 1) for i in range(len(padded) - n + 1)]
 
 
-@lru_cache(maxsize=200_000)  # about 30 MB at most: n-grams of a few tens of thousands of words
+@bounded(200_000)  # about 30 MB at most: n-grams of a few tens of thousands of words
 def gram_column(gram: str) -> int:
     """A character n-gram's column; cached, since a new word is mostly known n-grams."""
     return LEMMA_FEATURES + abs(murmurhash3_32(gram, seed=0)) % CHAR_FEATURES
@@ -142,9 +143,9 @@ class Featurizer:
     def __init__(self, morph: Morph, vectors: WordVectors | None = None):
         self.morph = morph
         self.vectors = vectors
-        self._word = lru_cache(maxsize=400_000)(self._word_terms)
-        self._pair = lru_cache(maxsize=400_000)(self._pair_terms)
-        self._mark = lru_cache(maxsize=20_000)(char_columns)
+        self._word = bounded(400_000)(self._word_terms)
+        self._pair = bounded(400_000)(self._pair_terms)
+        self._mark = bounded(20_000)(char_columns)
 
     def _word_terms(self, token: str) -> WordTerms:
         """A word token's lemma, its columns, whether it may explain a label, its vector."""

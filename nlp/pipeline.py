@@ -16,6 +16,7 @@ from pathlib import Path
 
 from natasha import NewsNERTagger
 
+from .caches import trim
 from .features import FEATURES, Featurizer
 from .labels import TASKS
 from .mentions import ELSEWHERE
@@ -154,6 +155,7 @@ class Pipeline:
         contexts = _per_text(context, len(texts), "context")
         if not texts:
             return []
+        trim()  # the caches past their limits are emptied between batches
         with cycle_collection_paused():
             return self._label(texts, sources, contexts, explain)
 

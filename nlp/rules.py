@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache, reduce
 from operator import or_
 
+from .caches import bounded
+
 WINDOW = 30  # characters either side of a match in which `unless` is looked for
 
 
@@ -321,7 +323,7 @@ class ClueIndex:
         for key, mask in keys.items():
             if len(key) >= 2:
                 self.by_start.setdefault(key[:2], []).append((key, mask))
-        self._cached_mask = lru_cache(maxsize=200_000)(self._chunk_mask)
+        self._cached_mask = bounded(200_000)(self._chunk_mask)
         self._joined = lru_cache(maxsize=4096)(self._join)
 
     def chunk_mask(self, chunk: str) -> int:

@@ -18,6 +18,7 @@ from typing import NamedTuple
 import pymorphy3
 
 from . import lemmas
+from .caches import bounded
 
 # The models see at most this many characters; the full text stays in the database.
 MAX_MODEL_CHARS = 4000
@@ -39,7 +40,7 @@ class Token(NamedTuple):
     is_word: bool  # holds a letter or a digit (not a punctuation mark, not only emoji)
 
 
-@lru_cache(maxsize=400_000)
+@bounded(400_000)
 def _is_word(text: str) -> bool:
     return _WORD.search(text) is not None
 
@@ -74,7 +75,7 @@ class Morph:
     def __init__(self, analyzer: pymorphy3.MorphAnalyzer | None = None, table: dict[str, str] | None = None):
         self.analyzer = analyzer or pymorphy3.MorphAnalyzer()
         self.table = lemmas.table() if table is None else table
-        self.lemma = lru_cache(maxsize=300_000)(self._lemma)
+        self.lemma = bounded(300_000)(self._lemma)
         self.parse = lru_cache(maxsize=100_000)(self.analyzer.parse)
 
     def _lemma(self, word: str) -> str:

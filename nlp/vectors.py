@@ -14,11 +14,11 @@ navec's vocabulary is looked up by its lemma, and a text with no known word gets
 from __future__ import annotations
 
 import threading
-from functools import lru_cache
 
 import numpy as np
 import scipy.sparse as sp
 
+from .caches import bounded
 from .text import Morph, Token
 
 VECTORS = "navec-news-mean-v1"
@@ -51,7 +51,7 @@ class WordVectors:
         self._ids = getattr(getattr(self.embedding, "vocab", None), "word_ids", None)
         self._pending: list[tuple[int, int]] = []  # (table row, navec id) not yet decoded
         self._lock = threading.Lock()  # the web server and a collector may label at once
-        self.row = lru_cache(maxsize=400_000)(self._row)
+        self.row = bounded(400_000)(self._row)
 
     def _row(self, word: str) -> int:
         """The table row of a lower-case word's vector, or -1 if navec does not know it

@@ -136,3 +136,19 @@ def test_a_word_in_the_lemma_table_is_not_parsed_and_the_file_round_trips(tmp_pa
     path.write_bytes(lemmas.build(["фонари", "дом", "шёл", "abc", "во-первых"], pipeline.morph.lemma))
     assert lemmas.table.__wrapped__(path) == {"фонари": "фонарь", "дом": "дом", "шёл": "идти",
                                               "во-первых": "во-первых"}
+
+
+def test_a_cache_past_its_limit_is_emptied_before_the_next_batch(pipeline):
+    from nlp.caches import bounded
+
+    @bounded(limit=3)
+    def double(x):
+        return 2 * x
+
+    for x in range(5):
+        double(x)
+    assert double.cache_info().currsize == 5  # no bookkeeping while a batch runs
+    pipeline.label(["нет воды"])
+    assert double.cache_info().currsize == 0 and double(2) == 4
+    words = pipeline.featurizer._word
+    assert words.limit >= 100_000 and words.cache_info().currsize > 0  # under its limit: kept
