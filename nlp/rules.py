@@ -326,11 +326,6 @@ class ClueIndex:
         self._cached_mask = bounded(200_000)(self._chunk_mask)
         self._joined = lru_cache(maxsize=4096)(self._join)
 
-    def chunk_mask(self, chunk: str) -> int:
-        # Only short chunks are cached: a 4,000-character run of one hostile message
-        # would hold its memory for nothing.
-        return self._cached_mask(chunk) if len(chunk) <= CACHED_CHUNK else self._chunk_mask(chunk)
-
     def _chunk_mask(self, chunk: str) -> int:
         mask = 0
         for key, bits in self.short:
@@ -352,7 +347,13 @@ class ClueIndex:
     def first(self, text: str) -> Rule | None:
         """The first rule (in order) whose pattern matches the lower-cased text with no
         `unless` veto."""
-        mask = reduce(or_, map(self.chunk_mask, set(text.split())), self.always)
+        chunks = set(text.split())
+        # Only short chunks are cached: a 4,000-character run of one hostile message
+        # would hold its memory for nothing.
+        short = [c for c in chunks if len(c) <= CACHED_CHUNK]
+        mask = reduce(or_, map(self._cached_mask, short), self.always)
+        if len(short) < len(chunks):
+            mask = reduce(or_, map(self._chunk_mask, chunks.difference(short)), mask)
         if not mask:
             return None
         chosen: dict[int, list[int]] = {}

@@ -169,6 +169,10 @@ def test_the_clue_index_fires_the_rule_a_whole_pattern_search_fires(settings):
     assert fired > 100
 
 
+def test_a_clue_inside_a_long_run_without_spaces_is_still_found():
+    assert danger_signal("сарай " + "-" * 100 + "горит" + "-" * 100 + " дым валит").name == "пожар"
+
+
 def test_alternatives_that_cannot_match_are_left_out_without_changing_the_leftmost_match():
     from nlp.rules import _rule
 
