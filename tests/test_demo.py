@@ -119,40 +119,42 @@ def test_replies_were_published_to_the_sandbox_with_links(demo):
     assert waiting == 0
 
 
-def test_an_approved_reply_goes_out_to_the_sandbox_and_shows_as_published(demo):
-    box = Sandbox().start()
-    try:
-        ctx = Context(demo.db, configure(demo.settings, box), demo.clock)
-        incident = ctx.db.execute(
-            "SELECT i.id FROM incidents i JOIN posts p ON p.id = i.post_id JOIN sources s"
-            " ON s.id = p.source_id WHERE i.status = 'assigned' AND s.key = 'vk:-100003'"
-            " ORDER BY i.id DESC LIMIT 1").fetchone()[0]
-        text = "Здравствуйте! Бригада выехала, воду дадут к вечеру. <b>не тег</b>"
-        act(ctx, incident, "submit_draft", "dzerzhinsk", text=text)
-        act(ctx, incident, "approve_final", "moderator")
-        with httpx.Client() as client:
-            tally = run_once(ctx, client)  # what the demo's background worker does
-        assert tally.replies >= 1
-        assert box.published[-1]["text"] == text and box.published[-1]["platform"] == "VK"
-        status, url = ctx.db.execute(
-            "SELECT status, url FROM outbox WHERE audience = 'resident' AND incident_id = ? ORDER BY id DESC LIMIT 1",
-            [incident]).fetchone()
-        assert status == "published" and url.startswith("https://vk.com/wall-100003_")
-        page = client_for(ctx).get(f"/incidents/{incident}").text
-        assert url.replace("&", "&amp;") in page and "&lt;b&gt;не тег&lt;/b&gt;" in page
-    finally:
-        box.stop()
+def test_an_approved_reply_goes_out_to_the_sandbox_and_shows_as_published(demo, box):
+    ctx = Context(demo.db, configure(demo.settings, box), demo.clock)
+    incident = ctx.db.execute(
+        "SELECT i.id FROM incidents i JOIN posts p ON p.id = i.post_id JOIN sources s"
+        " ON s.id = p.source_id WHERE i.status = 'assigned' AND s.key = 'vk:-100003'"
+        " ORDER BY i.id DESC LIMIT 1").fetchone()[0]
+    text = "Здравствуйте! Бригада выехала, воду дадут к вечеру. <b>не тег</b>"
+    act(ctx, incident, "submit_draft", "dzerzhinsk", text=text)
+    act(ctx, incident, "approve_final", "moderator")
+    with httpx.Client() as client:
+        tally = run_once(ctx, client)  # what the demo's background worker does
+    assert tally.replies >= 1
+    assert box.published[-1]["text"] == text and box.published[-1]["platform"] == "VK"
+    status, url = ctx.db.execute(
+        "SELECT status, url FROM outbox WHERE audience = 'resident' AND incident_id = ? ORDER BY id DESC LIMIT 1",
+        [incident]).fetchone()
+    assert status == "published" and url.startswith("https://vk.com/wall-100003_")
+    page = client_for(ctx).get(f"/incidents/{incident}").text
+    assert url.replace("&", "&amp;") in page and "&lt;b&gt;не тег&lt;/b&gt;" in page
 
 
 @pytest.fixture
-def sandboxed(ctx):
-    """A fresh demo database whose publisher sends to a running sandbox."""
-    box = Sandbox().start()
-    ctx.settings = configure(ctx.settings, box)
+def box():
+    """A running sandbox, stopped after the test."""
+    sandbox = Sandbox().start()
     try:
-        yield ctx, box
+        yield sandbox
     finally:
-        box.stop()
+        sandbox.stop()
+
+
+@pytest.fixture
+def sandboxed(ctx, box):
+    """A fresh demo database whose publisher sends to a running sandbox."""
+    ctx.settings = configure(ctx.settings, box)
+    return ctx, box
 
 
 @pytest.mark.parametrize("external_id, platform, where, url", [
@@ -189,58 +191,46 @@ def test_an_approved_reply_to_max_or_ok_goes_out_to_the_sandbox_and_shows_as_pub
     assert "<script>" not in page
 
 
-def test_the_sandbox_refuses_an_unknown_token_as_the_platforms_do():
-    box = Sandbox().start()
-    try:
-        vk = httpx.post(f"{box.address}/vk/method/wall.createComment",
-                        data={"access_token": "nope", "owner_id": "-1", "post_id": "1"}).json()
-        assert vk["error"]["error_code"] == 5
-        tg = httpx.post(f"{box.address}/telegram/botnope/sendMessage", json={"chat_id": 1})
-        assert tg.status_code == 401 and tg.json()["ok"] is False
-        max_ = httpx.post(f"{box.address}/max/messages", params={"chat_id": -70001},
-                          json={"text": "Ответ"}, headers={"Authorization": "nope"})
-        assert max_.status_code == 401 and max_.json()["code"] == "verify.token"
-        assert box.published == []
-    finally:
-        box.stop()
+def test_the_sandbox_refuses_an_unknown_token_as_the_platforms_do(box):
+    vk = httpx.post(f"{box.address}/vk/method/wall.createComment",
+                    data={"access_token": "nope", "owner_id": "-1", "post_id": "1"}).json()
+    assert vk["error"]["error_code"] == 5
+    tg = httpx.post(f"{box.address}/telegram/botnope/sendMessage", json={"chat_id": 1})
+    assert tg.status_code == 401 and tg.json()["ok"] is False
+    max_ = httpx.post(f"{box.address}/max/messages", params={"chat_id": -70001},
+                      json={"text": "Ответ"}, headers={"Authorization": "nope"})
+    assert max_.status_code == 401 and max_.json()["code"] == "verify.token"
+    assert box.published == []
 
 
-def test_a_private_max_reply_goes_to_the_residents_dialog(settings):
-    box = Sandbox().start()
-    try:
-        env = box.environ(settings)
-        with httpx.Client() as client:
-            outcome = max_bot.send(client, env["TSUR_MAX_API_URL"], env["TSUR_MAX_BOT_TOKEN"],
-                                   {"user_id": 5202, "text": "Ответили вам лично."})
-        assert outcome.result == "published" and outcome.external_id.startswith("1000005202_mid.")
-        assert box.published[-1]["where"] == "dialog 5202"
-    finally:
-        box.stop()
+def test_a_private_max_reply_goes_to_the_residents_dialog(settings, box):
+    env = box.environ(settings)
+    with httpx.Client() as client:
+        outcome = max_bot.send(client, env["TSUR_MAX_API_URL"], env["TSUR_MAX_BOT_TOKEN"],
+                               {"user_id": 5202, "text": "Ответили вам лично."})
+    assert outcome.result == "published" and outcome.external_id.startswith("1000005202_mid.")
+    assert box.published[-1]["where"] == "dialog 5202"
 
 
-def test_ok_refuses_an_unknown_key_a_bad_signature_and_an_unknown_session(settings):
-    box = Sandbox().start()
-    try:
-        env = box.environ(settings)
-        key, secret, token = (env[n] for n in ("TSUR_OK_APPLICATION_KEY",
-                                               "TSUR_OK_APPLICATION_SECRET_KEY", "TSUR_OK_ACCESS_TOKEN"))
-        comment = {"entityId": "155", "entityType": "GROUP_TOPIC", "comment": "Ответ"}
+def test_ok_refuses_an_unknown_key_a_bad_signature_and_an_unknown_session(settings, box):
+    env = box.environ(settings)
+    key, secret, token = (env[n] for n in ("TSUR_OK_APPLICATION_KEY",
+                                           "TSUR_OK_APPLICATION_SECRET_KEY", "TSUR_OK_ACCESS_TOKEN"))
+    comment = {"entityId": "155", "entityType": "GROUP_TOPIC", "comment": "Ответ"}
 
-        def call(application_key, secret_key, access_token):
-            data = signed("discussions.addDiscussionComment", comment, application_key=application_key,
-                          access_token=access_token, application_secret_key=secret_key)
-            return httpx.post(f"{env['TSUR_OK_API_URL']}/fb.do", data=data).json()
+    def call(application_key, secret_key, access_token):
+        data = signed("discussions.addDiscussionComment", comment, application_key=application_key,
+                      access_token=access_token, application_secret_key=secret_key)
+        return httpx.post(f"{env['TSUR_OK_API_URL']}/fb.do", data=data).json()
 
-        assert call("NOPE", secret, token)["error_code"] == 101
-        assert call(key, "wrong-secret", token)["error_code"] == 104
-        assert call(key, secret, "nope")["error_code"] == 102
-        chat = httpx.post(f"{env['TSUR_OK_API_URL']}/graph/me/messages/chat:C1",
-                          params={"access_token": "nope"},
-                          json={"recipient": {"chat_id": "chat:C1"}, "message": {"text": "x"}})
-        assert chat.json()["error_code"] == 102 and box.published == []
-        assert call(key, secret, token)["id"]
-    finally:
-        box.stop()
+    assert call("NOPE", secret, token)["error_code"] == 101
+    assert call(key, "wrong-secret", token)["error_code"] == 104
+    assert call(key, secret, "nope")["error_code"] == 102
+    chat = httpx.post(f"{env['TSUR_OK_API_URL']}/graph/me/messages/chat:C1",
+                      params={"access_token": "nope"},
+                      json={"recipient": {"chat_id": "chat:C1"}, "message": {"text": "x"}})
+    assert chat.json()["error_code"] == 102 and box.published == []
+    assert call(key, secret, token)["id"]
 
 
 def test_the_stream_moves_by_whole_days_and_good_morning_stays_in_the_morning(demo):
