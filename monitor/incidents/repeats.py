@@ -105,6 +105,9 @@ class Similarity:
     def read(self, text: str) -> Problem:
         return self.reader.read(text)
 
+    def read_many(self, texts: list[str]) -> list[Problem]:
+        return self.reader.read_many(texts)
+
 
 @lru_cache(maxsize=4)  # a hot swap brings a new pipeline; a few stay
 def _similarity(morph: Morph | None, vectors: WordVectors | None) -> Similarity:

@@ -27,6 +27,7 @@ from monitor.ingest.post import Post
 from monitor.ingest.threads import thread_contexts
 from monitor.store import dicts
 from nlp import ACTIONABLE_KINDS
+from nlp.likeness import Problem
 
 if TYPE_CHECKING:  # the Context type only: context.py imports this layer
     from monitor.context import Context
@@ -122,9 +123,11 @@ def _ingest(ctx: Context, posts: list[Post], report: IngestReport, cursor, delet
     with ctx.open_problems.forgotten_on_error(), db.atomic():
         post_ids = _insert(ctx, fresh, labels, sources, now)
         writes = _Writes()
-        for post, label, post_id in zip(fresh, labels, post_ids, strict=True):
+        with report.timed("repeats"):
+            problems = _problems(similarity, fresh, labels)
+        for number, (post, label, post_id) in enumerate(zip(fresh, labels, post_ids, strict=True)):
             _handle_new(ctx, post, post_id, label, sources[post.source], now, similarity, report,
-                        writes)
+                        writes, problems.get(number))
         writes.flush(db, now)
         # after the `opened` events: the autopilot's come after them in the history
         report.autopiloted = sum(autopilot.deliver(ctx, incident_id, scores, now)
@@ -261,9 +264,16 @@ class _Writes:
         record_links(db, self.links, now)
 
 
+def _problems(similarity: Similarity, posts: list[Post], labels: list) -> dict[int, Problem]:
+    """The problems of a batch's actionable posts (by position), read together."""
+    wanted = [k for k, label in enumerate(labels) if label.kind in ACTIONABLE_KINDS]
+    return dict(zip(wanted, similarity.read_many([posts[k].text for k in wanted]), strict=True))
+
+
 def _handle_new(ctx: Context, post: Post, post_id: int, label, source: dict, now, similarity,
-                report, writes: _Writes) -> None:
-    """A stored post: the author's answer in a thread, a repeat, or a new incident."""
+                report, writes: _Writes, problem: Problem | None) -> None:
+    """A stored post: the author's answer in a thread, a repeat, or a new incident
+    (`problem`: read with the batch's, for an actionable post)."""
     db = ctx.db
     if resident_reply(ctx, post, post_id, source["id"]):
         return  # the author answering our question or rating the solution
@@ -272,7 +282,6 @@ def _handle_new(ctx: Context, post: Post, post_id: int, label, source: dict, now
     if directline.take(ctx, post, post_id, label, source):
         return  # a question of a direct line: its own queue, grouped after the batch
     with report.timed("repeats"):
-        problem = similarity.read(post.text)
         writes.problems.append((post_id, problem.to_bytes()))
         match = find_repeat(ctx, similarity, problem, label.topic, label.municipality, now)
     if match:
