@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # the Context type only: context.py imports this layer
     from monitor.context import Context
 
 log = logging.getLogger(__name__)
-CHUNK = 400  # rows per statement (SQLite allows 32,766 parameters; a post row has 11)
+CHUNK = 400  # external ids per IN list (SQLite allows 32,766 parameters)
 
 
 @dataclass
@@ -120,7 +120,7 @@ def _ingest(ctx: Context, posts: list[Post], report: IngestReport, cursor, delet
             context=thread_contexts(db, fresh, {key: source["id"] for key, source in sources.items()}),
         ) if fresh else []
     similarity = Similarity.of(ctx.pipeline)
-    with ctx.open_problems.forgotten_on_error(), db.atomic():
+    with ctx.open_problems.batch(), db.atomic():
         post_ids = _insert(ctx, fresh, labels, sources, now)
         writes = _Writes()
         with report.timed("repeats"):
@@ -202,37 +202,35 @@ def _known(db, posts: list[Post], sources: dict) -> dict[tuple[str, str], dict]:
     return found
 
 
+_POST_COLUMNS = ("source_id", "external_id", "channel", "parent_external_id", "author_id",
+                 "author_name", "text", "url", "created_at", "collected_at", "raw")
+_LABEL_COLUMNS = ("post_id", "model_version", "kind", "topic", "municipality", "urgency", "scores",
+                  "explanations", "created_at")
+
+
 def _insert(ctx: Context, posts: list[Post], labels: list, sources: dict, now) -> list[int]:
-    """Store a batch's new posts and their labels, a statement per few hundred rows; the
-    posts' ids in the batch's order."""
-    db = ctx.db
-    db["posts"].insert_all(({
-        "source_id": sources[post.source]["id"],
-        "external_id": post.external_id,
-        "channel": post.channel,
-        "parent_external_id": post.parent_id,
-        "author_id": post.author_id,
-        "author_name": post.author_name,
-        "text": post.text,
-        "url": post.url,
-        "created_at": iso(post.created_at),
-        "collected_at": iso(now),
-        "raw": json.dumps(post.raw, ensure_ascii=False),
-    } for post in posts), batch_size=CHUNK)
-    stored = _known(db, posts, sources)
-    post_ids = [stored[(post.source, post.external_id)]["id"] for post in posts]
-    db["labels"].insert_all(({
-        "post_id": post_id,
-        "model_version": ctx.pipeline.version,
-        "kind": label.kind,
-        "topic": label.topic,
-        "municipality": label.municipality,
-        "urgency": label.urgency,
-        "scores": json.dumps(label.scores, ensure_ascii=False),
-        "explanations": json.dumps(label.explanations, ensure_ascii=False),
-        "created_at": iso(now),
-    } for post_id, label in zip(post_ids, labels, strict=True)), batch_size=CHUNK)
+    """Store a batch's new posts and their labels, one statement for each table; the
+    posts' ids in the batch's order (read back by rowid: the write lock is held)."""
+    db, collected = ctx.db, iso(now)
+    before = db.execute("SELECT COALESCE(MAX(id), 0) FROM posts").fetchone()[0]
+    db.conn.executemany(_inserting("posts", _POST_COLUMNS), [(
+        sources[post.source]["id"], post.external_id, post.channel, post.parent_id, post.author_id,
+        post.author_name, post.text, post.url, iso(post.created_at), collected,
+        json.dumps(post.raw, ensure_ascii=False),
+    ) for post in posts])
+    ids = {(source_id, external_id): post_id for post_id, source_id, external_id in db.execute(
+        "SELECT id, source_id, external_id FROM posts WHERE id > ?", [before])}
+    post_ids = [ids[(sources[post.source]["id"], post.external_id)] for post in posts]
+    db.conn.executemany(_inserting("labels", _LABEL_COLUMNS), [(
+        post_id, ctx.pipeline.version, label.kind, label.topic, label.municipality, label.urgency,
+        json.dumps(label.scores, ensure_ascii=False), json.dumps(label.explanations, ensure_ascii=False),
+        collected,
+    ) for post_id, label in zip(post_ids, labels, strict=True)])
     return post_ids
+
+
+def _inserting(table: str, columns: tuple[str, ...]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
 
 
 @dataclass
