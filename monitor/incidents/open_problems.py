@@ -6,9 +6,10 @@ region ran; here each incident's `Problem` (nlp.likeness, stored per post at ing
 is loaded once and kept in flat arrays, so a comparison is a sparse dot product over
 the group.
 
-The store stays the truth: before each look-up a group catches up with the incidents
-opened since it last looked (by the index on incidents(municipality, topic, id)), so
-incidents opened by another process or by hand are seen, and a candidate that passes
+The store stays the truth: at a batch's first look-up every group held catches up with
+the incidents opened since (one query by id; outside a batch a group catches up alone,
+by the index on incidents(municipality, topic, id)), so incidents opened by another
+process or by hand are seen, and a candidate that passes
 the threshold is checked against the store (still open, still recent) before it is
 chosen. A group is loaded from the store the first time it is asked about.
 """
