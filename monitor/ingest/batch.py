@@ -21,7 +21,7 @@ from monitor.clock import iso
 from monitor.incidents import autopilot, spikes
 from monitor.incidents.feedback import resident_reply
 from monitor.incidents.repeats import Link, Similarity, find_repeat, record_links
-from monitor.incidents.routing import route
+from monitor.incidents.routing import route, rules
 from monitor.incidents.states import Event, Opening, insert_incident, record_events
 from monitor.ingest.post import Post
 from monitor.ingest.threads import thread_contexts
@@ -245,12 +245,15 @@ class _Writes:
     links: list[Link] = field(default_factory=list)
     opened: list[tuple[int, dict]] = field(default_factory=list)  # (incident, label scores)
     routes: dict = field(default_factory=dict)  # (topic, municipality) → (org key, id, why)
+    rules: list | None = None  # the routing rules in force, read once
 
     def route(self, ctx: Context, topic: str, municipality: str | None) -> tuple:
         """Routing is asked once per topic and municipality in a batch."""
         key = (topic, municipality)
         if key not in self.routes:
-            org_key, reason = route(ctx.settings, topic, municipality, ctx.db)
+            if self.rules is None:
+                self.rules = rules(ctx.settings, ctx.db)
+            org_key, reason = route(ctx.settings, topic, municipality, in_force=self.rules)
             self.routes[key] = (org_key, organisation_id(ctx.db, org_key), reason)
         return self.routes[key]
 
