@@ -122,7 +122,8 @@ def _ingest(ctx: Context, posts: list[Post], report: IngestReport, cursor, delet
     similarity = Similarity.of(ctx.pipeline)
     with ctx.open_problems.batch(), db.atomic():
         post_ids = _insert(ctx, fresh, labels, sources, now)
-        writes = _Writes()
+        writes = _Writes(lines=directline.live_sources(
+            db, min(p.created_at for p in fresh), max(p.created_at for p in fresh)) if fresh else set())
         with report.timed("repeats"):
             problems = _problems(similarity, fresh, labels)
         for number, (post, label, post_id) in enumerate(zip(fresh, labels, post_ids, strict=True)):
@@ -246,6 +247,7 @@ class _Writes:
     opened: list[tuple[int, dict]] = field(default_factory=list)  # (incident, label scores)
     routes: dict = field(default_factory=dict)  # (topic, municipality) → (org key, id, why)
     rules: list | None = None  # the routing rules in force, read once
+    lines: set[int] = field(default_factory=set)  # sources with a direct line open in the batch
 
     def route(self, ctx: Context, topic: str, municipality: str | None) -> tuple:
         """Routing is asked once per topic and municipality in a batch."""
@@ -280,7 +282,7 @@ def _handle_new(ctx: Context, post: Post, post_id: int, label, source: dict, now
         return  # the author answering our question or rating the solution
     if label.kind not in ACTIONABLE_KINDS or _organisation_speaking(db, post, source):
         return
-    if directline.take(ctx, post, post_id, label, source):
+    if source["id"] in writes.lines and directline.take(ctx, post, post_id, label, source):
         return  # a question of a direct line: its own queue, grouped after the batch
     with report.timed("repeats"):
         writes.problems.append((post_id, problem.to_bytes()))
