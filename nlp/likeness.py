@@ -34,6 +34,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import murmurhash3_32
 
+from .caches import bounded
 from .streets import STOP, Place, places
 from .text import Morph, clean, tokenize
 from .vectors import DIMENSION, WordVectors
@@ -80,12 +81,26 @@ class Problem:
                    lemmas, grams, vector)
 
 
-def _weights(columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct columns (sorted) and unit-length sublinear weights (1 + ln count)."""
-    distinct, counts = np.unique(columns, return_counts=True)
+def _weights_per_text(owners: np.ndarray, columns: np.ndarray, n: int
+                      ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per text of `n`, from its (text, column) pairs: its distinct columns (sorted) and
+    their unit-length sublinear weights (1 + ln count)."""
+    keys, counts = np.unique(owners * SPACE + columns, return_counts=True)
     weights = np.log(counts, dtype=np.float32) + 1.0
-    norm = np.linalg.norm(weights)
-    return distinct.astype(np.int32), weights / norm if norm else weights
+    bounds = np.searchsorted(keys, np.arange(n + 1) * SPACE)
+    distinct = (keys % SPACE).astype(np.int32)
+    return [(distinct[a:b], _unit(weights[a:b])) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+@bounded(200_000)
+def _problem_word(lemma: str) -> bool:
+    """Not a function word and no number: a word that may say what is wrong."""
+    return lemma not in STOP and not any(c.isdigit() for c in lemma)
+
+
+def _unit(row: np.ndarray) -> np.ndarray:
+    norm = np.sqrt(row.dot(row))  # as np.linalg.norm computes it, to the last bit
+    return row / norm if norm else row
 
 
 def char_grams(word: str) -> list[str]:
@@ -124,20 +139,41 @@ class Reader:
         return abs(murmurhash3_32(lemma, seed=_SEED_LEMMA)) % SPACE, grams, self.vectors.row(lemma)
 
     def read(self, text: str) -> Problem:
-        found = frozenset(places(text, self.morph))
-        drop = {p.street for p in found}
-        words = tuple(w for w in self.morph.lemmas(tokenize(clean(text)))
-                      if w not in STOP and w not in drop and not any(c.isdigit() for c in w))
-        terms = [self._lemma(w) for w in words]
-        lemmas = _weights(np.fromiter((t[0] for t in terms), dtype=np.int32, count=len(terms)))
-        grams = _weights(np.concatenate([t[1] for t in terms]) if terms else np.zeros(0, np.int32))
-        rows = [t[2] for t in terms if t[2] >= 0]
-        vector = np.zeros(DIMENSION, dtype=np.float32)
-        if rows:
-            total = self.vectors.table[rows].sum(axis=0)
-            norm = np.linalg.norm(total)
-            vector = (total / norm if norm else total).astype(np.float32)
-        return Problem(found, words, lemmas, grams, vector)
+        return self.read_many([text])[0]
+
+    def read_many(self, texts: list[str]) -> list[Problem]:
+        """The problems of a batch: the words are read text by text, the arithmetic
+        (counts, weights, norms, mean vectors) runs once for the whole batch."""
+        found = [frozenset(places(text, self.morph)) for text in texts]
+        words = [self._words_of(text, {p.street for p in where}) for text, where in zip(texts, found, strict=True)]
+        terms = [self._lemma(w) for text_words in words for w in text_words]
+        sizes = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+        owners = np.repeat(np.arange(len(texts)), sizes)
+        lemma_columns = np.fromiter((t[0] for t in terms), dtype=np.int64, count=len(terms))
+        gram_sizes = np.fromiter((len(t[1]) for t in terms), dtype=np.int64, count=len(terms))
+        gram_columns = np.concatenate([t[1] for t in terms]) if terms else np.zeros(0, np.int32)
+        lemmas = _weights_per_text(owners, lemma_columns, len(texts))
+        grams = _weights_per_text(np.repeat(owners, gram_sizes), gram_columns, len(texts))
+        vectors = self._mean_vectors(owners, np.fromiter((t[2] for t in terms), dtype=np.int64,
+                                                         count=len(terms)), len(texts))
+        return [Problem(*parts) for parts in zip(found, words, lemmas, grams, vectors, strict=True)]
+
+    def _words_of(self, text: str, streets: set[str]) -> tuple[str, ...]:
+        """The lemmas of what is wrong: no function words, street names or numbers."""
+        lemmas = self.morph.lemmas(tokenize(clean(text)))
+        return tuple(w for w in lemmas if _problem_word(w) and w not in streets)
+
+    def _mean_vectors(self, owners: np.ndarray, rows: np.ndarray, n: int) -> list[np.ndarray]:
+        """Each text's unit mean vector of its known words (zeros when none is known)."""
+        known = rows >= 0
+        owners, rows = owners[known], rows[known]
+        vectors = [np.zeros(DIMENSION, dtype=np.float32)] * n
+        if len(rows):
+            texts, starts = np.unique(owners, return_index=True)
+            block = self.vectors.table[rows]  # summed text by text: the same order of additions
+            for text, a, b in zip(texts, starts, [*starts[1:], len(rows)], strict=True):
+                vectors[text] = _unit(block[a:b].sum(axis=0)).astype(np.float32)
+        return vectors
 
     def words(self, words: tuple[str, ...]) -> Words:
         """A problem's known words for the soft match (the same words, the same answer:

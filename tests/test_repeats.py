@@ -182,6 +182,19 @@ def test_a_problem_keeps_what_repeats_compare_when_stored():
     assert np.allclose(back.vector, problem.vector, atol=1e-3)
 
 
+def test_a_batch_reads_each_problem_as_alone():
+    texts = ["Нет горячей воды на Гайдара 12, УК не отвечает", "", "12 345", "😀 вода вода вода",
+             "Яма на дороге по улице Ленина возле дома 5, яма глубокая", "спасибо"]
+    similarity = Similarity()
+    for batch, alone in zip(similarity.read_many(texts), map(similarity.read, texts), strict=True):
+        assert batch.to_bytes() == alone.to_bytes()
+        assert (batch.places, batch.words) == (alone.places, alone.words)
+        for a, b in (batch.lemmas, alone.lemmas), (batch.grams, alone.grams):
+            assert a[0].tolist() == b[0].tolist() and a[1].tolist() == b[1].tolist()
+        assert batch.vector.tolist() == alone.vector.tolist()
+    assert not similarity.read("").words and not similarity.read("").vector.any()
+
+
 def test_linking_on_the_labelled_pairs_is_no_worse_than_refitting_tfidf_per_post(runner):
     # measured with the TF-IDF refit over the candidates that ingest used before
     quality = evaluate(Similarity(), read_pairs())

@@ -7,8 +7,8 @@ with the event's deadline; `report` tells after the event what was asked and ans
 """
 
 from .decisions import DirectLineError, answer_on_air, route
-from .events import Event, event_of, events, start
+from .events import Event, event_of, events, live_sources, start
 from .questions import group_new, groups, take
 
 __all__ = ["DirectLineError", "Event", "answer_on_air", "event_of", "events", "group_new",
-           "groups", "route", "start", "take"]
+           "groups", "live_sources", "route", "start", "take"]

@@ -108,6 +108,13 @@ def events(db) -> list[Event]:
     return [_event(r) for r in db.execute(f"{_SELECT} ORDER BY e.starts_at DESC, e.id DESC")]
 
 
+def live_sources(db, lo: datetime, hi: datetime) -> set[int]:
+    """The sources with an event open at some moment of [lo, hi]: ingest asks `covering`
+    only for their messages."""
+    return {r[0] for r in db.execute("SELECT DISTINCT source_id FROM directline_events"
+                                     " WHERE starts_at <= ? AND ends_at > ?", [iso(hi), iso(lo)])}
+
+
 def covering(db, source_id: int, external_id: str, parent_id: str | None,
              at: datetime) -> Event | None:
     """The event a message of this source at this moment belongs to, if any."""

@@ -72,9 +72,20 @@ def due_at(calendar: RegionCalendar, settings: Settings, target: str, urgency: s
     if hours is None:
         return None
     duration = timedelta(hours=hours)
-    if runs_on_clock_hours(settings, target, urgency):
+    clock_hours = runs_on_clock_hours(settings, target, urgency)
+    if not pauses:  # every incident a batch opens starts at the same moment
+        return _due_unpaused(calendar, start, duration, clock_hours)
+    if clock_hours:
         return calendar.add_calendar_time(start, duration, pauses)
     return calendar.add_working_time(start, duration, pauses)
+
+
+@lru_cache(maxsize=1024)
+def _due_unpaused(calendar: RegionCalendar, start: datetime, duration: timedelta,
+                  clock_hours: bool) -> datetime | None:
+    if clock_hours:
+        return calendar.add_calendar_time(start, duration, ())
+    return calendar.add_working_time(start, duration, ())
 
 
 @lru_cache(maxsize=64)

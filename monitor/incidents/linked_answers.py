@@ -161,13 +161,14 @@ def answer_latecomer(db, incident_id: int, post_id: int, now: datetime) -> int |
     """A post linked after the answer was approved gets the latest approved answer of the
     current cycle (None: there is none, or the post should not get it); the caller holds
     the transaction."""
-    incident = get_row(db, incident_id)
-    draft = db.execute(
-        "SELECT id, kind FROM drafts WHERE incident_id = ? AND status = 'approved'"
-        " AND decided_at >= ? ORDER BY id DESC LIMIT 1",
-        [incident_id, incident["assigned_at"] or ""]).fetchone()
+    draft = db.execute(  # one query: most linked posts come before any answer
+        "SELECT d.id, d.kind FROM drafts d JOIN incidents i ON i.id = d.incident_id"
+        " WHERE d.incident_id = ? AND d.status = 'approved'"
+        " AND d.decided_at >= COALESCE(i.assigned_at, '') ORDER BY d.id DESC LIMIT 1",
+        [incident_id]).fetchone()
     if draft is None:
         return None
+    incident = get_row(db, incident_id)
     reply = db.execute("SELECT text, purpose FROM outbox WHERE audience = ? AND draft_id = ?"
                        " AND linked = 0 ORDER BY id LIMIT 1", [outbox.RESIDENT, draft[0]]).fetchone()
     if reply is None or post_id not in {p["post_id"] for p in plan(db, incident, draft[0]).send}:

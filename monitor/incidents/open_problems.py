@@ -6,9 +6,10 @@ region ran; here each incident's `Problem` (nlp.likeness, stored per post at ing
 is loaded once and kept in flat arrays, so a comparison is a sparse dot product over
 the group.
 
-The store stays the truth: before each look-up a group catches up with the incidents
-opened since it last looked (by the index on incidents(municipality, topic, id)), so
-incidents opened by another process or by hand are seen, and a candidate that passes
+The store stays the truth: at a batch's first look-up every group held catches up with
+the incidents opened since (one query by id; outside a batch a group catches up alone,
+by the index on incidents(municipality, topic, id)), so incidents opened by another
+process or by hand are seen, and a candidate that passes
 the threshold is checked against the store (still open, still recent) before it is
 chosen. A group is loaded from the store the first time it is asked about.
 """
@@ -30,6 +31,8 @@ from nlp.vectors import DIMENSION
 from .states import OPEN_STATUSES
 
 _OPEN = ", ".join("?" * len(OPEN_STATUSES))
+_PROBLEMS = ("SELECT i.id, i.opened_at, pp.problem, p.text FROM incidents i"
+             " JOIN posts p ON p.id = i.post_id LEFT JOIN post_problems pp ON pp.post_id = i.post_id")
 
 
 class Rows:
@@ -133,16 +136,28 @@ class OpenProblems:
     def __init__(self):
         self.groups: dict[tuple[str, str], Group] = {}
         self.dense = np.zeros(SPACE, dtype=np.float32)
+        # Every group held has seen every incident of its key up to this id (None: not
+        # known yet); a batch catches all groups up from it in one query (`batch`).
+        self._seen_to: int | None = None
+        self._in_batch = False
+        self._synced = False
 
     @contextmanager
-    def forgotten_on_error(self):
-        """Around a transaction: if it rolls back, forget every group (they may hold
-        incidents that were never committed, whose ids SQLite will hand out again)."""
+    def batch(self):
+        """Around a batch's write transaction. The groups catch up with the store once,
+        together, at the batch's first look-up: while this connection holds the write
+        lock no other can open an incident, and what this one opens it adds itself
+        (`opened`). If the transaction rolls back, every group is forgotten (they may
+        hold incidents that were never committed, whose ids SQLite will hand out again)."""
+        self._in_batch, self._synced = True, False
         try:
             yield
         except BaseException:
             self.groups.clear()
+            self._seen_to = None
             raise
+        finally:
+            self._in_batch = False
 
     def opened(self, municipality: str, topic: str, incident_id: int, opened_at: datetime,
                problem: Problem) -> None:
@@ -156,22 +171,43 @@ class OpenProblems:
     def group(self, db, reader: Reader, municipality: str, topic: str, since: datetime) -> Group:
         """The group brought up to date with the store."""
         key = (municipality, topic)
+        if self._in_batch and not self._synced:
+            self._catch_up_all(db, reader)
+            self._synced = True
         group = self.groups.get(key)
         if group is None or group.worn(since):
+            if self._seen_to is None:
+                self._seen_to = db.execute("SELECT COALESCE(MAX(id), 0) FROM incidents").fetchone()[0]
             group = self.groups[key] = Group()
-            rows = db.execute(
-                "SELECT i.id, i.opened_at, pp.problem, p.text FROM incidents i"
-                " JOIN posts p ON p.id = i.post_id LEFT JOIN post_problems pp ON pp.post_id = i.post_id"
-                f" WHERE i.municipality = ? AND i.topic = ? AND i.status IN ({_OPEN})"
+            self._add(group, reader, db.execute(
+                f"{_PROBLEMS} WHERE i.municipality = ? AND i.topic = ? AND i.status IN ({_OPEN})"
                 " AND i.opened_at >= ? ORDER BY i.id",
-                [municipality, topic, *OPEN_STATUSES, iso(since)]).fetchall()
-        else:
-            rows = db.execute(
-                "SELECT i.id, i.opened_at, pp.problem, p.text FROM incidents i"
-                " JOIN posts p ON p.id = i.post_id LEFT JOIN post_problems pp ON pp.post_id = i.post_id"
-                " WHERE i.municipality = ? AND i.topic = ? AND i.id > ? ORDER BY i.id",
-                [municipality, topic, group.last_id]).fetchall()
+                [municipality, topic, *OPEN_STATUSES, iso(since)]).fetchall())
+        elif not self._in_batch:
+            self._add(group, reader, db.execute(
+                f"{_PROBLEMS} WHERE i.municipality = ? AND i.topic = ? AND i.id > ? ORDER BY i.id",
+                [municipality, topic, group.last_id]).fetchall())
+        return group
+
+    def _catch_up_all(self, db, reader: Reader) -> None:
+        """Every group held, with the incidents opened since `_seen_to` (by anyone)."""
+        if self._seen_to is None or not self.groups:
+            return
+        new = db.execute("SELECT id, municipality, topic FROM incidents WHERE id > ? ORDER BY id",
+                         [self._seen_to]).fetchall()
+        keys = {i: (m, t) for i, m, t in new}
+        wanted = [i for i, key in keys.items() if (g := self.groups.get(key)) is not None and i > g.last_id]
+        for start in range(0, len(wanted), 500):
+            part = wanted[start:start + 500]
+            rows = db.execute(f"{_PROBLEMS} WHERE i.id IN ({', '.join('?' * len(part))}) ORDER BY i.id",
+                              part).fetchall()
+            for row in rows:
+                self._add(self.groups[keys[row[0]]], reader, [row])
+        if new:
+            self._seen_to = new[-1][0]
+
+    @staticmethod
+    def _add(group: Group, reader: Reader, rows) -> None:
         for incident_id, opened_at, blob, text in rows:
             problem = Problem.from_bytes(blob) if blob else reader.read(text or "")
             group.add(incident_id, parse_time(opened_at), problem)
-        return group

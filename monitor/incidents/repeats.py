@@ -105,6 +105,9 @@ class Similarity:
     def read(self, text: str) -> Problem:
         return self.reader.read(text)
 
+    def read_many(self, texts: list[str]) -> list[Problem]:
+        return self.reader.read_many(texts)
+
 
 @lru_cache(maxsize=4)  # a hot swap brings a new pipeline; a few stay
 def _similarity(morph: Morph | None, vectors: WordVectors | None) -> Similarity:
@@ -171,13 +174,12 @@ def rank(reader: Reader, group: Group, problem: Problem, since: datetime,
     same = alive & (relation == RELATIONS.index(SAME))
     unknown = alive & (relation == RELATIONS.index(UNKNOWN))
     threshold = np.where(same, SAME_PLACE, NO_PLACE)
-    mine = reader.words(problem.words)
-    if len(mine.counts):
-        cosines = group.vector_cosines(problem.vector)
-        alike = (cosines >= SOFT_FLOOR) & (scores >= SOFT_SCORE_FLOOR)
-        need = np.flatnonzero((same | (unknown & alike)) & (scores < threshold))
+    cosines = group.vector_cosines(problem.vector)
+    alike = (cosines >= SOFT_FLOOR) & (scores >= SOFT_SCORE_FLOOR)
+    need = np.flatnonzero((same | (unknown & alike)) & (scores < threshold))
+    if len(need):  # the soft match, only for the candidates the cosines left short
         chosen = need[np.argsort(-cosines[need], kind="stable")][:SOFT_CANDIDATES]
-        soft = soft_matches(mine, [reader.words(group.words[k]) for k in chosen])
+        soft = soft_matches(reader.words(problem.words), [reader.words(group.words[k]) for k in chosen])
         scores[chosen] = np.maximum(scores[chosen], soft)
     chosen = np.flatnonzero((same | unknown) & (scores >= threshold))
     order = sorted(chosen, key=lambda k: (-scores[k], -group.ids[k]))

@@ -56,9 +56,10 @@ def delete_rule(db, rule_id: int) -> None:
 
 
 def route(settings: Settings, topic: str, municipality: str | None,
-          db=None) -> tuple[str | None, str]:
-    """The organisation key (None if none is configured) and why it was chosen."""
-    in_force = rules(settings, db)
+          db=None, in_force: list[RoutingRule] | None = None) -> tuple[str | None, str]:
+    """The organisation key (None if none is configured) and why it was chosen
+    (`in_force`: the `rules` already read, e.g. once for a batch)."""
+    in_force = rules(settings, db) if in_force is None else in_force
     for rule in in_force:
         if rule.topic == topic and rule.municipality == municipality and municipality:
             return rule.organisation, f"правило «{TOPIC_TITLES.get(topic, topic)}» + {municipality}"

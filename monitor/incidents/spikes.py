@@ -63,12 +63,12 @@ REFERENCES = 100
 # The latest labels of each message that is a resident's incident or a repeat of one
 # (an organisation's own notice is neither), and its own incident if it has one.
 _CANDIDATES = f"""
-SELECT p.id, p.created_at, p.text, i.id AS incident_id, i.status, pp.problem
+SELECT p.id, p.created_at, p.text, i.id AS incident_id, i.status, pp.problem, l.municipality, l.topic
 FROM posts p
 JOIN labels l ON l.id = (SELECT MAX(id) FROM labels WHERE post_id = p.id)
 LEFT JOIN incidents i ON i.post_id = p.id
 LEFT JOIN post_problems pp ON pp.post_id = p.id
-WHERE l.municipality = ? AND l.topic = ? AND p.created_at >= ? AND p.created_at <= ?
+WHERE p.created_at >= ? AND p.created_at <= ? AND l.municipality IS NOT NULL
   AND l.kind IN ({', '.join(repr(k) for k in sorted(ACTIONABLE_KINDS))})
   AND p.deleted_at IS NULL
   AND NOT EXISTS (SELECT 1 FROM spike_members m WHERE m.post_id = p.id)
@@ -116,28 +116,40 @@ def detect(ctx: Context, post_ids: Iterable[int]) -> Outcome:
         f" WHERE p.id IN ({marks}) AND l.municipality IS NOT NULL"
         f" AND l.kind IN ({', '.join('?' * len(ACTIONABLE_KINDS))})"
         f" GROUP BY 1, 2 ORDER BY 1, 2", [*post_ids, *sorted(ACTIONABLE_KINDS)]).fetchall()
+    if not groups:
+        return outcome
     similarity = Similarity.of(ctx.pipeline)
-    for municipality, topic, lo, hi in groups:
-        _detect_group(ctx, similarity, municipality, topic, parse_time(lo), parse_time(hi),
-                      set(post_ids), outcome)
+    spans = [(m, t, parse_time(lo), parse_time(hi)) for m, t, lo, hi in groups]
+    window = timedelta(minutes=conf.window_minutes)
+    follow = timedelta(hours=conf.follow_hours)
+    # what every group needs, read for the whole batch: two queries, not two per group
+    candidates = _candidates(db, min(s[2] for s in spans) - window, max(s[3] for s in spans) + window)
+    spikes = _recent_spikes(db, min(s[2] for s in spans) - follow)
+    fresh = set(post_ids)
+    for municipality, topic, lo, hi in spans:
+        key = (municipality, topic)
+        recent = next((s for s in spikes.get(key, ()) if parse_time(s["last_at"]) >= lo - follow), None)
+        _detect_group(ctx, similarity, municipality, topic, lo, hi, fresh, outcome,
+                      candidates.get(key, []), recent)
     return outcome
 
 
 def _detect_group(ctx: Context, similarity: Similarity, municipality: str, topic: str, lo: datetime,
-                  hi: datetime, fresh: set[int], outcome: Outcome) -> None:
+                  hi: datetime, fresh: set[int], outcome: Outcome, candidates: list[Candidate],
+                  recent: dict | None) -> None:
+    """`candidates`: the group's messages around the batch; `recent`: its spike still
+    heard from, if any."""
     conf = ctx.settings.spikes
     window = timedelta(minutes=conf.window_minutes)
-    recent = _recent_spike(ctx.db, municipality, topic, lo - timedelta(hours=conf.follow_hours))
     if recent:  # the burst goes on: the new messages close to it join it, no new alert
-        newcomers = [c for c in _candidates(ctx.db, municipality, topic, lo, hi)
-                     if c.post_id in fresh]
+        newcomers = [c for c in candidates if c.post_id in fresh and lo <= c.created_at <= hi]
         joining = _close_to(similarity, _members(ctx.db, recent), newcomers, conf.similarity)
         if joining.members:
             _add_members(ctx, recent, joining)
             outcome.grown.append(recent["id"])
         return
-    candidates = _candidates(ctx.db, municipality, topic, lo - window, hi + window)
-    burst = find_burst(similarity, candidates, window, conf.threshold(topic), conf.similarity)
+    around = [c for c in candidates if lo - window <= c.created_at <= hi + window]
+    burst = find_burst(similarity, around, window, conf.threshold(topic), conf.similarity)
     if burst is not None and (spike_id := _create(ctx, municipality, topic, burst)):
         outcome.created.append(spike_id)
 
@@ -229,20 +241,29 @@ def _close_to(similarity: Similarity, members: list[Candidate], newcomers: list[
     return Burst([c for c, _ in chosen], [m for _, m in chosen])
 
 
-def _candidates(db, municipality: str, topic: str, lo: datetime, hi: datetime) -> list[Candidate]:
-    rows = db.execute(_CANDIDATES, [municipality, topic, iso(lo), iso(hi)]).fetchall()
-    return [Candidate(r[0], parse_time(r[1]), r[2] or "", r[3], r[4], r[5]) for r in rows]
+def _candidates(db, lo: datetime, hi: datetime) -> dict[tuple[str, str], list[Candidate]]:
+    """The candidates of [lo, hi] by (municipality, topic), in time order."""
+    found: dict[tuple[str, str], list[Candidate]] = {}
+    for r in db.execute(_CANDIDATES, [iso(lo), iso(hi)]):
+        found.setdefault((r[6], r[7]), []).append(Candidate(r[0], parse_time(r[1]), r[2] or "", r[3], r[4], r[5]))
+    return found
 
 
-def _recent_spike(db, municipality: str, topic: str, since: datetime) -> dict | None:
-    """The latest spike of this place and topic still open and heard from since `since`."""
+def _recent_spikes(db, since: datetime) -> dict[tuple[str, str], list[dict]]:
+    """The spikes still open and heard from since `since`, newest first, by (municipality,
+    topic)."""
     cursor = db.execute(
-        f"SELECT s.* FROM spikes s JOIN incidents i ON i.id = s.incident_id"
-        f" WHERE s.municipality = ? AND s.topic = ? AND s.last_at >= ?"
-        f" AND i.status IN ({', '.join('?' * len(OPEN_STATUSES))}) ORDER BY s.id DESC LIMIT 1",
-        [municipality, topic, iso(since), *OPEN_STATUSES])
-    row = cursor.fetchone()
-    return dict(zip([d[0] for d in cursor.description], row, strict=True)) if row else None
+        # spikes drive the join (CROSS JOIN keeps the order): from the open incidents'
+        # side SQLite would walk every open incident to find a few spikes
+        f"SELECT s.* FROM spikes s CROSS JOIN incidents i ON i.id = s.incident_id"
+        f" WHERE s.last_at >= ? AND i.status IN ({', '.join('?' * len(OPEN_STATUSES))}) ORDER BY s.id DESC",
+        [iso(since), *OPEN_STATUSES])
+    names = [d[0] for d in cursor.description]
+    found: dict[tuple[str, str], list[dict]] = {}
+    for row in cursor:
+        spike = dict(zip(names, row, strict=True))
+        found.setdefault((spike["municipality"], spike["topic"]), []).append(spike)
+    return found
 
 
 def _members(db, spike: dict) -> list[Candidate]:

@@ -21,18 +21,19 @@ from monitor.clock import iso
 from monitor.incidents import autopilot, spikes
 from monitor.incidents.feedback import resident_reply
 from monitor.incidents.repeats import Link, Similarity, find_repeat, record_links
-from monitor.incidents.routing import route
+from monitor.incidents.routing import route, rules
 from monitor.incidents.states import Event, Opening, insert_incident, record_events
 from monitor.ingest.post import Post
 from monitor.ingest.threads import thread_contexts
 from monitor.store import dicts
 from nlp import ACTIONABLE_KINDS
+from nlp.likeness import Problem
 
 if TYPE_CHECKING:  # the Context type only: context.py imports this layer
     from monitor.context import Context
 
 log = logging.getLogger(__name__)
-CHUNK = 400  # rows per statement (SQLite allows 32,766 parameters; a post row has 11)
+CHUNK = 400  # external ids per IN list (SQLite allows 32,766 parameters)
 
 
 @dataclass
@@ -119,12 +120,15 @@ def _ingest(ctx: Context, posts: list[Post], report: IngestReport, cursor, delet
             context=thread_contexts(db, fresh, {key: source["id"] for key, source in sources.items()}),
         ) if fresh else []
     similarity = Similarity.of(ctx.pipeline)
-    with ctx.open_problems.forgotten_on_error(), db.atomic():
+    with ctx.open_problems.batch(), db.atomic():
         post_ids = _insert(ctx, fresh, labels, sources, now)
-        writes = _Writes()
-        for post, label, post_id in zip(fresh, labels, post_ids, strict=True):
+        writes = _Writes(lines=directline.live_sources(
+            db, min(p.created_at for p in fresh), max(p.created_at for p in fresh)) if fresh else set())
+        with report.timed("repeats"):
+            problems = _problems(similarity, fresh, labels)
+        for number, (post, label, post_id) in enumerate(zip(fresh, labels, post_ids, strict=True)):
             _handle_new(ctx, post, post_id, label, sources[post.source], now, similarity, report,
-                        writes)
+                        writes, problems.get(number))
         writes.flush(db, now)
         # after the `opened` events: the autopilot's come after them in the history
         report.autopiloted = sum(autopilot.deliver(ctx, incident_id, scores, now)
@@ -199,37 +203,35 @@ def _known(db, posts: list[Post], sources: dict) -> dict[tuple[str, str], dict]:
     return found
 
 
+_POST_COLUMNS = ("source_id", "external_id", "channel", "parent_external_id", "author_id",
+                 "author_name", "text", "url", "created_at", "collected_at", "raw")
+_LABEL_COLUMNS = ("post_id", "model_version", "kind", "topic", "municipality", "urgency", "scores",
+                  "explanations", "created_at")
+
+
 def _insert(ctx: Context, posts: list[Post], labels: list, sources: dict, now) -> list[int]:
-    """Store a batch's new posts and their labels, a statement per few hundred rows; the
-    posts' ids in the batch's order."""
-    db = ctx.db
-    db["posts"].insert_all(({
-        "source_id": sources[post.source]["id"],
-        "external_id": post.external_id,
-        "channel": post.channel,
-        "parent_external_id": post.parent_id,
-        "author_id": post.author_id,
-        "author_name": post.author_name,
-        "text": post.text,
-        "url": post.url,
-        "created_at": iso(post.created_at),
-        "collected_at": iso(now),
-        "raw": json.dumps(post.raw, ensure_ascii=False),
-    } for post in posts), batch_size=CHUNK)
-    stored = _known(db, posts, sources)
-    post_ids = [stored[(post.source, post.external_id)]["id"] for post in posts]
-    db["labels"].insert_all(({
-        "post_id": post_id,
-        "model_version": ctx.pipeline.version,
-        "kind": label.kind,
-        "topic": label.topic,
-        "municipality": label.municipality,
-        "urgency": label.urgency,
-        "scores": json.dumps(label.scores, ensure_ascii=False),
-        "explanations": json.dumps(label.explanations, ensure_ascii=False),
-        "created_at": iso(now),
-    } for post_id, label in zip(post_ids, labels, strict=True)), batch_size=CHUNK)
+    """Store a batch's new posts and their labels, one statement for each table; the
+    posts' ids in the batch's order (read back by rowid: the write lock is held)."""
+    db, collected = ctx.db, iso(now)
+    before = db.execute("SELECT COALESCE(MAX(id), 0) FROM posts").fetchone()[0]
+    db.conn.executemany(_inserting("posts", _POST_COLUMNS), [(
+        sources[post.source]["id"], post.external_id, post.channel, post.parent_id, post.author_id,
+        post.author_name, post.text, post.url, iso(post.created_at), collected,
+        json.dumps(post.raw, ensure_ascii=False),
+    ) for post in posts])
+    ids = {(source_id, external_id): post_id for post_id, source_id, external_id in db.execute(
+        "SELECT id, source_id, external_id FROM posts WHERE id > ?", [before])}
+    post_ids = [ids[(sources[post.source]["id"], post.external_id)] for post in posts]
+    db.conn.executemany(_inserting("labels", _LABEL_COLUMNS), [(
+        post_id, ctx.pipeline.version, label.kind, label.topic, label.municipality, label.urgency,
+        json.dumps(label.scores, ensure_ascii=False), json.dumps(label.explanations, ensure_ascii=False),
+        collected,
+    ) for post_id, label in zip(post_ids, labels, strict=True)])
     return post_ids
+
+
+def _inserting(table: str, columns: tuple[str, ...]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
 
 
 @dataclass
@@ -244,12 +246,16 @@ class _Writes:
     links: list[Link] = field(default_factory=list)
     opened: list[tuple[int, dict]] = field(default_factory=list)  # (incident, label scores)
     routes: dict = field(default_factory=dict)  # (topic, municipality) → (org key, id, why)
+    rules: list | None = None  # the routing rules in force, read once
+    lines: set[int] = field(default_factory=set)  # sources with a direct line open in the batch
 
     def route(self, ctx: Context, topic: str, municipality: str | None) -> tuple:
         """Routing is asked once per topic and municipality in a batch."""
         key = (topic, municipality)
         if key not in self.routes:
-            org_key, reason = route(ctx.settings, topic, municipality, ctx.db)
+            if self.rules is None:
+                self.rules = rules(ctx.settings, ctx.db)
+            org_key, reason = route(ctx.settings, topic, municipality, in_force=self.rules)
             self.routes[key] = (org_key, organisation_id(ctx.db, org_key), reason)
         return self.routes[key]
 
@@ -261,18 +267,24 @@ class _Writes:
         record_links(db, self.links, now)
 
 
+def _problems(similarity: Similarity, posts: list[Post], labels: list) -> dict[int, Problem]:
+    """The problems of a batch's actionable posts (by position), read together."""
+    wanted = [k for k, label in enumerate(labels) if label.kind in ACTIONABLE_KINDS]
+    return dict(zip(wanted, similarity.read_many([posts[k].text for k in wanted]), strict=True))
+
+
 def _handle_new(ctx: Context, post: Post, post_id: int, label, source: dict, now, similarity,
-                report, writes: _Writes) -> None:
-    """A stored post: the author's answer in a thread, a repeat, or a new incident."""
+                report, writes: _Writes, problem: Problem | None) -> None:
+    """A stored post: the author's answer in a thread, a repeat, or a new incident
+    (`problem`: read with the batch's, for an actionable post)."""
     db = ctx.db
     if resident_reply(ctx, post, post_id, source["id"]):
         return  # the author answering our question or rating the solution
     if label.kind not in ACTIONABLE_KINDS or _organisation_speaking(db, post, source):
         return
-    if directline.take(ctx, post, post_id, label, source):
+    if source["id"] in writes.lines and directline.take(ctx, post, post_id, label, source):
         return  # a question of a direct line: its own queue, grouped after the batch
     with report.timed("repeats"):
-        problem = similarity.read(post.text)
         writes.problems.append((post_id, problem.to_bytes()))
         match = find_repeat(ctx, similarity, problem, label.topic, label.municipality, now)
     if match:

@@ -137,12 +137,12 @@ def run_chunk(ctx: Context, stream: Stream, start: int, count: int) -> Chunk:
     clock = FrozenClock(BEGIN)
     live, ctx.clock = ctx.clock, clock
     total = IngestReport()
-    batches = []
+    # the stream is drawn first: making up posts is not ingest's time
+    batches = [[stream.post(n) for n in range(first, min(first + BATCH, start + count))]
+               for first in range(start, start + count, BATCH)]
     began = time.process_time()
     try:
-        for first in range(start, start + count, BATCH):
-            batch = [stream.post(n) for n in range(first, min(first + BATCH, start + count))]
-            batches.append(batch)
+        for batch in batches:
             clock.set(max(p.created_at for p in batch) + timedelta(minutes=2))
             total.add(ingest(ctx, batch))
     finally:
