@@ -7,7 +7,9 @@ question or a mood) in the second. Hashing keeps
 no vocabulary, so a model file stays small. Residents repeat the same few thousand
 words, so everything a word contributes (lemma, columns, word-vector row) is computed
 once and cached: featurising a batch is then mostly list look-ups, which is what makes
-the pipeline fast on one core.
+the pipeline fast on one core. The words a batch meets for the first time are gathered
+and computed together: the character n-grams of all of them are hashed in one pass of
+array arithmetic (`nlp/hashing.py`), not one Python call per n-gram.
 
 The featuriser is code, not part of a model file: a model's manifest records the
 `FEATURES` version it was trained with, and loading refuses a mismatch.

@@ -1,12 +1,12 @@
 """MurmurHash3 (x86, 32 bits) of many strings at once, in numpy.
 
 A hashed feature's column is `abs(murmurhash3_32(text, seed=0))` of scikit-learn, the
-hash the models were trained with. Called once per string, it costs a Python call and
-an encoding each, and a batch of new words brings a hundred thousand character
-n-grams. Here they are hashed together: the UTF-8 bytes of all of them in one array,
-each slice zero-padded to a whole number of four-byte blocks, and the same arithmetic
-run block by block over every slice at once. The hashes are scikit-learn's bit for bit
-(tests/test_hashing.py); a lone surrogate raises `UnicodeEncodeError` as it does there.
+hash the models were trained with. Called once per string it costs a Python call and an
+encoding, and the new words of a batch bring a hundred thousand character n-grams. Here
+they are hashed together: the UTF-8 bytes of all of them in one array, every slice's
+next four-byte block read at once (its last one cut to the slice's own bytes), the same
+arithmetic on all of them, block after block. The hashes are scikit-learn's bit for bit
+(tests/test_features.py); a lone surrogate raises `UnicodeEncodeError` as it does there.
 """
 
 from __future__ import annotations
