@@ -24,10 +24,10 @@ from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils import murmurhash3_32 as sklearn_murmurhash3_32
+from sklearn.utils import murmurhash3_32
 
+from . import hashing
 from .caches import Table, bounded
-from .hashing import columns, hash_strings, murmurhash3_32, utf8
 from .text import Morph, Token, tokenize
 from .vectors import WordVectors
 
@@ -110,7 +110,7 @@ def _word_kind(lemma: str) -> tuple[bool, bool]:
 
 def column(term: str) -> int:
     """The lemma column of a lemma or of a "lemma lemma" bigram."""
-    return abs(sklearn_murmurhash3_32(term, seed=0)) % LEMMA_FEATURES
+    return abs(murmurhash3_32(term, seed=0)) % LEMMA_FEATURES
 
 
 def char_columns(tokens: list[str], lead: np.ndarray | None = None) -> list[np.ndarray]:
@@ -119,7 +119,7 @@ def char_columns(tokens: list[str], lead: np.ndarray | None = None) -> list[np.n
     if not tokens:
         return []
     padded = [f" {token} " for token in tokens]
-    data, at = utf8("".join(padded))
+    data, at = hashing.utf8("".join(padded))
     lengths = np.fromiter(map(len, padded), dtype=np.int64, count=len(padded))
     firsts = np.cumsum(lengths) - lengths  # where each padded token starts, in characters
     grams = range(CHAR_NGRAMS[0], CHAR_NGRAMS[1] + 1)
@@ -140,8 +140,8 @@ def char_columns(tokens: list[str], lead: np.ndarray | None = None) -> list[np.n
         slots.append(place[owner] + i)
         place += count
     start, stop = np.concatenate(starts), np.concatenate(stops)
-    hashes = murmurhash3_32(data, at[start], at[stop])
-    out[np.concatenate(slots)] = LEMMA_FEATURES + columns(hashes, CHAR_FEATURES)
+    hashes = hashing.murmurhash3_32(data, at[start], at[stop])
+    out[np.concatenate(slots)] = LEMMA_FEATURES + hashing.columns(hashes, CHAR_FEATURES)
     bounds = ends.tolist()
     return [out[a:b] for a, b in zip([0, *bounds[:-1]], bounds, strict=True)]
 
@@ -171,11 +171,11 @@ class Featurizer:
         explain a label, its vector; the columns of all of them hashed together."""
         lower = [token.lower() for token in tokens]
         lemmas = list(map(self.morph.lemma, lower))
-        lemma_columns = columns(hash_strings(lemmas), LEMMA_FEATURES)
-        grams = char_columns(lower, lead=lemma_columns)
+        lemma_columns = list(map(column, lemmas))  # a few long strings: faster one by one
+        grams = char_columns(lower, lead=np.array(lemma_columns, dtype=np.int32))
         shown = [letters and not stop for letters, stop in map(_word_kind, lemmas)]  # `explainable` of one word
         rows = list(map(self.vectors.row, lower)) if self.vectors is not None else repeat(-1)
-        return list(map(WordTerms, lemmas, lemma_columns.tolist(), shown, grams, rows))
+        return list(map(WordTerms, lemmas, lemma_columns, shown, grams, rows))
 
     @staticmethod
     def _pair_terms(first: str, second: str) -> tuple[str, int, bool]:

@@ -11,8 +11,6 @@ arithmetic on all of them, block after block. The hashes are scikit-learn's bit 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
 _C1 = np.uint32(0xCC9E2D51)
@@ -51,13 +49,6 @@ def murmurhash3_32(data: np.ndarray, starts: np.ndarray, stops: np.ndarray, seed
     h *= np.uint32(0xC2B2AE35)
     h ^= h >> np.uint32(16)
     return h.view(np.int32)
-
-
-def hash_strings(strings: Sequence[str], seed: int = 0) -> np.ndarray:
-    """`murmurhash3_32` of each string's UTF-8 bytes, as scikit-learn hashes a str."""
-    data, at = utf8("".join(strings))
-    ends = np.cumsum([0, *map(len, strings)])
-    return murmurhash3_32(data, at[ends[:-1]], at[ends[1:]], seed)
 
 
 def columns(hashes: np.ndarray, size: int) -> np.ndarray:
