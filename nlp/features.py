@@ -96,15 +96,12 @@ def sublinear_counts(counts) -> sp.csr_matrix:
     return sp.csr_matrix((np.log(counts.data) + 1.0, counts.indices, counts.indptr), shape=counts.shape)
 
 
-def explainable(term: str) -> bool:
-    """A term worth showing a moderator: words, not only function words or numbers."""
-    kinds = [_word_kind(w) for w in term.split()]
-    return all(alpha for alpha, _ in kinds) and not all(stop for _, stop in kinds)
-
-
 @bounded(400_000)
 def _word_kind(lemma: str) -> tuple[bool, bool]:
-    """(only letters, a function word) of one lemma: asked again for every new bigram."""
+    """(only letters, a function word) of one lemma: asked again for every new bigram.
+
+    A term worth showing a moderator (`shown`) is words, not only function words or
+    numbers: all its lemmas letters only, not all of them function words."""
     return lemma.replace("-", "").isalpha(), lemma in STOP_LEMMAS
 
 
@@ -173,7 +170,7 @@ class Featurizer:
         lemmas = list(map(self.morph.lemma, lower))
         lemma_columns = list(map(column, lemmas))  # a few long strings: faster one by one
         grams = char_columns(lower, lead=np.array(lemma_columns, dtype=np.int32))
-        shown = [letters and not stop for letters, stop in map(_word_kind, lemmas)]  # `explainable` of one word
+        shown = [letters and not stop for letters, stop in map(_word_kind, lemmas)]
         rows = list(map(self.vectors.row, lower)) if self.vectors is not None else repeat(-1)
         return list(map(WordTerms, lemmas, lemma_columns, shown, grams, rows))
 
@@ -182,7 +179,7 @@ class Featurizer:
         """The bigram of two lemmas, its column and whether it may explain a label."""
         bigram = f"{first} {second}"
         (letters, stop), (next_letters, next_stop) = _word_kind(first), _word_kind(second)
-        return bigram, column(bigram), letters and next_letters and not (stop and next_stop)  # `explainable`
+        return bigram, column(bigram), letters and next_letters and not (stop and next_stop)
 
     def transform(self, cleaned: list[str]) -> Batch:
         """Counts for texts already passed through `text.clean`.
