@@ -91,3 +91,12 @@ def test_counts_do_not_depend_on_batch_size_or_cache_state(pipeline):
         for got in (cold, warm):
             assert got[0] == whole[0] and got[1] == whole[1]
             np.testing.assert_array_equal(got[2], whole[2])
+
+
+def test_a_text_with_a_lone_surrogate_fails_as_before_and_leaves_the_featuriser_usable():
+    # The collectors replace lone surrogates before labelling; the featuriser itself
+    # refuses them, as scikit-learn's hash always did.
+    featurizer = Featurizer(Morph())
+    with pytest.raises(UnicodeEncodeError):
+        featurizer.transform([clean("всё хорошо"), clean("вода \ud800 нет")])
+    assert featurizer.transform([clean("всё хорошо")]).counts.nnz > 0
