@@ -14,7 +14,7 @@ from monitor.commands.common import Obj
               help="tsur.toml to use (default: $TSUR_CONFIG, else built-in defaults).")
 @click.pass_context
 def cli(click_ctx, config):
-    """tsur: residents' messages from VK and Telegram → labelled incidents for a ЦУР."""
+    """tsur: residents' messages from VK, Telegram, MAX and OK → labelled incidents for a ЦУР."""
     click_ctx.obj = Obj(config)
 
 

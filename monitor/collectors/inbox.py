@@ -1,4 +1,4 @@
-"""The callback inbox: events VK and Telegram pushed to the web app, waiting for
+"""The callback inbox: events VK, Telegram, MAX and OK pushed to the web app, waiting for
 `tsur collect` to read them like any other source (the web request stays fast).
 
 The unique (platform, event id) key makes an event the platform sends again harmless.

@@ -1,4 +1,4 @@
-"""`tsur replies`: publish approved replies to VK and Telegram, list and retry failures."""
+"""`tsur replies`: publish approved replies (VK, Telegram, MAX, OK), list and retry failures."""
 
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ from .auth import same_secret
 
 router = APIRouter()
 
-MAX_BODY = 1_000_000  # bytes; VK and Telegram events are far smaller
+MAX_BODY = 1_000_000  # bytes; the platforms' events are far smaller
 MAX_DEPTH = 64  # nesting levels; real events use about ten
 
 
