@@ -167,7 +167,7 @@ class Reader:
         """Each text's unit mean vector of its known words (zeros when none is known)."""
         known = rows >= 0
         owners, rows = owners[known], rows[known]
-        vectors = [np.zeros(DIMENSION, dtype=np.float32)] * n
+        vectors = [np.zeros(DIMENSION, dtype=np.float32) for _ in range(n)]
         if len(rows):
             texts, starts = np.unique(owners, return_index=True)
             block = self.vectors.table[rows]  # summed text by text: the same order of additions

@@ -171,6 +171,22 @@ def test_an_incident_opened_outside_ingest_is_found_without_a_restart(wf):  # no
     assert (report.incidents, report.repeats) == (0, 1)
 
 
+def test_an_incident_relabelled_by_a_moderator_is_found_in_its_new_topic(wf):  # noqa: F811
+    say(wf, "Не работает лифт на Строителей 8")  # the housing group is held from now on
+    wrong = say(wf, "Третий день нет горячей воды на Гайдара 12", topic="improvement")
+    say(wf, "Не горят фонари на улице Пушкина", topic="improvement")  # the groups catch up
+    assert wrong.incidents == 1
+    incident_id = wf.db.execute("SELECT MAX(id) - 1 FROM incidents").fetchone()[0]
+    act(wf, incident_id, "relabel", "moderator", labels={"topic": "housing"})
+    report = say(wf, "На улице Гайдара, дом 12 уже трое суток отсутствует горячее водоснабжение")
+    assert (report.incidents, report.repeats) == (0, 1)
+    linked = wf.db.execute("SELECT incident_id FROM incident_repeats ORDER BY id DESC").fetchone()[0]
+    assert linked == incident_id
+    # and the group it left no longer offers it
+    report = say(wf, "Нет горячей воды на Гайдара 12 третий день", topic="improvement")
+    assert (report.incidents, report.repeats) == (1, 0)
+
+
 def test_a_problem_keeps_what_repeats_compare_when_stored():
     problem = Similarity().read("Нет горячей воды на Гайдара 12, УК не отвечает")
     back = Problem.from_bytes(problem.to_bytes())

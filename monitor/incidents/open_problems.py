@@ -139,6 +139,7 @@ class OpenProblems:
         # Every group held has seen every incident of its key up to this id (None: not
         # known yet); a batch catches all groups up from it in one query (`batch`).
         self._seen_to: int | None = None
+        self._events_seen_to = 0  # relabels are looked for after this incident_events id
         self._in_batch = False
         self._synced = False
 
@@ -177,7 +178,9 @@ class OpenProblems:
         group = self.groups.get(key)
         if group is None or group.worn(since):
             if self._seen_to is None:
-                self._seen_to = db.execute("SELECT COALESCE(MAX(id), 0) FROM incidents").fetchone()[0]
+                self._seen_to, self._events_seen_to = db.execute(
+                    "SELECT (SELECT COALESCE(MAX(id), 0) FROM incidents),"
+                    " (SELECT COALESCE(MAX(id), 0) FROM incident_events)").fetchone()
             group = self.groups[key] = Group()
             self._add(group, reader, db.execute(
                 f"{_PROBLEMS} WHERE i.municipality = ? AND i.topic = ? AND i.status IN ({_OPEN})"
@@ -193,6 +196,7 @@ class OpenProblems:
         """Every group held, with the incidents opened since `_seen_to` (by anyone)."""
         if self._seen_to is None or not self.groups:
             return
+        self._forget_relabelled(db)
         new = db.execute("SELECT id, municipality, topic FROM incidents WHERE id > ? ORDER BY id",
                          [self._seen_to]).fetchall()
         keys = {i: (m, t) for i, m, t in new}
@@ -205,6 +209,21 @@ class OpenProblems:
                 self._add(self.groups[keys[row[0]]], reader, [row])
         if new:
             self._seen_to = new[-1][0]
+
+    def _forget_relabelled(self, db) -> None:
+        """A moderator who corrects an incident's topic or municipality moves it to another
+        group: the groups it left, and the one it joined if held without it, are dropped
+        and read again from the store at their next look-up (relabels are rare)."""
+        events_to = db.execute("SELECT COALESCE(MAX(id), 0) FROM incident_events").fetchone()[0]
+        moved = db.execute(
+            "SELECT i.id, i.municipality, i.topic FROM incident_events e JOIN incidents i ON i.id = e.incident_id"
+            " WHERE e.id > ? AND e.id <= ? AND e.event = 'relabel'", [self._events_seen_to, events_to]).fetchall()
+        for incident_id, municipality, topic in moved:
+            now_in = (municipality, topic)
+            for key, group in list(self.groups.items()):
+                if (incident_id in group.ids) != (key == now_in):
+                    del self.groups[key]
+        self._events_seen_to = events_to
 
     @staticmethod
     def _add(group: Group, reader: Reader, rows) -> None:
