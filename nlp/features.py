@@ -7,7 +7,9 @@ question or a mood) in the second. Hashing keeps
 no vocabulary, so a model file stays small. Residents repeat the same few thousand
 words, so everything a word contributes (lemma, columns, word-vector row) is computed
 once and cached: featurising a batch is then mostly list look-ups, which is what makes
-the pipeline fast on one core.
+the pipeline fast on one core. The words a batch meets for the first time are gathered
+and computed together: the character n-grams of all of them are hashed in one pass of
+array arithmetic (`nlp/hashing.py`), not one Python call per n-gram.
 
 The featuriser is code, not part of a model file: a model's manifest records the
 `FEATURES` version it was trained with, and loading refuses a mismatch.
@@ -17,13 +19,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import repeat
 from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import murmurhash3_32
 
-from .caches import bounded
+from . import hashing
+from .caches import Table, bounded
 from .text import Morph, Token, tokenize
 from .vectors import WordVectors
 
@@ -92,15 +96,12 @@ def sublinear_counts(counts) -> sp.csr_matrix:
     return sp.csr_matrix((np.log(counts.data) + 1.0, counts.indices, counts.indptr), shape=counts.shape)
 
 
-def explainable(term: str) -> bool:
-    """A term worth showing a moderator: words, not only function words or numbers."""
-    kinds = [_word_kind(w) for w in term.split()]
-    return all(alpha for alpha, _ in kinds) and not all(stop for _, stop in kinds)
-
-
 @bounded(400_000)
 def _word_kind(lemma: str) -> tuple[bool, bool]:
-    """(only letters, a function word) of one lemma: asked again for every new bigram."""
+    """(only letters, a function word) of one lemma: asked again for every new bigram.
+
+    A term worth showing a moderator (`shown`) is words, not only function words or
+    numbers: all its lemmas letters only, not all of them function words."""
     return lemma.replace("-", "").isalpha(), lemma in STOP_LEMMAS
 
 
@@ -109,22 +110,37 @@ def column(term: str) -> int:
     return abs(murmurhash3_32(term, seed=0)) % LEMMA_FEATURES
 
 
-def char_columns(token: str) -> np.ndarray:
-    """The character 2–5-gram columns of a token padded with spaces (lower case)."""
-    grams = char_grams(token)
-    return np.fromiter(map(gram_column, grams), dtype=np.int32, count=len(grams))
-
-
-def char_grams(token: str) -> list[str]:
-    padded = f" {token} "
-    low, high = CHAR_NGRAMS
-    return [padded[i : i + n] for n in range(low, high + 1) for i in range(len(padded) - n + 1)]
-
-
-@bounded(200_000)  # about 30 MB at most: n-grams of a few tens of thousands of words
-def gram_column(gram: str) -> int:
-    """A character n-gram's column; cached, since a new word is mostly known n-grams."""
-    return LEMMA_FEATURES + abs(murmurhash3_32(gram, seed=0)) % CHAR_FEATURES
+def char_columns(tokens: list[str], lead: np.ndarray | None = None) -> list[np.ndarray]:
+    """Each token's character 2–5-gram columns (the token padded with spaces), n-grams
+    of all tokens hashed in one go; `lead`: one column per token to put first (its lemma's)."""
+    if not tokens:
+        return []
+    padded = [f" {token} " for token in tokens]
+    data, at = hashing.utf8("".join(padded))
+    lengths = np.fromiter(map(len, padded), dtype=np.int64, count=len(padded))
+    firsts = np.cumsum(lengths) - lengths  # where each padded token starts, in characters
+    grams = range(CHAR_NGRAMS[0], CHAR_NGRAMS[1] + 1)
+    counts = [np.maximum(lengths - n + 1, 0) for n in grams]  # of each token's n-grams, per n
+    sizes = sum(counts) + (lead is not None)
+    ends = np.cumsum(sizes)
+    out = np.empty(ends[-1], dtype=np.int32)
+    place = ends - sizes  # where each token's next column goes: its lead, then n-grams by n
+    if lead is not None:
+        out[place] = lead
+        place += 1
+    starts, stops, slots = [], [], []
+    for n, count in zip(grams, counts, strict=True):
+        owner = np.repeat(np.arange(len(tokens)), count)
+        i = np.arange(len(owner)) - np.repeat(np.cumsum(count) - count, count)  # within its token
+        starts.append(firsts[owner] + i)
+        stops.append(starts[-1] + n)
+        slots.append(place[owner] + i)
+        place += count
+    start, stop = np.concatenate(starts), np.concatenate(stops)
+    hashes = hashing.murmurhash3_32(data, at[start], at[stop])
+    out[np.concatenate(slots)] = LEMMA_FEATURES + hashing.columns(hashes, CHAR_FEATURES)
+    bounds = ends.tolist()
+    return [out[a:b] for a, b in zip([0, *bounds[:-1]], bounds, strict=True)]
 
 
 class WordTerms(NamedTuple):
@@ -143,45 +159,52 @@ class Featurizer:
     def __init__(self, morph: Morph, vectors: WordVectors | None = None):
         self.morph = morph
         self.vectors = vectors
-        self._word = bounded(400_000)(self._word_terms)
+        self._words = Table(400_000)  # word token → WordTerms
         self._pair = bounded(400_000)(self._pair_terms)
-        self._mark = bounded(20_000)(char_columns)
+        self._marks = Table(20_000)  # «?», «!», emoji → their n-gram columns
 
-    def _word_terms(self, token: str) -> WordTerms:
-        """A word token's lemma, its columns, whether it may explain a label, its vector."""
-        lower = token.lower()
-        lemma = self.morph.lemma(lower)
-        lemma_column = column(lemma)
-        columns = np.concatenate([np.array([lemma_column], dtype=np.int32), char_columns(lower)])
-        row = self.vectors.row(lower) if self.vectors is not None else -1
-        return WordTerms(lemma, lemma_column, explainable(lemma), columns, row)
+    def _new_words(self, tokens: list[str]) -> list[WordTerms]:
+        """What each new word token contributes: its lemma, its columns, whether it may
+        explain a label, its vector; the columns of all of them hashed together."""
+        lower = [token.lower() for token in tokens]
+        lemmas = list(map(self.morph.lemma, lower))
+        lemma_columns = list(map(column, lemmas))  # a few long strings: faster one by one
+        grams = char_columns(lower, lead=np.array(lemma_columns, dtype=np.int32))
+        shown = [letters and not stop for letters, stop in map(_word_kind, lemmas)]
+        rows = list(map(self.vectors.row, lower)) if self.vectors is not None else repeat(-1)
+        return list(map(WordTerms, lemmas, lemma_columns, shown, grams, rows))
 
     @staticmethod
     def _pair_terms(first: str, second: str) -> tuple[str, int, bool]:
         """The bigram of two lemmas, its column and whether it may explain a label."""
         bigram = f"{first} {second}"
         (letters, stop), (next_letters, next_stop) = _word_kind(first), _word_kind(second)
-        return bigram, column(bigram), letters and next_letters and not (stop and next_stop)  # `explainable`
+        return bigram, column(bigram), letters and next_letters and not (stop and next_stop)
 
     def transform(self, cleaned: list[str]) -> Batch:
         """Counts for texts already passed through `text.clean`.
 
-        Per text this is list look-ups of cached word records; the arithmetic (summing
-        duplicate columns, averaging vectors) runs once for the whole batch."""
+        The batch's new words (and marks) are computed together first; then per text
+        this is look-ups of cached records, and the arithmetic (summing duplicate
+        columns, averaging vectors) runs once for the whole batch."""
+        all_tokens = list(map(tokenize, cleaned))
+        spelled = [[t.text for t in tokens if t.is_word] for tokens in all_tokens]
+        marked = [[t.text for t in tokens if not t.is_word] for tokens in all_tokens]  # «?», «!», emoji
+        word = self._words.lookup(spelled, self._new_words).__getitem__
+        mark = self._marks.lookup(marked, char_columns).__getitem__
+        texts = [list(map(word, text)) for text in spelled]
+        pair = self._pair
         pieces: list[np.ndarray] = []
         indptr = [0]
-        all_tokens, vector_rows = [], []
+        vector_rows = []
         term_rows: list[int] = []
         term_columns: list[int] = []
         term_names: list[str] = []
-        word, pair, mark = self._word, self._pair, self._mark
-        for number, text in enumerate(cleaned):
-            tokens = tokenize(text)
-            words = [word(t.text) for t in tokens if t.is_word]
+        for number, (words, marks) in enumerate(zip(texts, marked, strict=True)):
             lemmas = [w.lemma for w in words]
             pairs = list(map(pair, lemmas, lemmas[1:]))
             row = [w.columns for w in words]
-            row += [mark(t.text) for t in tokens if not t.is_word]  # «?», «!», emoji: n-grams only
+            row += map(mark, marks)
             if pairs:
                 row.append(np.array([c for _, c, _ in pairs], dtype=np.int32))
             pieces += row
@@ -192,7 +215,6 @@ class Featurizer:
             term_names += shown
             term_columns += shown.values()
             vector_rows.append([w.vector_row for w in words])
-            all_tokens.append(tokens)
         indices = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int32)
         counts = sp.csr_matrix(
             (np.ones(len(indices)), indices, np.asarray(indptr, dtype=np.int64)),

@@ -76,8 +76,9 @@ class WordVectors:
             row = self._rows.get(word)
             if row is None:
                 table = self._table
-                if self.size == len(table):
-                    table = np.concatenate([table, np.zeros_like(table)])
+                if self.size == len(table):  # double it; np.zeros leaves the new half untouched
+                    table = np.zeros((2 * len(table), DIMENSION), dtype=np.float32)
+                    table[: self.size] = self._table
                 if navec_id is None:
                     table[self.size] = vector
                 else:

@@ -139,7 +139,7 @@ def test_a_word_in_the_lemma_table_is_not_parsed_and_the_file_round_trips(tmp_pa
 
 
 def test_a_cache_past_its_limit_is_emptied_before_the_next_batch(pipeline):
-    from nlp.caches import bounded
+    from nlp.caches import Table, bounded
 
     @bounded(limit=3)
     def double(x):
@@ -147,8 +147,11 @@ def test_a_cache_past_its_limit_is_emptied_before_the_next_batch(pipeline):
 
     for x in range(5):
         double(x)
-    assert double.cache_info().currsize == 5  # no bookkeeping while a batch runs
+    table = Table(limit=3)  # filled a batch at a time: the new keys computed in one call
+    held = table.lookup([[1, 2], [2, 3, 4, 5]], lambda new: [2 * x for x in new])
+    assert double.cache_info().currsize == 5 and len(table) == 5  # no bookkeeping while a batch runs
     pipeline.label(["нет воды"])
     assert double.cache_info().currsize == 0 and double(2) == 4
-    words = pipeline.featurizer._word
-    assert words.limit >= 100_000 and words.cache_info().currsize > 0  # under its limit: kept
+    assert len(table) == 0 and held[5] == 10  # a batch still reading its answer keeps it
+    words = pipeline.featurizer._words
+    assert words.limit >= 100_000 and len(words) > 0  # under its limit: kept
