@@ -8,6 +8,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Annotated
 
@@ -117,6 +118,24 @@ def request_context(request: Request) -> Iterator[Context]:
     base = request.app.state.ctx
     ctx = replace(base, db=open_db(base.db_path or base.settings.database, upgrade=False,
                                    check_same_thread=False))
+    request.state.ctx = ctx  # for the template helpers the page calls (`reading`)
+    try:
+        yield ctx
+    finally:
+        request.state.ctx = None
+        ctx.db.close()
+
+
+@contextmanager
+def reading(request: Request) -> Iterator[Context]:
+    """The request's Context for a template helper or an error page; a connection of its
+    own (closed after) where the request has none (a page without one, a request already
+    torn down). A page used to open a connection per helper it rendered."""
+    ctx = getattr(request.state, "ctx", None)
+    if ctx is not None:
+        yield ctx
+        return
+    ctx = request.app.state.ctx.fork()
     try:
         yield ctx
     finally:

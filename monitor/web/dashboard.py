@@ -19,7 +19,7 @@ from monitor.reports.metrics import ALL_MEASURES
 from monitor.titles import CHANNEL_TITLES, GROUP_TITLES, MEASURE_TITLES, TOPIC_TITLES
 
 from . import svg
-from .auth import CtxDep, UserDep, render
+from .auth import CtxDep, UserDep, reading, render
 
 router = APIRouter()
 DEFAULT_DAYS = 30
@@ -139,11 +139,8 @@ def export(ctx: CtxDep, user: UserDep, filename: str, request: Request):
 
 
 def spike_banner(request: Request, user: dict | None) -> list[dict]:
-    """For base.html / queue.html: open spikes this viewer may see (own connection)."""
+    """For base.html / queue.html: open spikes this viewer may see."""
     if not user:
         return []
-    ctx = request.app.state.ctx.fork()
-    try:
+    with reading(request) as ctx:
         return banner(ctx.db, user, ctx.clock.now(), ctx.settings.spikes.follow_hours)
-    finally:
-        ctx.db.close()

@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from .auth import render, session_user
+from .auth import reading, render, session_user
 
 log = logging.getLogger("tsur.web")
 
@@ -119,13 +119,11 @@ def _say(error: dict) -> str:
 
 
 def _viewer(request: Request) -> dict | None:
-    ctx = request.app.state.ctx.fork()
     try:
-        return session_user(ctx.db, request.session, ctx.clock.now())
+        with reading(request) as ctx:
+            return session_user(ctx.db, request.session, ctx.clock.now())
     except Exception:  # an error page must not fail on a broken database
         return None
-    finally:
-        ctx.db.close()
 
 
 def _back(request: Request) -> str:

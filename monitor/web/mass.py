@@ -21,7 +21,7 @@ from monitor.incidents.states import TransitionError
 from monitor.replies import replies_of
 from monitor.reports.autopilot import summary
 
-from .auth import CtxDep, UserDep, check_csrf, safe_url
+from .auth import CtxDep, UserDep, check_csrf, reading, safe_url
 
 router = APIRouter()
 
@@ -33,12 +33,9 @@ def template_helpers() -> dict:
 
 
 def _read(request: Request, read):
-    """`read(ctx)` over a connection of its own (a template helper runs outside the route)."""
-    ctx = request.app.state.ctx.fork()
-    try:
+    """`read(ctx)` over the request's connection (`reading`)."""
+    with reading(request) as ctx:
         return read(ctx)
-    finally:
-        ctx.db.close()
 
 
 def autopilot_thresholds(request: Request) -> dict:

@@ -32,7 +32,7 @@ from monitor.incidents.states import TransitionError
 from monitor.titles import EXTENSION_STATUS_TITLES, QUALITY_TITLES, TARGET_TITLES, TIER_TITLES
 
 from .admin import AdminDep
-from .auth import CtxDep, UserDep, check_csrf, render
+from .auth import CtxDep, UserDep, check_csrf, reading, render
 
 router = APIRouter()
 
@@ -160,16 +160,13 @@ def user_scope(request: Request, ctx: CtxDep, user: AdminDep, user_id: int,
     return RedirectResponse("/admin/users", status_code=303)
 
 
-# --- for the templates (own connection, like the spike banner) ----------------------------
+# --- for the templates (the request's connection, like the spike banner) ------------------
 
 
 def regional_panel(request: Request, user: dict | None, incident: dict) -> dict:
     """For incident.html: the regional part of an incident this viewer already sees."""
-    ctx = request.app.state.ctx.fork()
-    try:
+    with reading(request) as ctx:
         view = regional_view(ctx, user, incident["id"])
-    finally:
-        ctx.db.close()
     return {**view, "TIER_TITLES": TIER_TITLES, "MARKS": MARKS, "QUALITY_TITLES": QUALITY_TITLES,
             "TARGET_TITLES": TARGET_TITLES, "EXTENSION_STATUS_TITLES": EXTENSION_STATUS_TITLES}
 
@@ -180,8 +177,5 @@ def tier_banner(request: Request, user: dict | None) -> dict:
         return {}
     if scope_of(user):
         return {"scope": scope_of(user)}
-    ctx = request.app.state.ctx.fork()
-    try:
+    with reading(request) as ctx:
         return {"waiting": [w for w in waiting_on_centres(ctx) if w.open], "now": ctx.clock.now()}
-    finally:
-        ctx.db.close()
