@@ -11,6 +11,7 @@ from sqlite_utils import Database
 from monitor.clock import Clock, SystemClock
 from monitor.incidents.calendar import RegionCalendar
 from monitor.incidents.open_problems import OpenProblems
+from monitor.ingest import lemmas
 from monitor.retraining.models import PipelineHolder
 from monitor.settings import Settings
 from monitor.store import open_db
@@ -33,7 +34,7 @@ class Context:
     @cached_property
     def open_problems(self) -> OpenProblems:
         """Open incidents' problems per municipality and topic, for repeats (one per
-        connection: it catches up with the store before each look-up)."""
+        connection: it catches up with the store at each batch's first look-up)."""
         return OpenProblems()
 
     @classmethod
@@ -51,6 +52,7 @@ class Context:
             self.settings.models_dir, region=self.settings.region,
             regions_dir=self.settings.data_dir / "regions",
         )
+        lemmas.restore(self.db, self.pipeline.morph)  # the words parsed before a restart
 
         self.models = PipelineHolder(self.settings.models_dir, self.pipeline)
         return self.pipeline

@@ -22,6 +22,9 @@ from .caches import bounded
 
 # The models see at most this many characters; the full text stays in the database.
 MAX_MODEL_CHARS = 4000
+# Words parsed and not yet handed out by `Morph.learned` (a hostile stream of made-up
+# words must not grow the process).
+LEARNED_LIMIT = 100_000
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _MENTION = re.compile(r"\[(?:id|club|public)\d+\|([^\]]*)\]")  # VK's [id123|Имя] mention
@@ -70,21 +73,41 @@ class Morph:
     """pymorphy3 behind a cache and a table built in advance (nlp.lemmas); built once
     and handed to whoever needs lemmas.
 
-    `table`: word → lemma known without parsing; the shipped one by default."""
+    `table`: word → lemma known without parsing; the shipped one by default. The words
+    pymorphy3 had to parse are handed out by `learned` and taken back by `remember`, so
+    a service can keep them across restarts (the lemmas are those of `version`)."""
 
     def __init__(self, analyzer: pymorphy3.MorphAnalyzer | None = None, table: dict[str, str] | None = None):
         self.analyzer = analyzer or pymorphy3.MorphAnalyzer()
         self.table = lemmas.table() if table is None else table
+        self.version = (f"pymorphy3 {pymorphy3.__version__},"
+                        f" dictionary {self.analyzer.dictionary.meta.get('source_revision')}")
+        self.remembered: dict[str, str] = {}  # parsed by an earlier run of the same version
+        self._learned: dict[str, str] = {}  # parsed since the last `learned`
         self.lemma = bounded(300_000)(self._lemma)
         self.parse = lru_cache(maxsize=100_000)(self.analyzer.parse)
 
     def _lemma(self, word: str) -> str:
         known = self.table.get(word)
+        if known is None:
+            known = self.remembered.get(word)
         if known is not None:
             return known
         if not word.replace("-", "").isalpha():
             return word
-        return self.analyzer.parse(word)[0].normal_form.replace("ё", "е")
+        lemma = self.analyzer.parse(word)[0].normal_form.replace("ё", "е")
+        if len(self._learned) < LEARNED_LIMIT:
+            self._learned[word] = lemma
+        return lemma
+
+    def learned(self) -> dict[str, str]:
+        """The words parsed since the last call, each handed out once, with their lemmas."""
+        learned, self._learned = self._learned, {}
+        return learned
+
+    def remember(self, parsed: dict[str, str]) -> None:
+        """Lemmas parsed by an earlier run (of this `version`): read like the table's."""
+        self.remembered.update(parsed)
 
     def lemmas(self, tokens: list[Token]) -> list[str]:
         return [self.lemma(t.text.lower()) for t in tokens if t.is_word]

@@ -23,6 +23,7 @@ from monitor.incidents.feedback import resident_reply
 from monitor.incidents.repeats import Link, Similarity, find_repeat, record_links
 from monitor.incidents.routing import route, rules
 from monitor.incidents.states import Event, Opening, insert_incident, record_events
+from monitor.ingest import lemmas
 from monitor.ingest.post import Post
 from monitor.ingest.threads import thread_contexts
 from monitor.store import dicts
@@ -122,6 +123,8 @@ def _ingest(ctx: Context, posts: list[Post], report: IngestReport, cursor, delet
     similarity = Similarity.of(ctx.pipeline)
     with ctx.open_problems.batch(), db.atomic():
         post_ids = _insert(ctx, fresh, labels, sources, now)
+        if getattr(ctx.pipeline, "morph", None) is not None:
+            lemmas.keep(db, ctx.pipeline.morph)  # the words pymorphy3 had to parse, for a restart
         writes = _Writes(lines=directline.live_sources(
             db, min(p.created_at for p in fresh), max(p.created_at for p in fresh)) if fresh else set())
         with report.timed("repeats"):

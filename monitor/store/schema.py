@@ -31,7 +31,7 @@ from .schema_incidents import (
     web_006_deadline_order,
     web_007_routing_rules,
 )
-from .schema_ingest import ingest_001_stage_timings
+from .schema_ingest import ingest_001_stage_timings, w014_lemma_cache
 from .schema_retraining import retraining_001_label_corrections, retraining_002_model_comparisons
 
 MIGRATIONS = [
@@ -60,6 +60,7 @@ MIGRATIONS = [
     w012b_autopilot,
     w012c_direct_line,
     w013_one_outbox,
+    w014_lemma_cache,
 ]
 
 # Migrations applied under an older name: the record is renamed, the migration not rerun.

@@ -17,3 +17,11 @@ def ingest_001_stage_timings(db: Database) -> None:
         {"stage": str, "le": float, "batches": int, "seconds": float, "messages": int},
         pk=("stage", "le"), not_null={"stage", "le", "batches", "seconds", "messages"},
     )
+
+
+def w014_lemma_cache(db: Database) -> None:
+    """The lemmas pymorphy3 parsed for words outside nlp's shipped table
+    (monitor.ingest.lemmas), kept across restarts; `morph` names the pymorphy3 version
+    and dictionary that gave them (another version's rows are not read)."""
+    db["lemma_cache"].create({"word": str, "lemma": str, "morph": str}, pk=("morph", "word"),
+                             not_null={"word", "lemma", "morph"})
