@@ -25,6 +25,9 @@ MAX_MODEL_CHARS = 4000
 # Words parsed and not yet handed out by `Morph.learned` (a hostile stream of made-up
 # words must not grow the process).
 LEARNED_LIMIT = 100_000
+# Bump when `Morph._lemma` changes how it turns a parse into a lemma: lemmas kept by an
+# earlier version of these rules are then not read back.
+LEMMA_RULES = 1
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _MENTION = re.compile(r"\[(?:id|club|public)\d+\|([^\]]*)\]")  # VK's [id123|Имя] mention
@@ -80,8 +83,9 @@ class Morph:
     def __init__(self, analyzer: pymorphy3.MorphAnalyzer | None = None, table: dict[str, str] | None = None):
         self.analyzer = analyzer or pymorphy3.MorphAnalyzer()
         self.table = lemmas.table() if table is None else table
-        self.version = (f"pymorphy3 {pymorphy3.__version__},"
-                        f" dictionary {self.analyzer.dictionary.meta.get('source_revision')}")
+        meta = self.analyzer.dictionary.meta
+        self.version = (f"pymorphy3 {pymorphy3.__version__}, dictionary {meta.get('source_revision')}"
+                        f"/{meta.get('corpus_revision')}, rules {LEMMA_RULES}")
         self.remembered: dict[str, str] = {}  # parsed by an earlier run of the same version
         self._learned: dict[str, str] = {}  # parsed since the last `learned`
         self.lemma = bounded(300_000)(self._lemma)

@@ -24,10 +24,12 @@ def test_a_word_parsed_at_ingest_is_not_parsed_again_after_a_restart(ctx):
 
 
 def test_lemmas_of_another_morphology_version_are_not_read(ctx):
-    ctx.db.execute("INSERT INTO lemma_cache (word, lemma, morph) VALUES (?, ?, ?)",
-                   [WORD, "неверно", "pymorphy3 0.0, dictionary 0"])
+    with ctx.db.atomic():
+        ctx.db.execute("INSERT INTO lemma_cache (word, lemma, morph) VALUES (?, ?, ?)",
+                       [WORD, "неверно", "pymorphy3 0.0, dictionary 0"])
     morph = Morph()
-    lemmas.restore(ctx.db, morph)
+    assert lemmas.restore(ctx.db, morph) == 0
+    assert ctx.db.execute("SELECT COUNT(*) FROM lemma_cache").fetchone()[0] == 0  # deleted
     assert morph.lemma(WORD) != "неверно"
     assert WORD in morph.learned()
     assert lemmas.keep(ctx.db, morph) == 0  # handed out once: nothing new since
@@ -49,3 +51,15 @@ def test_the_service_pipeline_starts_with_the_kept_lemmas(settings):
     service.load_pipeline()  # as `tsur collect` and `tsur web` start
     assert service.pipeline.morph.remembered[WORD] == morph.lemma(WORD)
     service.db.close()
+
+
+def test_only_the_newest_words_are_kept(ctx, monkeypatch):
+    monkeypatch.setattr(lemmas, "KEPT", 2)
+    morph = Morph()
+    for word in ("шмурдяковщина", "бздыхалка", "квакозябра"):
+        morph.lemma(word)
+        lemmas.keep(ctx.db, morph)
+    kept = {r[0] for r in ctx.db.execute("SELECT word FROM lemma_cache")}
+    assert kept == {"бздыхалка", "квакозябра"}
+    restarted = Morph()
+    assert lemmas.restore(ctx.db, restarted) == 2

@@ -123,8 +123,6 @@ def _ingest(ctx: Context, posts: list[Post], report: IngestReport, cursor, delet
     similarity = Similarity.of(ctx.pipeline)
     with ctx.open_problems.batch(), db.atomic():
         post_ids = _insert(ctx, fresh, labels, sources, now)
-        if getattr(ctx.pipeline, "morph", None) is not None:
-            lemmas.keep(db, ctx.pipeline.morph)  # the words pymorphy3 had to parse, for a restart
         writes = _Writes(lines=directline.live_sources(
             db, min(p.created_at for p in fresh), max(p.created_at for p in fresh)) if fresh else set())
         with report.timed("repeats"):
@@ -159,6 +157,8 @@ def _ingest(ctx: Context, posts: list[Post], report: IngestReport, cursor, delet
             db["sources"].update(sources[cursor[0]]["id"], {
                 "cursor": json.dumps(cursor[1], ensure_ascii=False), "last_success_at": iso(now),
             })
+    if fresh and getattr(ctx.pipeline, "morph", None) is not None:
+        lemmas.keep(db, ctx.pipeline.morph)  # the words pymorphy3 had to parse, for a restart
 
 
 def _apart(ctx: Context, what: str, step) -> int:
