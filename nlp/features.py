@@ -56,6 +56,8 @@ class Batch:
     term_names: list[str]
     # Averaged word vectors (nlp/vectors.py), one row per text, when the featuriser has them.
     vectors: np.ndarray | None = None
+    # Each text's words' lemmas in order (what nlp.likeness reads of a complaint).
+    lemmas: list[list[str]] = field(default_factory=list)
     # What the three tasks' models compute alike from this batch (`shared`).
     _shared: dict = field(default_factory=dict, repr=False)
 
@@ -196,12 +198,13 @@ class Featurizer:
         pair = self._pair
         pieces: list[np.ndarray] = []
         indptr = [0]
-        vector_rows = []
+        vector_rows, all_lemmas = [], []
         term_rows: list[int] = []
         term_columns: list[int] = []
         term_names: list[str] = []
         for number, (words, marks) in enumerate(zip(texts, marked, strict=True)):
             lemmas = [w.lemma for w in words]
+            all_lemmas.append(lemmas)
             pairs = list(map(pair, lemmas, lemmas[1:]))
             row = [w.columns for w in words]
             row += map(mark, marks)
@@ -226,4 +229,4 @@ class Featurizer:
         counts.sum_duplicates()
         vectors = self.vectors.mean(vector_rows) if self.vectors is not None else None
         return Batch(counts, all_tokens, np.asarray(term_rows, dtype=np.int64),
-                     np.asarray(term_columns, dtype=np.int64), term_names, vectors)
+                     np.asarray(term_columns, dtype=np.int64), term_names, vectors, all_lemmas)

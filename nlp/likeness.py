@@ -141,11 +141,16 @@ class Reader:
     def read(self, text: str) -> Problem:
         return self.read_many([text])[0]
 
-    def read_many(self, texts: list[str]) -> list[Problem]:
+    def read_many(self, texts: list[str], lemmas: list[list[str]] | None = None) -> list[Problem]:
         """The problems of a batch: the words are read text by text, the arithmetic
-        (counts, weights, norms, mean vectors) runs once for the whole batch."""
+        (counts, weights, norms, mean vectors) runs once for the whole batch. `lemmas`:
+        each text's words' lemmas when the pipeline has just read them
+        (`Pipeline.label_with_lemmas`), else they are read here."""
         found = [frozenset(places(text, self.morph)) for text in texts]
-        words = [self._words_of(text, {p.street for p in where}) for text, where in zip(texts, found, strict=True)]
+        if lemmas is None:
+            lemmas = [self.morph.lemmas(tokenize(clean(text))) for text in texts]
+        words = [self._words_of(text_lemmas, {p.street for p in where})
+                 for text_lemmas, where in zip(lemmas, found, strict=True)]
         terms = [self._lemma(w) for text_words in words for w in text_words]
         sizes = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
         owners = np.repeat(np.arange(len(texts)), sizes)
@@ -158,9 +163,9 @@ class Reader:
                                                          count=len(terms)), len(texts))
         return [Problem(*parts) for parts in zip(found, words, lemmas, grams, vectors, strict=True)]
 
-    def _words_of(self, text: str, streets: set[str]) -> tuple[str, ...]:
+    @staticmethod
+    def _words_of(lemmas: list[str], streets: set[str]) -> tuple[str, ...]:
         """The lemmas of what is wrong: no function words, street names or numbers."""
-        lemmas = self.morph.lemmas(tokenize(clean(text)))
         return tuple(w for w in lemmas if _problem_word(w) and w not in streets)
 
     def _mean_vectors(self, owners: np.ndarray, rows: np.ndarray, n: int) -> list[np.ndarray]:

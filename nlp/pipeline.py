@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from natasha import NewsNERTagger
 
@@ -35,6 +36,11 @@ CRITICAL_PROBABILITY = 0.35
 TEXT_MUNICIPALITY_SCORE = 0.95
 NO_WORDS = "в сообщении нет слов"
 PAGE_MUNICIPALITY_SCORE = 0.6
+
+
+class Labelled(NamedTuple):
+    labels: list[Labels]
+    lemmas: list[list[str]]  # per text, its words' lemmas in order
 
 
 @dataclass(frozen=True)
@@ -150,16 +156,22 @@ class Pipeline:
         topic is unclear («Ефремова — тоже сухо», «звоните на 122») takes the topic of
         the discussion when that post's topic is clear (`_thread_topic`).
         """
+        return self.label_with_lemmas(texts, source_municipality, explain, context).labels
+
+    def label_with_lemmas(self, texts: Sequence[str], source_municipality=None, explain: bool = True,
+                          context: Sequence[str | None] | None = None) -> Labelled:
+        """`label`, and each text's words' lemmas as it read them: what a complaint is
+        about is read from them next (nlp.likeness), without reading the text again."""
         texts = list(texts)
         sources = _per_text(source_municipality, len(texts), "source_municipality")
         contexts = _per_text(context, len(texts), "context")
         if not texts:
-            return []
+            return Labelled([], [])
         trim()  # the caches past their limits are emptied between batches
         with cycle_collection_paused():
             return self._label(texts, sources, contexts, explain)
 
-    def _label(self, texts: list[str], sources: list, contexts: list, explain: bool) -> list[Labels]:
+    def _label(self, texts: list[str], sources: list, contexts: list, explain: bool) -> Labelled:
         threads = list(dict.fromkeys(c for c in contexts if c))  # each discussion post once
         cleaned = [clean(t or "") for t in texts + threads]
         batch = self.featurizer.transform(cleaned)
@@ -175,7 +187,7 @@ class Pipeline:
                                 float(probabilities["urgency"][i, critical]), places[i])
             in_thread = contexts[i] and any(t.is_word for t in batch.tokens[i])  # «😡» stays `other`
             labels.append(_thread_topic(own, predictions["topic"][row[contexts[i]]]) if in_thread else own)
-        return labels
+        return Labelled(labels, batch.lemmas[: len(texts)])
 
     def _places(self, texts: list[str], tokens: list) -> list[tuple]:
         """(municipality, match) per text: the gazetteer, then NER for the texts it left

@@ -211,6 +211,17 @@ def test_a_batch_reads_each_problem_as_alone():
     assert not similarity.read("").words and not similarity.read("").vector.any()
 
 
+def test_problems_read_from_the_pipelines_lemmas_are_those_read_from_the_texts(pipeline):
+    texts = ["Нет горячей воды на Гайдара 12, УК не отвечает!", "Ёлки во дворе спилили 😡",
+             "[id123|Ольга], посмотрите https://vk.com/wall-1_2 — яма на Ленина 5", "",
+             "Течёт крыша в доме 7 по ул. Чкалова. " * 200]  # past the 4,000 characters the models read
+    labelled = pipeline.label_with_lemmas(texts)
+    assert labelled.labels == pipeline.label(texts)
+    similarity = Similarity.of(pipeline)
+    given = similarity.read_many(texts, labelled.lemmas)
+    assert [p.to_bytes() for p in given] == [p.to_bytes() for p in similarity.read_many(texts)]
+
+
 def test_linking_on_the_labelled_pairs_is_no_worse_than_refitting_tfidf_per_post(runner):
     # measured with the TF-IDF refit over the candidates that ingest used before
     quality = evaluate(Similarity(), read_pairs())

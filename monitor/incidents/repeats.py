@@ -105,8 +105,8 @@ class Similarity:
     def read(self, text: str) -> Problem:
         return self.reader.read(text)
 
-    def read_many(self, texts: list[str]) -> list[Problem]:
-        return self.reader.read_many(texts)
+    def read_many(self, texts: list[str], lemmas: list[list[str]] | None = None) -> list[Problem]:
+        return self.reader.read_many(texts, lemmas)
 
 
 @lru_cache(maxsize=4)  # a hot swap brings a new pipeline; a few stay

@@ -115,18 +115,18 @@ def _ingest(ctx: Context, posts: list[Post], report: IngestReport, cursor, delet
         elif not row["deleted_at"]:
             report.duplicates += 1
     with report.timed("label"):
-        labels = ctx.pipeline.label(
+        labels, lemmas_read = ctx.pipeline.label_with_lemmas(
             [p.text for p in fresh],
             source_municipality=[sources[p.source]["municipality"] for p in fresh],
             context=thread_contexts(db, fresh, {key: source["id"] for key, source in sources.items()}),
-        ) if fresh else []
+        ) if fresh else ([], [])
     similarity = Similarity.of(ctx.pipeline)
     with ctx.open_problems.batch(), db.atomic():
         post_ids = _insert(ctx, fresh, labels, sources, now)
         writes = _Writes(lines=directline.live_sources(
             db, min(p.created_at for p in fresh), max(p.created_at for p in fresh)) if fresh else set())
         with report.timed("repeats"):
-            problems = _problems(similarity, fresh, labels)
+            problems = _problems(similarity, fresh, labels, lemmas_read)
         for number, (post, label, post_id) in enumerate(zip(fresh, labels, post_ids, strict=True)):
             _handle_new(ctx, post, post_id, label, sources[post.source], now, similarity, report,
                         writes, problems.get(number))
@@ -270,10 +270,14 @@ class _Writes:
         record_links(db, self.links, now)
 
 
-def _problems(similarity: Similarity, posts: list[Post], labels: list) -> dict[int, Problem]:
-    """The problems of a batch's actionable posts (by position), read together."""
+def _problems(similarity: Similarity, posts: list[Post], labels: list,
+              lemmas: list | None) -> dict[int, Problem]:
+    """The problems of a batch's actionable posts (by position), read together from the
+    lemmas the pipeline read (`lemmas`; None: from the texts)."""
     wanted = [k for k, label in enumerate(labels) if label.kind in ACTIONABLE_KINDS]
-    return dict(zip(wanted, similarity.read_many([posts[k].text for k in wanted]), strict=True))
+    problems = similarity.read_many([posts[k].text for k in wanted],
+                                    [lemmas[k] for k in wanted] if lemmas is not None else None)
+    return dict(zip(wanted, problems, strict=True))
 
 
 def _handle_new(ctx: Context, post: Post, post_id: int, label, source: dict, now, similarity,
