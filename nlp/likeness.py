@@ -157,11 +157,11 @@ class Reader:
         lemma_columns = np.fromiter((t[0] for t in terms), dtype=np.int64, count=len(terms))
         gram_sizes = np.fromiter((len(t[1]) for t in terms), dtype=np.int64, count=len(terms))
         gram_columns = np.concatenate([t[1] for t in terms]) if terms else np.zeros(0, np.int32)
-        lemmas = _weights_per_text(owners, lemma_columns, len(texts))
-        grams = _weights_per_text(np.repeat(owners, gram_sizes), gram_columns, len(texts))
+        lemma_rows = _weights_per_text(owners, lemma_columns, len(texts))
+        gram_rows = _weights_per_text(np.repeat(owners, gram_sizes), gram_columns, len(texts))
         vectors = self._mean_vectors(owners, np.fromiter((t[2] for t in terms), dtype=np.int64,
                                                          count=len(terms)), len(texts))
-        return [Problem(*parts) for parts in zip(found, words, lemmas, grams, vectors, strict=True)]
+        return [Problem(*parts) for parts in zip(found, words, lemma_rows, gram_rows, vectors, strict=True)]
 
     @staticmethod
     def _words_of(lemmas: list[str], streets: set[str]) -> tuple[str, ...]:
