@@ -75,17 +75,16 @@ def due_at(calendar: RegionCalendar, settings: Settings, target: str, urgency: s
     clock_hours = runs_on_clock_hours(settings, target, urgency)
     if not pauses:  # every incident a batch opens starts at the same moment
         return _due_unpaused(calendar, start, duration, clock_hours)
-    if clock_hours:
-        return calendar.add_calendar_time(start, duration, pauses)
-    return calendar.add_working_time(start, duration, pauses)
+    return _due(calendar, start, duration, clock_hours, pauses)
 
 
-@lru_cache(maxsize=1024)
-def _due_unpaused(calendar: RegionCalendar, start: datetime, duration: timedelta,
-                  clock_hours: bool) -> datetime | None:
-    if clock_hours:
-        return calendar.add_calendar_time(start, duration, ())
-    return calendar.add_working_time(start, duration, ())
+def _due(calendar: RegionCalendar, start: datetime, duration: timedelta, clock_hours: bool,
+         pauses=()) -> datetime | None:
+    add = calendar.add_calendar_time if clock_hours else calendar.add_working_time
+    return add(start, duration, pauses)
+
+
+_due_unpaused = lru_cache(maxsize=1024)(_due)
 
 
 @lru_cache(maxsize=64)
